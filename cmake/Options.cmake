@@ -1,0 +1,35 @@
+# Build options (all prefixed AXOLOTL_), compiler warnings, sanitizers and ccache.
+option(AXOLOTL_BUILD_TESTS "Build the GoogleTest suites" ON)
+option(AXOLOTL_CUDA "Build against a CUDA-enabled LibTorch (found through Torch_DIR)" OFF)
+option(AXOLOTL_WERROR "Treat compiler warnings as errors" OFF)
+set(AXOLOTL_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined")
+
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)
+endif()
+
+find_program(AXOLOTL_CCACHE ccache)
+if(AXOLOTL_CCACHE)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${AXOLOTL_CCACHE})
+  # Precompiled headers and ccache agree only with these settings (ccache manual, "Precompiled headers").
+  set(ENV{CCACHE_SLOPPINESS} "pch_defines,time_macros,include_file_mtime,include_file_ctime")
+endif()
+
+add_library(axolotl_warnings INTERFACE)
+target_compile_options(axolotl_warnings INTERFACE -Wall -Wextra -Wno-unused-parameter -Wno-maybe-uninitialized)
+if(AXOLOTL_WERROR)
+  target_compile_options(axolotl_warnings INTERFACE -Werror)
+endif()
+
+if(AXOLOTL_SANITIZE)
+  add_compile_options(-fsanitize=${AXOLOTL_SANITIZE} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${AXOLOTL_SANITIZE})
+endif()
+
+# The Python interpreter with torch and sentencepiece, for reference scripts and benchmarks.
+find_program(AXOLOTL_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)

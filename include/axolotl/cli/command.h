@@ -1,0 +1,39 @@
+// How each subcommand plugs into main(): one file per command registers its CLI11 subcommand
+// and returns the function that runs it. main() is the only place that catches errors.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace axolotl::cli {
+
+// Runs a parsed command; returns the process exit status.
+using Runner = std::function<int()>;
+
+// Where a command stores the runner chosen by the parse.
+struct Dispatch {
+  Runner run;
+};
+
+// Options every config-driven command shares: the YAML path and command-line overrides, both the
+// `--set section.key=value` form and Axolotl's flat `--learning-rate 1e-4` form (left-over args).
+struct ConfigArgs {
+  std::string path;
+  std::vector<std::string> sets;
+};
+
+void add_config_args(CLI::App& sub, ConfigArgs& args);
+
+void add_validate_command(CLI::App& app, Dispatch& dispatch);
+void add_init_command(CLI::App& app, Dispatch& dispatch);
+void add_preprocess_command(CLI::App& app, Dispatch& dispatch);
+void add_train_command(CLI::App& app, Dispatch& dispatch);
+void add_merge_command(CLI::App& app, Dispatch& dispatch);
+void add_inference_command(CLI::App& app, Dispatch& dispatch);
+void add_download_command(CLI::App& app, Dispatch& dispatch);
+void add_create_tiny_command(CLI::App& app, Dispatch& dispatch);
+
+}  // namespace axolotl::cli

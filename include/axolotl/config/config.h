@@ -1,0 +1,195 @@
+// Typed configuration: one struct per section, filled from either YAML dialect (config/loader.h).
+// Modules below cli/ receive only their own section (const LoraConfig&), never YAML or the whole Config.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace axolotl::config {
+
+enum class DType { kAuto, kFloat32, kBFloat16, kFloat16 };
+enum class Device { kAuto, kCpu, kCuda };
+
+struct ModelConfig {
+  std::string name;             // base_model / model.name: local folder or Hub repo id
+  std::string config_path;      // base_model_config: folder with config.json if not `name`
+  std::string revision;         // Hub revision (branch, tag or commit)
+  std::string model_type;       // Axolotl's model_type (LlamaForCausalLM, AutoModelForCausalLM, ...)
+  DType dtype = DType::kAuto;   // weight/compute dtype; auto = from the precision settings
+  Device device = Device::kAuto;
+  int threads = 0;              // intra-op threads; 0 = number of cores
+};
+
+struct TokenizerConfig {
+  std::string path;             // tokenizer_config / tokenizer.path; empty = the model folder
+  std::string type;             // tokenizer_type (LlamaTokenizer, AutoTokenizer, ...)
+  std::map<std::string, std::string> special_tokens;  // bos_token, eos_token, pad_token, unk_token
+  std::vector<std::string> added_tokens;              // `tokens:`
+  std::optional<bool> add_bos_token;
+  std::optional<bool> add_eos_token;
+};
+
+enum class DatasetFormat {
+  kPretokenized,    // type omitted: rows already hold input_ids (and optionally labels)
+  kAlpaca,          // alpaca (instruct style)
+  kAlpacaChat,      // alpaca:chat
+  kAlpacaChatml,    // alpaca:chatml
+  kChatTemplate,    // chat_template / sharegpt
+  kCompletion,      // completion
+  kInputOutput,     // input_output
+  kCustom,          // nested dialect's column mapping, or Axolotl's user-defined type mapping
+};
+
+struct DatasetConfig {
+  std::string path;             // file, folder or Hub dataset repo id
+  DatasetFormat format = DatasetFormat::kAlpaca;
+  std::string type_name;        // the spelling used in the file (for messages)
+  std::string ds_type;          // json | jsonl | ... ; empty = from the extension
+  std::vector<std::string> data_files;
+  std::string split = "train";
+  std::string field;            // json key holding the rows, or the completion text field
+  std::string name;             // dataset config name (Hub)
+  std::string revision;
+  // chat_template / sharegpt
+  std::string field_messages = "messages";
+  std::map<std::string, std::string> message_property_mappings;  // role -> from, content -> value
+  std::map<std::string, std::vector<std::string>> roles;          // our role -> spellings in the data
+  std::vector<std::string> roles_to_train;                        // default: assistant
+  std::string chat_template;    // per-dataset override
+  std::optional<bool> train_on_eos_turn;
+  // custom column mapping / user-defined type
+  std::string field_system;
+  std::string field_instruction = "instruction";
+  std::string field_input = "input";
+  std::string field_output = "output";
+  std::string prompt_format;    // `format`, with {instruction} and {input}
+  std::string no_input_format;
+  std::string system_prompt;
+  std::string system_format = "{system}";
+};
+
+enum class AdapterType { kNone, kLora, kQlora };
+
+struct LoraConfig {
+  AdapterType type = AdapterType::kNone;
+  int rank = 8;
+  double alpha = 16.0;
+  double dropout = 0.0;
+  std::vector<std::string> target_modules;  // default: q_proj, v_proj (PEFT's LLaMA default)
+  bool target_linear = false;               // lora_target_linear: every linear except lm_head
+  std::vector<std::string> modules_to_save;
+  bool use_rslora = false;
+  bool fan_in_fan_out = false;
+  std::string model_dir;                    // lora_model_dir: an existing adapter to load
+};
+
+struct QuantizationConfig {
+  bool load_in_4bit = false;
+  bool load_in_8bit = false;
+  std::string quant_type = "nf4";
+  bool double_quant = true;
+  int blocksize = 64;
+};
+
+enum class ExcessLength { kDrop, kTruncate };
+
+struct DataConfig {
+  std::vector<DatasetConfig> datasets;
+  std::vector<DatasetConfig> test_datasets;
+  std::string prepared_path;           // dataset_prepared_path
+  double val_set_size = 0.0;           // < 1: fraction, >= 1: count
+  int sequence_len = 2048;
+  int min_sample_len = 2;
+  bool sample_packing = false;
+  std::optional<bool> eval_sample_packing;
+  std::optional<bool> pad_to_sequence_len;  // unset: true with sample packing
+  bool train_on_inputs = false;
+  bool shuffle_merged_datasets = true;
+  std::string chat_template;           // chatml, llama2, llama3, mistral, alpaca, tokenizer_default
+  ExcessLength excess_length_strategy = ExcessLength::kDrop;
+  int num_workers = 0;                 // dataset_processes; 0 = number of cores
+  bool skip_bad_rows = false;
+};
+
+enum class Optimizer { kAdamW, kSgd };
+enum class Scheduler { kConstant, kConstantWithWarmup, kLinear, kCosine };
+enum class Precision { kAuto, kFloat32, kBFloat16, kFloat16 };
+
+struct TrainingConfig {
+  int num_epochs = 1;
+  int64_t max_steps = -1;              // > 0 overrides num_epochs
+  int micro_batch_size = 1;
+  int gradient_accumulation_steps = 1;
+  double learning_rate = 2e-4;
+  Optimizer optimizer = Optimizer::kAdamW;
+  std::string optimizer_name = "adamw_torch";  // the spelling used in the file
+  Scheduler lr_scheduler = Scheduler::kCosine;
+  double cosine_min_lr_ratio = 0.0;
+  int64_t warmup_steps = 0;
+  double warmup_ratio = 0.0;
+  double weight_decay = 0.0;
+  double max_grad_norm = 1.0;          // 0 disables clipping
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_epsilon = 1e-8;
+  double sgd_momentum = 0.0;
+  bool mixed_precision_bf16 = false;   // bf16: true|auto  -> autocast in bf16
+  bool mixed_precision_fp16 = false;   // fp16: true
+  Precision precision = Precision::kAuto;  // resolved: bf16 auto / bfloat16 / float16 / float32 keys
+  bool tf32 = false;
+  bool gradient_checkpointing = false;
+  uint64_t seed = 42;
+  std::optional<double> loss_watchdog_threshold;
+  int loss_watchdog_patience = 3;
+};
+
+struct EvalConfig {
+  int64_t eval_steps = 0;              // 0 = use evals_per_epoch
+  int evals_per_epoch = 0;
+  int early_stopping_patience = 0;     // 0 = off
+  int eval_max_new_tokens = 128;
+  int eval_table_size = 0;             // sample generations logged per eval
+};
+
+struct CheckpointConfig {
+  int64_t save_steps = 0;              // 0 = use saves_per_epoch
+  int saves_per_epoch = 0;
+  int save_total_limit = 0;            // 0 = keep all
+  std::string resume_from_checkpoint;
+  bool auto_resume_from_checkpoints = false;
+};
+
+struct LoggingConfig {
+  int64_t logging_steps = 1;
+  bool use_tensorboard = false;
+};
+
+struct DistributedConfig {
+  int ddp_timeout_s = 120;
+  std::string backend = "auto";        // auto | gloo | nccl
+};
+
+struct OutputConfig {
+  std::string output_dir = "./outputs";
+};
+
+struct Config {
+  std::string source_file;             // the YAML this came from (for messages and `validate`)
+  ModelConfig model;
+  TokenizerConfig tokenizer;
+  DataConfig data;
+  LoraConfig adapter;
+  QuantizationConfig quantization;
+  TrainingConfig training;
+  EvalConfig eval;
+  CheckpointConfig checkpoint;
+  LoggingConfig logging;
+  DistributedConfig distributed;
+  OutputConfig output;
+  bool strict = false;
+};
+
+}  // namespace axolotl::config

@@ -1,0 +1,63 @@
+// The boundary between the torch-free `axolotl` executable and libaxolotl_engine.so (LibTorch).
+// The CLI loads the engine with dlopen only for commands that need tensors, so that validate, init,
+// download and --help never pay LibTorch's ~0.8 s load time. Both sides share libaxolotl_core.so.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "axolotl/config/config.h"
+
+namespace axolotl::engine {
+
+// Bumped whenever Api or an options struct changes layout.
+constexpr int kApiVersion = 1;
+
+struct TrainOptions {
+  int nproc_per_node = 1;
+};
+
+struct MergeOptions {
+  std::string output_dir;
+  bool force = false;
+  int64_t max_shard_bytes = 5'000'000'000;  // as huggingface_hub's default "5GB"
+};
+
+struct InferenceOptions {
+  std::vector<std::string> prompts;  // empty: read prompts from stdin, one per line
+  bool prompts_from_stdin = false;
+  int max_new_tokens = 128;
+  double temperature = 0.0;          // 0 = greedy
+  int top_k = 0;                     // 0 = off
+  double top_p = 1.0;                // 1 = off
+  double repetition_penalty = 1.0;   // 1 = off
+  uint64_t seed = 0;
+  std::string template_name;         // empty: raw prompt; "alpaca", ... : format as in training
+};
+
+struct TinyModelOptions {
+  std::string output_dir;            // receives config.json, model.safetensors, tokenizer files
+  std::string corpus_path;           // text to train the sentencepiece tokenizer on
+  bool force = false;
+  uint64_t seed = 0;
+};
+
+// The engine's entry points. Each returns the process exit status; errors are thrown as
+// axolotl::Error (whose type info lives in libaxolotl_core.so, shared by both sides).
+struct Api {
+  int version;
+  int (*train)(const config::Config& config, const TrainOptions& options);
+  int (*merge)(const config::Config& config, const MergeOptions& options);
+  int (*inference)(const config::Config& config, const InferenceOptions& options);
+  int (*create_tiny_model)(const TinyModelOptions& options);
+};
+
+// Core side: loads libaxolotl_engine.so (beside the executable, ../lib/axolotl/, or $AXOLOTL_ENGINE)
+// once and returns its Api. Throws Error with a hint when the library is missing or mismatched.
+const Api& load_engine();
+
+}  // namespace axolotl::engine
+
+// Exported by libaxolotl_engine.so.
+extern "C" const axolotl::engine::Api* axolotl_engine_api();

@@ -1,0 +1,80 @@
+// `train`, `merge`, `inference` and `create-tiny`: parse here, run in the LibTorch engine.
+#include "axolotl/cli/command.h"
+#include "axolotl/cli/overrides.h"
+#include "axolotl/config/loader.h"
+#include "axolotl/engine/engine_api.h"
+#include "axolotl/util/log.h"
+
+namespace axolotl::cli {
+namespace {
+
+config::Config load_logged(CLI::App* sub, const ConfigArgs& args) {
+  auto result = config::load_file(args.path, overrides_from(args, sub->remaining()));
+  for (const auto& n : result.notes) log::info("config", "{}", n.str());
+  return std::move(result.config);
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app, Dispatch& dispatch) {
+  auto* sub = app.add_subcommand("train", "fine-tune a model (LoRA, QLoRA or full) as the config says");
+  auto args = std::make_shared<ConfigArgs>();
+  auto options = std::make_shared<engine::TrainOptions>();
+  add_config_args(*sub, *args);
+  sub->add_option("--nproc-per-node", options->nproc_per_node, "local worker processes (data parallel)")
+      ->check(CLI::PositiveNumber);
+  sub->footer("Example:\n  axolotl train examples/tiny/config.yml --num-epochs 2");
+  sub->callback([sub, args, options, &dispatch] {
+    dispatch.run = [sub, args, options] { return engine::load_engine().train(load_logged(sub, *args), *options); };
+  });
+}
+
+void add_merge_command(CLI::App& app, Dispatch& dispatch) {
+  auto* sub = app.add_subcommand("merge", "fold a LoRA adapter into the base model and write a HF folder");
+  auto args = std::make_shared<ConfigArgs>();
+  auto options = std::make_shared<engine::MergeOptions>();
+  add_config_args(*sub, *args);
+  sub->add_option("--output", options->output_dir, "output folder")->required();
+  sub->add_flag("--force", options->force, "replace a non-empty output folder");
+  sub->add_option("--max-shard-size", options->max_shard_bytes, "bytes per safetensors shard");
+  sub->footer("Example:\n  axolotl merge examples/tiny/config.yml --output outputs/tiny-merged");
+  sub->callback([sub, args, options, &dispatch] {
+    dispatch.run = [sub, args, options] { return engine::load_engine().merge(load_logged(sub, *args), *options); };
+  });
+}
+
+void add_inference_command(CLI::App& app, Dispatch& dispatch) {
+  auto* sub = app.add_subcommand("inference", "generate text from the model (and adapter) of a config");
+  auto args = std::make_shared<ConfigArgs>();
+  auto options = std::make_shared<engine::InferenceOptions>();
+  add_config_args(*sub, *args);
+  sub->add_option("--prompt", options->prompts, "prompt text (repeatable); without it, one prompt per stdin line");
+  sub->add_option("--max-new-tokens", options->max_new_tokens, "tokens to generate")->check(CLI::NonNegativeNumber);
+  sub->add_option("--temperature", options->temperature, "0 = greedy")->check(CLI::NonNegativeNumber);
+  sub->add_option("--top-k", options->top_k, "sample among the k likeliest tokens (0 = off)");
+  sub->add_option("--top-p", options->top_p, "nucleus sampling mass (1 = off)")->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--repetition-penalty", options->repetition_penalty, "1 = off");
+  sub->add_option("--seed", options->seed, "sampling seed");
+  sub->add_option("--template", options->template_name, "format prompts as in training, e.g. alpaca");
+  sub->footer("Example:\n  axolotl inference examples/tiny/config.yml --prompt \"Once upon a time\"");
+  sub->callback([sub, args, options, &dispatch] {
+    dispatch.run = [sub, args, options] {
+      options->prompts_from_stdin = options->prompts.empty();
+      return engine::load_engine().inference(load_logged(sub, *args), *options);
+    };
+  });
+}
+
+void add_create_tiny_command(CLI::App& app, Dispatch& dispatch) {
+  auto* sub = app.add_subcommand("create-tiny", "create the small offline LLaMA model of the bundled example");
+  auto options = std::make_shared<engine::TinyModelOptions>();
+  sub->add_option("--output", options->output_dir, "folder for the model")->required();
+  sub->add_option("--corpus", options->corpus_path, "text file to train the tokenizer on")->required();
+  sub->add_flag("--force", options->force, "replace an existing folder");
+  sub->add_option("--seed", options->seed, "initialisation seed");
+  sub->callback([options, &dispatch] {
+    dispatch.run = [options] { return engine::load_engine().create_tiny_model(*options); };
+  });
+}
+
+}  // namespace axolotl::cli

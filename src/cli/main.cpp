@@ -1,0 +1,69 @@
+// The `axolotl` executable: parses the command line, runs one command, and is the only catch site.
+// Exit status: 0 ok, 1 runtime failure, 2 usage or config error, 128+signal after a graceful stop.
+#include <cstdio>
+#include <iostream>
+
+#include "axolotl/cli/command.h"
+#include "axolotl/util/error.h"
+#include "axolotl/util/log.h"
+
+namespace {
+
+constexpr const char* kFooter = R"(Examples:
+  axolotl init --preset tiny --output tiny.yml     write a config for the offline example
+  axolotl validate examples/tiny/config.yml        check a config and print every effective value
+  axolotl train my.yml --learning-rate 1e-4        train, overriding one key (Axolotl's flat form)
+  axolotl train my.yml --set training.epochs=2     train, overriding one key (nested form)
+
+Settings are taken from built-in defaults, then the YAML file, then the command line, the later
+winning. Both Python Axolotl's flat YAML and this project's nested YAML are accepted.)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace axolotl;
+  CLI::App app{"axolotl: fine-tune LLaMA-family models from a YAML config (LoRA, QLoRA, full)", "axolotl"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("axolotl ") + AXOLOTL_VERSION);
+  std::string log_level = "info";
+  bool quiet = false;
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  app.add_flag("-q,--quiet", quiet, "only warnings and errors on stderr");
+
+  cli::Dispatch dispatch;
+  cli::add_validate_command(app, dispatch);
+  cli::add_init_command(app, dispatch);
+  cli::add_preprocess_command(app, dispatch);
+  cli::add_train_command(app, dispatch);
+  cli::add_merge_command(app, dispatch);
+  cli::add_inference_command(app, dispatch);
+  cli::add_download_command(app, dispatch);
+  cli::add_create_tiny_command(app, dispatch);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  try {
+    log::set_level(quiet ? log::Level::kWarn : log::parse_level(log_level));
+    if (!dispatch.run) throw UsageError("no command given; see axolotl --help");
+    int status = dispatch.run();
+    std::fflush(stdout);
+    return status;
+  } catch (const ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory\n  hint: lower micro_batch_size or sequence_len, or use QLoRA\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: internal: " << e.what() << "\n";
+    return 1;
+  }
+}
