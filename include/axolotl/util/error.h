@@ -1,5 +1,6 @@
 // The one error family of the project: what went wrong, where, what was found and expected, a hint.
-// Thrown anywhere below cli/; caught only in cli/main.cpp, which maps exit_code() to the process status.
+// Thrown anywhere below cli/; caught only in cli/main.cpp, which maps exit_code() to the process status:
+// 1 runtime failure, 2 usage or config error, 3 not available yet.
 #pragma once
 
 #include <stdexcept>
@@ -68,10 +69,12 @@ class IoError : public Error {
   using Error::Error;
 };
 
-// A command whose work belongs to a capability that is not built yet: exit 1.
+// A command whose work belongs to a capability that is not built yet: exit 3, so scripts can tell
+// "not there yet" from a failure.
 class NotAvailableError : public Error {
  public:
   using Error::Error;
+  int exit_code() const override { return 3; }
 };
 
 }  // namespace axolotl
