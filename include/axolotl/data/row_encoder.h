@@ -1,0 +1,65 @@
+// Turns one dataset record into training rows (input_ids + labels) exactly as Python Axolotl's
+// prompt strategies do (FORMATS.md §8–9): alpaca styles, custom/user-defined formats, completion,
+// input_output, chat templates and pre-tokenized rows. Thread-safe (const, shares the tokenizer).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "axolotl/config/config.h"
+#include "axolotl/data/chat_template.h"
+#include "axolotl/data/tokenizer.h"
+
+namespace axolotl::data {
+
+constexpr int32_t kIgnoreIndex = -100;  // IGNORE_INDEX of Axolotl and HF cross_entropy
+
+struct TokenizedRow {
+  std::vector<int32_t> input_ids;
+  std::vector<int32_t> labels;  // kIgnoreIndex where no loss is taken
+};
+
+class RowEncoder {
+ public:
+  // `tokenizer_template`: the template recognised in the tokenizer's own config (used when the
+  // dataset and the data section name none, or name "tokenizer_default").
+  RowEncoder(const config::DatasetConfig& ds, const config::DataConfig& data, const Tokenizer& tokenizer,
+             std::optional<ChatTemplate> tokenizer_template = std::nullopt);
+
+  // Appends the rows one record makes (completion may cut one text into several). Throws Error
+  // whose Diagnostic names the offending field (the caller adds file:line).
+  void encode(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+
+  const config::DatasetConfig& dataset() const { return ds_; }
+  // Whether every row is expected to end a trained turn with EOS (false: completion chunks, raw rows).
+  bool expects_trained_eos() const;
+  std::optional<ChatTemplate> chat_template() const { return template_; }
+
+ private:
+  // Python Axolotl's PromptTokenizingStrategy._tokenize.
+  std::vector<int32_t> tokenize(const std::string& text, bool add_eos, bool strip_bos, int max_length) const;
+  void encode_instruction(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+  void encode_completion(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+  void encode_input_output(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+  void encode_pretokenized(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+  void encode_chat(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+  std::vector<int32_t> chat_ids(const std::vector<Message>& messages) const;
+
+  config::DatasetConfig ds_;
+  int sequence_len_;
+  bool train_on_inputs_;
+  const Tokenizer& tok_;
+  std::optional<ChatTemplate> template_;
+  std::string bos_text_, eos_text_;
+};
+
+// The record's string field `key`: throws Error naming it when missing (unless optional), not a
+// string, or empty (unless allow_empty). Null counts as missing.
+std::optional<std::string> string_field(const nlohmann::json& record, const std::string& key, bool required,
+                                        bool allow_empty);
+
+}  // namespace axolotl::data

@@ -1,0 +1,143 @@
+// Epoch plans (permutation, packing, micro-batches, steps) and collation of micro-batches.
+#include "axolotl/data/batch_loader.h"
+
+#include <algorithm>
+
+#include "axolotl/data/dataset_builder.h"
+#include "axolotl/util/error.h"
+
+namespace axolotl::data {
+
+namespace {
+
+uint64_t epoch_seed(uint64_t seed, int64_t epoch) {  // splitmix64 of (seed, epoch)
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(epoch + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+BatchLoader::BatchLoader(const RowStore& rows, const BatchOptions& options) : rows_(rows), opt_(options) {
+  if (opt_.micro_batch_size < 1 || opt_.gradient_accumulation_steps < 1 || opt_.sequence_len < 1) {
+    throw Error("BatchLoader: micro_batch_size, gradient_accumulation_steps and sequence_len must be >= 1");
+  }
+  lengths_.resize(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) lengths_[i] = rows.length(i);
+}
+
+const BatchLoader::Plan& BatchLoader::plan(int64_t epoch) {
+  auto it = plans_.find(epoch);
+  if (it != plans_.end()) return it->second;
+  if (plans_.size() >= 2) plans_.erase(plans_.begin());
+  uint64_t s = epoch_seed(opt_.seed, epoch);
+  std::vector<size_t> order;
+  if (opt_.shuffle) {
+    order = seeded_permutation(rows_.size(), s);
+  } else {
+    order.resize(rows_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  }
+  std::vector<std::vector<size_t>> bins;
+  if (opt_.sample_packing) {
+    bins = pack_rows(lengths_, order, {opt_.sequence_len, opt_.max_per_bin, opt_.group_size});
+    if (opt_.shuffle) {  // FFD emits long-first bins; shuffle so batches do not drift in length
+      auto perm = seeded_permutation(bins.size(), s ^ 0x5bd1e995ull);
+      std::vector<std::vector<size_t>> shuffled;
+      for (size_t i : perm) shuffled.push_back(std::move(bins[i]));
+      bins = std::move(shuffled);
+    }
+  } else {
+    for (size_t i : order) bins.push_back({i});
+  }
+  Plan p;
+  size_t mbs = static_cast<size_t>(opt_.micro_batch_size);
+  for (size_t b = 0; b < bins.size(); b += mbs) {
+    // Packed bins: drop_last as Axolotl's multipack sampler; unpacked: keep the last partial batch.
+    if (opt_.sample_packing && b + mbs > bins.size() && b > 0) break;
+    p.emplace_back(bins.begin() + static_cast<long>(b), bins.begin() + static_cast<long>(std::min(bins.size(), b + mbs)));
+  }
+  return plans_.emplace(epoch, std::move(p)).first->second;
+}
+
+int64_t BatchLoader::steps_in_epoch(int64_t epoch) {
+  auto micro = static_cast<int64_t>(plan(epoch).size());
+  return (micro + opt_.gradient_accumulation_steps - 1) / opt_.gradient_accumulation_steps;
+}
+
+double BatchLoader::efficiency(int64_t epoch) {
+  int64_t used = 0, slots = 0;
+  for (const auto& mb : plan(epoch)) {
+    for (const auto& row : mb) {
+      for (size_t i : row) used += lengths_[i];
+      slots += opt_.sequence_len;
+    }
+  }
+  return slots == 0 ? 0.0 : static_cast<double>(used) / static_cast<double>(slots);
+}
+
+StepBatch BatchLoader::step(int64_t epoch, int64_t index) {
+  const Plan& p = plan(epoch);
+  auto ga = static_cast<size_t>(opt_.gradient_accumulation_steps);
+  size_t first = static_cast<size_t>(index) * ga;
+  if (index < 0 || first >= p.size()) {
+    throw Error("BatchLoader: step " + std::to_string(index) + " is past the end of epoch " + std::to_string(epoch));
+  }
+  StepBatch out;
+  out.epoch = epoch;
+  out.index = index;
+  for (size_t m = first; m < std::min(p.size(), first + ga); ++m) {
+    out.micro.push_back(collate(p[m]));
+    out.trained_tokens += out.micro.back().trained_tokens;
+  }
+  return out;
+}
+
+StepBatch BatchLoader::next() {
+  if (cursor_.step >= steps_in_epoch(cursor_.epoch)) cursor_ = {cursor_.epoch + 1, 0};
+  StepBatch s = step(cursor_.epoch, cursor_.step);
+  ++cursor_.step;
+  return s;
+}
+
+Batch BatchLoader::collate(const std::vector<std::vector<size_t>>& rows) const {
+  Batch b;
+  b.rows = static_cast<int64_t>(rows.size());
+  int64_t longest = 0;
+  for (const auto& row : rows) {
+    int64_t len = 0;
+    for (size_t i : row) len += lengths_[i];
+    longest = std::max(longest, len);
+  }
+  if (opt_.sample_packing || opt_.pad_to_sequence_len) b.seq_len = opt_.sequence_len;
+  else b.seq_len = std::max<int64_t>(1, std::min<int64_t>((longest + 63) / 64 * 64, opt_.sequence_len));  // multiple of 64 (FORMATS §8)
+  const size_t total = static_cast<size_t>(b.rows * b.seq_len);
+  b.input_ids.assign(total, opt_.pad_id);
+  b.labels.assign(total, kIgnoreIndex);
+  b.position_ids.assign(total, 0);
+  b.segment_ids.assign(total, 0);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    size_t at = r * static_cast<size_t>(b.seq_len);
+    int32_t segment = 0;
+    for (size_t i : rows[r]) {
+      ++segment;
+      ++b.samples;
+      auto len = static_cast<size_t>(lengths_[i]);
+      std::copy(rows_.tokens(i), rows_.tokens(i) + len, b.input_ids.begin() + static_cast<long>(at));
+      rows_.labels(i, b.labels.data() + at);
+      b.labels[at] = kIgnoreIndex;  // first token: no in-sample predecessor
+      for (size_t k = 0; k < len; ++k) {
+        b.position_ids[at + k] = static_cast<int32_t>(k);
+        b.segment_ids[at + k] = segment;
+        b.trained_tokens += b.labels[at + k] != kIgnoreIndex;
+      }
+      b.tokens += static_cast<int64_t>(len);
+      at += len;
+    }
+    for (int32_t k = 0; at < (r + 1) * static_cast<size_t>(b.seq_len); ++at, ++k) b.position_ids[at] = k;
+  }
+  return b;
+}
+
+}  // namespace axolotl::data

@@ -1,0 +1,277 @@
+// Dataset building: streamed reading, chunked parallel encoding, filtering, mixing, splitting.
+#include "axolotl/data/dataset_builder.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "axolotl/data/record_reader.h"
+#include "axolotl/data/row_encoder.h"
+#include "axolotl/util/error.h"
+#include "axolotl/util/log.h"
+
+namespace axolotl::data {
+
+namespace {
+
+constexpr size_t kChunkRecords = 4096;
+constexpr size_t kMaxBadExamples = 5;
+
+struct Encoded {
+  std::vector<TokenizedRow> rows;
+  bool bad = false;
+  Diagnostic error;
+};
+
+std::optional<ChatTemplate> tokenizer_template(const std::string& dir) {
+  if (dir.empty()) return std::nullopt;
+  std::filesystem::path p = std::filesystem::path(dir) / "tokenizer_config.json";
+  std::ifstream in(p);
+  if (!in) return std::nullopt;
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains("chat_template") || !j["chat_template"].is_string()) return std::nullopt;
+  ChatTemplate t;
+  if (!recognise_chat_template(j["chat_template"].get<std::string>(), t)) {
+    log::warn("data", "the tokenizer's chat_template is not one this build recognises; set chat_template");
+    return std::nullopt;
+  }
+  return t;
+}
+
+class Builder {
+ public:
+  Builder(const config::DataConfig& data, const Tokenizer& tok, const BuildOptions& opt)
+      : data_(data), tok_(tok), opt_(opt), start_(std::chrono::steady_clock::now()) {
+    threads_ = opt.threads > 0 ? opt.threads : data.num_workers > 0 ? data.num_workers
+                                                                    : static_cast<int>(std::thread::hardware_concurrency());
+    threads_ = std::max(1, threads_);
+    template_ = tokenizer_template(opt.tokenizer_dir);
+  }
+
+  void add_bytes_total(const std::vector<config::DatasetConfig>& sets) {
+    for (const auto& ds : sets) {
+      for (const auto& f : list_data_files(ds.path, ds.data_files)) {
+        std::error_code ec;
+        progress_.bytes_total += std::filesystem::file_size(f, ec);
+      }
+    }
+  }
+
+  // Encodes every dataset of `sets` into one store, datasets in config order.
+  RowStore build(const std::vector<config::DatasetConfig>& sets) {
+    RowStore out;
+    for (const auto& ds : sets) {
+      RowEncoder encoder(ds, data_, tok_, template_);
+      for (const auto& file : list_data_files(ds.path, ds.data_files)) read_file(encoder, file, out);
+    }
+    return out;
+  }
+
+  DatasetStats& stats() { return stats_; }
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  void read_file(const RowEncoder& encoder, const std::string& file, RowStore& out) {
+    RecordReader reader(file, encoder.dataset().field, encoder.dataset().ds_type);
+    uint64_t bytes_before = progress_.bytes_done;
+    std::vector<Record> chunk;
+    std::vector<Diagnostic> read_errors;
+    bool more = true;
+    while (more) {
+      chunk.clear();
+      read_errors.clear();
+      while (chunk.size() < kChunkRecords) {
+        Record r;
+        Diagnostic bad;
+        if (!reader.next(r, data_.skip_bad_rows ? &bad : nullptr)) {
+          more = false;
+          break;
+        }
+        chunk.push_back(std::move(r));
+        read_errors.push_back(std::move(bad));
+      }
+      std::vector<Encoded> results(chunk.size());
+      encode_parallel(encoder, chunk, read_errors, results);
+      for (size_t i = 0; i < chunk.size(); ++i) accept(encoder, chunk[i], results[i], out);
+      progress_.bytes_done = bytes_before + reader.bytes_read();
+      report();
+    }
+    progress_.bytes_done = bytes_before + reader.size();
+  }
+
+  void encode_parallel(const RowEncoder& encoder, const std::vector<Record>& chunk,
+                       const std::vector<Diagnostic>& read_errors, std::vector<Encoded>& results) {
+    auto work = [&](size_t first, size_t step) {
+      for (size_t i = first; i < chunk.size(); i += step) {
+        if (!read_errors[i].message.empty()) {
+          results[i].bad = true;
+          results[i].error = read_errors[i];
+          continue;
+        }
+        try {
+          encoder.encode(chunk[i].value, results[i].rows);
+        } catch (const Error& e) {
+          results[i].bad = true;
+          results[i].error = e.diagnostic();
+          if (results[i].error.message.empty()) results[i].error.message = e.what();
+        } catch (const std::exception& e) {
+          results[i].bad = true;
+          results[i].error.message = e.what();
+        }
+      }
+    };
+    size_t n = std::min<size_t>(static_cast<size_t>(threads_), chunk.size());
+    if (n <= 1) {
+      work(0, 1);
+      return;
+    }
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < n; ++t) pool.emplace_back(work, t, n);
+    for (auto& th : pool) th.join();
+  }
+
+  void accept(const RowEncoder& encoder, const Record& record, Encoded& result, RowStore& out) {
+    ++stats_.records;
+    ++progress_.records;
+    if (result.bad) {
+      Diagnostic d = result.error;
+      if (d.where.empty()) d.where = record.where;
+      if (d.where.line == 0 && d.key.rfind("[", 0) != 0) d.key = "[" + std::to_string(record.index) + "]" +
+                                                               (d.key.empty() ? "" : "." + d.key);
+      if (!data_.skip_bad_rows) throw IoError(d);
+      ++stats_.bad_records;
+      if (stats_.bad_examples.size() < kMaxBadExamples) stats_.bad_examples.push_back(d.str());
+      return;
+    }
+    for (auto& row : result.rows) {
+      ++stats_.rows;
+      auto len = static_cast<int64_t>(row.input_ids.size());
+      if (len > data_.sequence_len) {
+        if (data_.excess_length_strategy == config::ExcessLength::kDrop) {
+          ++stats_.dropped_too_long;
+          continue;
+        }
+        row.input_ids.resize(data_.sequence_len);
+        row.labels.resize(data_.sequence_len);
+        len = data_.sequence_len;
+        ++stats_.truncated;
+      }
+      if (len < data_.min_sample_len) {
+        ++stats_.dropped_too_short;
+        continue;
+      }
+      int64_t trained = 0;
+      bool eos_trained = false;
+      for (size_t j = 0; j < row.labels.size(); ++j) {
+        if (row.labels[j] == kIgnoreIndex) continue;
+        ++trained;
+        eos_trained = eos_trained || row.input_ids[j] == tok_.eos_id();
+      }
+      if (trained == 0) {
+        ++stats_.dropped_no_trained;
+        continue;
+      }
+      if (!eos_trained && encoder.expects_trained_eos()) {
+        if (stats_.without_trained_eos++ == 0) stats_.eos_example = record.where.str() + ": " + tok_.decode(row.input_ids, false);
+      }
+      ++stats_.kept;
+      stats_.tokens += len;
+      stats_.trained_tokens += trained;
+      progress_.tokens += len;
+      out.append(row);
+    }
+  }
+
+  void report() {
+    if (!opt_.on_progress) return;
+    progress_.seconds = elapsed();
+    opt_.on_progress(progress_);
+  }
+
+  const config::DataConfig& data_;
+  const Tokenizer& tok_;
+  const BuildOptions& opt_;
+  std::chrono::steady_clock::time_point start_;
+  int threads_ = 1;
+  std::optional<ChatTemplate> template_;
+  DatasetStats stats_;
+  BuildProgress progress_;
+};
+
+}  // namespace
+
+std::vector<size_t> seeded_permutation(size_t n, uint64_t seed) {
+  std::vector<size_t> p(n);
+  for (size_t i = 0; i < n; ++i) p[i] = i;
+  std::mt19937_64 rng(seed);
+  for (size_t i = n; i > 1; --i) std::swap(p[i - 1], p[rng() % i]);
+  return p;
+}
+
+RowStore split_validation(RowStore& rows, double val_set_size, uint64_t seed) {
+  size_t n = rows.size();
+  size_t n_val = val_set_size <= 0 ? 0
+                 : val_set_size < 1 ? static_cast<size_t>(std::ceil(val_set_size * static_cast<double>(n)))
+                                    : static_cast<size_t>(val_set_size);
+  if (n_val == 0) return RowStore();
+  if (n_val >= n) {
+    Diagnostic d;
+    d.key = "val_set_size";
+    d.message = "validation split would take every row";
+    d.found = std::to_string(n_val) + " of " + std::to_string(n) + " rows";
+    throw ConfigError({d});
+  }
+  std::vector<size_t> perm = seeded_permutation(n, seed);
+  std::vector<char> is_val(n, 0);
+  std::vector<size_t> val_idx(perm.begin(), perm.begin() + static_cast<long>(n_val)), train_idx;
+  std::sort(val_idx.begin(), val_idx.end());
+  for (size_t i : val_idx) is_val[i] = 1;
+  for (size_t i = 0; i < n; ++i) {
+    if (!is_val[i]) train_idx.push_back(i);
+  }
+  RowStore val = rows.select(val_idx);
+  rows = rows.select(train_idx);
+  return val;
+}
+
+PreparedData build_datasets(const config::DataConfig& data, const Tokenizer& tokenizer, const BuildOptions& options) {
+  if (data.datasets.empty()) {
+    Diagnostic d;
+    d.key = "datasets";
+    d.message = "no datasets configured";
+    throw ConfigError({d});
+  }
+  Builder b(data, tokenizer, options);
+  b.add_bytes_total(data.datasets);
+  b.add_bytes_total(data.test_datasets);
+  PreparedData out;
+  out.train = b.build(data.datasets);
+  if (data.shuffle_merged_datasets && out.train.size() > 1) {
+    out.train = out.train.select(seeded_permutation(out.train.size(), options.seed));
+  }
+  if (!data.test_datasets.empty()) {
+    out.val = b.build(data.test_datasets);
+  } else {
+    out.val = split_validation(out.train, data.val_set_size, options.seed + 1);
+  }
+  out.stats = b.stats();
+  out.stats.seconds = b.elapsed();
+  if (out.train.size() == 0) {
+    Diagnostic d;
+    d.key = "datasets";
+    d.message = "no training rows left after filtering";
+    d.found = std::to_string(out.stats.dropped_too_long) + " too long, " + std::to_string(out.stats.dropped_too_short) +
+              " too short, " + std::to_string(out.stats.dropped_no_trained) + " with nothing trained";
+    d.hint = "raise sequence_len, or check the dataset type and roles_to_train";
+    throw IoError(d);
+  }
+  return out;
+}
+
+}  // namespace axolotl::data

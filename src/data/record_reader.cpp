@@ -1,0 +1,252 @@
+// Dataset record reading: file listing, streamed JSONL, whole-file JSON with element line numbers.
+#include "axolotl/data/record_reader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
+namespace axolotl::data {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool has_data_extension(const fs::path& p) {
+  auto ext = p.extension().string();
+  return ext == ".json" || ext == ".jsonl";
+}
+
+bool looks_like_hub_id(const std::string& path) {
+  if (path.empty() || path[0] == '.' || path[0] == '/') return false;
+  return std::count(path.begin(), path.end(), '/') == 1 && !has_data_extension(path);
+}
+
+// 1-based line and column of byte `offset` in `text`.
+std::pair<int, int> line_col(const std::string& text, size_t offset) {
+  int line = 1, col = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return {line, col};
+}
+
+// Lines where the elements of the top-level array (depth 1) or of the array under a top-level key
+// (depth 2) start. Scans strings and escapes; assumes the text already parsed as valid JSON.
+std::vector<int> element_lines(const std::string& text, int array_depth) {
+  std::vector<int> lines;
+  int depth = 0, line = 1;
+  bool in_string = false, escape = false, expect_element = false;
+  for (char c : text) {
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (escape) escape = false;
+      else if (c == '\\') escape = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    if (expect_element && c != ']') {
+      lines.push_back(line);
+      expect_element = false;
+    } else {
+      expect_element = false;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      ++depth;
+      if (c == '[' && depth == array_depth) expect_element = true;
+    } else if (c == ']' || c == '}') --depth;
+    else if (c == ',' && depth == array_depth) expect_element = true;
+  }
+  return lines;
+}
+
+}  // namespace
+
+std::vector<std::string> list_data_files(const std::string& path, const std::vector<std::string>& data_files) {
+  std::error_code ec;
+  if (!data_files.empty()) {
+    std::vector<std::string> out;
+    for (const auto& f : data_files) {
+      fs::path p = fs::path(f).is_absolute() || !fs::is_directory(path, ec) ? fs::path(f) : fs::path(path) / f;
+      if (!fs::is_regular_file(p, ec)) {
+        Diagnostic d;
+        d.where.file = p.string();
+        d.key = "data_files";
+        d.message = "dataset file does not exist";
+        throw IoError(d);
+      }
+      out.push_back(p.string());
+    }
+    return out;
+  }
+  if (fs::is_regular_file(path, ec)) return {path};
+  if (fs::is_directory(path, ec)) {
+    std::vector<std::string> out;
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      if (entry.is_regular_file() && has_data_extension(entry.path())) out.push_back(entry.path().string());
+    }
+    std::sort(out.begin(), out.end());
+    if (out.empty()) {
+      Diagnostic d;
+      d.where.file = path;
+      d.key = "datasets.path";
+      d.message = "folder holds no .json or .jsonl files";
+      throw IoError(d);
+    }
+    return out;
+  }
+  Diagnostic d;
+  d.where.file = path;
+  d.key = "datasets.path";
+  d.message = "dataset path does not exist";
+  if (looks_like_hub_id(path)) {
+    d.hint = "this looks like a Hugging Face Hub dataset id; Hub datasets are not supported yet: "
+             "download the data files and point `path` at the local file or folder";
+  }
+  throw IoError(d);
+}
+
+RecordReader::RecordReader(const std::string& file, const std::string& field, const std::string& ds_type)
+    : file_(file) {
+  std::error_code ec;
+  size_ = fs::file_size(file, ec);
+  in_.open(file, std::ios::binary);
+  if (!in_) {
+    Diagnostic d;
+    d.where.file = file;
+    d.message = "cannot open dataset file";
+    throw IoError(d);
+  }
+  if (size_ == 0) {
+    Diagnostic d;
+    d.where.file = file;
+    d.message = "dataset file is empty";
+    throw IoError(d);
+  }
+  std::string ext = fs::path(file).extension().string();
+  jsonl_ = ds_type == "jsonl" || (ds_type.empty() && ext == ".jsonl");
+  if (!jsonl_) {
+    // A .json file may still be JSON Lines (HF `datasets` accepts both): peek at the first record.
+    char first = 0;
+    while (in_.get(first) && std::isspace(static_cast<unsigned char>(first))) {
+    }
+    in_.clear();
+    in_.seekg(0);
+    if (first == '{' && field.empty()) {
+      // One object per line or one object holding rows: decide by whether the whole file parses.
+      std::stringstream ss;
+      ss << in_.rdbuf();
+      std::string text = ss.str();
+      auto j = nlohmann::json::parse(text, nullptr, false);
+      in_.clear();
+      in_.seekg(0);
+      jsonl_ = j.is_discarded();
+      if (!jsonl_ && j.is_object()) jsonl_ = true;  // a single-object file is one JSONL record
+    }
+    if (!jsonl_) load_whole_json(field);
+  }
+}
+
+RecordReader::~RecordReader() = default;
+
+uint64_t RecordReader::bytes_read() const {
+  if (!jsonl_) return rows_.empty() ? size_ : size_ * next_row_ / std::max<size_t>(1, rows_.size());
+  auto& in = const_cast<std::ifstream&>(in_);
+  auto pos = in.tellg();
+  return pos < 0 ? size_ : static_cast<uint64_t>(pos);
+}
+
+void RecordReader::load_whole_json(const std::string& field) {
+  std::stringstream ss;
+  ss << in_.rdbuf();
+  std::string text = ss.str();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    auto [line, col] = line_col(text, e.byte > 0 ? e.byte - 1 : 0);
+    Diagnostic d;
+    d.where = {file_, line, col};
+    d.message = "malformed JSON";
+    d.found = e.what();
+    throw IoError(d);
+  }
+  int depth = 1;
+  if (j.is_object()) {
+    std::string key = field;
+    if (key.empty()) {
+      Diagnostic d;
+      d.where.file = file_;
+      d.key = "field";
+      d.message = "JSON file holds an object; name the key that holds the rows with `field`";
+      throw IoError(d);
+    }
+    if (!j.contains(key) || !j[key].is_array()) {
+      Diagnostic d;
+      d.where.file = file_;
+      d.key = key;
+      d.message = "key missing or not an array of rows";
+      throw IoError(d);
+    }
+    rows_ = std::move(j[key]);
+    depth = 2;
+  } else if (j.is_array()) {
+    rows_ = std::move(j);
+  } else {
+    Diagnostic d;
+    d.where.file = file_;
+    d.message = "JSON file must hold an array of rows or an object with a `field` array";
+    throw IoError(d);
+  }
+  if (rows_.empty()) {
+    Diagnostic d;
+    d.where.file = file_;
+    d.message = "dataset file has no rows";
+    throw IoError(d);
+  }
+  row_lines_ = element_lines(text, depth);
+  if (depth == 2 || row_lines_.size() != rows_.size()) row_lines_.clear();  // nested: lines unknown
+}
+
+bool RecordReader::next(Record& out, Diagnostic* bad) {
+  if (!jsonl_) {
+    if (next_row_ >= rows_.size()) return false;
+    out.value = std::move(rows_[next_row_]);
+    out.where = {file_, row_lines_.empty() ? 0 : row_lines_[next_row_], 0};
+    out.index = static_cast<int64_t>(next_row_);
+    ++next_row_;
+    return true;
+  }
+  while (std::getline(in_, line_)) {
+    ++line_no_;
+    if (line_.find_first_not_of(" \t\r") == std::string::npos) continue;
+    out.where = {file_, line_no_, 0};
+    out.index = count_++;
+    try {
+      out.value = nlohmann::json::parse(line_);
+    } catch (const nlohmann::json::parse_error& e) {
+      Diagnostic d;
+      d.where = {file_, line_no_, static_cast<int>(e.byte)};
+      d.message = "malformed JSON line";
+      d.found = e.what();
+      if (!bad) throw IoError(d);
+      *bad = d;
+      out.value = nullptr;
+    }
+    return true;
+  }
+  if (count_ == 0) {
+    Diagnostic d;
+    d.where.file = file_;
+    d.message = "dataset file has no records (only blank lines)";
+    throw IoError(d);
+  }
+  return false;
+}
+
+}  // namespace axolotl::data

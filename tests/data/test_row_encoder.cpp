@@ -1,0 +1,94 @@
+// Every dataset format against golden rows from tests/reference/data_reference.py (Python
+// Axolotl's rules with sentencepiece), token for token, on two shared tokenizers.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "axolotl/data/row_encoder.h"
+#include "axolotl/util/error.h"
+#include "data_test_util.h"
+
+namespace axolotl::data {
+namespace {
+
+using testing::dataset_from_json;
+
+void check_golden(const std::string& golden_name, const std::string& tokenizer_rel) {
+  auto golden_path = testing::source_dir() / "tests/assets/data" / golden_name;
+  std::ifstream in(golden_path);
+  ASSERT_TRUE(in) << golden_path;
+  auto golden = nlohmann::json::parse(in);
+  int cases = 0;
+  for (const auto& c : golden["cases"]) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    config::TokenizerConfig tc;
+    if (c.contains("special_tokens")) tc.special_tokens = c["special_tokens"].get<std::map<std::string, std::string>>();
+    if (c.contains("added_tokens")) tc.added_tokens = c["added_tokens"].get<std::vector<std::string>>();
+    auto tok = testing::shared_tokenizer(tokenizer_rel, tc);
+    config::DataConfig data;
+    data.sequence_len = c["sequence_len"];
+    data.train_on_inputs = c.value("train_on_inputs", false);
+    RowEncoder encoder(dataset_from_json(c["dataset"]), data, *tok);
+    std::vector<TokenizedRow> rows;
+    for (const auto& rec : c["records"]) encoder.encode(rec, rows);
+    const auto& expected = c["rows"];
+    ASSERT_EQ(rows.size(), expected.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(rows[i].input_ids, expected[i]["input_ids"].get<std::vector<int32_t>>()) << "row " << i;
+      EXPECT_EQ(rows[i].labels, expected[i]["labels"].get<std::vector<int32_t>>()) << "row " << i;
+    }
+    ++cases;
+  }
+  EXPECT_GE(cases, 19);
+}
+
+TEST(RowEncoderGolden, Stories260K) {
+  AXOLOTL_REQUIRE_SHARED();
+  check_golden("golden_stories260K.json", "models/stories260K/tokenizer.model");
+}
+
+TEST(RowEncoderGolden, Llama2) {
+  AXOLOTL_REQUIRE_SHARED();
+  check_golden("golden_llama2.json", "tokenizers/llama2/tokenizer.model");
+}
+
+class RowEncoderErrors : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::shared_dir().empty()) GTEST_SKIP() << "../shared absent";
+    tok_ = testing::shared_tokenizer("models/stories260K/tokenizer.model");
+  }
+  // The Diagnostic key of the error `record` raises.
+  std::string error_key(const std::string& type, const nlohmann::json& record) {
+    config::DataConfig data;
+    RowEncoder enc(dataset_from_json({{"type", type}, {"chat_template", "chatml"}}), data, *tok_);
+    std::vector<TokenizedRow> rows;
+    try {
+      enc.encode(record, rows);
+    } catch (const Error& e) {
+      return e.diagnostic().key + ": " + e.diagnostic().message;
+    }
+    return "no error";
+  }
+  std::unique_ptr<Tokenizer> tok_;
+};
+
+TEST_F(RowEncoderErrors, NameTheField) {
+  EXPECT_EQ(error_key("alpaca", {{"instruction", "x"}}), "output: required field missing");
+  EXPECT_EQ(error_key("alpaca", {{"instruction", 3}, {"output", "y"}}), "instruction: field has the wrong type");
+  EXPECT_EQ(error_key("alpaca", {{"instruction", ""}, {"output", "y"}}), "instruction: field is an empty string");
+  EXPECT_EQ(error_key("alpaca", nlohmann::json::array({1, 2})), ": record is not a JSON object");
+  EXPECT_EQ(error_key("completion", {{"txt", "a"}}), "text: required field missing");
+  EXPECT_EQ(error_key("chat_template", {{"messages", nlohmann::json::array()}}),
+            "messages: must be a non-empty array of messages");
+  EXPECT_EQ(error_key("chat_template", {{"messages", {{{"role", "user"}}}}}),
+            "messages[0].content: message content missing or not a string");
+  EXPECT_EQ(error_key("input_output", {{"segments", {{{"text", "a"}}}}}),
+            "segments[0].label: required boolean missing or mistyped");
+  EXPECT_EQ(error_key("pretokenized", {{"input_ids", {1, 99999}}}), "input_ids: token id out of range");
+  EXPECT_EQ(error_key("pretokenized", {{"input_ids", {1, 2}}, {"labels", {1}}}), "labels: length differs from input_ids");
+  EXPECT_EQ(error_key("alpaca", {{"instruction", "x"}, {"input", nullptr}, {"output", "y"}}), "no error");
+}
+
+}  // namespace
+}  // namespace axolotl::data
