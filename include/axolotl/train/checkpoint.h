@@ -1,0 +1,45 @@
+// Checkpoint folders in HF Trainer's layout (FORMATS.md §7.1): output_dir/checkpoint-N/ with the weights,
+// optimizer.pt (LibTorch archive, not a Python pickle), scheduler.json, rng_state.pt (LibTorch archive),
+// trainer_state.json, training_progress.json (data cursor) and the resolved config. Written into a
+// hidden temp folder and renamed; checkpoint_manifest.json (sizes and CRC-32C of every file) is written
+// last, so a checkpoint without a valid manifest is known to be incomplete or corrupt.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace axolotl::train {
+
+inline constexpr const char* kManifestName = "checkpoint_manifest.json";
+
+struct CheckpointInfo {
+  int64_t step = 0;
+  std::string path;
+};
+
+// Creates output_dir/checkpoint-<step>: `fill(dir)` writes every file into the temp folder `dir`; then the
+// manifest is added and the folder renamed into place (replacing an older folder of the same step).
+std::string save_checkpoint(const std::string& output_dir, int64_t step,
+                            const std::function<void(const std::string& dir)>& fill);
+
+// Empty when `dir` has a manifest whose files all match; otherwise what is wrong (for the user).
+std::string verify_checkpoint(const std::string& dir);
+
+// checkpoint-N folders under output_dir (regex ^checkpoint-(\d+)$), by ascending step.
+std::vector<CheckpointInfo> list_checkpoints(const std::string& output_dir);
+
+// The newest checkpoint that verifies; bad ones are skipped with a warning naming them.
+std::optional<CheckpointInfo> latest_good_checkpoint(const std::string& output_dir);
+
+// save_total_limit: deletes the oldest checkpoints so that `keep` remain (0 = keep all); never deletes
+// `protect` (the best checkpoint, when tracked).
+void rotate_checkpoints(const std::string& output_dir, int keep, const std::string& protect = {});
+
+// Torch's default CPU generator state (used by dropout and init), as a LibTorch archive.
+void save_rng_state(const std::string& path);
+void load_rng_state(const std::string& path);
+
+}  // namespace axolotl::train

@@ -1,0 +1,35 @@
+// Learning-rate schedules with Hugging Face semantics: the multiplier of the base rate at optimizer step
+// `step` (0-based, the LambdaLR convention: step 0 is the first update). Pure functions of the step, so
+// resume needs only the step count. Sources: transformers optimization.py (get_scheduler and its
+// _lr_lambda functions), axolotl utils/schedulers.py (cosine with min_lr_ratio).
+#pragma once
+
+#include <cstdint>
+
+#include "axolotl/config/config.h"
+
+namespace axolotl::train {
+
+// HF TrainingArguments.get_warmup_steps: warmup_steps when > 0, else ceil(total_steps * warmup_ratio).
+int64_t warmup_steps_for(int64_t warmup_steps, double warmup_ratio, int64_t total_steps);
+
+class LrScheduler {
+ public:
+  LrScheduler(config::Scheduler kind, double base_lr, int64_t warmup_steps, int64_t total_steps,
+              double cosine_min_lr_ratio = 0.0, double num_cycles = 0.5);
+
+  double factor(int64_t step) const;                        // LambdaLR lambda(step)
+  double lr(int64_t step) const { return base_lr_ * factor(step); }
+  int64_t warmup_steps() const { return warmup_; }
+  int64_t total_steps() const { return total_; }
+
+ private:
+  config::Scheduler kind_;
+  double base_lr_;
+  int64_t warmup_;
+  int64_t total_;
+  double min_lr_ratio_;
+  double num_cycles_;
+};
+
+}  // namespace axolotl::train

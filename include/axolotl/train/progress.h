@@ -1,0 +1,42 @@
+// Training progress on stderr: a live status line redrawn in place on a terminal (step/total, epoch,
+// loss, lr, grad norm, tokens/s, ETA, RSS), plain "[train] ..." log lines every few seconds otherwise.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace axolotl::train {
+
+struct ProgressInfo {
+  int64_t step = 0;
+  int64_t total_steps = 0;
+  double epoch = 0.0;
+  double loss = 0.0;
+  double lr = 0.0;
+  double grad_norm = 0.0;
+  double tokens_per_second = 0.0;
+  double seconds_per_step = 0.0;  // recent average, for the ETA
+};
+
+int64_t resident_memory_bytes();         // from /proc/self/statm; 0 when unknown
+std::string format_duration(double seconds);  // "1h02m", "3m05s", "12s"
+std::string format_progress(const ProgressInfo& p);  // the status text (no newline)
+
+class Progress {
+ public:
+  explicit Progress(bool terminal, double log_interval_s = 10.0);
+  ~Progress();
+  void update(const ProgressInfo& p);       // redraw (terminal) or log when the interval has passed
+  void message(const std::string& text);    // a line that must not be overwritten (eval results, saves)
+  void finish();                            // end the status line
+
+ private:
+  bool terminal_;
+  double interval_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_log_;
+  bool logged_once_ = false;
+};
+
+}  // namespace axolotl::train

@@ -1,0 +1,44 @@
+// HF/Axolotl learning-rate lambdas (see lr_scheduler.h for sources).
+#include "axolotl/train/lr_scheduler.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace axolotl::train {
+
+int64_t warmup_steps_for(int64_t warmup_steps, double warmup_ratio, int64_t total_steps) {
+  if (warmup_steps > 0) return warmup_steps;
+  return static_cast<int64_t>(std::ceil(static_cast<double>(total_steps) * warmup_ratio));
+}
+
+LrScheduler::LrScheduler(config::Scheduler kind, double base_lr, int64_t warmup_steps, int64_t total_steps,
+                         double cosine_min_lr_ratio, double num_cycles)
+    : kind_(kind), base_lr_(base_lr), warmup_(warmup_steps), total_(total_steps),
+      min_lr_ratio_(cosine_min_lr_ratio), num_cycles_(num_cycles) {}
+
+double LrScheduler::factor(int64_t step) const {
+  const double s = static_cast<double>(step);
+  const double warm = static_cast<double>(std::max<int64_t>(1, warmup_));
+  if (kind_ == config::Scheduler::kConstant) return 1.0;
+  if (step < warmup_) return s / warm;  // every warmup lambda: float(step) / max(1, warmup)
+  const double span = static_cast<double>(std::max<int64_t>(1, total_ - warmup_));
+  const double progress = (s - static_cast<double>(warmup_)) / span;
+  switch (kind_) {
+    case config::Scheduler::kConstantWithWarmup:
+      return 1.0;
+    case config::Scheduler::kLinear:  // _get_linear_schedule_with_warmup_lr_lambda
+      return std::max(0.0, static_cast<double>(total_ - step) / span);
+    case config::Scheduler::kCosine:
+      if (min_lr_ratio_ > 0.0) {  // axolotl _get_cosine_schedule_with_min_lr_lambda (no clamp, no cycles)
+        const double scaling = 0.5 * (1.0 + std::cos(M_PI * progress));
+        return (1.0 - min_lr_ratio_) * scaling + min_lr_ratio_;
+      }
+      // transformers _get_cosine_schedule_with_warmup_lr_lambda
+      return std::max(0.0, 0.5 * (1.0 + std::cos(M_PI * num_cycles_ * 2.0 * progress)));
+    case config::Scheduler::kConstant:
+      break;
+  }
+  return 1.0;
+}
+
+}  // namespace axolotl::train

@@ -1,0 +1,121 @@
+// AdamW / SGD over two parameter groups, name mapping, exact state save/load, gradient clipping.
+#include "axolotl/train/optimizer.h"
+
+#include <filesystem>
+
+#include "axolotl/util/error.h"
+#include "axolotl/util/log.h"
+
+namespace axolotl::train {
+
+config::Optimizer optimizer_kind(const std::string& name, std::string* note) {
+  static const char* const kAdamW[] = {"adamw_torch", "adamw_hf", "adamw", "adamw_torch_fused"};
+  static const char* const kAdamWVariants[] = {"adamw_bnb_8bit", "adamw_8bit", "paged_adamw_32bit",
+                                               "paged_adamw_8bit", "adamw_torch_4bit", "adamw_apex_fused"};
+  for (const char* n : kAdamW)
+    if (name == n) return config::Optimizer::kAdamW;
+  for (const char* n : kAdamWVariants) {
+    if (name == n) {
+      if (note) *note = "optimizer " + name + " runs as plain 32-bit AdamW (no bitsandbytes here); same math, more memory";
+      return config::Optimizer::kAdamW;
+    }
+  }
+  if (name == "sgd") return config::Optimizer::kSgd;
+  Diagnostic d;
+  d.key = "optimizer";
+  d.message = "unknown optimizer";
+  d.found = name;
+  d.expected = "adamw_torch, adamw_torch_fused, adamw_bnb_8bit, adamw_8bit, paged_adamw_32bit or sgd";
+  throw ConfigError({d});
+}
+
+bool takes_weight_decay(const std::string& name) {
+  auto ends_with = [&](const std::string& s) {
+    return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
+  };
+  if (ends_with("bias")) return false;
+  // LLaMA norms: model.layers.N.input_layernorm, post_attention_layernorm, model.norm.
+  return name.find("norm") == std::string::npos;
+}
+
+Optimizer::Optimizer(const config::TrainingConfig& cfg, const NamedParams& params)
+    : kind_(cfg.optimizer), params_(params) {
+  std::vector<torch::Tensor> decay, no_decay;
+  for (const auto& [name, p] : params_) (takes_weight_decay(name) ? decay : no_decay).push_back(p);
+  if (kind_ == config::Optimizer::kAdamW) {
+    auto opts = [&](double wd) {
+      return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(cfg.learning_rate)
+                                                              .betas({cfg.adam_beta1, cfg.adam_beta2})
+                                                              .eps(cfg.adam_epsilon)
+                                                              .weight_decay(wd));
+    };
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    if (!decay.empty()) groups.emplace_back(decay, opts(cfg.weight_decay));
+    if (!no_decay.empty()) groups.emplace_back(no_decay, opts(0.0));
+    impl_ = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(cfg.learning_rate));
+  } else {
+    auto opts = [&](double wd) {
+      return std::make_unique<torch::optim::SGDOptions>(
+          torch::optim::SGDOptions(cfg.learning_rate).momentum(cfg.sgd_momentum).weight_decay(wd));
+    };
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    if (!decay.empty()) groups.emplace_back(decay, opts(cfg.weight_decay));
+    if (!no_decay.empty()) groups.emplace_back(no_decay, opts(0.0));
+    impl_ = std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(cfg.learning_rate));
+  }
+}
+
+void Optimizer::zero_grad() {
+  for (auto& [name, p] : params_) {
+    auto& g = p.mutable_grad();
+    if (g.defined()) g = torch::Tensor();  // set_to_none, as PyTorch 2 defaults
+  }
+}
+
+void Optimizer::step() { impl_->step(); }
+
+void Optimizer::set_lr(double lr) {
+  for (auto& group : impl_->param_groups()) group.options().set_lr(lr);
+}
+
+double Optimizer::lr() const { return impl_->param_groups().front().options().get_lr(); }
+
+void Optimizer::save(const std::string& path) const {
+  const std::string tmp = path + ".tmp";
+  torch::save(*impl_, tmp);
+  std::filesystem::rename(tmp, path);
+}
+
+void Optimizer::load(const std::string& path) {
+  try {
+    torch::load(*impl_, path);
+  } catch (const c10::Error& e) {
+    Diagnostic d;
+    d.where.file = path;
+    d.message = "cannot load the optimizer state";
+    d.found = e.what_without_backtrace();
+    d.hint = "the checkpoint was written for other trainable parameters (adapter settings changed?)";
+    throw IoError(d);
+  }
+}
+
+double clip_grad_norm(const NamedParams& params, double max_norm) {
+  std::vector<torch::Tensor> grads;
+  for (const auto& [name, p] : params)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return 0.0;
+  std::vector<torch::Tensor> norms;
+  norms.reserve(grads.size());
+  for (const auto& g : grads) norms.push_back(g.detach().norm(2).to(torch::kFloat32));
+  // (n,) -> scalar; the same reduction as clip_grad_norm_ in PyTorch 1.13.
+  torch::Tensor total = norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2);
+  const double value = total.item<double>();
+  if (max_norm > 0.0 && std::isfinite(value)) {
+    torch::Tensor coef = torch::clamp(max_norm / (total + 1e-6), c10::nullopt, 1.0);
+    torch::NoGradGuard no_grad;
+    for (auto& g : grads) g.mul_(coef.to(g.dtype()));
+  }
+  return value;
+}
+
+}  // namespace axolotl::train

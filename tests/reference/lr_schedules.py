@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Golden values for tests/train/test_lr_scheduler.cpp: the lambdas of transformers optimization.py
+(get_scheduler) and axolotl utils/schedulers.py (cosine with min_lr_ratio), re-stated here without
+importing transformers, driven through torch.optim.lr_scheduler.LambdaLR so the step convention is
+PyTorch's. Run: /usr/bin/python3 tests/reference/lr_schedules.py"""
+import math
+
+import torch
+
+
+def constant(step, warmup, total):
+    return 1.0
+
+
+def constant_with_warmup(step, warmup, total):
+    if step < warmup:
+        return float(step) / float(max(1.0, warmup))
+    return 1.0
+
+
+def linear(step, warmup, total):
+    if step < warmup:
+        return float(step) / float(max(1, warmup))
+    return max(0.0, float(total - step) / float(max(1, total - warmup)))
+
+
+def cosine(step, warmup, total, num_cycles=0.5):
+    if step < warmup:
+        return float(step) / float(max(1, warmup))
+    progress = float(step - warmup) / float(max(1, total - warmup))
+    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress)))
+
+
+def cosine_min_lr(step, warmup, total, min_lr_ratio=0.1):
+    if step < warmup:
+        return float(step) / float(max(1, warmup))
+    progress = float(step - warmup) / float(max(1, total - warmup))
+    scaling = 0.5 * (1.0 + math.cos(math.pi * progress))
+    return (1 - min_lr_ratio) * scaling + min_lr_ratio
+
+
+def lrs(fn, base_lr, warmup, total, steps):
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=base_lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: fn(s, warmup, total))
+    out = []
+    for s in range(steps):
+        out.append(opt.param_groups[0]["lr"])  # the rate used by optimizer step s
+        opt.step()
+        sched.step()
+    return out
+
+
+if __name__ == "__main__":
+    # warmup = ceil(total * warmup_ratio) with total=10, ratio=0.25 -> 3 (TrainingArguments.get_warmup_steps)
+    print("warmup", math.ceil(10 * 0.25))
+    for name, fn in [("constant", constant), ("constant_with_warmup", constant_with_warmup),
+                     ("linear", linear), ("cosine", cosine), ("cosine_min_lr", cosine_min_lr)]:
+        print(name, " ".join(repr(x) for x in lrs(fn, 1e-3, 3, 10, 12)))
