@@ -70,11 +70,10 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// Resets, timeouts and cut transfers are retried; "cannot resolve / connect" is not: without network the
+// answer comes at once (and the caller may fall back to the cache) instead of after 15 s of backoff.
 bool transient_curl_code(CURLcode code) {
   switch (code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
     case CURLE_PARTIAL_FILE:
     case CURLE_OPERATION_TIMEDOUT:
     case CURLE_GOT_NOTHING:
