@@ -29,7 +29,9 @@ struct Encoded {
 
 std::optional<ChatTemplate> tokenizer_template(const std::string& dir) {
   if (dir.empty()) return std::nullopt;
-  std::filesystem::path p = std::filesystem::path(dir) / "tokenizer_config.json";
+  std::filesystem::path folder = std::filesystem::is_regular_file(dir) ? std::filesystem::path(dir).parent_path()
+                                                                        : std::filesystem::path(dir);
+  std::filesystem::path p = folder / "tokenizer_config.json";
   std::ifstream in(p);
   if (!in) return std::nullopt;
   auto j = nlohmann::json::parse(in, nullptr, false);
@@ -89,7 +91,7 @@ class Builder {
       while (chunk.size() < kChunkRecords) {
         Record r;
         Diagnostic bad;
-        if (!reader.next(r, data_.skip_bad_rows ? &bad : nullptr)) {
+        if (!reader.next(r, &bad)) {  // errors are raised in order, in accept()
           more = false;
           break;
         }

@@ -1,0 +1,84 @@
+// `axolotl preprocess` through the real executable: statistics, --debug, --dump, cache reuse, and
+// bad input reported as file:line with exit status 1.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "test_support.h"
+
+namespace axolotl {
+namespace {
+
+using testing::run_axolotl;
+using testing::TempDir;
+using testing::write_file;
+
+class PreprocessCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::shared_dir().empty()) GTEST_SKIP() << "../shared absent";
+    std::string rows;
+    for (int i = 0; i < 30; ++i) {
+      rows += "{\"instruction\": \"Reverse the word " + std::to_string(i) + "ab\", \"input\": \"\", \"output\": \"ba" +
+              std::to_string(i) + "\"}\n";
+    }
+    write_file(dir_ / "data.jsonl", rows);
+  }
+  std::string config(const std::string& data_file, const std::string& extra = "") {
+    std::string path = (dir_ / "config.yml").string();
+    write_file(path, "base_model: " + (testing::shared_dir() / "models/stories260K").string() +
+                         "\ndatasets:\n  - path: " + data_file + "\n    type: alpaca\n" +
+                         "dataset_prepared_path: " + (dir_ / "prepared").string() +
+                         "\nsequence_len: 128\nval_set_size: 0.1\n" + extra);
+    return path;
+  }
+  TempDir dir_;
+};
+
+TEST_F(PreprocessCli, BuildsReportsDumpsAndReuses) {
+  std::string cfg = config((dir_ / "data.jsonl").string());
+  auto r = run_axolotl({"preprocess", cfg, "--debug", "1", "--dump", (dir_ / "rows.jsonl").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("kept: 30 (train 27, validation 3)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("efficiency"), std::string::npos);
+  EXPECT_NE(r.out.find("[masked]"), std::string::npos);
+  EXPECT_NE(r.out.find("[/masked]"), std::string::npos);
+  std::ifstream dump(dir_ / "rows.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(dump, line);) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["input_ids"].size(), j["labels"].size());
+    ++lines;
+  }
+  EXPECT_EQ(lines, 27);
+  auto again = run_axolotl({"preprocess", cfg});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("reused"), std::string::npos);
+}
+
+TEST_F(PreprocessCli, BadInputExitsOneNamingFileAndLine) {
+  write_file(dir_ / "bad.jsonl", "{\"instruction\": \"a\", \"output\": \"b\"}\n{\"instruction\": \"a\", \"output\": 5}\n");
+  auto r = run_axolotl({"preprocess", config((dir_ / "bad.jsonl").string())});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad.jsonl:2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("output"), std::string::npos) << r.err;
+
+  write_file(dir_ / "broken.jsonl", "{\"instruction\": \"a\", \"output\": \"b\"}\n{\"instruction\": \n");
+  r = run_axolotl({"preprocess", config((dir_ / "broken.jsonl").string())});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("broken.jsonl:2"), std::string::npos) << r.err;
+
+  r = run_axolotl({"preprocess", config((dir_ / "missing.jsonl").string())});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+
+  write_file(dir_ / "empty.jsonl", "");
+  r = run_axolotl({"preprocess", config((dir_ / "empty.jsonl").string())});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("empty"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace axolotl
