@@ -1,0 +1,268 @@
+// The table of dataset-entry keys (`datasets:` items) in both dialects, and the reader of a dataset
+// list: format/type names, Axolotl's user-defined type maps, sharegpt defaults, the nested `columns:`.
+#include <unordered_set>
+
+#include "special_fields.h"
+
+namespace axolotl::config::detail {
+
+namespace {
+
+using D = DatasetConfig;
+
+// Canonical type names; the first spelling per format is what `validate` prints.
+const Names<DatasetFormat> kFormats = {
+    {"alpaca", DatasetFormat::kAlpaca},           {"alpaca:chat", DatasetFormat::kAlpacaChat},
+    {"alpaca:chatml", DatasetFormat::kAlpacaChatml}, {"chat_template", DatasetFormat::kChatTemplate},
+    {"sharegpt", DatasetFormat::kChatTemplate},   {"completion", DatasetFormat::kCompletion},
+    {"input_output", DatasetFormat::kInputOutput}, {"custom", DatasetFormat::kCustom},
+    {"pretokenized", DatasetFormat::kPretokenized}};
+
+void set_format(D& d, const std::string& name, DatasetFormat f) {
+  d.format = f;
+  d.type_name = name;
+}
+
+// `type:` as a map: Axolotl's user-defined prompt format (field_instruction, format, ...).
+void read_type_map(D& d, const YAML::Node& n, State& st, const std::string& key) {
+  set_format(d, "custom", DatasetFormat::kCustom);
+  static const char* kKeys[] = {"field_instruction", "field_input", "field_output", "field_system", "format",
+                                "no_input_format",   "system_prompt", "system_format"};
+  std::vector<std::string> known(std::begin(kKeys), std::end(kKeys));
+  for (const auto& kv : n) {
+    const std::string k = kv.first.Scalar();
+    const DatasetField* hit = nullptr;
+    for (const auto& f : dataset_fields()) {
+      if (!f.flat.empty() && f.flat[0] == k && std::find(known.begin(), known.end(), k) != known.end()) hit = &f;
+    }
+    if (!hit) {
+      std::string guess = did_you_mean(k, known);
+      st.error(st.at(kv.first), key + "." + k, "unknown key in a user-defined dataset type", "'" + k + "'",
+               "one of field_instruction, field_input, field_output, field_system, format, no_input_format, "
+               "system_prompt, system_format",
+               guess.empty() ? "" : "did you mean '" + guess + "'?");
+    } else if (!kv.second.IsNull()) {
+      hit->set(d, kv.second, st, key + "." + k);
+    }
+  }
+}
+
+DatasetField format_field() {
+  DatasetField f;
+  f.nested = "format";
+  f.flat = {"type"};
+  f.type = names_str(kFormats) + " (flat: or a map)";
+  f.help = "row format; flat `type:` omitted = pre-tokenized rows, a map = user-defined format";
+  f.set = [](D& d, const YAML::Node& n, State& st, const std::string& key) {
+    if (n.IsMap() && st.flat) return read_type_map(d, n, st, key);
+    std::string s;
+    if (read_string(n, s)) {
+      if (s == "alpaca_chat") s = "alpaca:chat";
+      for (const auto& [name, v] : kFormats) {
+        if (name == s && (st.flat ? name != "custom" : true)) return set_format(d, name, v);
+      }
+    }
+    std::vector<std::string> all;
+    for (const auto& p : kFormats) all.push_back(p.first);
+    std::string guess = n.IsScalar() ? did_you_mean(s, all) : "";
+    st.error(st.at(n), key, "unknown dataset format", describe(n),
+             names_str(kFormats) + (st.flat ? ", or a map of field_instruction/format/..." : ""),
+             guess.empty() ? "other Axolotl prompt strategies are not implemented" : "did you mean '" + guess + "'?");
+  };
+  f.get = [](const D& d) { return Json(d.type_name.empty() ? name_of(kFormats, d.format) : d.type_name); };
+  f.reset = [](D& d) { set_format(d, "pretokenized", DatasetFormat::kPretokenized); };
+  return f;
+}
+
+// Nested dialect: `columns: {instruction: q, input: ctx, output: a, system: sys}`.
+DatasetField columns_field() {
+  DatasetField f;
+  f.nested = "columns";
+  f.type = "map";
+  f.help = "custom format: which row field holds instruction / input / output / system";
+  f.set = [](D& d, const YAML::Node& n, State& st, const std::string& key) {
+    std::map<std::string, std::string> m;
+    if (!read_string_map(n, m)) return st.error(st.at(n), key, "wrong type", describe(n), "a map of strings");
+    for (const auto& [k, v] : m) {
+      if (k == "instruction") d.field_instruction = v;
+      else if (k == "input") d.field_input = v;
+      else if (k == "output") d.field_output = v;
+      else if (k == "system") d.field_system = v;
+      else st.error(st.at(n), key + "." + k, "unknown column role", "'" + k + "'", "instruction, input, output or system");
+    }
+  };
+  f.get = [](const D& d) {
+    Json o = Json::object();
+    o["instruction"] = d.field_instruction;
+    o["input"] = d.field_input;
+    o["output"] = d.field_output;
+    o["system"] = d.field_system;
+    return o;
+  };
+  f.reset = [](D& d) {
+    D def;
+    d.field_instruction = def.field_instruction;
+    d.field_input = def.field_input;
+    d.field_output = def.field_output;
+    d.field_system = def.field_system;
+  };
+  return f;
+}
+
+DatasetField roles_field() {
+  DatasetField f;
+  f.nested = "roles";
+  f.flat = {"roles"};
+  f.type = "map of lists";
+  f.help = "chat_template: our role -> the spellings used in the data";
+  f.set = [](D& d, const YAML::Node& n, State& st, const std::string& key) {
+    if (!n.IsMap()) return st.error(st.at(n), key, "wrong type", describe(n), "a map of role -> list of names");
+    std::map<std::string, std::vector<std::string>> m;
+    for (const auto& kv : n) {
+      std::vector<std::string> v;
+      if (!kv.first.IsScalar() || !read_string_list(kv.second, v)) {
+        st.error(st.at(kv.second), key, "wrong type", describe(kv.second), "a list of role names");
+        return;
+      }
+      m[kv.first.Scalar()] = v;
+    }
+    d.roles = std::move(m);
+  };
+  f.get = [](const D& d) { return Json(d.roles); };
+  f.reset = [](D& d) { d.roles.clear(); };
+  return f;
+}
+
+DatasetField train_on_eos_field() {
+  DatasetField f;
+  f.nested = "train_on_eos";
+  f.flat = {"train_on_eos"};
+  f.type = "turn | none";
+  f.help = "chat_template: train on the EOS of every trained turn (turn) or on none";
+  f.set = [](D& d, const YAML::Node& n, State& st, const std::string& key) {
+    std::string s;
+    bool b = false;
+    if (read_string(n, s) && (s == "turn" || s == "none")) d.train_on_eos_turn = s == "turn";
+    else if (read_bool(n, b)) d.train_on_eos_turn = b;
+    else st.error(st.at(n), key, "unsupported value", describe(n), "turn or none", "'all' and 'last' are not implemented");
+  };
+  f.get = [](const D& d) { return d.train_on_eos_turn ? Json(*d.train_on_eos_turn ? "turn" : "none") : Json(nullptr); };
+  f.reset = [](D& d) { d.train_on_eos_turn.reset(); };
+  return f;
+}
+
+std::vector<DatasetField> build() {
+  return {
+      plain<D>("path", {"path"}, AXOLOTL_REF(path), "file, folder or Hub dataset repo id (required)"),
+      format_field(),
+      plain<D>("ds_type", {"ds_type"}, AXOLOTL_REF(ds_type), "json | jsonl | parquet | ...; empty = from the extension"),
+      plain<D>("data_files", {"data_files"}, AXOLOTL_REF(data_files), "files inside a folder or repo"),
+      plain<D>("split", {"split"}, AXOLOTL_REF(split), "split to read"),
+      plain<D>("field", {"field"}, AXOLOTL_REF(field), "JSON key holding the rows, or completion's text field"),
+      plain<D>("name", {"name"}, AXOLOTL_REF(name), "dataset configuration name (Hub)"),
+      plain<D>("revision", {"revision"}, AXOLOTL_REF(revision), "Hub revision"),
+      plain<D>("field_messages", {"field_messages"}, AXOLOTL_REF(field_messages), "chat_template: row key of the turns"),
+      plain<D>("message_property_mappings", {"message_property_mappings"}, AXOLOTL_REF(message_property_mappings),
+               "chat_template: role/content -> keys in each turn"),
+      roles_field(),
+      plain<D>("roles_to_train", {"roles_to_train"}, AXOLOTL_REF(roles_to_train),
+               "chat_template: roles whose tokens get a loss; default assistant"),
+      plain<D>("chat_template", {"chat_template"}, AXOLOTL_REF(chat_template), "per-dataset chat template override"),
+      train_on_eos_field(),
+      columns_field(),
+      plain<D>("", {"field_instruction"}, AXOLOTL_REF(field_instruction), "user-defined type: instruction field"),
+      plain<D>("", {"field_input"}, AXOLOTL_REF(field_input), "user-defined type: input field"),
+      plain<D>("", {"field_output"}, AXOLOTL_REF(field_output), "user-defined type: output field"),
+      plain<D>("", {"field_system"}, AXOLOTL_REF(field_system), "user-defined type: system field"),
+      plain<D>("prompt_format", {"format"}, AXOLOTL_REF(prompt_format), "custom: prompt with {instruction} and {input}"),
+      plain<D>("no_input_format", {"no_input_format"}, AXOLOTL_REF(no_input_format), "custom: prompt when input is empty"),
+      plain<D>("system_prompt", {"system_prompt"}, AXOLOTL_REF(system_prompt), "custom: system text"),
+      plain<D>("system_format", {"system_format"}, AXOLOTL_REF(system_format), "custom: how {system} is rendered"),
+  };
+}
+
+// Keys valid only inside a user-defined `type:` map in the flat dialect.
+bool type_map_only(const std::string& k) {
+  return k == "field_instruction" || k == "field_input" || k == "field_output" || k == "field_system" ||
+         k == "format" || k == "no_input_format" || k == "system_prompt" || k == "system_format";
+}
+
+// Older Axolotl spellings inside dataset entries, accepted with a note.
+void read_legacy(D& d, const std::string& k, const YAML::Node& v, State& st, const std::string& key) {
+  std::string s;
+  if (!read_string(v, s)) return st.error(st.at(v), key, "wrong type", describe(v), "a string");
+  if (k == "message_field_role") d.message_property_mappings["role"] = s;
+  else d.message_property_mappings["content"] = s;
+  st.note(st.at(v), key, "deprecated in Axolotl; read as message_property_mappings." +
+                             std::string(k == "message_field_role" ? "role" : "content"));
+}
+
+void read_entry(D& d, const YAML::Node& n, State& st, const std::string& key) {
+  if (!n.IsMap()) return st.error(st.at(n), key, "a dataset entry must be a map", describe(n), "path: ..., type: ...");
+  set_format(d, "pretokenized", DatasetFormat::kPretokenized);
+  std::vector<std::string> known;
+  for (const auto& f : dataset_fields()) {
+    const std::string& name = st.flat ? (f.flat.empty() || type_map_only(f.flat[0]) ? "" : f.flat[0]) : f.nested;
+    if (!name.empty()) known.push_back(name);
+  }
+  bool has_path = false;
+  std::unordered_set<std::string> given;
+  for (const auto& kv : n) {
+    const std::string k = kv.first.Scalar();
+    const std::string full = key + "." + k;
+    if (k == "message_field_role" || k == "message_field_content") {
+      read_legacy(d, k, kv.second, st, full);
+      continue;
+    }
+    const DatasetField* hit = nullptr;
+    for (const auto& f : dataset_fields()) {
+      if (st.flat ? (!f.flat.empty() && f.flat[0] == k && !type_map_only(k)) : f.nested == k) hit = &f;
+    }
+    if (!hit) {
+      std::string guess = did_you_mean(k, known);
+      std::string hint = guess.empty() ? "" : "did you mean '" + guess + "'?";
+      if (!st.flat && k == "type") hint = "the nested dialect spells it 'format'";
+      if (st.flat && k == "format" ) hint = "the flat dialect spells it 'type'";
+      st.error(st.at(kv.first), full, "unknown dataset key", "'" + k + "'", {}, hint);
+      continue;
+    }
+    given.insert(hit->nested.empty() ? hit->flat[0] : hit->nested);
+    if (kv.second.IsNull()) continue;
+    hit->set(d, kv.second, st, full);
+    if (hit->nested == "path") has_path = !d.path.empty();
+  }
+  if (!has_path) st.error(st.at(n), key + ".path", "dataset entry without a path", {}, "path: FILE, FOLDER or repo id");
+  if (d.type_name == "sharegpt") {
+    // Axolotl's deprecated sharegpt type = chat_template over ShareGPT's field names.
+    if (!given.count("field_messages")) d.field_messages = "conversations";
+    if (!given.count("message_property_mappings")) d.message_property_mappings = {{"role", "from"}, {"content", "value"}};
+    if (!given.count("roles")) d.roles = {{"user", {"human", "user"}}, {"assistant", {"gpt", "assistant"}},
+                                          {"system", {"system"}}};
+  }
+}
+
+}  // namespace
+
+const std::vector<DatasetField>& dataset_fields() {
+  static const std::vector<DatasetField> table = build();
+  return table;
+}
+
+void read_datasets(const YAML::Node& n, std::vector<DatasetConfig>& out, State& st, const std::string& key) {
+  std::vector<DatasetConfig> list;
+  if (n.IsMap()) {
+    list.emplace_back();
+    read_entry(list.back(), n, st, key);
+  } else if (n.IsSequence()) {
+    size_t i = 0;
+    for (const auto& item : n) {
+      list.emplace_back();
+      read_entry(list.back(), item, st, key + "[" + std::to_string(i++) + "]");
+    }
+  } else {
+    return st.error(st.at(n), key, "wrong type", describe(n), "a list of dataset entries");
+  }
+  out = std::move(list);
+}
+
+}  // namespace axolotl::config::detail

@@ -1,0 +1,189 @@
+// Fields whose YAML spelling is not a plain value: adapter type, optimizer names (Axolotl's
+// bitsandbytes/paged/fused variants map to plain AdamW with a note), precision flags and dataset lists.
+#include "special_fields.h"
+
+namespace axolotl::config::detail {
+
+namespace {
+
+struct OptimizerName {
+  const char* name;
+  Optimizer kind;
+  const char* note;  // non-empty: accepted, but we do something else than Python Axolotl
+};
+
+const OptimizerName kOptimizers[] = {
+    {"adamw_torch", Optimizer::kAdamW, ""},
+    {"adamw", Optimizer::kAdamW, ""},
+    {"adamw_hf", Optimizer::kAdamW, ""},
+    {"adamw_torch_fused", Optimizer::kAdamW, "the fused CUDA kernel is PyTorch-only; plain AdamW (same update)"},
+    {"adamw_apex_fused", Optimizer::kAdamW, "apex is Python-only; plain AdamW (same update)"},
+    {"adamw_bnb_8bit", Optimizer::kAdamW, "8-bit optimizer states are bitsandbytes-only; plain AdamW with fp32 "
+                                          "states (same update, more memory)"},
+    {"adamw_8bit", Optimizer::kAdamW, "8-bit optimizer states are bitsandbytes-only; plain AdamW with fp32 states"},
+    {"paged_adamw_8bit", Optimizer::kAdamW, "paged 8-bit states are bitsandbytes-only; plain AdamW with fp32 states"},
+    {"paged_adamw_32bit", Optimizer::kAdamW, "paged states are bitsandbytes-only; plain AdamW (same update)"},
+    {"sgd", Optimizer::kSgd, ""},
+};
+
+const Names<AdapterType> kAdapters = {{"none", AdapterType::kNone}, {"lora", AdapterType::kLora},
+                                      {"qlora", AdapterType::kQlora}};
+const Names<Precision> kPrecisions = {{"auto", Precision::kAuto},         {"float32", Precision::kFloat32},
+                                      {"bfloat16", Precision::kBFloat16}, {"float16", Precision::kFloat16},
+                                      {"fp32", Precision::kFloat32},      {"bf16", Precision::kBFloat16},
+                                      {"fp16", Precision::kFloat16}};
+
+Field make(std::string nested, std::vector<std::string> flat, std::string type, std::string help) {
+  Field f;
+  f.nested = std::move(nested);
+  f.flat = std::move(flat);
+  f.type = std::move(type);
+  f.help = std::move(help);
+  return f;
+}
+
+}  // namespace
+
+Field datasets_field(std::string nested, std::vector<std::string> flat, bool test) {
+  Field f = make(std::move(nested), std::move(flat), "list of datasets",
+                 test ? "held-out evaluation datasets (same entries as datasets)"
+                      : "training datasets (nested dialect also accepts one map under `dataset:`)");
+  auto ref = [test](auto& c) -> auto& { return test ? c.data.test_datasets : c.data.datasets; };
+  f.set = [ref](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    read_datasets(n, ref(c), st, key);
+  };
+  f.get = [ref](const Config& c) {
+    Json list = Json::array();
+    for (const auto& d : ref(c)) {
+      Json o = Json::object();
+      for (const auto& df : dataset_fields()) {
+        if (df.get && !df.nested.empty()) o[df.nested] = df.get(d);
+      }
+      list.push_back(std::move(o));
+    }
+    return list;
+  };
+  f.reset = [ref](Config& c) { ref(c).clear(); };
+  return f;
+}
+
+Field adapter_type_field() {
+  Field f = make("adapter.type", {"adapter"}, names_str(kAdapters), "none = full fine-tune; qlora needs load_in_4bit");
+  f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    std::string s;
+    if (read_string(n, s)) {
+      for (const auto& [name, v] : kAdapters) {
+        if (name == s) {
+          c.adapter.type = v;
+          return;
+        }
+      }
+    }
+    st.error(st.at(n), key, "unknown adapter", describe(n), names_str(kAdapters),
+             s == "dora" || s == "ia3" || s == "llama-adapter" ? "only LoRA and QLoRA are supported" : "");
+  };
+  f.get = [](const Config& c) { return Json(name_of(kAdapters, c.adapter.type)); };
+  f.reset = [](Config& c) { c.adapter.type = AdapterType::kNone; };
+  return f;
+}
+
+Field optimizer_field() {
+  std::string names;
+  for (const auto& o : kOptimizers) names += (names.empty() ? "" : " | ") + std::string(o.name);
+  Field f = make("training.optimizer", {"optimizer"}, names, "Axolotl's optimizer names; 8-bit/paged/fused run as AdamW");
+  f.set = [names](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    std::string s;
+    if (read_string(n, s)) {
+      for (const auto& o : kOptimizers) {
+        if (s == o.name) {
+          c.training.optimizer = o.kind;
+          c.training.optimizer_name = s;
+          if (*o.note) st.note(st.at(n), key, std::string("'") + s + "': " + o.note);
+          return;
+        }
+      }
+    }
+    st.error(st.at(n), key, "unsupported optimizer", describe(n), names,
+             "other optimizers (adafactor, lion, galore, ...) change the result and are not implemented");
+  };
+  f.get = [](const Config& c) { return Json(c.training.optimizer_name); };
+  f.reset = [](Config& c) {
+    c.training.optimizer = Optimizer::kAdamW;
+    c.training.optimizer_name = "adamw_torch";
+  };
+  return f;
+}
+
+Field precision_field() {
+  Field f = make("training.precision", {}, names_str(kPrecisions),
+                 "compute precision; auto = bfloat16 when the hardware has it, else float32 "
+                 "(flat: bf16 / fp16)");
+  f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    std::string s;
+    if (read_string(n, s)) {
+      for (const auto& [name, v] : kPrecisions) {
+        if (name == s) {
+          c.training.precision = v;
+          return;
+        }
+      }
+    }
+    st.error(st.at(n), key, "unknown precision", describe(n), names_str(kPrecisions));
+  };
+  f.get = [](const Config& c) { return Json(name_of(kPrecisions, c.training.precision)); };
+  f.reset = [](Config& c) { c.training.precision = Precision::kAuto; };
+  return f;
+}
+
+Field bf16_alias() {
+  Field f = make("", {"bf16"}, "true | false | auto", "bfloat16 mixed precision (sets training.precision)");
+  f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    bool b = false;
+    if (n.IsScalar() && n.Scalar() == "auto") {
+      if (c.training.precision != Precision::kFloat16) c.training.precision = Precision::kAuto;
+    } else if (read_bool(n, b)) {
+      if (b && c.training.precision == Precision::kFloat16 && st.was_set("fp16")) {
+        st.error(st.at(n), key, "bf16 and fp16 are both true", "bf16: true", "at most one of them");
+      } else if (b) {
+        c.training.precision = Precision::kBFloat16;
+      } else if (c.training.precision != Precision::kFloat16) {
+        c.training.precision = Precision::kFloat32;
+      }
+    } else {
+      st.error(st.at(n), key, "wrong type", describe(n), "true, false or auto");
+    }
+  };
+  return f;
+}
+
+Field fp16_alias() {
+  Field f = make("", {"fp16"}, "bool", "float16 mixed precision (sets training.precision)");
+  f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    bool b = false;
+    if (!read_bool(n, b)) {
+      st.error(st.at(n), key, "wrong type", describe(n), "true or false");
+    } else if (b && c.training.precision == Precision::kBFloat16 && st.was_set("bf16")) {
+      st.error(st.at(n), key, "bf16 and fp16 are both true", "fp16: true", "at most one of them");
+    } else if (b) {
+      c.training.precision = Precision::kFloat16;
+    } else if (c.training.precision == Precision::kFloat16) {
+      c.training.precision = Precision::kFloat32;
+    }
+  };
+  return f;
+}
+
+Field dtype_alias(const char* key_name, DType d) {
+  Field f = make("", {key_name}, "bool", std::string("load weights in ") + key_name + " (sets model.dtype)");
+  f.set = [d](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    bool b = false;
+    if (!read_bool(n, b)) {
+      st.error(st.at(n), key, "wrong type", describe(n), "true or false");
+    } else if (b) {
+      c.model.dtype = d;
+    }
+  };
+  return f;
+}
+
+}  // namespace axolotl::config::detail

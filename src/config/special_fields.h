@@ -1,0 +1,20 @@
+// Internal to config/: fields whose spelling carries side effects or alternatives — the adapter
+// type, the optimizer name, precision (bf16: auto, fp16, bfloat16: true, ...) and dataset lists.
+#pragma once
+
+#include "field.h"
+
+namespace axolotl::config::detail {
+
+Field datasets_field(std::string nested, std::vector<std::string> flat, bool test);
+Field adapter_type_field();
+Field optimizer_field();
+Field precision_field();
+Field bf16_alias();                          // flat `bf16: true | false | auto`
+Field fp16_alias();                          // flat `fp16: true | false`
+Field dtype_alias(const char* key, DType d);  // flat `bfloat16|float16|float32: true` (weight dtype)
+
+// Reads one dataset entry (a map) or a list of them; reports problems with their locations.
+void read_datasets(const YAML::Node& n, std::vector<DatasetConfig>& out, State& st, const std::string& key);
+
+}  // namespace axolotl::config::detail

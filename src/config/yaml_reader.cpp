@@ -1,0 +1,149 @@
+// Safe YAML parsing for configs (see yaml_reader.h).
+#include "yaml_reader.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <unordered_map>
+
+namespace axolotl::config::detail {
+
+namespace {
+
+constexpr int kMaxDepth = 32;            // real configs nest 5 deep
+constexpr size_t kMaxNodes = 1000000;    // visited nodes, aliases counted each time they are reached
+
+// Length of the UTF-8 sequence starting at s[i], or 0 when it is invalid (RFC 3629: no overlongs,
+// no surrogates, nothing above U+10FFFF).
+size_t utf8_length(const std::string& s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+  }
+  if (n == 3 && ((c == 0xE0 && b(i + 1) < 0xA0) || (c == 0xED && b(i + 1) >= 0xA0))) return 0;
+  if (n == 4 && ((c == 0xF0 && b(i + 1) < 0x90) || (c == 0xF4 && b(i + 1) >= 0x90))) return 0;
+  return n;
+}
+
+// Byte-level checks before yaml-cpp sees the text; false when the text must be rejected.
+bool prescan(const std::string& text, State& st) {
+  int line = 1, col = 1;
+  bool at_indent = true;
+  bool ok = true;
+  int reported = 0;
+  auto fail = [&](const std::string& msg, const std::string& found, const std::string& expected,
+                  const std::string& hint) {
+    ok = false;
+    if (reported++ < 20) st.error(Location{st.source(), line, col}, {}, msg, found, expected, hint);
+  };
+  size_t start = (text.compare(0, 3, "\xEF\xBB\xBF") == 0) ? 3 : 0;  // byte order mark
+  for (size_t i = start; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t n = utf8_length(text, i);
+    if (n == 0) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "0x%02X", c);
+      fail("invalid UTF-8", std::string("byte ") + buf, "UTF-8 text", "is this a binary file?");
+      if (reported > 20) return false;
+      ++i;
+      ++col;
+      continue;
+    }
+    if (c == '\n') {
+      ++line;
+      col = 1;
+      at_indent = true;
+      ++i;
+      continue;
+    }
+    if (c == '\t' && at_indent) {
+      fail("tab in indentation", "a tab", "spaces", "YAML indents with spaces only");
+      at_indent = false;
+    } else if (c < 0x20 && c != '\t' && c != '\r') {
+      fail("control character", "byte " + std::to_string(c), "text", "is this a binary file?");
+    } else if (c != ' ' && c != '\t' && c != '\r') {
+      at_indent = false;
+    }
+    i += n;
+    ++col;
+  }
+  return ok;
+}
+
+// Walks the parsed tree once: depth and size limits, plain string keys, duplicate keys.
+class TreeCheck {
+ public:
+  explicit TreeCheck(State& st) : st_(st) {}
+
+  // False when the tree must not be walked (too large or deep, or a key that is not a string);
+  // duplicate keys are reported but the rest of the file is still read.
+  bool run(const YAML::Node& root) {
+    visit(root, 0);
+    return !stop_ && !bad_key_;
+  }
+
+ private:
+  void visit(const YAML::Node& n, int depth) {
+    if (stop_) return;
+    if (++count_ > kMaxNodes) {
+      st_.error(st_.at(n), {}, "document too large", "over " + std::to_string(kMaxNodes) + " nodes",
+                "a config", "aliases expanding exponentially (\"billion laughs\")?");
+      stop_ = true;
+      return;
+    }
+    if (depth > kMaxDepth) {
+      st_.error(st_.at(n), {}, "nesting too deep", "over " + std::to_string(kMaxDepth) + " levels",
+                "a config nested a few levels", "an alias referring to itself?");
+      stop_ = true;
+      return;
+    }
+    if (n.IsSequence()) {
+      for (const auto& item : n) visit(item, depth + 1);
+    } else if (n.IsMap()) {
+      std::unordered_map<std::string, int> seen;
+      for (const auto& kv : n) {
+        if (!kv.first.IsScalar()) {
+          st_.error(st_.at(kv.first), {}, "a key must be a plain string", describe(kv.first), "a string key");
+          bad_key_ = true;
+        } else {
+          auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark().line + 1);
+          if (!fresh) {
+            st_.error(st_.at(kv.first), kv.first.Scalar(), "duplicate key",
+                      "a second '" + kv.first.Scalar() + "'", "each key once",
+                      "first at line " + std::to_string(it->second) + "; YAML keeps both, so remove one");
+          }
+        }
+        visit(kv.second, depth + 1);
+        if (stop_) return;
+      }
+    }
+  }
+
+  State& st_;
+  size_t count_ = 0;
+  bool stop_ = false;
+  bool bad_key_ = false;
+};
+
+}  // namespace
+
+bool parse_yaml(const std::string& text, State& st, YAML::Node& root) {
+  if (!prescan(text, st)) return false;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    Location where = st.at(e.mark);
+    if (where.line == 0) where = Location{st.source(), 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n')), 1};
+    st.error(where, {}, "YAML syntax error: " + e.msg);
+    return false;
+  } catch (const std::exception& e) {
+    st.error(Location{st.source(), 1, 1}, {}, std::string("YAML could not be read: ") + e.what());
+    return false;
+  }
+  return TreeCheck(st).run(root);
+}
+
+}  // namespace axolotl::config::detail

@@ -1,0 +1,101 @@
+// Dataset entries in both dialects: type names, user-defined types, sharegpt/chat_template keys.
+#include <gtest/gtest.h>
+
+#include "axolotl/config/dump.h"
+#include "axolotl/config/loader.h"
+
+namespace axolotl::config {
+
+namespace {
+DatasetConfig only_dataset(const std::string& yaml) {
+  auto r = load_string(yaml, "d.yml");
+  EXPECT_EQ(r.config.data.datasets.size(), 1u);
+  return r.config.data.datasets.empty() ? DatasetConfig{} : r.config.data.datasets[0];
+}
+}  // namespace
+
+TEST(Datasets, TypeNamesMapToFormats) {
+  const std::pair<const char*, DatasetFormat> cases[] = {
+      {"alpaca", DatasetFormat::kAlpaca},          {"alpaca:chat", DatasetFormat::kAlpacaChat},
+      {"alpaca:chatml", DatasetFormat::kAlpacaChatml}, {"completion", DatasetFormat::kCompletion},
+      {"chat_template", DatasetFormat::kChatTemplate}, {"sharegpt", DatasetFormat::kChatTemplate},
+      {"input_output", DatasetFormat::kInputOutput}};
+  for (const auto& [name, format] : cases) {
+    auto d = only_dataset(std::string("base_model: x\ndatasets:\n  - path: a.jsonl\n    type: ") + name + "\n");
+    EXPECT_EQ(d.format, format) << name;
+    EXPECT_EQ(d.type_name, name);
+  }
+}
+
+TEST(Datasets, OmittedTypeMeansPretokenizedRows) {
+  auto d = only_dataset("base_model: x\ndatasets:\n  - path: tokens.jsonl\n    ds_type: json\n    split: train\n");
+  EXPECT_EQ(d.format, DatasetFormat::kPretokenized);
+  EXPECT_EQ(d.ds_type, "json");
+}
+
+TEST(Datasets, UserDefinedTypeMap) {
+  auto d = only_dataset(
+      "base_model: x\ndatasets:\n  - path: qa.jsonl\n    type:\n      field_instruction: question\n"
+      "      field_input: context\n      field_output: answer\n      format: \"Q: {instruction}\\n{input}\\nA: \"\n"
+      "      no_input_format: \"Q: {instruction}\\nA: \"\n      system_prompt: Be brief.\n");
+  EXPECT_EQ(d.format, DatasetFormat::kCustom);
+  EXPECT_EQ(d.field_instruction, "question");
+  EXPECT_EQ(d.field_input, "context");
+  EXPECT_EQ(d.field_output, "answer");
+  EXPECT_EQ(d.prompt_format, "Q: {instruction}\n{input}\nA: ");
+  EXPECT_EQ(d.no_input_format, "Q: {instruction}\nA: ");
+  EXPECT_EQ(d.system_prompt, "Be brief.");
+}
+
+TEST(Datasets, NestedCustomColumnsEqualFlatTypeMap) {
+  auto nested = load_string(
+      "model:\n  name: x\ndataset:\n  path: qa.jsonl\n  format: custom\n  columns:\n    instruction: q\n"
+      "    input: ctx\n    output: a\n  prompt_format: \"{instruction} {input}\"\n", "n.yml");
+  auto flat = load_string(
+      "base_model: x\ndatasets:\n  - path: qa.jsonl\n    type:\n      field_instruction: q\n      field_input: ctx\n"
+      "      field_output: a\n      format: \"{instruction} {input}\"\n", "f.yml");
+  EXPECT_EQ(to_json(nested.config).dump(1), to_json(flat.config).dump(1));
+}
+
+TEST(Datasets, ChatTemplateKeys) {
+  auto d = only_dataset(
+      "base_model: x\nchat_template: chatml\ndatasets:\n  - path: chats.jsonl\n    type: chat_template\n"
+      "    field_messages: conversations\n    message_property_mappings:\n      role: from\n      content: value\n"
+      "    roles:\n      user: [human]\n      assistant: [gpt]\n    roles_to_train: [assistant]\n    train_on_eos: turn\n");
+  EXPECT_EQ(d.field_messages, "conversations");
+  EXPECT_EQ(d.message_property_mappings.at("role"), "from");
+  EXPECT_EQ(d.roles.at("user"), std::vector<std::string>{"human"});
+  EXPECT_EQ(d.roles_to_train, std::vector<std::string>{"assistant"});
+  EXPECT_EQ(d.train_on_eos_turn, std::optional<bool>(true));
+}
+
+TEST(Datasets, SharegptGetsShareGptFieldNames) {
+  auto d = only_dataset("base_model: x\ndatasets:\n  - path: c.json\n    type: sharegpt\n");
+  EXPECT_EQ(d.format, DatasetFormat::kChatTemplate);
+  EXPECT_EQ(d.field_messages, "conversations");
+  EXPECT_EQ(d.message_property_mappings.at("content"), "value");
+  EXPECT_EQ(d.roles_to_train, std::vector<std::string>{"assistant"});  // resolved default
+}
+
+TEST(Datasets, TestDatasetsAndSingleNestedDataset) {
+  auto r = load_string("base_model: x\ndatasets:\n  - path: a.jsonl\n    type: completion\n    field: text\n"
+                       "test_datasets:\n  - path: b.jsonl\n    type: completion\n", "t.yml");
+  ASSERT_EQ(r.config.data.test_datasets.size(), 1u);
+  EXPECT_EQ(r.config.data.test_datasets[0].path, "b.jsonl");
+  EXPECT_EQ(r.config.data.datasets[0].field, "text");
+}
+
+TEST(Datasets, EntryProblemsNameTheEntry) {
+  try {
+    load_string("base_model: x\ndatasets:\n  - path: a\n    type: alpaca\n  - type: alpacha\n", "e.yml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    ASSERT_EQ(e.problems().size(), 2u);  // unknown format, missing path
+    std::string all = e.what();
+    EXPECT_NE(all.find("datasets[1].type"), std::string::npos) << all;
+    EXPECT_NE(all.find("did you mean 'alpaca'"), std::string::npos) << all;
+    EXPECT_NE(all.find("e.yml:5:"), std::string::npos) << all;
+  }
+}
+
+}  // namespace axolotl::config
