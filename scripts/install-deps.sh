@@ -7,7 +7,7 @@ packages=(
   cmake g++ make ninja-build ccache pkg-config
   libtorch-dev libgloo-dev libopenblas0-pthread
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libsentencepiece-dev sentencepiece
-  libcurl4-openssl-dev libspdlog-dev libfmt-dev libgtest-dev
+  libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libgtest-dev
   python3 python3-torch python3-sentencepiece
 )
 

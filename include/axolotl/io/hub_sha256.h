@@ -1,10 +1,10 @@
-// Incremental SHA-256 (FIPS 180-4), used to verify Hub LFS downloads whose etag is the file's sha256.
-// Plain C++, no dependency; about as fast as the network it checks.
+// Incremental SHA-256, used to verify Hub LFS downloads whose etag is the file's sha256.
+// Backed by OpenSSL's libcrypto (already required by libcurl), not a hand-written hash.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -13,17 +13,16 @@ namespace axolotl::io {
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
   void update(const void* data, size_t size);
   void update(std::string_view s) { update(s.data(), s.size()); }
   std::string hex_digest();  // 64 lower-case hex digits; finishes the hash (call once)
 
  private:
-  void compress(const uint8_t* block);
-
-  std::array<uint32_t, 8> state_;
-  std::array<uint8_t, 64> buffer_{};
-  size_t buffered_ = 0;
-  uint64_t total_bytes_ = 0;
+  struct Context;
+  std::unique_ptr<Context> ctx_;
 };
 
 // sha256 of a whole file as hex; throws IoError when it cannot be read.
