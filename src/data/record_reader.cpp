@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "axolotl/io/hub_resolve.h"
+
 namespace axolotl::data {
 namespace fs = std::filesystem;
 
@@ -67,8 +69,11 @@ std::vector<int> element_lines(const std::string& text, int array_depth) {
 
 }  // namespace
 
-std::vector<std::string> list_data_files(const std::string& path, const std::vector<std::string>& data_files) {
+std::vector<std::string> list_data_files(const std::string& name_or_path, const std::vector<std::string>& data_files) {
   std::error_code ec;
+  // A Hub dataset id ("org/name" or "org/name@revision") becomes its snapshot folder in the cache.
+  const bool from_hub = !fs::exists(name_or_path, ec) && looks_like_hub_id(name_or_path);
+  const std::string path = from_hub ? io::resolve_dataset_path(name_or_path) : name_or_path;
   if (!data_files.empty()) {
     std::vector<std::string> out;
     for (const auto& f : data_files) {
@@ -87,8 +92,13 @@ std::vector<std::string> list_data_files(const std::string& path, const std::vec
   if (fs::is_regular_file(path, ec)) return {path};
   if (fs::is_directory(path, ec)) {
     std::vector<std::string> out;
-    for (const auto& entry : fs::directory_iterator(path, ec)) {
+    auto add = [&](const fs::directory_entry& entry) {
       if (entry.is_regular_file() && has_data_extension(entry.path())) out.push_back(entry.path().string());
+    };
+    if (from_hub) {  // Hub dataset repos keep their files in subfolders (data/train-*.jsonl)
+      for (const auto& entry : fs::recursive_directory_iterator(path, ec)) add(entry);
+    } else {
+      for (const auto& entry : fs::directory_iterator(path, ec)) add(entry);
     }
     std::sort(out.begin(), out.end());
     if (out.empty()) {
@@ -105,8 +115,7 @@ std::vector<std::string> list_data_files(const std::string& path, const std::vec
   d.key = "datasets.path";
   d.message = "dataset path does not exist";
   if (looks_like_hub_id(path)) {
-    d.hint = "this looks like a Hugging Face Hub dataset id; Hub datasets are not supported yet: "
-             "download the data files and point `path` at the local file or folder";
+    d.hint = "this looks like a Hugging Face Hub dataset id but nothing could be found for it";
   }
   throw IoError(d);
 }

@@ -65,8 +65,14 @@ TEST(RecordReader, BadInputNamesFileAndLine) {
   EXPECT_NE(error_of([&] { read_all((dir / "blank.jsonl").string()); }).message, "");
   auto missing = error_of([&] { list_data_files((dir / "nope.jsonl").string()); });
   EXPECT_EQ(missing.message, "dataset path does not exist");
+  // A Hub dataset id goes to the Hub resolver; offline with an empty cache it names the repo.
+  setenv("HF_HUB_OFFLINE", "1", 1);
+  setenv("HF_HUB_CACHE", (dir / "hub-cache").c_str(), 1);
   auto hub = error_of([&] { list_data_files("tatsu-lab/alpaca"); });
-  EXPECT_NE(hub.hint.find("Hub"), std::string::npos);
+  unsetenv("HF_HUB_OFFLINE");
+  unsetenv("HF_HUB_CACHE");
+  EXPECT_EQ(hub.key, "tatsu-lab/alpaca");
+  EXPECT_NE(hub.message.find("offline"), std::string::npos);
 }
 
 class Builder : public ::testing::Test {
