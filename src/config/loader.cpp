@@ -7,6 +7,7 @@
 #include "axolotl/config/loader.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -229,7 +230,9 @@ void apply_override(const std::string& text, Config& c, State& st) {
   const Field* f = nullptr;
   if (auto it = ix.nested.find(key == "dataset" ? "datasets" : key); it != ix.nested.end()) {
     f = it->second;
-    st.flat = false;
+    // datasets / test_datasets / strict are spelt alike in both dialects: keep the file's dialect.
+    bool common = std::find(f->flat.begin(), f->flat.end(), key) != f->flat.end();
+    if (!common) st.flat = false;
   } else if (auto jt = ix.flat.find(key); jt != ix.flat.end()) {
     f = jt->second;
     st.flat = true;
@@ -259,7 +262,11 @@ LoadResult load_string(const std::string& yaml, const std::string& name, const s
   YAML::Node root;
   bool parsed = detail::parse_yaml(yaml, st, root);
   if (parsed) parsed = detail::read_root(root, r.config, st);
-  for (const auto& o : overrides) detail::apply_override(o, r.config, st);
+  const bool file_flat = st.flat;
+  for (const auto& o : overrides) {
+    st.flat = file_flat;
+    detail::apply_override(o, r.config, st);
+  }
   st.set_source(name);
   if (parsed) {
     resolve(r.config, cpu_has_bf16());
@@ -283,6 +290,10 @@ LoadResult load_string(const std::string& yaml, const std::string& name, const s
 }
 
 LoadResult load_file(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw IoError(Diagnostic{Location{path, 0, 0}, {}, "is a folder, not a config file", {}, {}, {}});
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw IoError(Diagnostic{Location{path, 0, 0}, {}, "cannot open the config file", {}, {},

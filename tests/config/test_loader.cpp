@@ -90,6 +90,10 @@ TEST(Loader, OverridesWinOverFileWhichWinsOverDefaults) {
   auto last = load_string(yaml, "o.yml", {"lora_r=32", "adapter.rank=64", "learning_rate="});
   EXPECT_EQ(last.config.adapter.rank, 64);
   EXPECT_DOUBLE_EQ(last.config.training.learning_rate, TrainingConfig().learning_rate);
+  // Keys spelt alike in both dialects follow the file's dialect.
+  auto ds = load_string(yaml, "o.yml", {"datasets=[{path: a.jsonl, type: completion}]"});
+  ASSERT_EQ(ds.config.data.datasets.size(), 1u);
+  EXPECT_EQ(ds.config.data.datasets[0].format, DatasetFormat::kCompletion);
   // Overrides apply to nested files too, in either spelling.
   auto n = load_string(testing::kNestedExample, "n.yml", {"num_epochs=5"});
   EXPECT_EQ(n.config.training.num_epochs, 5);
@@ -157,6 +161,7 @@ TEST(Loader, HugeFilesAreFast) {
 
 TEST(Loader, MissingFileIsAnIoError) {
   EXPECT_THROW(load_file("/nonexistent/dir/x.yml"), IoError);
+  EXPECT_THROW(load_file(testing::source_dir().string()), IoError);
 }
 
 // Every YAML under configs/ and examples/ validates (globbed now, so new files are covered).
