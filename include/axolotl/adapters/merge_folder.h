@@ -1,0 +1,42 @@
+// `axolotl merge`: folds a PEFT adapter into a Hugging Face model folder, streaming shard by shard
+// (read a tensor from the input shard's map -> merge it if adapted -> write it into the output shard ->
+// release), so peak memory is about one input shard + one output tensor + the adapter, never the model.
+// Writes a HF folder (sharded safetensors + index when over max_shard_bytes, config.json with its dtype
+// updated, tokenizer files, generation_config.json) into a temporary folder renamed at the end.
+// The merge uses the base's original (unquantized) weights, as Axolotl's merge_lora does.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace axolotl::adapters {
+
+struct MergeJob {
+  std::string base_dir;       // HF folder: config.json + model.safetensors or index + shards
+  std::string config_dir;     // folder holding config.json when not base_dir (base_model_config)
+  std::string tokenizer_dir;  // tokenizer files from here first, then from base_dir
+  std::string adapter_dir;    // adapter_config.json + adapter_model.safetensors
+  std::string output_dir;
+  bool force = false;                    // replace a non-empty output_dir
+  uint64_t max_shard_bytes = 5'000'000'000;
+  std::optional<torch::ScalarType> dtype;  // cast floating tensors; nullopt keeps the base's dtypes
+};
+
+struct MergeResult {
+  int64_t tensors = 0;
+  int64_t merged = 0;        // LoRA-adapted weights
+  int64_t replaced = 0;      // modules_to_save tensors taken from the adapter
+  uint64_t bytes = 0;        // tensor data written
+  std::vector<std::string> files;  // weight files written (names in output_dir)
+};
+
+// The safetensors files of a HF folder in shard order (model.safetensors, else the index's shards).
+std::vector<std::string> weight_files(const std::string& dir);
+
+MergeResult merge_folder(const MergeJob& job);
+
+}  // namespace axolotl::adapters

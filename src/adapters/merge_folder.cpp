@@ -1,0 +1,271 @@
+// Streaming LoRA merge of a HF folder (see merge_folder.h; FORMATS.md §1.5 shards, §3.4 merge).
+#include "axolotl/adapters/merge_folder.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "axolotl/adapters/lora_merge.h"
+#include "axolotl/adapters/peft_adapter.h"
+#include "axolotl/adapters/tensor_io.h"
+#include "axolotl/io/atomic_file.h"
+#include "axolotl/io/safetensors.h"
+#include "axolotl/io/sharded_writer.h"
+#include "axolotl/util/error.h"
+#include "axolotl/util/log.h"
+
+namespace axolotl::adapters {
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kTokenizerFiles[] = {"tokenizer.model",         "tokenizer.json",    "tokenizer_config.json",
+                                       "special_tokens_map.json", "added_tokens.json", "chat_template.jinja"};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(Diagnostic{Location{path.string(), 0, 0}, {}, "cannot read file", {}, {}, {}});
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+nlohmann::json read_json(const fs::path& path) {
+  try {
+    return nlohmann::json::parse(read_text(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw IoError(Diagnostic{Location{path.string(), 0, 0}, {}, "not valid JSON", e.what(), {}, {}});
+  }
+}
+
+const char* dtype_string(torch::ScalarType t) {
+  switch (t) {
+    case torch::kBFloat16: return "bfloat16";
+    case torch::kFloat16: return "float16";
+    default: return "float32";
+  }
+}
+
+// The adapter split into LoRA pairs per module and full tensors of modules_to_save.
+struct AdapterParts {
+  struct Pair {
+    torch::Tensor a, b;  // (r, in), (out, r)
+  };
+  std::map<std::string, Pair> lora;             // "<module>.weight" -> pair
+  std::map<std::string, torch::Tensor> saved;  // full tensor name -> tensor
+  double scaling = 1.0;
+};
+
+AdapterParts split_adapter(AdapterFiles files) {
+  AdapterParts parts;
+  parts.scaling = files.config.scaling();
+  for (auto& [key, t] : files.tensors) {
+    if (ends_with(key, ".lora_A.weight")) {
+      parts.lora[key.substr(0, key.size() - 14) + ".weight"].a = t;
+    } else if (ends_with(key, ".lora_B.weight")) {
+      parts.lora[key.substr(0, key.size() - 14) + ".weight"].b = t;
+    } else {
+      parts.saved[key] = t;
+    }
+  }
+  return parts;
+}
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+// Checks the adapter against the base's tensor headers; one Error listing every problem.
+void check_fit(const AdapterParts& parts, const std::map<std::string, io::TensorInfo>& base, const std::string& adapter_dir) {
+  std::vector<std::string> problems;
+  for (const auto& [name, pair] : parts.lora) {
+    const std::string module = name.substr(0, name.size() - 7);
+    if (!pair.a.defined() || !pair.b.defined()) {
+      problems.push_back(module + ": lora_" + std::string(pair.a.defined() ? "B" : "A") + " missing");
+      continue;
+    }
+    auto it = base.find(name);
+    if (it == base.end()) {
+      problems.push_back(module + ": no " + name + " in the base model");
+      continue;
+    }
+    const auto& shape = it->second.shape;
+    if (shape.size() != 2 || pair.a.dim() != 2 || pair.b.dim() != 2 || pair.a.size(1) != shape[1] ||
+        pair.b.size(0) != shape[0] || pair.a.size(0) != pair.b.size(1)) {
+      problems.push_back(module + ": A " + shape_str(pair.a.sizes().vec()) + ", B " + shape_str(pair.b.sizes().vec()) +
+                         " do not fit base weight " + shape_str(shape));
+    }
+  }
+  for (const auto& [name, t] : parts.saved) {
+    auto it = base.find(name);
+    if (it == base.end()) {
+      problems.push_back(name + ": not in the base model");
+    } else if (it->second.shape != t.sizes().vec()) {
+      problems.push_back(name + ": " + shape_str(t.sizes().vec()) + " vs base " + shape_str(it->second.shape));
+    }
+  }
+  if (problems.empty()) return;
+  std::string found;
+  for (size_t i = 0; i < problems.size() && i < 8; ++i) found += (i ? "; " : "") + problems[i];
+  if (problems.size() > 8) found += "; ... (" + std::to_string(problems.size()) + " in all)";
+  throw Error(Diagnostic{Location{adapter_dir, 0, 0}, {}, "adapter does not fit the base model", found, {},
+                         "wrong base model?"});
+}
+
+// Removes the temporary output folder unless released.
+struct TempFolder {
+  fs::path path;
+  bool keep = false;
+  ~TempFolder() {
+    std::error_code ec;
+    if (!keep) fs::remove_all(path, ec);
+  }
+};
+
+void write_side_files(const MergeJob& job, const fs::path& tmp) {
+  const fs::path config_src = fs::path(job.config_dir.empty() ? job.base_dir : job.config_dir) / "config.json";
+  auto config = read_json(config_src);
+  if (job.dtype) {
+    config["torch_dtype"] = dtype_string(*job.dtype);
+    if (config.contains("dtype")) config["dtype"] = dtype_string(*job.dtype);
+  }
+  config.erase("quantization_config");  // the merged weights are dense
+  io::write_file_atomic((tmp / "config.json").string(), config.dump(2) + "\n");
+  for (const char* name : kTokenizerFiles) {
+    for (const auto& dir : {job.tokenizer_dir, job.base_dir}) {
+      if (!dir.empty() && fs::is_regular_file(fs::path(dir) / name)) {
+        fs::copy_file(fs::path(dir) / name, tmp / name, fs::copy_options::overwrite_existing);
+        break;
+      }
+    }
+  }
+  const fs::path gen = fs::path(job.base_dir) / "generation_config.json";
+  if (fs::is_regular_file(gen)) {
+    fs::copy_file(gen, tmp / "generation_config.json", fs::copy_options::overwrite_existing);
+  } else {
+    // transformers GenerationConfig.from_model_config: the token ids of config.json.
+    nlohmann::json g = {{"_from_model_config", true}};
+    for (const char* key : {"bos_token_id", "eos_token_id", "pad_token_id"}) {
+      if (config.contains(key) && !config[key].is_null()) g[key] = config[key];
+    }
+    io::write_file_atomic((tmp / "generation_config.json").string(), g.dump(2) + "\n");
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> weight_files(const std::string& dir) {
+  const fs::path folder(dir);
+  if (fs::is_regular_file(folder / "model.safetensors")) return {(folder / "model.safetensors").string()};
+  const fs::path index = folder / "model.safetensors.index.json";
+  if (!fs::is_regular_file(index)) {
+    throw IoError(Diagnostic{Location{dir, 0, 0}, {}, "no safetensors weights in the base model folder", {}, {},
+                             "a Hugging Face folder needs model.safetensors or model.safetensors.index.json"});
+  }
+  const auto j = read_json(index);
+  if (!j.contains("weight_map") || !j["weight_map"].is_object()) {
+    throw IoError(Diagnostic{Location{index.string(), 0, 0}, "weight_map", "index has no weight_map", {}, {}, {}});
+  }
+  std::set<std::string> names;
+  for (const auto& [tensor, file] : j["weight_map"].items()) {
+    if (!file.is_string()) throw IoError(Diagnostic{Location{index.string(), 0, 0}, tensor, "shard name is not a string", file.dump(), {}, {}});
+    names.insert(file.get<std::string>());
+  }
+  std::vector<std::string> out;
+  for (const auto& n : names) out.push_back((folder / n).string());
+  return out;
+}
+
+MergeResult merge_folder(const MergeJob& job) {
+  const fs::path out(job.output_dir);
+  if (fs::exists(out) && (!fs::is_directory(out) || !fs::is_empty(out)) && !job.force) {
+    throw UsageError(Diagnostic{Location{job.output_dir, 0, 0}, "--output", "output folder exists and is not empty", {}, {},
+                                "choose another folder or pass --force to replace it"});
+  }
+  AdapterParts parts = split_adapter(read_adapter(job.adapter_dir));
+  const auto files = weight_files(job.base_dir);
+  std::map<std::string, io::TensorInfo> base;  // headers only: mapping is lazy, nothing is read
+  for (const auto& path : files) {
+    const auto file = io::SafetensorsFile::open(path);
+    for (const auto& info : file->tensors()) base[info.name] = info;
+  }
+  check_fit(parts, base, job.adapter_dir);
+
+  const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  fs::create_directories(parent);
+  TempFolder tmp{parent / ("." + out.filename().string() + ".tmp-" + std::to_string(::getpid()))};
+  fs::remove_all(tmp.path);
+  fs::create_directories(tmp.path);
+
+  MergeResult result;
+  io::ShardedWriter writer(tmp.path.string(), job.max_shard_bytes);
+  for (const auto& path : files) {
+    // Shared with the pending fills: unmapped once the last of its tensors has been written.
+    std::shared_ptr<io::SafetensorsFile> file(io::SafetensorsFile::open(path).release());
+    for (const io::TensorInfo& info : file->tensors()) {
+      if (ends_with(info.name, "rotary_emb.inv_freq")) continue;  // legacy buffer (FORMATS.md §2.2)
+      torch::ScalarType in_dtype;
+      const bool known = torch_dtype_of(info.dtype, &in_dtype);
+      const bool floating = known && c10::isFloatingType(in_dtype);
+      const torch::ScalarType out_dtype = (floating && job.dtype) ? *job.dtype : in_dtype;
+      io::TensorSource src{info.name, known ? io_dtype_of(out_dtype) : info.dtype, info.shape, {}};
+      const size_t nbytes = static_cast<size_t>(src.nbytes());
+      auto lora = parts.lora.find(info.name);
+      auto saved = parts.saved.find(info.name);
+      if (lora != parts.lora.end()) {
+        const auto a = lora->second.a, b = lora->second.b;
+        const double scaling = parts.scaling;
+        src.fill = [file, info, a, b, scaling, out_dtype, nbytes](uint8_t* dst) {
+          const auto merged = merge_lora_weight(view_tensor(*file, info), a, b, scaling, out_dtype).contiguous();
+          std::memcpy(dst, merged.data_ptr(), nbytes);
+        };
+        ++result.merged;
+      } else if (saved != parts.saved.end()) {
+        const auto t = saved->second;
+        src.fill = [t, out_dtype, nbytes](uint8_t* dst) {
+          std::memcpy(dst, t.to(out_dtype).contiguous().data_ptr(), nbytes);
+        };
+        ++result.replaced;
+      } else if (!known || out_dtype == in_dtype) {
+        src.fill = [file, info, nbytes](uint8_t* dst) { std::memcpy(dst, file->data(info), nbytes); };
+      } else {
+        src.fill = [file, info, out_dtype, nbytes](uint8_t* dst) {
+          std::memcpy(dst, view_tensor(*file, info).to(out_dtype).contiguous().data_ptr(), nbytes);
+        };
+      }
+      writer.add(std::move(src));
+      ++result.tensors;
+    }
+  }
+  result.files = writer.finish();
+  result.bytes = writer.total_bytes();
+  write_side_files(job, tmp.path);
+
+  // Swap into place: an old output (with --force) is moved aside first and removed after.
+  const fs::path old = parent / ("." + out.filename().string() + ".old-" + std::to_string(::getpid()));
+  const bool had_old = fs::exists(out);
+  if (had_old) fs::rename(out, old);
+  fs::rename(tmp.path, out);
+  tmp.keep = true;
+  io::sync_directory(parent.string());
+  if (had_old) fs::remove_all(old);
+  log::info("adapters", "merged {} of {} tensors ({} replaced by modules_to_save) into {} ({} files, {} bytes)",
+            result.merged, result.tensors, result.replaced, job.output_dir, result.files.size(), result.bytes);
+  return result;
+}
+
+}  // namespace axolotl::adapters

@@ -1,0 +1,165 @@
+// Merge: the pure function, merge_and_unload, and the streaming folder merge whose output must give
+// the same logits as base + adapter (1e-5, float32), sharded like HF, written atomically.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "adapter_fixtures.h"
+#include "axolotl/adapters/lora_injection.h"
+#include "axolotl/adapters/lora_merge.h"
+#include "axolotl/adapters/merge_folder.h"
+#include "axolotl/adapters/quantized_linear.h"
+#include "axolotl/model/weight_loader.h"
+#include "axolotl/util/error.h"
+#include "test_support.h"
+
+namespace ad = axolotl::adapters;
+namespace fs = std::filesystem;
+using axolotl::testing::TempDir;
+
+namespace {
+
+// A tiny base folder at dir/base, an adapter (random A/B, lm_head saved) at dir/adapter, and the
+// adapted model's logits.
+torch::Tensor make_base_and_adapter(const fs::path& dir, uint64_t base_shard_bytes = 1ull << 40) {
+  auto m = axolotl::testing::make_tiny_model(3);
+  axolotl::testing::write_model_folder(*m, dir / "base", base_shard_bytes);
+  axolotl::testing::write_file(dir / "base" / "tokenizer.model", "spm bytes");
+  axolotl::config::LoraConfig lora;
+  lora.type = axolotl::config::AdapterType::kLora;
+  lora.target_linear = true;
+  lora.rank = 4;
+  lora.alpha = 16;
+  lora.modules_to_save = {"lm_head"};
+  auto config = ad::setup_adapters(*m, lora, {}, (dir / "base").string());
+  axolotl::testing::randomize_lora(*m, 9);
+  {
+    torch::NoGradGuard g;
+    m->lm_head->weight.add_(0.1);
+  }
+  ad::save_adapter((dir / "adapter").string(), *m, config);
+  return m->forward(axolotl::testing::tiny_input_ids()).detach();
+}
+
+torch::Tensor logits_of_folder(const fs::path& folder) {
+  auto config = axolotl::model::load_llama_config(folder.string());
+  axolotl::model::LlamaForCausalLM m(config, torch::TensorOptions().dtype(torch::kFloat32));
+  axolotl::model::load_weights(*m, folder.string());
+  m->eval();
+  return m->forward(axolotl::testing::tiny_input_ids()).detach();
+}
+
+ad::MergeJob job_for(const fs::path& dir, uint64_t shard = 1ull << 40) {
+  ad::MergeJob job;
+  job.base_dir = (dir / "base").string();
+  job.adapter_dir = (dir / "adapter").string();
+  job.output_dir = (dir / "merged").string();
+  job.max_shard_bytes = shard;
+  return job;
+}
+
+}  // namespace
+
+TEST(Merge, PureFunctionComputesInFloat32) {
+  auto w = torch::randn({6, 5}, torch::kBFloat16);
+  auto a = torch::randn({2, 5}), b = torch::randn({6, 2});
+  auto merged = ad::merge_lora_weight(w, a, b, 0.5, torch::kBFloat16);
+  EXPECT_EQ(merged.scalar_type(), torch::kBFloat16);
+  EXPECT_TRUE(torch::equal(merged, (w.to(torch::kFloat32) + b.matmul(a) * 0.5).to(torch::kBFloat16)));
+  EXPECT_THROW(ad::merge_lora_weight(w, b, a, 1.0, torch::kFloat32), axolotl::Error);
+}
+
+TEST(Merge, QuantizedBaseIsDequantizedFirst) {
+  auto dense = std::make_shared<axolotl::model::DenseLinear>(64, 8, false, torch::TensorOptions());
+  torch::NoGradGuard g;
+  dense->weight.normal_();
+  auto q = ad::Nf4Linear::from_dense(*dense, 64, true, torch::kFloat32);
+  ad::LoraLinear lora(q, {2, 4.0, 0.0, false});
+  lora.lora_B->weight.normal_();
+  const auto expect = q->quantized().dequantize(torch::kFloat32) + lora.delta_weight();
+  EXPECT_TRUE(torch::equal(ad::merged_weight(lora, torch::kFloat32), expect));
+}
+
+TEST(Merge, MergeAndUnloadKeepsLogits) {
+  auto m = axolotl::testing::make_tiny_model();
+  axolotl::config::LoraConfig lora;
+  lora.type = axolotl::config::AdapterType::kLora;
+  lora.target_linear = true;
+  ad::setup_adapters(*m, lora, {}, "tiny");
+  axolotl::testing::randomize_lora(*m, 4);
+  const auto ids = axolotl::testing::tiny_input_ids();
+  const auto before = m->forward(ids).detach();
+  EXPECT_EQ(ad::merge_and_unload(*m), 14);
+  for (const auto& [name, layer] : ad::projections(*m)) EXPECT_TRUE(std::dynamic_pointer_cast<axolotl::model::DenseLinear>(layer));
+  EXPECT_TRUE(torch::allclose(m->forward(ids), before, 1e-5, 1e-5));
+}
+
+TEST(MergeFolder, MergedModelGivesAdapterLogits) {
+  TempDir tmp;
+  const auto adapted = make_base_and_adapter(tmp.path());
+  const auto base = logits_of_folder(tmp / "base");
+  ASSERT_GT((adapted - base).abs().max().item<double>(), 1e-2) << "the adapter must matter";
+  const auto result = ad::merge_folder(job_for(tmp.path()));
+  EXPECT_EQ(result.merged, 14);
+  EXPECT_EQ(result.replaced, 1);
+  EXPECT_EQ(result.files, std::vector<std::string>{"model.safetensors"});
+  EXPECT_LT((logits_of_folder(tmp / "merged") - adapted).abs().max().item<double>(), 1e-5);
+  EXPECT_TRUE(fs::exists(tmp / "merged" / "tokenizer.model"));
+  EXPECT_TRUE(fs::exists(tmp / "merged" / "generation_config.json"));
+  auto gen = nlohmann::json::parse(axolotl::testing::read_file(tmp / "merged" / "generation_config.json"));
+  EXPECT_EQ(gen["bos_token_id"], 1);
+  for (const auto& e : fs::directory_iterator(tmp.path())) {
+    EXPECT_EQ(e.path().filename().string().find(".merged.tmp"), std::string::npos) << "temp folder left behind";
+  }
+}
+
+TEST(MergeFolder, ShardsInAndOutWithDtypeChange) {
+  TempDir tmp;
+  const auto adapted = make_base_and_adapter(tmp.path(), /*base_shard_bytes=*/20000);
+  auto job = job_for(tmp.path(), /*shard=*/15000);
+  job.dtype = torch::kBFloat16;
+  const auto result = ad::merge_folder(job);
+  EXPECT_GT(result.files.size(), 3u);
+  ASSERT_TRUE(fs::exists(tmp / "merged" / "model.safetensors.index.json"));
+  auto index = nlohmann::json::parse(axolotl::testing::read_file(tmp / "merged" / "model.safetensors.index.json"));
+  EXPECT_EQ(index["weight_map"].size(), static_cast<size_t>(result.tensors));
+  auto config = nlohmann::json::parse(axolotl::testing::read_file(tmp / "merged" / "config.json"));
+  EXPECT_EQ(config["torch_dtype"], "bfloat16");
+  // bf16 weights: close to the adapted float32 logits, not equal.
+  const double err = (logits_of_folder(tmp / "merged") - adapted).abs().max().item<double>();
+  EXPECT_LT(err, 0.1);
+}
+
+TEST(MergeFolder, RefusesNonEmptyOutputWithoutForce) {
+  TempDir tmp;
+  make_base_and_adapter(tmp.path());
+  axolotl::testing::write_file(tmp / "merged" / "keep.txt", "x");
+  EXPECT_THROW(ad::merge_folder(job_for(tmp.path())), axolotl::UsageError);
+  EXPECT_TRUE(fs::exists(tmp / "merged" / "keep.txt"));
+  auto job = job_for(tmp.path());
+  job.force = true;
+  ad::merge_folder(job);
+  EXPECT_FALSE(fs::exists(tmp / "merged" / "keep.txt"));
+  EXPECT_TRUE(fs::exists(tmp / "merged" / "model.safetensors"));
+}
+
+TEST(MergeFolder, AdapterOfAnotherBaseFailsBeforeWriting) {
+  TempDir tmp;
+  make_base_and_adapter(tmp.path());
+  auto other = axolotl::testing::tiny_llama();
+  other.intermediate_size = 40;
+  axolotl::model::LlamaForCausalLM m(other, torch::TensorOptions());
+  axolotl::model::init_weights(*m, 1);
+  axolotl::testing::write_model_folder(*m, tmp / "other");
+  auto job = job_for(tmp.path());
+  job.base_dir = (tmp / "other").string();
+  try {
+    ad::merge_folder(job);
+    FAIL();
+  } catch (const axolotl::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("do not fit base weight [40, 32]"), std::string::npos) << e.what();
+    EXPECT_NE(e.diagnostic().hint.find("wrong base model"), std::string::npos);
+  }
+  EXPECT_FALSE(fs::exists(tmp / "merged"));
+}
