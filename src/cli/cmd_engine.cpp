@@ -3,7 +3,10 @@
 #include "axolotl/cli/overrides.h"
 #include "axolotl/config/loader.h"
 #include "axolotl/engine/engine_api.h"
+#include "axolotl/train/launcher.h"
 #include "axolotl/util/log.h"
+
+#include <cstdlib>
 
 namespace axolotl::cli {
 namespace {
@@ -25,7 +28,19 @@ void add_train_command(CLI::App& app, Dispatch& dispatch) {
       ->check(CLI::PositiveNumber);
   sub->footer("Example:\n  axolotl train examples/tiny/config.yml --num-epochs 2");
   sub->callback([sub, args, options, &dispatch] {
-    dispatch.run = [sub, args, options] { return engine::load_engine().train(load_logged(sub, *args), *options); };
+    dispatch.run = [sub, args, options] {
+      auto config = load_logged(sub, *args);  // a bad config fails here once, not in every worker
+      if (options->nproc_per_node > 1 && std::getenv("RANK") == nullptr) {
+        // The launcher re-runs this command line without the option in N workers (RANK set), so
+        // this process never loads LibTorch.
+        auto argv = train::without_option(train::current_command_line(), "--nproc-per-node");
+        return train::launch_local_workers(argv, options->nproc_per_node);
+      }
+      if (options->nproc_per_node > 1) {
+        log::warn("train", "RANK is already set (torchrun?): ignoring --nproc-per-node {}", options->nproc_per_node);
+      }
+      return engine::load_engine().train(config, *options);
+    };
   });
 }
 
