@@ -2,7 +2,7 @@
 // overrides, added/special tokens, decode round trips, streaming text, errors, trainer determinism.
 #include <gtest/gtest.h>
 
-#include <chrono>
+#include <cstdlib>
 
 #include "axolotl/data/tokenizer.h"
 #include "axolotl/data/tokenizer_trainer.h"
@@ -237,6 +237,19 @@ TEST(TokenizerTrainer, SameInputsGiveIdenticalBytes) {
   for (const auto& entry : fs::directory_iterator(tmp / "a")) {
     EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << "temporary file left behind";
   }
+}
+
+// The C++ trainer and python sentencepiece (tests/reference/tokenizer_reference.py train) agree byte for byte.
+TEST(TokenizerTrainer, MatchesPythonSentencepieceTraining) {
+  if (testing::python().empty()) GTEST_SKIP() << "no python3 with sentencepiece";
+  testing::TempDir tmp;
+  const fs::path corpus = testing::source_dir() / "examples/tiny/corpus.txt";
+  train_tokenizer(corpus.string(), (tmp / "cpp").string(), 512, 3);
+  const fs::path script = testing::source_dir() / "tests/reference/tokenizer_reference.py";
+  const std::string cmd = testing::python() + " " + script.string() + " train " + corpus.string() + " " +
+                          (tmp / "py.model").string() + " 512 3";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  EXPECT_TRUE(read_file(tmp / "cpp" / "tokenizer.model") == read_file(tmp / "py.model"));
 }
 
 TEST(TokenizerTrainer, BadInputsAreIoErrors) {

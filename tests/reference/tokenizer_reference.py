@@ -2,6 +2,11 @@
 """Golden encodings for tests/data/test_tokenizer_golden.cpp, from python3-sentencepiece.
 
 Usage: /usr/bin/python3 tests/reference/tokenizer_reference.py [SHARED_DIR] > tests/assets/tokenizer_golden.json
+       /usr/bin/python3 tests/reference/tokenizer_reference.py train CORPUS OUT.model VOCAB SEED
+         (the tiny tokenizer trained by python sentencepiece with data::train_tokenizer's flags;
+          test_tokenizer.cpp checks that the C++ trainer writes the same bytes)
+       /usr/bin/python3 tests/reference/tokenizer_reference.py bench MODEL TEXT_FILE REPS
+         (single-thread sp.encode throughput over the file's lines, CPU time; prints "<tokens> <seconds>")
 
 For every case and tokenizer it records:
   sp_ids  = sp.encode(text)                     (plain sentencepiece, no bos/eos)
@@ -53,7 +58,41 @@ def hf_split_encode(sp, text):
     return ids
 
 
+def train(corpus, out_path, vocab_size, seed):
+    import io
+    with open(corpus, encoding="utf-8") as f:
+        lines = [l.rstrip("\r") for l in f.read().split("\n") if l.rstrip("\r")]
+    model = io.BytesIO()
+    spm.set_random_generator_seed(seed)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_writer=model, model_type="bpe", vocab_size=vocab_size,
+        character_coverage=1.0, byte_fallback=True, num_threads=1, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
+        normalization_rule_name="identity", remove_extra_whitespaces=False, add_dummy_prefix=True,
+        split_digits=True, allow_whitespace_only_pieces=True, max_sentence_length=16384, input_sentence_size=0,
+        shuffle_input_sentence=False, minloglevel=4)
+    with open(out_path, "wb") as f:
+        f.write(model.getvalue())
+
+
+def bench(model, text_file, reps):
+    import time
+    sp = spm.SentencePieceProcessor(model_file=model)
+    with open(text_file, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    tokens, start = 0, time.process_time()
+    for _ in range(reps):
+        for line in lines:
+            tokens += len(sp.encode(line))
+    print(tokens, time.process_time() - start)
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "bench":
+        bench(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
+    if len(sys.argv) == 6 and sys.argv[1] == "train":
+        train(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+        return
     shared = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "../../../shared")
     out = {"generator": "tests/reference/tokenizer_reference.py",
            "sentencepiece": spm.__version__, "tokenizers": {}}
