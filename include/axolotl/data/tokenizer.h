@@ -16,8 +16,9 @@ namespace axolotl::data {
 
 class Tokenizer {
  public:
-  // `path` is a folder holding tokenizer.model (and optional side files) or the .model file itself.
-  // Throws IoError when files are missing or unreadable.
+  // `path` is a folder holding tokenizer.model (and optional side files) or the .model file itself
+  // (side files are then read from its folder). Precedence: tokenizer_config.json <
+  // special_tokens_map.json < `overrides`. Throws IoError when files are missing or unreadable.
   static std::unique_ptr<Tokenizer> load(const std::string& path, const config::TokenizerConfig& overrides = {});
   virtual ~Tokenizer();
 
