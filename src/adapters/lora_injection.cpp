@@ -131,6 +131,7 @@ InjectionReport inject_lora(model::LlamaForCausalLMImpl& m, const AdapterConfig&
     auto lora = std::make_shared<LoraLinear>(std::move(layer), spec);
     lora->lora_A->to(m.device());  // a quantized base without bias has no parameter to take it from
     lora->lora_B->to(m.device());
+    lora->train(m.is_training());  // new modules start in training mode: follow the model's (dropout)
     set(std::move(lora));
     report.adapted.push_back(name);
   });

@@ -53,20 +53,20 @@ struct Int8WeightState {
 
 namespace {
 
-// y = x·Wᵀ (+ b) with W dequantized from `State`'s weight; gradient only for x (W and b frozen).
+// y = x·Wᵀ with W dequantized from `State`'s weight; gradient only for x (W frozen). The bias is
+// added outside: custom functions cannot take undefined tensors as inputs.
 template <typename Weight, typename State>
 struct QuantizedMatMul : public torch::autograd::Function<QuantizedMatMul<Weight, State>> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const Weight& weight,
-                               const torch::Tensor& bias) {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const Weight& weight) {
     State::save(ctx, weight);
     ctx->saved_data["dtype"] = static_cast<int64_t>(x.scalar_type());
     const auto w = weight.dequantize(x.scalar_type());  // (out, in)
-    return torch::nn::functional::linear(x, w, bias);   // (..., out)
+    return x.matmul(w.t());                             // (..., out)
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto dtype = static_cast<torch::ScalarType>(ctx->saved_data["dtype"].toInt());
     const auto w = State::restore(ctx).dequantize(dtype);  // (out, in)
-    return {grads[0].matmul(w), torch::Tensor(), torch::Tensor()};  // dx (..., in)
+    return {grads[0].matmul(w), torch::Tensor()};  // dx (..., in)
   }
 };
 
@@ -95,7 +95,9 @@ torch::Tensor Nf4Linear::forward(const torch::Tensor& x) {
   // Linear4bit (FORMATS.md §4.5): compute in compute_dtype, return in the input dtype.
   const auto xc = x.to(compute_dtype_);                                        // (..., in)
   const auto b = bias.defined() ? bias.to(compute_dtype_) : bias;              // (out)
-  return Nf4MatMul::apply(xc, weight_, b).to(x.scalar_type());                 // (..., out)
+  auto y = Nf4MatMul::apply(xc, weight_);                                      // (..., out)
+  if (b.defined()) y = y + b;
+  return y.to(x.scalar_type());
 }
 
 void Nf4Linear::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {
@@ -118,7 +120,8 @@ std::shared_ptr<Int8Linear> Int8Linear::from_dense(const model::DenseLinear& den
 
 torch::Tensor Int8Linear::forward(const torch::Tensor& x) {
   const auto b = bias.defined() ? bias.to(x.scalar_type()) : bias;  // (out)
-  return Int8MatMul::apply(x, weight_, b);                          // (..., out)
+  auto y = Int8MatMul::apply(x, weight_);                           // (..., out)
+  return b.defined() ? y + b : y;
 }
 
 void Int8Linear::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {

@@ -117,7 +117,7 @@ TEST(MergeFolder, MergedModelGivesAdapterLogits) {
 TEST(MergeFolder, ShardsInAndOutWithDtypeChange) {
   TempDir tmp;
   const auto adapted = make_base_and_adapter(tmp.path(), /*base_shard_bytes=*/20000);
-  auto job = job_for(tmp.path(), /*shard=*/15000);
+  auto job = job_for(tmp.path(), /*shard=*/8000);
   job.dtype = torch::kBFloat16;
   const auto result = ad::merge_folder(job);
   EXPECT_GT(result.files.size(), 3u);
