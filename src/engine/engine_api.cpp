@@ -1,22 +1,61 @@
 // libaxolotl_engine.so's exported table of entry points (see engine_api.h).
 #include "axolotl/engine/engine_api.h"
 
+#include <iostream>
+
+#include "axolotl/adapters/merge_folder.h"
+#include "axolotl/model/inference.h"
+#include "axolotl/model/pretrained.h"
+#include "axolotl/model/tiny_model.h"
+#include "axolotl/train/trainer.h"
 #include "axolotl/util/error.h"
 
 namespace axolotl::engine {
 namespace {
 
-int train(const config::Config&, const TrainOptions&) {
-  throw NotAvailableError("train is not available yet (the trainer is not built)");
+int train(const config::Config& config, const TrainOptions& options) {
+  if (options.nproc_per_node > 1) {
+    throw NotAvailableError(Diagnostic{{}, "--nproc-per-node", "multi-process training is not built yet",
+                                       std::to_string(options.nproc_per_node), "1", {}});
+  }
+  return train::run_training(config);
 }
-int merge(const config::Config&, const MergeOptions&) {
-  throw NotAvailableError("merge is not available yet (adapters are not built)");
+int merge(const config::Config& config, const MergeOptions& options) {
+  // The adapter: lora_model_dir when set, else where training saves the final adapter (output_dir).
+  adapters::MergeJob job;
+  job.base_dir = model::model_folder(config.model);
+  job.config_dir = config.model.config_path;
+  job.tokenizer_dir = config.tokenizer.path;
+  job.adapter_dir = config.adapter.model_dir.empty() ? config.output.output_dir : config.adapter.model_dir;
+  job.output_dir = options.output_dir;
+  job.force = options.force;
+  if (options.max_shard_bytes <= 0) {
+    throw UsageError(Diagnostic{{}, "--max-shard-size", "shard size must be positive",
+                                std::to_string(options.max_shard_bytes), "bytes > 0", {}});
+  }
+  job.max_shard_bytes = static_cast<uint64_t>(options.max_shard_bytes);
+  switch (config.model.dtype) {
+    case config::DType::kFloat32: job.dtype = torch::kFloat32; break;
+    case config::DType::kBFloat16: job.dtype = torch::kBFloat16; break;
+    case config::DType::kFloat16: job.dtype = torch::kFloat16; break;
+    case config::DType::kAuto: break;  // keep the base checkpoint's dtypes
+  }
+  adapters::merge_folder(job);
+  return 0;
 }
-int inference(const config::Config&, const InferenceOptions&) {
-  throw NotAvailableError("inference is not available yet (the model is not built)");
+int inference(const config::Config& config, const InferenceOptions& options) {
+  model::InferenceRequest request;
+  request.prompts = options.prompts;
+  request.from_stdin = options.prompts_from_stdin;
+  request.template_name = options.template_name;
+  request.generation.max_new_tokens = options.max_new_tokens;
+  request.generation.sampling = {options.temperature, options.top_k, options.top_p, options.repetition_penalty,
+                                 options.seed};
+  return model::run_inference(config.model, config.tokenizer, request, std::cin, std::cout);
 }
-int create_tiny_model(const TinyModelOptions&) {
-  throw NotAvailableError("create-tiny is not available yet (the model is not built)");
+int create_tiny_model(const TinyModelOptions& options) {
+  model::create_tiny_model(options.output_dir, options.corpus_path, options.force, options.seed);
+  return 0;
 }
 
 const Api kApi{kApiVersion, &train, &merge, &inference, &create_tiny_model};

@@ -1,0 +1,25 @@
+// `axolotl inference`: load the model and tokenizer, then for each prompt stream the generated text
+// to `out` as it is produced (one line per prompt); timings go to the log (stderr).
+#pragma once
+
+#include <istream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "axolotl/config/config.h"
+#include "axolotl/model/generator.h"
+
+namespace axolotl::model {
+
+struct InferenceRequest {
+  std::vector<std::string> prompts;  // used when not from_stdin
+  bool from_stdin = false;           // one prompt per line of `in`
+  std::string template_name;         // see prompt_format.h
+  GenerationOptions generation;
+};
+
+int run_inference(const config::ModelConfig& model_config, const config::TokenizerConfig& tokenizer_config,
+                  const InferenceRequest& request, std::istream& in, std::ostream& out);
+
+}  // namespace axolotl::model

@@ -1,0 +1,69 @@
+// LlamaForCausalLM with Hugging Face names: named_parameters() keys are the checkpoint keys
+// (model.embed_tokens.weight, model.layers.3.self_attn.q_proj.weight, model.norm.weight, lm_head.weight
+// — absent when tie_word_embeddings). Parameters are created uninitialised in the requested dtype and
+// device; fill them with load_weights (weight_loader.h) or init_weights.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "axolotl/model/decoder_layer.h"
+#include "axolotl/model/kv_cache.h"
+#include "axolotl/model/linear.h"
+#include "axolotl/model/llama_config.h"
+#include "axolotl/model/rotary_embedding.h"
+
+namespace axolotl::model {
+
+// Optional inputs of a forward pass; undefined tensors take their defaults.
+struct ForwardArgs {
+  // (B, T) int64; default: restart at each segment start when segment_ids are given, else
+  // cache length + 0..T-1.
+  torch::Tensor position_ids;
+  // (B, T) int64; tokens attend only to earlier tokens of the same id (packed samples; 0 = padding,
+  // an HF 0/1 attention_mask works as-is). Default: all ones.
+  torch::Tensor segment_ids;
+  KvCache* cache = nullptr;  // incremental decoding; keys/values of earlier steps
+};
+
+class LlamaModelImpl : public torch::nn::Module {
+ public:
+  LlamaModelImpl(const LlamaConfig& config, const torch::TensorOptions& options);
+  // input_ids (B, T) int64 -> final-normed hidden states (B, T, H)
+  torch::Tensor forward(const torch::Tensor& input_ids, const ForwardArgs& args = {});
+
+  TokenEmbedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};  // of LlamaDecoderLayer
+  RMSNorm norm{nullptr};
+
+ private:
+  LlamaConfig config_;
+  RotaryEmbedding rotary_;
+};
+TORCH_MODULE(LlamaModel);
+
+class LlamaForCausalLMImpl : public torch::nn::Module {
+ public:
+  LlamaForCausalLMImpl(const LlamaConfig& config, const torch::TensorOptions& options);
+  // input_ids (B, T) int64 -> logits (B, T, V) in the model dtype
+  torch::Tensor forward(const torch::Tensor& input_ids, const ForwardArgs& args = {});
+  // hidden (B, T, H) -> logits (B, T, V) (for losses over a subset of positions)
+  torch::Tensor logits(const torch::Tensor& hidden);
+
+  const LlamaConfig& config() const { return config_; }
+  LlamaDecoderLayerImpl& layer(int64_t i) { return *model->layers->ptr<LlamaDecoderLayerImpl>(i); }
+  torch::ScalarType dtype() const { return model->embed_tokens->weight.scalar_type(); }
+  torch::Device device() const { return model->embed_tokens->weight.device(); }
+
+  LlamaModel model{nullptr};
+  std::shared_ptr<DenseLinear> lm_head;  // nullptr when tie_word_embeddings
+
+ private:
+  LlamaConfig config_;
+};
+TORCH_MODULE(LlamaForCausalLM);
+
+// HF _init_weights: Linear/Embedding weights ~ N(0, initializer_range), biases 0, RMSNorm weights 1,
+// drawn on the CPU from a generator seeded with `seed` (same values on any device).
+void init_weights(LlamaForCausalLMImpl& model, uint64_t seed);
+
+}  // namespace axolotl::model

@@ -1,0 +1,24 @@
+// Streams generated token text to an ostream as it comes, holding back an incomplete UTF-8 sequence
+// (a byte-fallback token can carry half a character) until its last byte arrives; flushes per token.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+namespace axolotl::model {
+
+class TextStream {
+ public:
+  explicit TextStream(std::ostream& out) : out_(out) {}
+  void push(const std::string& bytes);  // writes every complete character, then flushes
+  void finish();                        // writes what is left (even if malformed) and flushes
+
+ private:
+  std::ostream& out_;
+  std::string pending_;
+};
+
+// Length of the longest prefix of `s` that does not end inside a UTF-8 sequence.
+size_t complete_utf8_prefix(const std::string& s);
+
+}  // namespace axolotl::model

@@ -1,0 +1,68 @@
+// LlamaAttention (HF modeling_llama.py LlamaAttention + eager_attention_forward).
+#include "axolotl/model/attention.h"
+
+#include <cmath>
+
+#include "axolotl/model/rotary_embedding.h"
+#include "axolotl/util/error.h"
+
+namespace axolotl::model {
+
+torch::Tensor repeat_kv(const torch::Tensor& x, int64_t n_rep) {
+  if (n_rep == 1) return x;
+  const auto b = x.size(0), nkv = x.size(1), s = x.size(2), hd = x.size(3);
+  return x.unsqueeze(2).expand({b, nkv, n_rep, s, hd}).reshape({b, nkv * n_rep, s, hd});  // (B, nh, S, hd)
+}
+
+LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c, const torch::TensorOptions& options)
+    : num_heads_(c.num_attention_heads),
+      num_kv_heads_(c.num_key_value_heads),
+      head_dim_(c.head_dim),
+      scaling_(1.0 / std::sqrt(static_cast<double>(c.head_dim))) {
+  const bool bias = c.attention_bias;
+  q_proj = register_module("q_proj", std::make_shared<DenseLinear>(c.hidden_size, num_heads_ * head_dim_, bias, options));
+  k_proj = register_module("k_proj", std::make_shared<DenseLinear>(c.hidden_size, num_kv_heads_ * head_dim_, bias, options));
+  v_proj = register_module("v_proj", std::make_shared<DenseLinear>(c.hidden_size, num_kv_heads_ * head_dim_, bias, options));
+  o_proj = register_module("o_proj", std::make_shared<DenseLinear>(num_heads_ * head_dim_, c.hidden_size, bias, options));
+}
+
+std::shared_ptr<LinearLike>& LlamaAttentionImpl::slot(const std::string& name) {
+  if (name == "q_proj") return q_proj;
+  if (name == "k_proj") return k_proj;
+  if (name == "v_proj") return v_proj;
+  if (name == "o_proj") return o_proj;
+  throw Error(Diagnostic{{}, name, "no such attention projection", name, "q_proj, k_proj, v_proj or o_proj", {}});
+}
+
+std::shared_ptr<LinearLike> LlamaAttentionImpl::projection(const std::string& name) const {
+  return const_cast<LlamaAttentionImpl*>(this)->slot(name);
+}
+
+void LlamaAttentionImpl::set_projection(const std::string& name, std::shared_ptr<LinearLike> layer) {
+  auto& s = slot(name);
+  s = replace_module(name, std::move(layer));
+}
+
+torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                          const torch::Tensor& allowed, KvCache* cache, int64_t layer) {
+  const int64_t b = x.size(0), t = x.size(1);
+  auto q = q_proj->forward(x).view({b, t, num_heads_, head_dim_}).transpose(1, 2);     // (B, nh, T, hd)
+  auto k = k_proj->forward(x).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);  // (B, nkv, T, hd)
+  auto v = v_proj->forward(x).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);  // (B, nkv, T, hd)
+  std::tie(q, k) = apply_rotary(q, k, cos, sin);                                        // same shapes
+  if (cache != nullptr) std::tie(k, v) = cache->append(layer, k, v);                    // (B, nkv, S, hd)
+  const int64_t n_rep = num_heads_ / num_kv_heads_;
+  k = repeat_kv(k, n_rep);                                                              // (B, nh, S, hd)
+  v = repeat_kv(v, n_rep);                                                              // (B, nh, S, hd)
+  auto scores = torch::matmul(q, k.transpose(2, 3)) * scaling_;                         // (B, nh, T, S)
+  const double lowest = scores.scalar_type() == torch::kFloat16 ? -65504.0
+                        : scores.scalar_type() == torch::kBFloat16 ? -3.3895313892515355e38
+                                                                 : static_cast<double>(std::numeric_limits<float>::lowest());
+  scores = scores.masked_fill(allowed.logical_not(), lowest);                           // (B, nh, T, S)
+  auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());         // (B, nh, T, S)
+  auto out = torch::matmul(probs, v);                                                   // (B, nh, T, hd)
+  out = out.transpose(1, 2).reshape({b, t, num_heads_ * head_dim_});                    // (B, T, nh·hd)
+  return o_proj->forward(out);                                                          // (B, T, H)
+}
+
+}  // namespace axolotl::model

@@ -1,0 +1,55 @@
+// run_inference: prompts -> tokenizer -> generate -> streamed text.
+#include "axolotl/model/inference.h"
+
+#include <algorithm>
+
+#include "axolotl/data/tokenizer.h"
+#include "axolotl/model/pretrained.h"
+#include "axolotl/model/prompt_format.h"
+#include "axolotl/model/text_stream.h"
+#include "axolotl/util/log.h"
+
+namespace axolotl::model {
+
+int run_inference(const config::ModelConfig& model_config, const config::TokenizerConfig& tokenizer_config,
+                  const InferenceRequest& request, std::istream& in, std::ostream& out) {
+  auto model = load_pretrained(model_config);
+  const std::string tok_path = tokenizer_config.path.empty() ? model_folder(model_config) : tokenizer_config.path;
+  auto tokenizer = data::Tokenizer::load(tok_path, tokenizer_config);
+  GenerationOptions gen = request.generation;
+  if (gen.eos_ids.empty()) gen.eos_ids = model->config().eos_token_ids;
+  if (std::find(gen.eos_ids.begin(), gen.eos_ids.end(), tokenizer->eos_id()) == gen.eos_ids.end()) {
+    gen.eos_ids.push_back(tokenizer->eos_id());
+  }
+  auto run_one = [&](const std::string& prompt) {
+    const auto ids32 = tokenizer->encode(format_prompt(request.template_name, prompt));
+    std::vector<int64_t> ids(ids32.begin(), ids32.end());
+    if (ids.empty()) ids.push_back(tokenizer->bos_id());
+    TextStream stream(out);
+    auto result = generate(*model, ids, gen, [&](int64_t token) {
+      if (!tokenizer->is_special(static_cast<int32_t>(token))) stream.push(tokenizer->token_text(static_cast<int32_t>(token)));
+      return true;
+    });
+    stream.finish();
+    out << "\n";
+    out.flush();
+    const double decode_tps = result.tokens.size() > 1 && result.decode_seconds > 0
+                                  ? static_cast<double>(result.tokens.size() - 1) / result.decode_seconds
+                                  : 0.0;
+    log::info("inference", "prompt {} tokens, generated {} tokens ({}), prefill {:.3f} s, decode {:.1f} tokens/s",
+              ids.size(), result.tokens.size(), result.stopped_at_eos ? "eos" : "max_new_tokens",
+              result.prefill_seconds, decode_tps);
+  };
+  if (request.from_stdin) {
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) run_one(line);
+    }
+  } else {
+    for (const auto& p : request.prompts) run_one(p);
+  }
+  return 0;
+}
+
+}  // namespace axolotl::model

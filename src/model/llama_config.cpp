@@ -1,0 +1,267 @@
+// config.json -> LlamaConfig (FORMATS.md §2.1 defaults, §2.4 rope scaling types).
+#include "axolotl/model/llama_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "axolotl/util/error.h"
+
+namespace axolotl::model {
+namespace {
+
+using nlohmann::json;
+
+// Collects problems so every bad key is reported at once.
+class Reader {
+ public:
+  Reader(const json& j, std::string file) : j_(j), file_(std::move(file)) {}
+
+  void problem(const std::string& key, const std::string& message, const std::string& found = {},
+               const std::string& expected = {}, const std::string& hint = {}) {
+    problems_.push_back(Diagnostic{{file_, 0, 0}, key, message, found, expected, hint});
+  }
+  bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+
+  void integer(const char* key, int64_t* out, bool positive = true) {
+    if (!has(key)) return;
+    const json& v = j_.at(key);
+    if (!v.is_number_integer()) return problem(key, "must be an integer", v.dump());
+    *out = v.get<int64_t>();
+    if (positive && *out <= 0) problem(key, "must be positive", v.dump());
+  }
+  void number(const char* key, double* out) { number_in(j_, key, key, out); }
+  void number_in(const json& obj, const char* key, const std::string& name, double* out) {
+    if (!obj.contains(key) || obj.at(key).is_null()) return;
+    const json& v = obj.at(key);
+    if (!v.is_number()) return problem(name, "must be a number", v.dump());
+    *out = v.get<double>();
+  }
+  void boolean(const char* key, bool* out) {
+    if (!has(key)) return;
+    const json& v = j_.at(key);
+    if (!v.is_boolean()) return problem(key, "must be true or false", v.dump());
+    *out = v.get<bool>();
+  }
+
+  void rope(const json& obj, const std::string& name, RopeScaling* out) {
+    if (!obj.is_object()) return problem(name, "must be an object or null", obj.dump());
+    std::string type;
+    for (const char* k : {"rope_type", "type"}) {
+      if (obj.contains(k) && obj.at(k).is_string()) {
+        type = obj.at(k).get<std::string>();
+        break;
+      }
+    }
+    if (type.empty() || type == "default") {
+      out->type = RopeType::kDefault;
+    } else if (type == "linear") {
+      out->type = RopeType::kLinear;
+    } else if (type == "dynamic") {
+      out->type = RopeType::kDynamic;
+    } else if (type == "llama3") {
+      out->type = RopeType::kLlama3;
+      for (const char* k : {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) {
+        if (!obj.contains(k)) problem(name + "." + k, "required for rope_type llama3");
+      }
+    } else {
+      return problem(name + ".rope_type", "unsupported rope scaling type", type, "default, linear, dynamic or llama3");
+    }
+    number_in(obj, "factor", name + ".factor", &out->factor);
+    if (out->type != RopeType::kDefault && out->factor < 1.0) {
+      problem(name + ".factor", "must be >= 1", std::to_string(out->factor));
+    }
+    number_in(obj, "low_freq_factor", name + ".low_freq_factor", &out->low_freq_factor);
+    number_in(obj, "high_freq_factor", name + ".high_freq_factor", &out->high_freq_factor);
+    if (obj.contains("original_max_position_embeddings")) {
+      const json& v = obj.at("original_max_position_embeddings");
+      if (!v.is_number_integer()) {
+        problem(name + ".original_max_position_embeddings", "must be an integer", v.dump());
+      } else {
+        out->original_max_position_embeddings = v.get<int64_t>();
+      }
+    }
+    if (out->type == RopeType::kLlama3 && out->high_freq_factor <= out->low_freq_factor) {
+      problem(name + ".high_freq_factor", "must exceed low_freq_factor");
+    }
+  }
+
+  std::vector<Diagnostic>& problems() { return problems_; }
+
+ private:
+  const json& j_;
+  std::string file_;
+  std::vector<Diagnostic> problems_;
+};
+
+const char* kAccepted = "LlamaForCausalLM or MistralForCausalLM";
+
+}  // namespace
+
+LlamaConfig parse_llama_config(const json& j, const std::string& file) {
+  if (!j.is_object()) {
+    throw ConfigError({Diagnostic{{file, 0, 0}, {}, "config.json must hold a JSON object", j.type_name(), "object", {}}});
+  }
+  LlamaConfig c;
+  Reader r(j, file);
+  if (r.has("architectures")) {
+    const json& a = j.at("architectures");
+    if (!a.is_array() || a.empty() || !a.at(0).is_string()) {
+      r.problem("architectures", "must be a list of architecture names", a.dump());
+    } else {
+      c.architecture = a.at(0).get<std::string>();
+    }
+  } else if (j.contains("model_type") && j.at("model_type") == "mistral") {
+    c.architecture = "MistralForCausalLM";
+  } else if (j.contains("model_type") && j.at("model_type").is_string() && j.at("model_type") != "llama") {
+    c.architecture = j.at("model_type").get<std::string>();
+  }
+  if (c.architecture != "LlamaForCausalLM" && c.architecture != "MistralForCausalLM") {
+    r.problem("architectures", "unsupported architecture", c.architecture, kAccepted,
+              "only LLaMA-family decoder checkpoints can be loaded");
+  }
+  r.integer("vocab_size", &c.vocab_size);
+  r.integer("hidden_size", &c.hidden_size);
+  r.integer("intermediate_size", &c.intermediate_size);
+  r.integer("num_hidden_layers", &c.num_hidden_layers);
+  r.integer("num_attention_heads", &c.num_attention_heads);
+  c.num_key_value_heads = c.num_attention_heads;
+  r.integer("num_key_value_heads", &c.num_key_value_heads);
+  c.head_dim = c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0;
+  const bool explicit_head_dim = r.has("head_dim");
+  r.integer("head_dim", &c.head_dim);
+  r.integer("max_position_embeddings", &c.max_position_embeddings);
+  r.number("rms_norm_eps", &c.rms_norm_eps);
+  r.number("rope_theta", &c.rope_theta);
+  r.number("initializer_range", &c.initializer_range);
+  r.boolean("tie_word_embeddings", &c.tie_word_embeddings);
+  r.boolean("attention_bias", &c.attention_bias);
+  r.boolean("mlp_bias", &c.mlp_bias);
+  if (r.has("rope_scaling")) r.rope(j.at("rope_scaling"), "rope_scaling", &c.rope_scaling);
+  if (r.has("rope_parameters")) {  // v5: also carries rope_theta
+    const json& p = j.at("rope_parameters");
+    r.rope(p, "rope_parameters", &c.rope_scaling);
+    if (p.is_object()) r.number_in(p, "rope_theta", "rope_parameters.rope_theta", &c.rope_theta);
+  }
+  if (r.has("hidden_act") && j.at("hidden_act") != "silu") {
+    r.problem("hidden_act", "unsupported activation", j.at("hidden_act").dump(), "\"silu\"");
+  }
+  if (r.has("sliding_window")) {
+    int64_t w = 0;
+    r.integer("sliding_window", &w);
+    if (w > 0) c.sliding_window = w;
+  }
+  r.integer("bos_token_id", &c.bos_token_id, false);
+  if (r.has("eos_token_id")) {
+    const json& e = j.at("eos_token_id");
+    c.eos_token_ids.clear();
+    if (e.is_number_integer()) {
+      c.eos_token_ids.push_back(e.get<int64_t>());
+    } else if (e.is_array()) {
+      for (const auto& v : e) {
+        if (!v.is_number_integer()) {
+          r.problem("eos_token_id", "must be an integer or a list of integers", e.dump());
+          break;
+        }
+        c.eos_token_ids.push_back(v.get<int64_t>());
+      }
+    } else {
+      r.problem("eos_token_id", "must be an integer or a list of integers", e.dump());
+    }
+  }
+  if (r.has("pad_token_id")) {
+    int64_t pad = 0;
+    r.integer("pad_token_id", &pad, false);
+    c.pad_token_id = pad;
+  }
+  for (const char* key : {"dtype", "torch_dtype"}) {  // newer transformers write `dtype`
+    if (!r.has(key)) continue;
+    const json& v = j.at(key);
+    const std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+    if (s != "float32" && s != "bfloat16" && s != "float16") {
+      r.problem(key, "unsupported weight dtype", s, "float32, bfloat16 or float16");
+    } else {
+      c.torch_dtype = s;
+    }
+    break;
+  }
+  if (c.num_attention_heads > 0 && c.num_key_value_heads > 0 && c.num_attention_heads % c.num_key_value_heads != 0) {
+    r.problem("num_key_value_heads", "must divide num_attention_heads", std::to_string(c.num_key_value_heads),
+              "a divisor of " + std::to_string(c.num_attention_heads));
+  }
+  if (!explicit_head_dim && c.num_attention_heads > 0 && c.hidden_size % c.num_attention_heads != 0) {
+    r.problem("hidden_size", "must be a multiple of num_attention_heads (or set head_dim)",
+              std::to_string(c.hidden_size));
+  }
+  if (c.head_dim % 2 != 0) r.problem("head_dim", "must be even (RoPE rotates pairs)", std::to_string(c.head_dim));
+  if (!r.problems().empty()) throw ConfigError(std::move(r.problems()));
+  return c;
+}
+
+LlamaConfig load_llama_config(const std::string& path) {
+  std::filesystem::path p(path);
+  if (std::filesystem::is_directory(p)) p /= "config.json";
+  std::ifstream in(p);
+  if (!in) {
+    throw IoError(Diagnostic{{p.string(), 0, 0}, {}, "cannot read the model config", {}, {},
+                             "is this a Hugging Face model folder?"});
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  json j;
+  try {
+    j = json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    throw ConfigError({Diagnostic{{p.string(), 0, 0}, {}, std::string("invalid JSON: ") + e.what(), {}, {}, {}}});
+  }
+  return parse_llama_config(j, p.string());
+}
+
+std::string llama_config_json(const LlamaConfig& c) {
+  json j;
+  j["architectures"] = {c.architecture};
+  j["model_type"] = c.architecture == "MistralForCausalLM" ? "mistral" : "llama";
+  j["vocab_size"] = c.vocab_size;
+  j["hidden_size"] = c.hidden_size;
+  j["intermediate_size"] = c.intermediate_size;
+  j["num_hidden_layers"] = c.num_hidden_layers;
+  j["num_attention_heads"] = c.num_attention_heads;
+  j["num_key_value_heads"] = c.num_key_value_heads;
+  j["head_dim"] = c.head_dim;
+  j["max_position_embeddings"] = c.max_position_embeddings;
+  j["rms_norm_eps"] = c.rms_norm_eps;
+  j["rope_theta"] = c.rope_theta;
+  j["hidden_act"] = "silu";
+  j["initializer_range"] = c.initializer_range;
+  j["tie_word_embeddings"] = c.tie_word_embeddings;
+  j["attention_bias"] = c.attention_bias;
+  j["attention_dropout"] = 0.0;
+  j["mlp_bias"] = c.mlp_bias;
+  j["bos_token_id"] = c.bos_token_id;
+  if (c.eos_token_ids.size() == 1) {
+    j["eos_token_id"] = c.eos_token_ids[0];
+  } else {
+    j["eos_token_id"] = c.eos_token_ids;
+  }
+  if (c.pad_token_id) j["pad_token_id"] = *c.pad_token_id;
+  j["torch_dtype"] = c.torch_dtype;
+  j["use_cache"] = true;
+  if (c.rope_scaling.type == RopeType::kDefault) {
+    j["rope_scaling"] = nullptr;
+  } else {
+    static const char* kNames[] = {"default", "linear", "dynamic", "llama3"};
+    json s{{"rope_type", kNames[static_cast<int>(c.rope_scaling.type)]}, {"factor", c.rope_scaling.factor}};
+    if (c.rope_scaling.type == RopeType::kLlama3) {
+      s["low_freq_factor"] = c.rope_scaling.low_freq_factor;
+      s["high_freq_factor"] = c.rope_scaling.high_freq_factor;
+      s["original_max_position_embeddings"] = c.rope_scaling.original_max_position_embeddings;
+    }
+    j["rope_scaling"] = s;
+  }
+  if (c.sliding_window) j["sliding_window"] = *c.sliding_window;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace axolotl::model

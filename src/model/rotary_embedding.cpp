@@ -1,0 +1,75 @@
+// RoPE inverse frequencies and rotation (HF modeling_rope_utils.py ROPE_INIT_FUNCTIONS, modeling_llama.py
+// apply_rotary_pos_emb; FORMATS.md §2.4).
+#include "axolotl/model/rotary_embedding.h"
+
+#include <cmath>
+
+namespace axolotl::model {
+
+torch::Tensor rope_inv_freq(const LlamaConfig& c, int64_t seq_len) {
+  const int64_t d = c.head_dim;
+  double base = c.rope_theta;
+  const auto& s = c.rope_scaling;
+  if (s.type == RopeType::kDynamic && seq_len > c.max_position_embeddings) {
+    // base' = theta * ((factor * seq_len / max_pos) - (factor - 1)) ^ (d / (d - 2))
+    base = base * std::pow(s.factor * static_cast<double>(seq_len) / static_cast<double>(c.max_position_embeddings) -
+                               (s.factor - 1.0),
+                           static_cast<double>(d) / static_cast<double>(d - 2));
+  }
+  // inv_freq[i] = 1 / base^(2i/d), float32 of an int64 arange (as HF computes it)
+  auto exponent = torch::arange(0, d, 2, torch::kInt64).to(torch::kFloat32) / static_cast<float>(d);  // (d/2)
+  auto inv_freq = 1.0 / torch::pow(static_cast<float>(base), exponent);                                 // (d/2)
+  inv_freq = inv_freq.to(torch::kFloat32);
+  if (s.type == RopeType::kLinear) {
+    inv_freq = inv_freq / static_cast<float>(s.factor);
+  } else if (s.type == RopeType::kLlama3) {
+    const double orig = static_cast<double>(s.original_max_position_embeddings);
+    const double low_wl = orig / s.low_freq_factor;
+    const double high_wl = orig / s.high_freq_factor;
+    auto wavelen = 2.0 * M_PI / inv_freq;                                                    // (d/2)
+    auto scaled = torch::where(wavelen > low_wl, inv_freq / s.factor, inv_freq);            // (d/2)
+    auto smooth = (orig / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);  // (d/2)
+    auto smoothed = (1.0 - smooth) * scaled / s.factor + smooth * scaled;                     // (d/2)
+    auto medium = (wavelen >= high_wl).logical_and(wavelen <= low_wl);                       // (d/2)
+    inv_freq = torch::where(medium, smoothed, scaled).to(torch::kFloat32);
+  }
+  return inv_freq;
+}
+
+RotaryEmbedding::RotaryEmbedding(const LlamaConfig& config) : config_(config) {
+  inv_freq_ = rope_inv_freq(config_, config_.max_position_embeddings);
+}
+
+std::pair<torch::Tensor, torch::Tensor> RotaryEmbedding::cos_sin(const torch::Tensor& position_ids,
+                                                                  torch::ScalarType dtype) {
+  torch::Tensor inv_freq = inv_freq_;
+  if (config_.rope_scaling.type == RopeType::kDynamic) {
+    const int64_t seq_len = position_ids.max().item<int64_t>() + 1;
+    inv_freq = rope_inv_freq(config_, seq_len);
+  }
+  if (inv_freq.device() != position_ids.device()) {
+    inv_freq = inv_freq.to(position_ids.device());
+    if (config_.rope_scaling.type != RopeType::kDynamic) inv_freq_ = inv_freq;
+  }
+  auto freqs = position_ids.to(torch::kFloat32).unsqueeze(-1) * inv_freq;  // (B, T, hd/2)
+  auto emb = torch::cat({freqs, freqs}, -1);                                // (B, T, hd)
+  return {emb.cos().to(dtype), emb.sin().to(dtype)};                        // attention_scaling = 1
+}
+
+namespace {
+torch::Tensor rotate_half(const torch::Tensor& x) {  // (..., d)
+  const int64_t half = x.size(-1) / 2;
+  auto x1 = x.narrow(-1, 0, half);     // (..., d/2)
+  auto x2 = x.narrow(-1, half, half);  // (..., d/2)
+  return torch::cat({-x2, x1}, -1);    // (..., d)
+}
+}  // namespace
+
+std::pair<torch::Tensor, torch::Tensor> apply_rotary(const torch::Tensor& q, const torch::Tensor& k,
+                                                     const torch::Tensor& cos, const torch::Tensor& sin) {
+  auto c = cos.unsqueeze(1);  // (B, 1, T, hd)
+  auto s = sin.unsqueeze(1);  // (B, 1, T, hd)
+  return {q * c + rotate_half(q) * s, k * c + rotate_half(k) * s};  // (B, nh, T, hd), (B, nkv, T, hd)
+}
+
+}  // namespace axolotl::model

@@ -1,0 +1,49 @@
+// Device, dtype and thread settings of the engine.
+#include "axolotl/model/runtime.h"
+
+#include <thread>
+
+#include "axolotl/util/error.h"
+#include "axolotl/util/log.h"
+
+namespace axolotl::model {
+
+torch::Device resolve_device(config::Device device) {
+  if (device == config::Device::kCpu) return torch::kCPU;
+  if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, 0);
+  if (device == config::Device::kCuda) {
+    throw Error(Diagnostic{{}, "device", "CUDA requested but not available", "cuda", "cpu or auto",
+                           "this LibTorch build or machine has no CUDA device"});
+  }
+  return torch::kCPU;
+}
+
+torch::ScalarType resolve_dtype(config::DType dtype, const LlamaConfig& model, const torch::Device& device) {
+  switch (dtype) {
+    case config::DType::kFloat32: return torch::kFloat32;
+    case config::DType::kBFloat16: return torch::kBFloat16;
+    case config::DType::kFloat16: return torch::kFloat16;
+    case config::DType::kAuto: break;
+  }
+  if (device.is_cpu()) return torch::kFloat32;
+  if (model.torch_dtype == "bfloat16") return torch::kBFloat16;
+  if (model.torch_dtype == "float16") return torch::kFloat16;
+  return torch::kFloat32;
+}
+
+void set_threads(int threads) {
+  const int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(n);
+  log::debug("model", "intra-op threads: {}", n);
+}
+
+const char* dtype_name(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kFloat32: return "float32";
+    case torch::kBFloat16: return "bfloat16";
+    case torch::kFloat16: return "float16";
+    default: return "other";
+  }
+}
+
+}  // namespace axolotl::model

@@ -1,0 +1,106 @@
+// Checkpoint -> LlamaForCausalLM: validate all names/shapes/dtypes, then copy tensor by tensor.
+#include "axolotl/model/weight_loader.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "axolotl/io/sharded_reader.h"
+#include "axolotl/util/error.h"
+#include "axolotl/util/log.h"
+
+namespace axolotl::model {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool torch_dtype(io::DType d, torch::ScalarType* out) {
+  switch (d) {
+    case io::DType::kF32: *out = torch::kFloat32; return true;
+    case io::DType::kBF16: *out = torch::kBFloat16; return true;
+    case io::DType::kF16: *out = torch::kFloat16; return true;
+    case io::DType::kF64: *out = torch::kFloat64; return true;
+    default: return false;
+  }
+}
+
+std::string shape_str(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+bool ignored_key(const std::string& name) {
+  const std::string suffix = "rotary_emb.inv_freq";
+  return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+void require_checkpoint(const std::string& folder) {
+  if (io::ShardedReader::exists(folder)) return;
+  const fs::path dir(folder);
+  std::string hint = "a Hugging Face folder needs model.safetensors or model.safetensors.index.json";
+  if (fs::exists(dir / "pytorch_model.bin") || fs::exists(dir / "pytorch_model.bin.index.json")) {
+    hint = "only pytorch_model.bin found: convert it to safetensors (pickle checkpoints are not read)";
+  }
+  throw IoError(Diagnostic{{folder, 0, 0}, {}, "no safetensors weights in the model folder", {}, {}, hint});
+}
+
+LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder) {
+  const auto start = std::chrono::steady_clock::now();
+  require_checkpoint(folder);
+  const auto reader = io::ShardedReader::open(folder);
+  auto params = model.named_parameters();
+  std::vector<std::string> missing, unexpected, misshaped, bad_dtype;
+  for (const auto& item : params) {
+    const auto ref = reader->find(item.key());
+    if (!ref) {
+      missing.push_back(item.key());
+      continue;
+    }
+    const auto& info = *ref.info;
+    if (info.shape != item.value().sizes().vec()) {
+      misshaped.push_back(item.key() + " " + shape_str(info.shape) + " vs " + shape_str(item.value().sizes().vec()));
+    }
+    torch::ScalarType st;
+    if (!torch_dtype(info.dtype, &st)) bad_dtype.push_back(item.key() + " " + std::string(io::dtype_name(info.dtype)));
+  }
+  for (const auto& name : reader->names()) {
+    // Some tied checkpoints still carry lm_head.weight (a copy of embed_tokens): ignored like inv_freq.
+    const bool tied_head = name == "lm_head.weight" && model.config().tie_word_embeddings;
+    if (!params.contains(name) && !ignored_key(name) && !tied_head) unexpected.push_back(name);
+  }
+  if (!missing.empty() || !unexpected.empty() || !misshaped.empty() || !bad_dtype.empty()) {
+    std::string msg = "checkpoint does not match the model config";
+    auto list = [&msg](const char* what, const std::vector<std::string>& names) {
+      if (names.empty()) return;
+      msg += "\n  " + std::to_string(names.size()) + " " + what + ":";
+      for (const auto& n : names) msg += "\n    " + n;
+    };
+    list("missing", missing);
+    list("unexpected", unexpected);
+    list("mis-shaped (checkpoint vs config)", misshaped);
+    list("with unsupported dtypes (F32, BF16, F16 or F64 expected)", bad_dtype);
+    throw Error(Diagnostic{{folder, 0, 0}, {}, msg, {}, {},
+                           "wrong base model? config.json and the weights must come from the same checkpoint"});
+  }
+  LoadStats stats;
+  torch::NoGradGuard no_grad;
+  for (auto& item : params) {
+    const auto ref = reader->at(item.key());
+    const auto* info = ref.info;
+    torch::ScalarType st;
+    torch_dtype(info->dtype, &st);
+    auto src = torch::from_blob(const_cast<uint8_t*>(ref.data()), info->shape,
+                                torch::TensorOptions().dtype(st));  // a view of the mapping
+    item.value().copy_(src);                                        // converts dtype and device
+    stats.tensors += 1;
+    stats.bytes += info->nbytes();
+  }
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  log::info("model", "loaded {} tensors ({:.1f} MB) from {} in {:.2f} s", stats.tensors, stats.bytes / 1e6, folder,
+            stats.seconds);
+  return stats;
+}
+
+}  // namespace axolotl::model

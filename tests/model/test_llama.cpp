@@ -1,0 +1,266 @@
+// LlamaForCausalLM against golden outputs of tests/reference/llama_reference.py (HF semantics written
+// out in plain torch): logits, greedy decoding with and without the KV cache, packed sequences,
+// sharded bf16 loading, weight-loading errors, and the shared stories260K model.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "axolotl/data/tokenizer.h"
+#include "axolotl/io/safetensors.h"
+#include "axolotl/io/sharded_writer.h"
+#include "axolotl/model/attention_mask.h"
+#include "axolotl/model/generator.h"
+#include "axolotl/model/llama_model.h"
+#include "axolotl/model/text_stream.h"
+#include "axolotl/model/weight_loader.h"
+#include "axolotl/util/error.h"
+#include "test_support.h"
+
+namespace axolotl::model {
+namespace {
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+fs::path asset(const std::string& name) { return testing::source_dir() / "tests" / "assets" / "model" / name; }
+
+nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(testing::read_file(p)); }
+
+LlamaForCausalLM load(const fs::path& folder, torch::ScalarType dtype = torch::kFloat32) {
+  LlamaForCausalLM m(load_llama_config(folder.string()), torch::TensorOptions().dtype(dtype));
+  load_weights(*m, folder.string());
+  m->eval();
+  return m;
+}
+
+torch::Tensor ids_tensor(const std::vector<int64_t>& ids) { return torch::tensor(ids, torch::kInt64).unsqueeze(0); }
+
+std::vector<int64_t> json_ids(const nlohmann::json& j) { return j.get<std::vector<int64_t>>(); }
+
+torch::Tensor golden_logits(const nlohmann::json& g) {
+  auto rows = g.at("logits").get<std::vector<std::vector<float>>>();
+  std::vector<float> flat;
+  for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
+  return torch::tensor(flat).view({static_cast<int64_t>(rows.size()), -1});  // (T, V)
+}
+
+std::vector<int64_t> greedy(LlamaForCausalLMImpl& m, const std::vector<int64_t>& prompt, int n, bool cache) {
+  GenerationOptions o;
+  o.max_new_tokens = n;
+  o.eos_ids = {-1};  // never stop early: the reference does not
+  o.use_cache = cache;
+  return generate(m, prompt, o).tokens;
+}
+
+class TinyGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TinyGolden, LogitsMatchReference) {
+  torch::NoGradGuard no_grad;
+  auto m = load(asset(GetParam()));
+  auto g = read_json(asset(GetParam()) / "golden.json");
+  auto logits = m->forward(ids_tensor(json_ids(g.at("input_ids"))))[0];  // (T, V)
+  auto expected = golden_logits(g);
+  EXPECT_LT((logits - expected).abs().max().item<float>(), 1e-4) << "golden from tests/reference/llama_reference.py";
+}
+
+TEST_P(TinyGolden, GreedyMatchesReferenceWithAndWithoutCache) {
+  auto m = load(asset(GetParam()));
+  auto g = read_json(asset(GetParam()) / "golden.json");
+  const auto expected = json_ids(g.at("greedy"));
+  const auto prompt = json_ids(g.at("prompt"));
+  EXPECT_EQ(greedy(*m, prompt, static_cast<int>(expected.size()), true), expected);
+  EXPECT_EQ(greedy(*m, prompt, static_cast<int>(expected.size()), false), expected);
+}
+
+TEST_P(TinyGolden, NamedParametersAreCheckpointKeys) {
+  auto m = load(asset(GetParam()));
+  auto file = io::SafetensorsFile::open((asset(GetParam()) / "model.safetensors").string());
+  std::vector<std::string> keys, names;
+  for (const auto& t : file->tensors()) keys.push_back(t.name);
+  for (const auto& p : m->named_parameters()) names.push_back(p.key());
+  std::sort(keys.begin(), keys.end());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(keys, names);
+}
+
+INSTANTIATE_TEST_SUITE_P(Model, TinyGolden, ::testing::Values("tiny_tied", "tiny_untied"));
+
+TEST(LlamaModel, PackedSequencesMatchSeparateRuns) {
+  torch::NoGradGuard no_grad;
+  auto m = load(asset("tiny_tied"));
+  const std::vector<int64_t> a{1, 5, 9, 13, 17}, b{1, 40, 33, 8};
+  std::vector<int64_t> packed = a;
+  packed.insert(packed.end(), b.begin(), b.end());
+  packed.insert(packed.end(), {0, 0});  // padding
+  ForwardArgs args;
+  args.segment_ids = torch::tensor({1, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0}, torch::kInt64).unsqueeze(0);  // (1, 11)
+  auto out = m->forward(ids_tensor(packed), args)[0];  // (11, V)
+  auto la = m->forward(ids_tensor(a))[0];                // (5, V)
+  auto lb = m->forward(ids_tensor(b))[0];                // (4, V)
+  EXPECT_LT((out.narrow(0, 0, 5) - la).abs().max().item<float>(), 1e-5);
+  EXPECT_LT((out.narrow(0, 5, 4) - lb).abs().max().item<float>(), 1e-5);
+  EXPECT_FALSE(out.isnan().any().item<bool>());
+}
+
+TEST(LlamaModel, LeftPaddedBatchMatchesSingleRows) {
+  torch::NoGradGuard no_grad;
+  auto m = load(asset("tiny_untied"));
+  auto single = m->forward(ids_tensor({1, 7, 9}))[0];  // (3, V)
+  ForwardArgs args;
+  args.segment_ids = torch::tensor({0, 0, 1, 1, 1}, torch::kInt64).unsqueeze(0);  // HF attention_mask
+  auto padded = m->forward(ids_tensor({0, 0, 1, 7, 9}), args)[0];                  // (5, V)
+  EXPECT_LT((padded.narrow(0, 2, 3) - single).abs().max().item<float>(), 1e-5);
+}
+
+TEST(LlamaModel, PositionsRestartPerSegment) {
+  auto seg = torch::tensor({1, 1, 1, 2, 2, 3, 0, 0}, torch::kInt64).unsqueeze(0);
+  auto pos = positions_from_segments(seg);
+  EXPECT_TRUE(pos.equal(torch::tensor({0, 1, 2, 0, 1, 0, 0, 1}, torch::kInt64).unsqueeze(0)));
+}
+
+TEST(LlamaModel, SlidingWindowLimitsKeys) {
+  auto seg = torch::ones({1, 4}, torch::kInt64);
+  auto allowed = attention_allowed(seg, seg, 0, 2)[0][0];  // (4, 4)
+  EXPECT_TRUE(allowed.equal(torch::tensor({1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1}, torch::kBool).view({4, 4})));
+}
+
+TEST(LlamaModel, ProjectionsAreSwappable) {
+  auto m = load(asset("tiny_tied"));
+  auto& attn = *m->layer(0).self_attn;
+  auto old = attn.projection("q_proj");
+  auto fresh = std::make_shared<DenseLinear>(old->in_features(), old->out_features(), false, torch::TensorOptions());
+  attn.set_projection("q_proj", fresh);
+  EXPECT_EQ(attn.projection("q_proj").get(), fresh.get());
+  EXPECT_EQ(m->named_parameters().find("model.layers.0.self_attn.q_proj.weight")->data_ptr(), fresh->weight.data_ptr());
+  EXPECT_THROW(m->layer(0).mlp->set_projection("q_proj", fresh), Error);
+}
+
+TEST(LlamaModel, ShardedBf16CopyLoadsCloseToFp32) {
+  torch::NoGradGuard no_grad;
+  const auto src = asset("tiny_untied");
+  TempDir dir;
+  fs::copy_file(src / "config.json", dir / "config.json");
+  auto file = io::SafetensorsFile::open((src / "model.safetensors").string());
+  std::vector<io::TensorSource> sources;
+  for (const auto& info : file->tensors()) {
+    auto t = torch::from_blob(const_cast<uint8_t*>(file->data(info)), info.shape).to(torch::kBFloat16).contiguous();
+    sources.push_back({info.name, io::DType::kBF16, info.shape, [t](uint8_t* dst) {
+                         std::memcpy(dst, t.data_ptr(), t.numel() * 2);
+                       }});
+  }
+  const auto written = io::write_sharded(dir.path().string(), sources, 20000);
+  ASSERT_GT(written.size(), 2u);
+  ASSERT_TRUE(fs::exists(dir / "model.safetensors.index.json"));
+  auto g = read_json(src / "golden.json");
+  auto ids = ids_tensor(json_ids(g.at("input_ids")));
+  auto fp32 = load(dir.path())->forward(ids)[0];                     // bf16 weights upcast: (T, V)
+  auto bf16 = load(dir.path(), torch::kBFloat16)->forward(ids)[0];  // bf16 compute: (T, V)
+  auto expected = golden_logits(g);
+  const float scale = expected.abs().max().item<float>();
+  EXPECT_LT((fp32 - expected).abs().max().item<float>(), 0.05f * scale);
+  EXPECT_LT((bf16.to(torch::kFloat32) - expected).abs().max().item<float>(), 0.1f * scale);
+  EXPECT_EQ(bf16.scalar_type(), torch::kBFloat16);
+}
+
+TEST(WeightLoader, ReportsEveryMismatchAtOnce) {
+  const auto src = asset("tiny_tied");
+  auto file = io::SafetensorsFile::open((src / "model.safetensors").string());
+  TempDir dir;
+  fs::copy_file(src / "config.json", dir / "config.json");
+  std::vector<io::TensorSource> sources;
+  for (const auto& info : file->tensors()) {
+    if (info.name == "model.norm.weight" || info.name == "model.layers.1.mlp.up_proj.weight") continue;  // missing
+    auto shape = info.shape;
+    if (info.name == "model.layers.0.self_attn.k_proj.weight") shape = {shape[1], shape[0]};  // mis-shaped
+    sources.push_back(io::tensor_from_bytes(info.name, info.dtype, shape, file->data(info)));
+  }
+  float extra = 1.0f;
+  sources.push_back(io::tensor_from_bytes("model.layers.0.self_attn.rotary_emb.inv_freq", io::DType::kF32, {1}, &extra));
+  sources.push_back(io::tensor_from_bytes("model.layers.9.mlp.gate_proj.weight", io::DType::kF32, {1}, &extra));
+  io::write_safetensors((dir / "model.safetensors").string(), sources);
+  LlamaForCausalLM m(load_llama_config(dir.path().string()), torch::TensorOptions());
+  try {
+    load_weights(*m, dir.path().string());
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("2 missing"), std::string::npos) << what;
+    EXPECT_NE(what.find("model.norm.weight"), std::string::npos) << what;
+    EXPECT_NE(what.find("model.layers.1.mlp.up_proj.weight"), std::string::npos) << what;
+    EXPECT_NE(what.find("1 unexpected"), std::string::npos) << what;
+    EXPECT_NE(what.find("model.layers.9.mlp.gate_proj.weight"), std::string::npos) << what;
+    EXPECT_NE(what.find("model.layers.0.self_attn.k_proj.weight [32, 16] vs [16, 32]"), std::string::npos) << what;
+    EXPECT_EQ(what.find("inv_freq"), std::string::npos) << what;
+    EXPECT_NE(what.find("wrong base model?"), std::string::npos) << what;
+  }
+}
+
+TEST(WeightLoader, FolderWithoutSafetensors) {
+  TempDir dir;
+  testing::write_file(dir / "pytorch_model.bin", "x");
+  LlamaForCausalLM m(load_llama_config(asset("tiny_tied").string()), torch::TensorOptions());
+  try {
+    load_weights(*m, dir.path().string());
+    FAIL() << "expected an error";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("pytorch_model.bin"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Sampler, SeededSamplingIsRepeatableAndFiltersApply) {
+  auto logits = torch::tensor({0.0f, 5.0f, 4.9f, -3.0f, 1.0f});
+  SamplingOptions o;
+  o.temperature = 1.0;
+  o.top_k = 2;
+  o.seed = 7;
+  Sampler a(o), b(o);
+  for (int i = 0; i < 20; ++i) {
+    const auto x = a.next(logits, {});
+    EXPECT_EQ(x, b.next(logits, {}));
+    EXPECT_TRUE(x == 1 || x == 2);
+  }
+  o.top_k = 0;
+  o.top_p = 0.3;  // only the likeliest token's mass is needed
+  Sampler c(o);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(c.next(logits, {}), 1);
+  SamplingOptions penalised;
+  penalised.repetition_penalty = 2.0;  // 5.0 -> 2.5, below 4.9
+  EXPECT_EQ(Sampler(penalised).next(logits, {1}), 2);
+}
+
+TEST(TextStream, HoldsIncompleteUtf8) {
+  std::ostringstream out;
+  TextStream s(out);
+  s.push("a\xC3");
+  EXPECT_EQ(out.str(), "a");
+  s.push("\xA9\xE2\x82");
+  EXPECT_EQ(out.str(), "a\xC3\xA9");
+  s.push("\xAC!");
+  EXPECT_EQ(out.str(), "a\xC3\xA9\xE2\x82\xAC!");
+}
+
+TEST(Stories260K, GreedyContinuationAndLogits) {
+  AXOLOTL_REQUIRE_SHARED();
+  torch::NoGradGuard no_grad;
+  const auto folder = testing::shared_dir() / "models" / "stories260K";
+  auto m = load(folder);
+  auto tok = data::Tokenizer::load(folder.string());
+  auto ids32 = tok->encode("Once upon a time");
+  std::vector<int64_t> prompt(ids32.begin(), ids32.end());
+  auto g = read_json(asset("stories260K_golden.json"));
+  EXPECT_EQ(prompt, json_ids(g.at("input_ids")));
+  auto logits = m->forward(ids_tensor(prompt))[0];  // (T, V)
+  EXPECT_LT((logits - golden_logits(g)).abs().max().item<float>(), 1e-4);
+  const auto tokens = greedy(*m, prompt, 30, true);
+  EXPECT_EQ(tokens, json_ids(g.at("greedy")));
+  std::string text;
+  for (auto t : tokens) text += tok->token_text(static_cast<int32_t>(t));
+  EXPECT_EQ(text.rfind(", there was a little girl named Lily. She loved to play outside in the park.", 0), 0u) << text;
+}
+
+}  // namespace
+}  // namespace axolotl::model

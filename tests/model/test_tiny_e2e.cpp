@@ -1,0 +1,90 @@
+// End to end through the real executable: `axolotl create-tiny`, then `axolotl inference` on it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "test_support.h"
+
+namespace axolotl::testing {
+namespace {
+namespace fs = std::filesystem;
+
+fs::path corpus() { return source_dir() / "examples" / "tiny" / "corpus.txt"; }
+
+int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+class TinyModelE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(corpus())) GTEST_SKIP() << "examples/tiny/corpus.txt absent";
+    model_ = dir_ / "tiny";
+    auto r = run_axolotl({"create-tiny", "--output", model_.string(), "--corpus", corpus().string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    write_file(dir_ / "config.yml", "base_model: " + model_.string() + "\n");
+  }
+  TempDir dir_;
+  fs::path model_;
+};
+
+TEST_F(TinyModelE2E, CreatesAHuggingFaceFolderDeterministically) {
+  for (const char* f : {"config.json", "generation_config.json", "model.safetensors", "tokenizer.model",
+                        "tokenizer_config.json", "special_tokens_map.json"}) {
+    EXPECT_TRUE(fs::exists(model_ / f)) << f;
+  }
+  auto again = run_axolotl({"create-tiny", "--output", (dir_ / "again").string(), "--corpus", corpus().string()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(read_file(model_ / "model.safetensors"), read_file(dir_ / "again" / "model.safetensors"));
+  EXPECT_EQ(read_file(model_ / "tokenizer.model"), read_file(dir_ / "again" / "tokenizer.model"));
+  auto other = run_axolotl({"create-tiny", "--output", (dir_ / "other").string(), "--corpus", corpus().string(),
+                            "--seed", "5"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_NE(read_file(model_ / "model.safetensors"), read_file(dir_ / "other" / "model.safetensors"));
+}
+
+TEST_F(TinyModelE2E, RefusesANonEmptyFolderWithoutForce) {
+  auto r = run_axolotl({"create-tiny", "--output", model_.string(), "--corpus", corpus().string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
+  auto forced = run_axolotl({"create-tiny", "--output", model_.string(), "--corpus", corpus().string(), "--force"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_TRUE(fs::exists(model_ / "model.safetensors"));
+}
+
+TEST_F(TinyModelE2E, InferenceStreamsOneLinePerPrompt) {
+  const auto cfg = (dir_ / "config.yml").string();
+  auto r = run_axolotl({"inference", cfg, "--prompt", "Once upon a time", "--prompt", "The cat", "--max-new-tokens",
+                        "12"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_lines(r.out), 2) << r.out;
+  EXPECT_GT(r.out.size(), 2u) << "a random model still emits some tokens";
+  EXPECT_NE(r.err.find("tokens/s"), std::string::npos) << r.err;
+  auto again = run_axolotl({"inference", cfg, "--prompt", "Once upon a time", "--prompt", "The cat",
+                            "--max-new-tokens", "12"});
+  EXPECT_EQ(again.out, r.out) << "greedy decoding is deterministic";
+  auto from_stdin = run_axolotl({"inference", cfg, "--max-new-tokens", "12"}, "Once upon a time\nThe cat\n");
+  ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.err;
+  EXPECT_EQ(from_stdin.out, r.out);
+}
+
+TEST_F(TinyModelE2E, SeededSamplingAndAlpacaTemplate) {
+  const auto cfg = (dir_ / "config.yml").string();
+  const std::vector<std::string> args{"inference", cfg, "--prompt", "Tell a story", "--max-new-tokens", "10",
+                                      "--temperature", "0.9", "--top-k", "40", "--top-p", "0.95",
+                                      "--repetition-penalty", "1.1", "--seed", "3", "--template", "alpaca"};
+  auto a = run_axolotl(args);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(run_axolotl(args).out, a.out);
+  auto bad = run_axolotl({"inference", cfg, "--prompt", "x", "--template", "nope"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
+TEST(InferenceE2E, MissingModelFolderIsAClearError) {
+  TempDir dir;
+  write_file(dir / "config.yml", "base_model: " + (dir / "absent").string() + "\n");
+  auto r = run_axolotl({"inference", (dir / "config.yml").string(), "--prompt", "hi"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not a local folder"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace axolotl::testing
