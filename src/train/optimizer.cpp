@@ -8,27 +8,6 @@
 
 namespace axolotl::train {
 
-config::Optimizer optimizer_kind(const std::string& name, std::string* note) {
-  static const char* const kAdamW[] = {"adamw_torch", "adamw_hf", "adamw", "adamw_torch_fused"};
-  static const char* const kAdamWVariants[] = {"adamw_bnb_8bit", "adamw_8bit", "paged_adamw_32bit",
-                                               "paged_adamw_8bit", "adamw_torch_4bit", "adamw_apex_fused"};
-  for (const char* n : kAdamW)
-    if (name == n) return config::Optimizer::kAdamW;
-  for (const char* n : kAdamWVariants) {
-    if (name == n) {
-      if (note) *note = "optimizer " + name + " runs as plain 32-bit AdamW (no bitsandbytes here); same math, more memory";
-      return config::Optimizer::kAdamW;
-    }
-  }
-  if (name == "sgd") return config::Optimizer::kSgd;
-  Diagnostic d;
-  d.key = "optimizer";
-  d.message = "unknown optimizer";
-  d.found = name;
-  d.expected = "adamw_torch, adamw_torch_fused, adamw_bnb_8bit, adamw_8bit, paged_adamw_32bit or sgd";
-  throw ConfigError({d});
-}
-
 bool takes_weight_decay(const std::string& name) {
   auto ends_with = [&](const std::string& s) {
     return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;

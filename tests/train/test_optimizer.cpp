@@ -1,4 +1,4 @@
-// Optimizer: name mapping, weight-decay groups, the first AdamW step by its formula (Loshchilov & Hutter;
+// Optimizer: weight-decay groups, the first AdamW step by its formula (Loshchilov & Hutter;
 // torch.optim.AdamW), exact continuation after save/load, gradient clipping as clip_grad_norm_.
 #include <gtest/gtest.h>
 
@@ -10,19 +10,6 @@
 
 namespace axolotl::train {
 namespace {
-
-TEST(Optimizer, NamesMapToKinds) {
-  std::string note;
-  EXPECT_EQ(optimizer_kind("adamw_torch", &note), config::Optimizer::kAdamW);
-  EXPECT_TRUE(note.empty());
-  EXPECT_EQ(optimizer_kind("adamw_torch_fused", &note), config::Optimizer::kAdamW);
-  EXPECT_EQ(optimizer_kind("adamw_bnb_8bit", &note), config::Optimizer::kAdamW);
-  EXPECT_NE(note.find("plain 32-bit AdamW"), std::string::npos);
-  EXPECT_EQ(optimizer_kind("paged_adamw_32bit", nullptr), config::Optimizer::kAdamW);
-  EXPECT_EQ(optimizer_kind("adamw_8bit", nullptr), config::Optimizer::kAdamW);
-  EXPECT_EQ(optimizer_kind("sgd", nullptr), config::Optimizer::kSgd);
-  EXPECT_THROW(optimizer_kind("lion_8bit", nullptr), ConfigError);
-}
 
 TEST(Optimizer, NoDecayForBiasesAndNorms) {
   EXPECT_TRUE(takes_weight_decay("model.layers.0.self_attn.q_proj.lora_A.default.weight"));

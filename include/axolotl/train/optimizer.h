@@ -1,7 +1,7 @@
 // Optimizers: AdamW (decoupled weight decay, two parameter groups as HF Trainer builds them: biases and
 // norm weights get no decay) and SGD, on LibTorch's torch::optim. Axolotl's optimizer names are mapped
-// here; 8-bit/paged/fused variants become plain AdamW with a note. State is saved with torch::save so a
-// resumed run continues bit for bit.
+// to these two kinds by the config (8-bit/paged/fused variants run as plain AdamW, with a note). State
+// is saved with torch::save so a resumed run continues bit for bit.
 #pragma once
 
 #include <memory>
@@ -16,10 +16,6 @@
 namespace axolotl::train {
 
 using NamedParams = std::vector<std::pair<std::string, torch::Tensor>>;
-
-// Axolotl/HF optimizer spellings -> our kind. Unknown names throw ConfigError naming the key;
-// `note` receives a line when a variant is replaced by plain AdamW.
-config::Optimizer optimizer_kind(const std::string& name, std::string* note);
 
 // HF Trainer.get_decay_parameter_names: everything but biases and normalisation weights.
 bool takes_weight_decay(const std::string& name);

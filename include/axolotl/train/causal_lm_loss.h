@@ -1,0 +1,41 @@
+// The training objective: summed next-token cross-entropy over trained tokens (labels != -100), in
+// float32 whatever the model dtype. Labels are aligned with input_ids and shifted here (HF
+// LlamaForCausalLM: logits[:, :-1] predict labels[:, 1:]). The caller divides by the trained tokens
+// of the whole optimizer step (data/batch_loader.h), so accumulation splits do not change the loss.
+// With gradient checkpointing each decoder layer is recomputed in backward (activation_checkpoint.h).
+#pragma once
+
+#include <torch/torch.h>
+
+#include "axolotl/data/batch_loader.h"
+#include "axolotl/model/llama_model.h"
+#include "axolotl/model/rotary_embedding.h"
+
+namespace axolotl::train {
+
+struct BatchTensors {
+  torch::Tensor input_ids;     // (B, T) int64
+  torch::Tensor labels;        // (B, T) int64, -100 = not trained
+  torch::Tensor position_ids;  // (B, T) int64
+  torch::Tensor segment_ids;   // (B, T) int64, 0 = padding
+};
+
+BatchTensors to_tensors(const data::Batch& batch, const torch::Device& device);
+
+class CausalLmLoss {
+ public:
+  CausalLmLoss(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing);
+
+  // -> scalar float32: Σ CE over the batch's trained tokens.
+  torch::Tensor sum(const BatchTensors& batch);
+  // Final hidden states (B, T, H) by the same steps as LlamaModelImpl::forward, one decoder layer per
+  // checkpoint when enabled (also used to test that it matches the model's own forward).
+  torch::Tensor hidden(const BatchTensors& batch);
+
+ private:
+  model::LlamaForCausalLMImpl& model_;
+  bool checkpointing_;
+  model::RotaryEmbedding rotary_;
+};
+
+}  // namespace axolotl::train

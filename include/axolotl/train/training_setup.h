@@ -1,0 +1,31 @@
+// Everything a run needs before its first step: tokenizer, prepared rows (train and validation),
+// the model on its device and dtype with adapters injected, and the trainable parameters.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "axolotl/adapters/adapter_config.h"
+#include "axolotl/adapters/lora_injection.h"
+#include "axolotl/config/config.h"
+#include "axolotl/data/prepared_cache.h"
+#include "axolotl/data/tokenizer.h"
+#include "axolotl/model/llama_model.h"
+#include "axolotl/train/optimizer.h"
+
+namespace axolotl::train {
+
+struct TrainingSetup {
+  std::string tokenizer_dir;
+  std::unique_ptr<data::Tokenizer> tokenizer;
+  data::PreparedData data;
+  model::LlamaForCausalLM model{nullptr};
+  adapters::AdapterConfig adapter;  // r = 0: full fine-tuning
+  adapters::InjectionReport report;
+  NamedParams trainable;            // requires_grad parameters, model order
+};
+
+// Seeds torch with training.seed first, so adapter initialisation is reproducible.
+TrainingSetup load_training_setup(const config::Config& config);
+
+}  // namespace axolotl::train

@@ -1,0 +1,392 @@
+// The training loop (see trainer.h).
+#include "axolotl/train/trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "axolotl/config/dump.h"
+#include "axolotl/train/causal_lm_loss.h"
+#include "axolotl/train/checkpoint.h"
+#include "axolotl/train/loss_curve.h"
+#include "axolotl/train/loss_watchdog.h"
+#include "axolotl/train/lr_scheduler.h"
+#include "axolotl/train/metrics_writer.h"
+#include "axolotl/train/progress.h"
+#include "axolotl/train/schedule.h"
+#include "axolotl/train/stop_signal.h"
+#include "axolotl/train/tensorboard_writer.h"
+#include "axolotl/train/trainer_state.h"
+#include "axolotl/train/training_setup.h"
+#include "axolotl/train/weights_writer.h"
+#include "axolotl/util/error.h"
+#include "axolotl/util/log.h"
+
+namespace axolotl::train {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kProgressFile = "training_progress.json";
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+void write_text(const fs::path& path, const std::string& text) {
+  {
+    std::ofstream out(path.string() + ".tmp", std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) {
+      Diagnostic d;
+      d.where.file = path.string();
+      d.message = "cannot write file";
+      throw IoError(d);
+    }
+  }
+  fs::rename(path.string() + ".tmp", path);
+}
+
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (!in || j.is_discarded()) {
+    Diagnostic d;
+    d.where.file = path.string();
+    d.message = "cannot read JSON file";
+    throw IoError(d);
+  }
+  return j;
+}
+
+// Progress kept across a resume so that steps N+1.. repeat the uninterrupted run exactly.
+struct Counters {
+  int64_t tokens_seen = 0;      // non-padding input tokens
+  double log_loss_sum = 0.0;    // since the last log line
+  int64_t log_steps = 0;
+  int64_t log_tokens = 0;
+};
+
+class Loop {
+ public:
+  Loop(const config::Config& c, TrainingSetup& s)
+      : c_(c), s_(s), out_(c.output.output_dir),
+        loss_(*s.model, c.training.gradient_checkpointing),
+        optimizer_(c.training, s.trainable),
+        watchdog_(c.training.loss_watchdog_threshold, c.training.loss_watchdog_patience),
+        progress_(isatty(STDERR_FILENO) != 0) {
+    data::BatchOptions bo;
+    bo.sequence_len = c.data.sequence_len;
+    bo.micro_batch_size = c.training.micro_batch_size;
+    bo.gradient_accumulation_steps = c.training.gradient_accumulation_steps;
+    bo.sample_packing = c.data.sample_packing;
+    bo.pad_to_sequence_len = c.data.pad_to_sequence_len.value_or(c.data.sample_packing);
+    bo.pad_id = std::max(0, s.tokenizer->pad_id());
+    bo.seed = c.training.seed;
+    train_loader_ = std::make_unique<data::BatchLoader>(s.data.train, bo);
+    if (s.data.val.size() > 0) {
+      data::BatchOptions eo = bo;
+      eo.gradient_accumulation_steps = 1;
+      eo.shuffle = false;
+      eo.sample_packing = c.data.eval_sample_packing.value_or(c.data.sample_packing);
+      eval_loader_ = std::make_unique<data::BatchLoader>(s.data.val, eo);
+    }
+    std::vector<int64_t> per_epoch;
+    int64_t cum = 0;
+    const int epochs = std::max(1, c.training.num_epochs);
+    for (int64_t e = 0; c.training.max_steps > 0 ? cum < c.training.max_steps : e < epochs; ++e) {
+      per_epoch.push_back(train_loader_->steps_in_epoch(e));
+      cum += per_epoch.back();
+      if (per_epoch.back() == 0) break;
+    }
+    schedule_ = make_schedule(c.training, c.eval, c.checkpoint, c.logging, per_epoch, eval_loader_ != nullptr);
+    scheduler_ = std::make_unique<LrScheduler>(c.training.lr_scheduler, c.training.learning_rate,
+                                               schedule_.warmup_steps, schedule_.total_steps,
+                                               c.training.cosine_min_lr_ratio);
+    state_.max_steps = schedule_.total_steps;
+    state_.logging_steps = schedule_.log_every;
+    state_.eval_steps = schedule_.eval_every;
+    state_.save_steps = schedule_.save_every;
+    state_.train_batch_size = c.training.micro_batch_size;
+    state_.num_train_epochs = static_cast<int64_t>(schedule_.epoch_end_steps.size());
+    state_.early_stopping_patience = c.eval.early_stopping_patience;
+  }
+
+  int run() {
+    fs::create_directories(out_);
+    const std::string resume = resume_dir();
+    if (!resume.empty()) restore(resume);
+    metrics_ = std::make_unique<MetricsWriter>((out_ / "metrics.jsonl").string(), resume.empty() ? -1 : state_.global_step);
+    if (c_.logging.use_tensorboard) tensorboard_ = std::make_unique<TensorBoardWriter>((out_ / "runs").string());
+    log::info("train", "{} optimizer steps ({} epochs, warmup {}, micro batch {} x accumulation {}), output {}",
+              schedule_.total_steps, schedule_.epoch_end_steps.size(), schedule_.warmup_steps,
+              c_.training.micro_batch_size, c_.training.gradient_accumulation_steps, out_.string());
+    const auto start = Clock::now();
+    auto last_log = Clock::now();
+    int64_t steps_this_session = 0;
+    while (state_.global_step < schedule_.total_steps) {
+      if (stop_.requested()) break;
+      const double loss = train_step();
+      ++steps_this_session;
+      const int64_t step = state_.global_step;
+      progress_.update({step, schedule_.total_steps, schedule_.epoch_at(step), loss, last_lr_, last_grad_norm_,
+                        counters_.log_tokens / std::max(1e-9, seconds_since(last_log)),
+                        seconds_since(start) / static_cast<double>(steps_this_session)});
+      if (schedule_.logs_at(step) || step == schedule_.total_steps) {
+        log_train(step, seconds_since(last_log));
+        last_log = Clock::now();
+      }
+      bool stop_early = false;
+      if (schedule_.evaluates_at(step)) stop_early = evaluate(step);
+      const bool last = step == schedule_.total_steps || stop_early;
+      if (schedule_.saves_at(step) || (stop_.requested() && !last)) save(step);
+      if (stop_early) {
+        progress_.message(fmt::format("early stopping: eval loss did not improve for {} evaluations",
+                                      c_.eval.early_stopping_patience));
+        state_.should_training_stop = true;
+        break;
+      }
+    }
+    progress_.finish();
+    if (stop_.requested() && state_.global_step < schedule_.total_steps) {
+      if (list_checkpoints(out_.string()).empty() || list_checkpoints(out_.string()).back().step != state_.global_step)
+        if (state_.global_step > 0) save(state_.global_step);
+      write_trainer_state((out_ / "trainer_state.json").string(), state_);
+      log::warn("train", "stopped by signal {} at step {}; resume with auto_resume_from_checkpoints: true or "
+                "resume_from_checkpoint: {}", stop_.signal(), state_.global_step,
+                (out_ / ("checkpoint-" + std::to_string(state_.global_step))).string());
+      return stop_.exit_code();
+    }
+    finish(seconds_since(start));
+    return 0;
+  }
+
+ private:
+  std::string resume_dir() {
+    const auto& ck = c_.checkpoint;
+    if (!ck.resume_from_checkpoint.empty()) {
+      const std::string problem = verify_checkpoint(ck.resume_from_checkpoint);
+      if (!problem.empty()) {
+        Diagnostic d;
+        d.key = "resume_from_checkpoint";
+        d.where.file = ck.resume_from_checkpoint;
+        d.message = "cannot resume from this checkpoint: " + problem;
+        if (auto good = latest_good_checkpoint(out_.string())) d.hint = "the newest complete checkpoint is " + good->path;
+        throw Error(d);
+      }
+      return ck.resume_from_checkpoint;
+    }
+    if (ck.auto_resume_from_checkpoints) {
+      if (auto good = latest_good_checkpoint(out_.string())) return good->path;
+    }
+    return {};
+  }
+
+  void restore(const std::string& dir) {
+    const fs::path d = dir;
+    read_weights(dir, *s_.model, s_.adapter);
+    optimizer_.load((d / "optimizer.pt").string());
+    state_ = read_trainer_state((d / "trainer_state.json").string());
+    const nlohmann::json p = read_json(d / kProgressFile);
+    if (p.value("total_steps", int64_t{0}) != schedule_.total_steps)
+      log::warn("train", "the checkpoint was written for {} total steps, this run has {}: the LR schedule changes",
+                p.value("total_steps", int64_t{0}), schedule_.total_steps);
+    train_loader_->seek({p.at("cursor").at("epoch").get<int64_t>(), p.at("cursor").at("step").get<int64_t>()});
+    counters_.tokens_seen = p.value("tokens_seen", int64_t{0});
+    counters_.log_loss_sum = p.value("log_loss_sum", 0.0);
+    counters_.log_steps = p.value("log_steps", int64_t{0});
+    counters_.log_tokens = p.value("log_tokens", int64_t{0});
+    for (const auto& e : state_.log_history) {
+      if (e.contains("loss") && e["loss"].is_number()) train_curve_.push_back({e["step"], e["loss"]});
+      if (e.contains("eval_loss") && e["eval_loss"].is_number()) eval_curve_.push_back({e["step"], e["eval_loss"]});
+    }
+    load_rng_state((d / "rng_state.pt").string());  // last: nothing above may draw from it
+    log::info("train", "resumed from {} at step {} (epoch {:.2f})", dir, state_.global_step,
+              schedule_.epoch_at(state_.global_step));
+  }
+
+  // One optimizer step over gradient_accumulation_steps micro-batches; returns the step loss.
+  double train_step() {
+    const data::StepBatch sb = train_loader_->next();
+    optimizer_.zero_grad();
+    double loss = 0.0;
+    int64_t tokens = 0;
+    const double denom = static_cast<double>(std::max<int64_t>(1, sb.trained_tokens));
+    for (const auto& mb : sb.micro) {
+      const BatchTensors bt = to_tensors(mb, s_.model->device());
+      torch::Tensor l = loss_.sum(bt) / denom;  // Σ CE / trained tokens of the whole step
+      l.backward();
+      loss += l.item<double>();
+      tokens += mb.tokens;
+    }
+    const int64_t step = state_.global_step;
+    last_grad_norm_ = clip_grad_norm(s_.trainable, c_.training.max_grad_norm);
+    const std::string why = watchdog_.check(step + 1, loss, last_grad_norm_);
+    if (!why.empty()) {
+      progress_.finish();
+      Diagnostic d;
+      d.message = "training diverged: " + why + "; the weights of this step were not updated";
+      const auto good = latest_good_checkpoint(out_.string());
+      d.hint = good ? "the last good checkpoint is " + good->path + "; lower learning_rate or check the data"
+                    : "no checkpoint was saved yet; lower learning_rate or check the data";
+      throw Error(d);
+    }
+    last_lr_ = scheduler_->lr(step);
+    optimizer_.set_lr(last_lr_);
+    optimizer_.step();
+    state_.global_step = step + 1;
+    state_.epoch = schedule_.epoch_at(state_.global_step);
+    counters_.tokens_seen += tokens;
+    counters_.log_tokens += tokens;
+    counters_.log_loss_sum += loss;
+    counters_.log_steps += 1;
+    state_.num_input_tokens_seen = counters_.tokens_seen;
+    return loss;
+  }
+
+  void log_train(int64_t step, double seconds) {
+    if (counters_.log_steps == 0) return;
+    const double loss = counters_.log_loss_sum / static_cast<double>(counters_.log_steps);
+    const double tps = static_cast<double>(counters_.log_tokens) / std::max(1e-9, seconds);
+    const double epoch = schedule_.epoch_at(step);
+    metrics_->write({{"step", step}, {"epoch", epoch}, {"loss", loss}, {"learning_rate", last_lr_},
+                     {"grad_norm", last_grad_norm_}, {"tokens", counters_.tokens_seen}, {"tokens_per_second", tps}});
+    if (tensorboard_) {
+      tensorboard_->add_scalar("train/loss", loss, step);
+      tensorboard_->add_scalar("train/learning_rate", last_lr_, step);
+      tensorboard_->add_scalar("train/grad_norm", last_grad_norm_, step);
+      tensorboard_->add_scalar("train/epoch", epoch, step);
+      tensorboard_->add_scalar("train/tokens_per_second", tps, step);
+    }
+    state_.log_history.push_back({{"loss", std::round(loss * 1e4) / 1e4}, {"grad_norm", last_grad_norm_},
+                                  {"learning_rate", last_lr_}, {"epoch", epoch}, {"step", step}});
+    train_curve_.push_back({step, loss});
+    counters_.log_loss_sum = 0.0;
+    counters_.log_steps = 0;
+    counters_.log_tokens = 0;
+  }
+
+  // Loss over the whole validation split; returns true when early stopping says stop.
+  bool evaluate(int64_t step) {
+    const auto t0 = Clock::now();
+    s_.model->eval();
+    double sum = 0.0;
+    int64_t trained = 0, rows = 0;
+    const int64_t n = eval_loader_->steps_in_epoch(0);
+    {
+      torch::NoGradGuard no_grad;
+      for (int64_t i = 0; i < n; ++i) {
+        for (const auto& mb : eval_loader_->step(0, i).micro) {
+          sum += loss_.sum(to_tensors(mb, s_.model->device())).item<double>();
+          trained += mb.trained_tokens;
+          rows += mb.samples;
+        }
+      }
+    }
+    s_.model->train();
+    const double secs = seconds_since(t0);
+    const double eval_loss = sum / static_cast<double>(std::max<int64_t>(1, trained));
+    const double epoch = schedule_.epoch_at(step);
+    metrics_->write({{"step", step}, {"epoch", epoch}, {"eval_loss", eval_loss},
+                     {"eval_perplexity", std::exp(eval_loss)}, {"eval_runtime", secs}, {"eval_tokens", trained}});
+    if (tensorboard_) {
+      tensorboard_->add_scalar("eval/loss", eval_loss, step);
+      tensorboard_->add_scalar("eval/perplexity", std::exp(eval_loss), step);
+    }
+    state_.log_history.push_back({{"eval_loss", eval_loss}, {"eval_runtime", secs},
+                                  {"eval_samples_per_second", rows / std::max(1e-9, secs)},
+                                  {"eval_steps_per_second", n / std::max(1e-9, secs)}, {"epoch", epoch}, {"step", step}});
+    eval_curve_.push_back({step, eval_loss});
+    progress_.message(fmt::format("step {}: eval loss {:.4f}, perplexity {:.3f} ({:.1f}s)", step, eval_loss,
+                                  std::exp(eval_loss), secs));
+    if (!state_.best_metric || eval_loss < *state_.best_metric) {
+      state_.best_metric = eval_loss;
+      state_.best_global_step = step;
+      state_.early_stopping_patience_counter = 0;
+    } else {
+      ++state_.early_stopping_patience_counter;
+    }
+    return c_.eval.early_stopping_patience > 0 &&
+           state_.early_stopping_patience_counter >= c_.eval.early_stopping_patience;
+  }
+
+  void save(int64_t step) {
+    const fs::path final_dir = out_ / ("checkpoint-" + std::to_string(step));
+    if (state_.best_global_step && *state_.best_global_step == step) state_.best_model_checkpoint = final_dir.string();
+    const auto cursor = train_loader_->cursor();
+    save_checkpoint(out_.string(), step, [&](const std::string& dir) {
+      const fs::path d = dir;
+      write_weights(dir, *s_.model, s_.adapter);
+      copy_tokenizer_files(s_.tokenizer_dir, dir);
+      optimizer_.save((d / "optimizer.pt").string());
+      write_text(d / "scheduler.json",
+                 nlohmann::json{{"last_epoch", step}, {"base_lr", c_.training.learning_rate},
+                                {"warmup_steps", schedule_.warmup_steps}, {"total_steps", schedule_.total_steps},
+                                {"last_lr", last_lr_}}.dump(2) + "\n");
+      save_rng_state((d / "rng_state.pt").string());
+      write_trainer_state((d / "trainer_state.json").string(), state_);
+      write_text(d / kProgressFile,
+                 nlohmann::json{{"format", "axolotl-training-progress"}, {"version", 1}, {"global_step", step},
+                                {"total_steps", schedule_.total_steps},
+                                {"cursor", {{"epoch", cursor.epoch}, {"step", cursor.step}}},
+                                {"tokens_seen", counters_.tokens_seen}, {"log_loss_sum", counters_.log_loss_sum},
+                                {"log_steps", counters_.log_steps}, {"log_tokens", counters_.log_tokens}}.dump(2) + "\n");
+      write_text(d / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
+    });
+    rotate_checkpoints(out_.string(), c_.checkpoint.save_total_limit, state_.best_model_checkpoint.value_or(""));
+    progress_.message(fmt::format("saved {}", final_dir.string()));
+  }
+
+  void finish(double seconds) {
+    double train_loss = 0.0;
+    for (const auto& p : train_curve_) train_loss += p.second;
+    if (!train_curve_.empty()) train_loss /= static_cast<double>(train_curve_.size());
+    const int64_t step = state_.global_step;
+    state_.log_history.push_back({{"train_runtime", seconds},
+                                  {"train_steps_per_second", step / std::max(1e-9, seconds)},
+                                  {"total_flos", 0.0}, {"train_loss", train_loss},
+                                  {"epoch", schedule_.epoch_at(step)}, {"step", step}});
+    write_weights(out_.string(), *s_.model, s_.adapter);
+    copy_tokenizer_files(s_.tokenizer_dir, out_.string());
+    write_text(out_ / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
+    write_trainer_state((out_ / "trainer_state.json").string(), state_);
+    write_loss_curve((out_ / "loss_curve.svg").string(), train_curve_, eval_curve_,
+                     "loss: " + fs::path(c_.model.name).filename().string());
+    log::info("train", "done: {} steps in {}, mean train loss {:.4f}; {} written to {}", step,
+              format_duration(seconds), train_loss, s_.adapter.r > 0 ? "adapter" : "model", out_.string());
+  }
+
+  const config::Config& c_;
+  TrainingSetup& s_;
+  fs::path out_;
+  CausalLmLoss loss_;
+  Optimizer optimizer_;
+  LossWatchdog watchdog_;
+  Progress progress_;
+  StopSignal stop_;
+  std::unique_ptr<data::BatchLoader> train_loader_, eval_loader_;
+  Schedule schedule_;
+  std::unique_ptr<LrScheduler> scheduler_;
+  TrainerState state_;
+  Counters counters_;
+  std::unique_ptr<MetricsWriter> metrics_;
+  std::unique_ptr<TensorBoardWriter> tensorboard_;
+  Series train_curve_, eval_curve_;
+  double last_lr_ = 0.0, last_grad_norm_ = 0.0;
+};
+
+}  // namespace
+
+int run_training(const config::Config& c) {
+  TrainingSetup setup = load_training_setup(c);
+  Loop loop(c, setup);
+  return loop.run();
+}
+
+}  // namespace axolotl::train

@@ -1,0 +1,63 @@
+// Adapter / full-model files of checkpoints and of the final output.
+#include "axolotl/train/weights_writer.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "axolotl/adapters/lora_injection.h"
+#include "axolotl/adapters/peft_adapter.h"
+#include "axolotl/adapters/tensor_io.h"
+#include "axolotl/io/sharded_writer.h"
+#include "axolotl/model/runtime.h"
+#include "axolotl/model/weight_loader.h"
+#include "axolotl/util/error.h"
+
+namespace axolotl::train {
+namespace fs = std::filesystem;
+
+void write_weights(const std::string& dir, model::LlamaForCausalLMImpl& m, const adapters::AdapterConfig& adapter) {
+  fs::create_directories(dir);
+  if (adapter.r > 0) {
+    adapters::save_adapter(dir, m, adapter);
+    return;
+  }
+  io::ShardedWriter writer(dir, 5'000'000'000);
+  for (const auto& item : m.named_parameters()) writer.add(adapters::tensor_source(item.key(), item.value().detach()));
+  writer.finish();
+  model::LlamaConfig c = m.config();
+  c.torch_dtype = model::dtype_name(m.dtype());
+  const std::string path = (fs::path(dir) / "config.json").string();
+  {
+    std::ofstream out(path + ".tmp", std::ios::binary);
+    out << model::llama_config_json(c);
+    if (!out) {
+      Diagnostic d;
+      d.where.file = path;
+      d.message = "cannot write config.json";
+      throw IoError(d);
+    }
+  }
+  fs::rename(path + ".tmp", path);
+}
+
+void copy_tokenizer_files(const std::string& tokenizer_dir, const std::string& dir) {
+  static const char* const kFiles[] = {"tokenizer.model",         "tokenizer.json",     "tokenizer_config.json",
+                                       "special_tokens_map.json", "added_tokens.json", "chat_template.jinja"};
+  fs::path src = tokenizer_dir;
+  if (fs::is_regular_file(src)) src = src.parent_path();
+  for (const char* name : kFiles) {
+    if (!fs::exists(src / name)) continue;
+    fs::copy_file(src / name, fs::path(dir) / name, fs::copy_options::overwrite_existing);
+  }
+}
+
+void read_weights(const std::string& dir, model::LlamaForCausalLMImpl& m, const adapters::AdapterConfig& adapter) {
+  if (adapter.r > 0) {
+    const adapters::AdapterFiles files = adapters::read_adapter(dir);
+    adapters::load_adapter_state(m, adapter, files.tensors, dir);
+    return;
+  }
+  model::load_weights(m, dir);
+}
+
+}  // namespace axolotl::train

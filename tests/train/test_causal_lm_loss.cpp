@@ -1,0 +1,132 @@
+// The training objective on an in-memory tiny LLaMA: the summed loss equals a direct cross-entropy,
+// gradient checkpointing gives the same loss and gradients (dropout included: the RNG is rewound),
+// and summing over micro-batches divided by the step's token count equals the loss of one batch.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "axolotl/adapters/lora_injection.h"
+#include "axolotl/model/tiny_model.h"
+#include "axolotl/train/causal_lm_loss.h"
+#include "axolotl/train/schedule.h"
+#include "axolotl/util/error.h"
+
+namespace axolotl::train {
+namespace {
+
+model::LlamaForCausalLM tiny(uint64_t seed) {
+  model::LlamaForCausalLM m(model::tiny_llama_config(64), torch::TensorOptions().dtype(torch::kFloat32));
+  model::init_weights(*m, seed);
+  return m;
+}
+
+data::Batch make_batch(int64_t rows, int64_t t, int64_t offset) {
+  data::Batch b;
+  b.rows = rows, b.seq_len = t;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t i = 0; i < t; ++i) {
+      const int32_t tok = static_cast<int32_t>((r * 7 + i * 3 + offset) % 61 + 3);
+      b.input_ids.push_back(tok);
+      b.labels.push_back(i == 0 || i % 5 == 1 ? -100 : tok);
+      b.position_ids.push_back(static_cast<int32_t>(i));
+      b.segment_ids.push_back(1);
+      b.trained_tokens += (i == 0 || i % 5 == 1) ? 0 : 1;
+    }
+  }
+  b.tokens = rows * t;
+  return b;
+}
+
+TEST(CausalLmLoss, SumMatchesDirectCrossEntropy) {
+  auto m = tiny(1);
+  CausalLmLoss loss(*m, false);
+  const auto b = to_tensors(make_batch(2, 12, 0), torch::kCPU);
+  const torch::Tensor logits = m->forward(b.input_ids);  // (B, T, V)
+  double expected = 0.0;
+  auto lp = torch::log_softmax(logits, -1);
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t i = 1; i < 12; ++i) {
+      const int64_t y = b.labels[r][i].item<int64_t>();
+      if (y != -100) expected -= lp[r][i - 1][y].item<double>();
+    }
+  EXPECT_NEAR(loss.sum(b).item<double>(), expected, 1e-4);
+}
+
+TEST(CausalLmLoss, CheckpointingKeepsLossAndGradients) {
+  for (double dropout : {0.0, 0.2}) {
+    std::vector<torch::Tensor> grads[2];
+    double losses[2];
+    for (int ck = 0; ck < 2; ++ck) {
+      auto m = tiny(2);
+      config::LoraConfig lora;
+      lora.type = config::AdapterType::kLora;
+      lora.rank = 4;
+      lora.dropout = dropout;
+      lora.target_linear = true;
+      torch::manual_seed(7);
+      adapters::setup_adapters(*m, lora, {}, "tiny");
+      m->train();
+      CausalLmLoss loss(*m, ck == 1);
+      torch::manual_seed(11);  // same dropout masks in both runs
+      auto l = loss.sum(to_tensors(make_batch(2, 16, 1), torch::kCPU));
+      l.backward();
+      losses[ck] = l.item<double>();
+      for (const auto& p : m->parameters())
+        if (p.requires_grad()) grads[ck].push_back(p.grad().clone());
+    }
+    EXPECT_NEAR(losses[0], losses[1], 1e-5) << "dropout " << dropout;
+    ASSERT_EQ(grads[0].size(), grads[1].size());
+    ASSERT_FALSE(grads[0].empty());
+    for (size_t i = 0; i < grads[0].size(); ++i)
+      EXPECT_TRUE(torch::allclose(grads[0][i], grads[1][i], 1e-5, 1e-6)) << "dropout " << dropout << " param " << i;
+  }
+}
+
+TEST(CausalLmLoss, MicroBatchSplitDoesNotChangeTheStepLoss) {
+  auto m = tiny(3);
+  CausalLmLoss loss(*m, false);
+  const data::Batch whole = make_batch(4, 10, 2);
+  const double one = loss.sum(to_tensors(whole, torch::kCPU)).item<double>() / whole.trained_tokens;
+  double split = 0.0;
+  for (int64_t r = 0; r < 4; ++r) {
+    data::Batch part;
+    part.rows = 1, part.seq_len = 10;
+    auto slice = [&](const std::vector<int32_t>& v) {
+      return std::vector<int32_t>(v.begin() + r * 10, v.begin() + (r + 1) * 10);
+    };
+    part.input_ids = slice(whole.input_ids), part.labels = slice(whole.labels);
+    part.position_ids = slice(whole.position_ids), part.segment_ids = slice(whole.segment_ids);
+    split += loss.sum(to_tensors(part, torch::kCPU)).item<double>() / whole.trained_tokens;
+  }
+  EXPECT_NEAR(one, split, 1e-5);
+}
+
+TEST(Schedule, StepsEvalsSavesAndEpochs) {
+  config::TrainingConfig t;
+  t.num_epochs = 2;
+  t.warmup_ratio = 0.1;
+  config::EvalConfig e;
+  e.evals_per_epoch = 2;
+  config::CheckpointConfig ck;
+  config::LoggingConfig lg;
+  lg.logging_steps = 5;
+  Schedule s = make_schedule(t, e, ck, lg, {10, 9}, true);
+  EXPECT_EQ(s.total_steps, 19);
+  EXPECT_EQ(s.warmup_steps, 2);  // ceil(1.9)
+  EXPECT_EQ(s.eval_every, 5);
+  EXPECT_TRUE(s.saves_at(10));   // no save_steps: epoch ends
+  EXPECT_TRUE(s.saves_at(19));
+  EXPECT_FALSE(s.saves_at(5));
+  EXPECT_DOUBLE_EQ(s.epoch_at(5), 0.5);
+  EXPECT_DOUBLE_EQ(s.epoch_at(10), 1.0);
+  EXPECT_NEAR(s.epoch_at(13), 1.0 + 3.0 / 9.0, 1e-12);
+  EXPECT_FALSE(make_schedule(t, e, ck, lg, {10}, false).eval_every);  // no validation rows
+  t.max_steps = 25;
+  s = make_schedule(t, e, ck, lg, {10, 10, 10}, true);
+  EXPECT_EQ(s.total_steps, 25);
+  EXPECT_EQ(s.epoch_end_steps.size(), 3u);
+  EXPECT_THROW(make_schedule(t, e, ck, lg, {0}, true), ConfigError);
+}
+
+}  // namespace
+}  // namespace axolotl::train

@@ -1,0 +1,206 @@
+// `axolotl train` end to end through the real executable on the tiny model that `axolotl create-tiny`
+// makes (and on ../shared/models/stories260K when present): the loss falls, output files parse, a
+// resumed run repeats the uninterrupted one bit for bit, SIGTERM leaves a resumable checkpoint,
+// accumulation splits give the same losses, and a missing dataset file is named.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "axolotl/train/checkpoint.h"
+#include "axolotl/train/metrics_writer.h"
+#include "axolotl/train/tensorboard_writer.h"
+#include "axolotl/train/trainer_state.h"
+#include "test_support.h"
+
+namespace axolotl::train {
+namespace {
+namespace fs = std::filesystem;
+using testing::run_axolotl;
+
+class TrainE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    const auto r = run_axolotl({"create-tiny", "--output", model_dir().string(), "--corpus",
+                                (testing::source_dir() / "examples/tiny/corpus.txt").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static fs::path model_dir() { return dir_->path() / "tiny-model"; }
+
+  // A flat-dialect config training LoRA on the bundled alpaca rows; `extra` ("key: value" lines)
+  // adds keys or replaces the defaults below.
+  static fs::path config(const fs::path& out, const std::string& extra, const fs::path& model = model_dir()) {
+    std::map<std::string, std::string> keys = {
+        {"base_model", model.string()}, {"dataset_prepared_path", (dir_->path() / "prepared").string()},
+        {"output_dir", out.string()}, {"sequence_len", "128"}, {"adapter", "lora"}, {"lora_r", "8"},
+        {"lora_alpha", "16"}, {"lora_target_linear", "true"}, {"micro_batch_size", "4"},
+        {"gradient_accumulation_steps", "1"}, {"learning_rate", "0.003"}, {"lr_scheduler", "cosine"},
+        {"warmup_steps", "2"}, {"bf16", "false"}, {"seed", "7"}, {"logging_steps", "1"}};
+    std::stringstream lines(extra);
+    std::string line;
+    while (std::getline(lines, line)) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) keys[line.substr(0, colon)] = line.substr(colon + 2);
+    }
+    std::string yaml = "datasets:\n  - path: " + (testing::source_dir() / "examples/tiny/data.jsonl").string() +
+                       "\n    type: alpaca\n";
+    for (const auto& [k, v] : keys) yaml += k + ": " + v + "\n";
+    const fs::path p = out.string() + ".yml";
+    testing::write_file(p, yaml);
+    return p;
+  }
+
+  static std::vector<double> losses(const fs::path& out) {
+    std::vector<double> v;
+    for (const auto& j : read_metrics((out / "metrics.jsonl").string()))
+      if (j.contains("loss")) v.push_back(j["loss"].get<double>());
+    return v;
+  }
+
+  static testing::TempDir* dir_;
+};
+testing::TempDir* TrainE2E::dir_ = nullptr;
+
+TEST_F(TrainE2E, LossFallsAndEveryOutputIsWritten) {
+  const fs::path out = dir_->path() / "run-basic";
+  const auto r = run_axolotl({"train", config(out, "max_steps: 24\nval_set_size: 0.1\neval_steps: 8\n"
+                                                  "save_steps: 12\nuse_tensorboard: true\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto l = losses(out);
+  ASSERT_EQ(l.size(), 24u);
+  EXPECT_LT((l[21] + l[22] + l[23]) / 3, (l[0] + l[1] + l[2]) / 3 - 0.3) << "loss did not fall";
+  int evals = 0;
+  for (const auto& j : read_metrics((out / "metrics.jsonl").string())) {
+    if (j.contains("eval_loss")) {
+      ++evals;
+      EXPECT_NEAR(j["eval_perplexity"].get<double>(), std::exp(j["eval_loss"].get<double>()), 1e-9);
+    } else {
+      for (const char* k : {"step", "epoch", "loss", "learning_rate", "grad_norm", "tokens", "tokens_per_second"})
+        EXPECT_TRUE(j.contains(k)) << k;
+    }
+  }
+  EXPECT_EQ(evals, 3);
+  for (const char* f : {"adapter_model.safetensors", "adapter_config.json", "tokenizer.model", "trainer_state.json",
+                        "loss_curve.svg", "axolotl_config.yml"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  const TrainerState st = read_trainer_state((out / "trainer_state.json").string());
+  EXPECT_EQ(st.global_step, 24);
+  EXPECT_TRUE(st.best_metric.has_value());
+  EXPECT_EQ(verify_checkpoint((out / "checkpoint-12").string()), "");
+  EXPECT_EQ(verify_checkpoint((out / "checkpoint-24").string()), "");
+  int records = 0;
+  for (const auto& e : fs::directory_iterator(out / "runs")) {
+    const std::string bytes = testing::read_file(e.path());
+    for (size_t pos = 0; pos < bytes.size(); ++records) {
+      uint64_t len;
+      std::memcpy(&len, bytes.data() + pos, 8);
+      uint32_t crc;
+      std::memcpy(&crc, bytes.data() + pos + 12 + len, 4);
+      ASSERT_EQ(crc, masked_crc32c(bytes.data() + pos + 12, len));
+      pos += 16 + len;
+    }
+  }
+  EXPECT_EQ(records, 1 + 24 * 5 + 3 * 2);
+}
+
+TEST_F(TrainE2E, ResumedRunRepeatsTheUninterruptedOneBitForBit) {
+  const std::string extra = "max_steps: 8\nsave_steps: 4\nlora_dropout: 0.1\n";
+  const fs::path a = dir_->path() / "run-straight";
+  auto r = run_axolotl({"train", config(a, extra).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path b = dir_->path() / "run-resumed";
+  fs::create_directories(b);
+  fs::copy(a / "checkpoint-4", b / "checkpoint-4", fs::copy_options::recursive);
+  r = run_axolotl({"train", config(b, extra + "auto_resume_from_checkpoints: true\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("resumed from"), std::string::npos) << r.err;
+  const auto la = losses(a), lb = losses(b);
+  ASSERT_EQ(la.size(), 8u);
+  ASSERT_EQ(lb.size(), 4u);  // steps 5..8 only: metrics of this output folder start at the checkpoint
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(la[4 + i], lb[i]) << "step " << 5 + i;
+  EXPECT_EQ(testing::read_file(a / "adapter_model.safetensors"), testing::read_file(b / "adapter_model.safetensors"));
+}
+
+TEST_F(TrainE2E, AccumulationSplitGivesTheSameLosses) {
+  const fs::path a = dir_->path() / "run-micro4";
+  const fs::path b = dir_->path() / "run-accum4";
+  auto r = run_axolotl({"train", config(a, "max_steps: 3\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_axolotl({"train", config(b, "max_steps: 3\nmicro_batch_size: 1\ngradient_accumulation_steps: 4\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto la = losses(a), lb = losses(b);
+  ASSERT_EQ(la.size(), 3u);
+  ASSERT_EQ(lb.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(la[i], lb[i], 1e-5) << "step " << i + 1;
+}
+
+TEST_F(TrainE2E, SigtermSavesAResumableCheckpoint) {
+  const fs::path out = dir_->path() / "run-sigterm";
+  const fs::path cfg = config(out, "max_steps: 100000\nwarmup_steps: 0\n");
+  const std::string bin = std::getenv("AXOLOTL_BIN");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execl(bin.c_str(), bin.c_str(), "train", cfg.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::error_code ec;
+    if (fs::exists(out / "metrics.jsonl", ec) && read_metrics((out / "metrics.jsonl").string()).size() >= 3) break;
+  }
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  const auto good = latest_good_checkpoint(out.string());
+  ASSERT_TRUE(good.has_value());
+  EXPECT_GE(good->step, 3);
+  const auto r = run_axolotl({"train", config(out, "max_steps: " + std::to_string(good->step + 2) +
+                                                       "\nwarmup_steps: 0\nauto_resume_from_checkpoints: true\n")
+                                           .string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_trainer_state((out / "trainer_state.json").string()).global_step, good->step + 2);
+}
+
+TEST_F(TrainE2E, MissingDatasetFileIsNamed) {
+  const fs::path out = dir_->path() / "run-missing";
+  testing::write_file(out.string() + ".yml",
+                      "base_model: " + model_dir().string() + "\ndatasets:\n  - path: /nonexistent/rows.jsonl\n"
+                      "    type: alpaca\noutput_dir: " + out.string() + "\nmax_steps: 2\n");
+  const auto r = run_axolotl({"train", out.string() + ".yml"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("/nonexistent/rows.jsonl"), std::string::npos) << r.err;
+}
+
+TEST_F(TrainE2E, Stories260KLoraLossFalls) {
+  AXOLOTL_REQUIRE_SHARED();
+  const fs::path model = testing::shared_dir() / "models/stories260K";
+  if (!fs::exists(model / "model.safetensors")) GTEST_SKIP() << "stories260K absent";
+  const fs::path out = dir_->path() / "run-stories";
+  const auto r = run_axolotl({"train", config(out, "max_steps: 16\ndataset_prepared_path: " +
+                                                       (dir_->path() / "prepared-stories").string() + "\n", model)
+                                           .string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto l = losses(out);
+  ASSERT_EQ(l.size(), 16u);
+  EXPECT_LT(l[15], l[0]);
+}
+
+}  // namespace
+}  // namespace axolotl::train
