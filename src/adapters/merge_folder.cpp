@@ -2,6 +2,9 @@
 #include "axolotl/adapters/merge_folder.h"
 
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <cstring>
 #include <filesystem>
@@ -196,6 +199,12 @@ MergeResult merge_folder(const MergeJob& job) {
     throw UsageError(Diagnostic{Location{job.output_dir, 0, 0}, "--output", "output folder exists and is not empty", {}, {},
                                 "choose another folder or pass --force to replace it"});
   }
+#ifdef __GLIBC__
+  // A fixed mmap threshold: glibc otherwise raises it to the size of each freed block (up to 32 MB),
+  // so the per-tensor temporaries land in the heap and fragment it; measured peak RSS on a 374 MB
+  // model in 50 MB shards: 410 MB with the default, 257 MB with this (LibTorch alone: ~190 MB).
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
   AdapterParts parts = split_adapter(read_adapter(job.adapter_dir));
   const auto files = weight_files(job.base_dir);
   std::map<std::string, io::TensorInfo> base;  // headers only: mapping is lazy, nothing is read
