@@ -163,3 +163,28 @@ TEST(MergeFolder, AdapterOfAnotherBaseFailsBeforeWriting) {
   }
   EXPECT_FALSE(fs::exists(tmp / "merged"));
 }
+
+TEST(MergeCommand, PeftAdapterMergedByTheCliGivesPeftLogits) {
+  TempDir tmp;
+  const auto ref = axolotl::testing::source_dir() / "tests/assets/adapters/peft_tiny";
+  axolotl::testing::write_file(tmp / "merge.yml", "base_model: " + (ref / "base").string() +
+                                                      "\nadapter: lora\nlora_model_dir: " + (ref / "adapter").string() +
+                                                      "\nbf16: false\nfloat32: true\n"
+                                                      "datasets:\n  - path: unused.jsonl\n    type: alpaca\n");
+  auto run = axolotl::testing::run_axolotl({"merge", (tmp / "merge.yml").string(), "--output", (tmp / "out").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto j = nlohmann::json::parse(axolotl::testing::read_file(ref / "logits.json"));
+  auto rows = j["input_ids"].get<std::vector<std::vector<int64_t>>>();
+  std::vector<int64_t> flat;
+  for (auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
+  auto config = axolotl::model::load_llama_config((tmp / "out").string());
+  axolotl::model::LlamaForCausalLM m(config, torch::TensorOptions());
+  axolotl::model::load_weights(*m, (tmp / "out").string());
+  const auto logits = m->forward(torch::tensor(flat).view({static_cast<int64_t>(rows.size()), -1}));
+  const auto expect = torch::tensor(j["logits"].get<std::vector<float>>()).view(logits.sizes());
+  EXPECT_LT((logits - expect).abs().max().item<double>(), 1e-4);
+  // A second run refuses the now non-empty folder.
+  auto again = axolotl::testing::run_axolotl({"merge", (tmp / "merge.yml").string(), "--output", (tmp / "out").string()});
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+}
