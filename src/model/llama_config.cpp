@@ -148,6 +148,7 @@ LlamaConfig parse_llama_config(const json& j, const std::string& file) {
   if (r.has("hidden_act") && j.at("hidden_act") != "silu") {
     r.problem("hidden_act", "unsupported activation", j.at("hidden_act").dump(), "\"silu\"");
   }
+  if (c.architecture == "MistralForCausalLM" && !j.contains("sliding_window")) c.sliding_window = 4096;  // MistralConfig
   if (r.has("sliding_window")) {
     int64_t w = 0;
     r.integer("sliding_window", &w);

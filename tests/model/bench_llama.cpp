@@ -36,34 +36,39 @@ void bench(const std::string& label, LlamaForCausalLMImpl& m) {
   o.eos_ids = {-1};
   auto r = generate(m, {1, 5, 9}, o);
   const double gen = static_cast<double>(r.tokens.size() - 1) / r.decode_seconds;
-  std::printf("[bench] %-28s forward %9.0f tokens/s (B=%lld T=%lld)  generate %7.1f tokens/s (KV cache)\n",
+  std::printf("[bench] %-38s forward %9.0f tokens/s (B=%lld T=%lld)  generate %7.1f tokens/s (KV cache)\n",
               label.c_str(), fwd, static_cast<long long>(b), static_cast<long long>(t), gen);
   EXPECT_GT(fwd, 0);
   EXPECT_GT(gen, 0);
 }
 
-void bench_folder(const std::string& name, const fs::path& folder) {
-  for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
-    LlamaForCausalLM m(load_llama_config(folder.string()), torch::TensorOptions().dtype(dtype));
-    load_weights(*m, folder.string());
-    m->eval();
-    bench(name + " " + dtype_name(dtype), *m);
-  }
+// Each case at 1 intra-op thread and at all cores (the engine's default).
+std::string with_threads(const std::string& name, int threads) {
+  set_threads(threads);
+  return name + " threads=" + std::to_string(torch::get_num_threads());
 }
 
 TEST(Bench, Stories260K) {
   AXOLOTL_REQUIRE_SHARED();
-  set_threads(0);
-  bench_folder("stories260K", testing::shared_dir() / "models" / "stories260K");
+  const auto folder = testing::shared_dir() / "models" / "stories260K";
+  for (int threads : {1, 0}) {
+    for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+      LlamaForCausalLM m(load_llama_config(folder.string()), torch::TensorOptions().dtype(dtype));
+      load_weights(*m, folder.string());
+      m->eval();
+      bench(with_threads(std::string("stories260K ") + dtype_name(dtype), threads), *m);
+    }
+  }
 }
 
 TEST(Bench, TinyModel) {
-  set_threads(0);
-  for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
-    LlamaForCausalLM m(tiny_llama_config(512), torch::TensorOptions().dtype(dtype));
-    init_weights(*m, 0);
-    m->eval();
-    bench(std::string("tiny ") + dtype_name(dtype), *m);
+  for (int threads : {1, 0}) {
+    for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+      LlamaForCausalLM m(tiny_llama_config(512), torch::TensorOptions().dtype(dtype));
+      init_weights(*m, 0);
+      m->eval();
+      bench(with_threads(std::string("tiny ") + dtype_name(dtype), threads), *m);
+    }
   }
 }
 

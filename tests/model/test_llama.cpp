@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,6 +17,7 @@
 #include "axolotl/model/attention_mask.h"
 #include "axolotl/model/generator.h"
 #include "axolotl/model/llama_model.h"
+#include "axolotl/model/rotary_embedding.h"
 #include "axolotl/model/text_stream.h"
 #include "axolotl/model/weight_loader.h"
 #include "axolotl/util/error.h"
@@ -126,6 +128,23 @@ TEST(LlamaModel, SlidingWindowLimitsKeys) {
   auto seg = torch::ones({1, 4}, torch::kInt64);
   auto allowed = attention_allowed(seg, seg, 0, 2)[0][0];  // (4, 4)
   EXPECT_TRUE(allowed.equal(torch::tensor({1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1}, torch::kBool).view({4, 4})));
+}
+
+TEST(Rope, ScalingTypesFollowFormulas) {
+  LlamaConfig c;
+  c.head_dim = 8;
+  c.rope_theta = 10000.0;
+  c.max_position_embeddings = 16;
+  auto base = rope_inv_freq(c, 16);  // 1 / theta^(2i/d)
+  EXPECT_NEAR(base[1].item<float>(), 1.0 / std::pow(10000.0, 2.0 / 8.0), 1e-7);
+  c.rope_scaling.type = RopeType::kLinear;
+  c.rope_scaling.factor = 4.0;
+  EXPECT_TRUE(torch::allclose(rope_inv_freq(c, 16), base / 4.0));
+  c.rope_scaling.type = RopeType::kDynamic;
+  EXPECT_TRUE(torch::allclose(rope_inv_freq(c, 16), base));  // within max_position_embeddings: unchanged
+  // seq 32: base' = theta * (4 * 32 / 16 - 3)^(8 / 6)
+  const double theta2 = 10000.0 * std::pow(4.0 * 32 / 16 - 3.0, 8.0 / 6.0);
+  EXPECT_NEAR(rope_inv_freq(c, 32)[1].item<float>(), 1.0 / std::pow(theta2, 2.0 / 8.0), 1e-6);
 }
 
 TEST(LlamaModel, ProjectionsAreSwappable) {

@@ -68,6 +68,8 @@ TEST(LlamaConfig, MistralSlidingWindow) {
   EXPECT_EQ(c.sliding_window, 4096);
   auto none = parse_llama_config(json{{"architectures", {"MistralForCausalLM"}}, {"sliding_window", nullptr}}, "x");
   EXPECT_FALSE(none.sliding_window.has_value());
+  auto absent = parse_llama_config(json{{"architectures", {"MistralForCausalLM"}}}, "x");
+  EXPECT_EQ(absent.sliding_window, 4096);  // MistralConfig's default
 }
 
 TEST(LlamaConfig, RefusalsNameFileAndKeyAllAtOnce) {

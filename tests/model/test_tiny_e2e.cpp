@@ -20,7 +20,8 @@ class TinyModelE2E : public ::testing::Test {
     model_ = dir_ / "tiny";
     auto r = run_axolotl({"create-tiny", "--output", model_.string(), "--corpus", corpus().string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    write_file(dir_ / "config.yml", "base_model: " + model_.string() + "\n");
+    // One intra-op thread: the default (all cores) crawls when the test machine is oversubscribed.
+    write_file(dir_ / "config.yml", "base_model: " + model_.string() + "\nthreads: 1\n");
   }
   TempDir dir_;
   fs::path model_;
