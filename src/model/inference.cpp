@@ -2,8 +2,10 @@
 #include "axolotl/model/inference.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "axolotl/data/tokenizer.h"
+#include "axolotl/io/hub_resolve.h"
 #include "axolotl/model/pretrained.h"
 #include "axolotl/model/prompt_format.h"
 #include "axolotl/model/text_stream.h"
@@ -14,7 +16,8 @@ namespace axolotl::model {
 int run_inference(const config::ModelConfig& model_config, const config::TokenizerConfig& tokenizer_config,
                   const InferenceRequest& request, std::istream& in, std::ostream& out) {
   auto model = load_pretrained(model_config);
-  const std::string tok_path = tokenizer_config.path.empty() ? model_folder(model_config) : tokenizer_config.path;
+  std::string tok_path = tokenizer_config.path.empty() ? model_folder(model_config) : tokenizer_config.path;
+  if (!std::filesystem::exists(tok_path)) tok_path = io::resolve_tokenizer_dir(tok_path, model_config.revision);
   auto tokenizer = data::Tokenizer::load(tok_path, tokenizer_config);
   GenerationOptions gen = request.generation;
   if (gen.eos_ids.empty()) gen.eos_ids = model->config().eos_token_ids;

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "axolotl/io/hub_resolve.h"
 #include "axolotl/model/runtime.h"
 #include "axolotl/model/weight_loader.h"
 #include "axolotl/util/error.h"
@@ -14,17 +15,23 @@ std::string model_folder(const config::ModelConfig& config) {
   if (config.name.empty()) {
     throw UsageError(Diagnostic{{}, "base_model", "no model given", {}, {}, "set base_model to a model folder"});
   }
-  if (!std::filesystem::is_directory(config.name)) {
-    throw Error(Diagnostic{{}, "base_model", "not a local folder; Hub download not available here yet", config.name,
-                           "a folder holding config.json and model.safetensors",
-                           "download it first (axolotl download) or create one with `axolotl create-tiny`"});
+  if (std::filesystem::is_directory(config.name)) return config.name;
+  if (!std::filesystem::exists(config.name) && io::is_repo_id(config.name)) {
+    return io::resolve_model_dir(config.name, config.revision);  // huggingface_hub cache, downloading if needed
   }
-  return config.name;
+  throw Error(Diagnostic{{}, "base_model", "not a local folder or a Hub repo id", config.name,
+                         "a folder holding config.json and model.safetensors, or org/name",
+                         "create a local model with `axolotl create-tiny`"});
 }
 
 LlamaForCausalLM load_pretrained(const config::ModelConfig& config) {
   const std::string folder = model_folder(config);
-  const LlamaConfig llama = load_llama_config(config.config_path.empty() ? folder : config.config_path);
+  std::string config_dir = folder;
+  if (!config.config_path.empty()) {
+    config_dir = std::filesystem::exists(config.config_path) ? config.config_path
+                                                             : io::resolve_model_dir(config.config_path, config.revision);
+  }
+  const LlamaConfig llama = load_llama_config(config_dir);
   set_threads(config.threads);
   const auto device = resolve_device(config.device);
   const auto dtype = resolve_dtype(config.dtype, llama, device);

@@ -1,6 +1,7 @@
 // End to end through the real executable: `axolotl create-tiny`, then `axolotl inference` on it.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "test_support.h"
@@ -85,6 +86,18 @@ TEST(InferenceE2E, MissingModelFolderIsAClearError) {
   auto r = run_axolotl({"inference", (dir / "config.yml").string(), "--prompt", "hi"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not a local folder"), std::string::npos) << r.err;
+}
+
+TEST(InferenceE2E, UncachedHubRepoOfflineIsAnError) {
+  TempDir dir;
+  setenv("HF_HUB_OFFLINE", "1", 1);
+  setenv("HF_HOME", (dir / "hf").c_str(), 1);
+  write_file(dir / "config.yml", "base_model: nobody/no-such-model\n");
+  auto r = run_axolotl({"inference", (dir / "config.yml").string(), "--prompt", "hi"});
+  unsetenv("HF_HUB_OFFLINE");
+  unsetenv("HF_HOME");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("nobody/no-such-model"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Builds a LlamaForCausalLM from a local Hugging Face folder as the config's model section says
-// (device, dtype, threads). Hub repo ids are not resolved here yet: the name must be a folder.
+// (device, dtype, threads). A name that is not a local path but a Hub repo id is resolved through the
+// huggingface_hub cache (io/hub_resolve.h), downloading when needed.
 #pragma once
 
 #include <string>
@@ -9,7 +10,7 @@
 
 namespace axolotl::model {
 
-// The folder `config.name` names; Error when it is not an existing local folder.
+// The local folder for `config.name` (a folder, or a Hub repo id fetched into the cache); Error otherwise.
 std::string model_folder(const config::ModelConfig& config);
 
 // Reads config.json (from config_path when set), creates the model on the resolved device and
