@@ -191,6 +191,9 @@ DistributedContext::DistributedContext(const DistributedEnv& env, const config::
     } else {
 #ifdef USE_C10D_NCCL
       device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env_.local_rank));
+      // Without blocking wait, NCCL's Work::wait() returns before completion and ignores the timeout;
+      // with it, a lost peer surfaces as an exception that the failure path below can diagnose.
+      setenv("NCCL_BLOCKING_WAIT", "1", 0);
       auto options = c10d::ProcessGroupNCCL::Options::create();
       options->timeout = timeout_;
       impl_->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, env_.rank, env_.world_size, options);

@@ -1,9 +1,13 @@
 // Environment validation, bucket planning and the local launcher (no collectives).
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include <torch/torch.h>
 
@@ -160,6 +164,25 @@ TEST(Launcher, FailingWorkerStopsTheOthersAndItsStatusIsReturned) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 15.0);
   EXPECT_GE(seconds, 1.5);  // the grace period was given
+}
+
+TEST(Launcher, ForwardsSigintOnceToEveryWorker) {
+  testing::TempDir dir;
+  LaunchOptions options;
+  options.executable = "/bin/sh";
+  // Each worker counts the SIGINTs it gets for 1 s after the first, then exits 130 (as the trainer
+  // after its graceful save); a second, duplicated signal would show as "2".
+  const std::string script = "n=0; trap 'n=$((n+1))' INT; while [ $n = 0 ]; do sleep 0.05; done; sleep 1; echo $n > " +
+                             dir.path().string() + "/int.$RANK; exit 130";
+  std::thread sender([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    kill(getpid(), SIGINT);  // as a terminal's Ctrl-C reaching the launcher
+  });
+  const int status = launch_local_workers({"sh", "-c", script}, 2, options);
+  sender.join();
+  EXPECT_EQ(status, 130);
+  EXPECT_EQ(testing::read_file(dir / "int.0"), "1\n");
+  EXPECT_EQ(testing::read_file(dir / "int.1"), "1\n");
 }
 
 TEST(Launcher, MissingExecutableFails) {

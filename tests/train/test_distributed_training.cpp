@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include <iostream>
+
 #include "axolotl/train/distributed_context.h"
 #include "axolotl/train/distributed_grads.h"
 #include "test_distributed_harness.h"
@@ -98,6 +100,7 @@ TEST(DistributedTraining, TwoRanksOfTwoEqualOneRankOfFour) {
     for (size_t i = 0; i < got.size(); ++i) {
       worst = std::max(worst, (got[i] - expected[i]).abs().max().item<double>());
     }
+    std::cerr << "rank " << rank << ": max |w_ddp - w_single| = " << worst << "\n";
     check(worst <= 1e-5, "max |w_ddp - w_single| = " + std::to_string(worst));
     // The property is not trivial: the weights moved, and per-rank means would differ.
     auto start = make_model(7)->parameters();

@@ -3,22 +3,28 @@
 // bounded by distributed.ddp_timeout_s. A lost peer becomes an axolotl::Error naming the missing
 // rank(s) instead of a hang. WORLD_SIZE 1 or unset → a no-op context (no store, no threads).
 //
-// How the training loop uses it (all ranks make the same calls in the same order):
-//   auto dist = DistributedContext::from_env(config.distributed);   // before building the model
-//   torch::manual_seed(config.training.seed);      // SAME seed on every rank: identical init, and
-//                                                  // broadcast_parameters() below makes it certain
-//   model->to(dist->device());                     // kCPU (gloo) or cuda:LOCAL_RANK (nccl)
-//   broadcast_parameters(*dist, trainable_params); // distributed_grads.h, once before step 1
-//   each rank reads its own shard of every step's micro-batches (rank r takes batches r, r+W, ...),
-//   so the global batch is W × micro_batch × accumulation; dropout/sampling RNG may differ per rank
-//   (seed + rank) but data order must come from the shared seed.
-//   per step: backward() of each micro-batch's SUMMED token loss (no division), then
-//     auto sums = dist->all_reduce_sum({local_trained_tokens, local_loss_sum, stop ? 1.0 : 0.0});
-//     all_reduce_gradients(*dist, trainable_params);   // Σ over ranks, no averaging
-//     divide every grad by sums[0] (global trained tokens); clip; optimizer.step();
-//     stop when sums[2] > 0 (a signal seen by any rank), so every rank saves at the same step.
-//   write files (checkpoints, metrics, final weights) only when dist->is_main_process(), then
-//   dist->barrier("checkpoint") so no rank runs ahead of, or exits before, a save that rank 0 makes.
+// How the training loop uses it (every rank makes the same calls in the same order; W = world_size):
+//   1. auto dist = DistributedContext::from_env(config.distributed);  // first, before loading data
+//   2. torch::manual_seed(config.training.seed) on EVERY rank (the same seed: identical init and data
+//      order); RNG that should differ per rank (dropout) may use seed + dist->rank() afterwards.
+//   3. build the model; model->to(dist->device())  (kCPU with Gloo, cuda:LOCAL_RANK with NCCL);
+//      broadcast_parameters(*dist, all model parameters)  (distributed_grads.h), once, before step 1.
+//   4. data: every rank builds the same shuffled micro-batch list; rank r takes micro-batches
+//      r, r+W, r+2W, ... The number of optimizer steps must be the same on every rank: derive it from
+//      floor(num_micro_batches / W) (drop the remainder), or a rank runs out and the others time out.
+//      The global batch is W × micro_batch_size × gradient_accumulation_steps.
+//   5. per optimizer step: for each local micro-batch, backward() of its SUMMED token loss (no
+//      division); then, in this order:
+//        auto sums = dist->all_reduce_sum({local_trained_tokens, local_loss_sum, stop.requested() ? 1.0 : 0.0});
+//        all_reduce_gradients(*dist, trainable_params);         // Σ over ranks, no averaging
+//        every grad /= sums[0] (global trained tokens); clip_grad_norm; optimizer.step();
+//        the step's loss is sums[1] / sums[0]; stop when sums[2] > 0 (a signal seen by ANY rank), so
+//        every rank leaves at the same step.
+//      Evaluation likewise: each rank takes its shard, then all_reduce_sum({tokens, loss_sum}).
+//   6. only dist->is_main_process() writes files or shows progress (checkpoints, metrics.jsonl,
+//      final weights); after each save all ranks call dist->barrier("checkpoint"), so no rank exits or
+//      resumes ahead of rank 0's files. On resume every rank loads the same checkpoint.
+//   Errors are axolotl::Error (exit 1) naming the missing rank(s); single-process runs cost nothing.
 #pragma once
 
 #include <torch/torch.h>
