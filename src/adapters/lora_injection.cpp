@@ -7,6 +7,7 @@
 #include "axolotl/adapters/lora_linear.h"
 #include "axolotl/adapters/peft_adapter.h"
 #include "axolotl/adapters/quantized_linear.h"
+#include "axolotl/io/hub_resolve.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
 
@@ -240,7 +241,8 @@ AdapterConfig setup_adapters(model::LlamaForCausalLMImpl& m, const config::LoraC
   InjectionReport local;
   InjectionReport& r = report ? *report : local;
   if (!lora.model_dir.empty()) {
-    AdapterFiles files = read_adapter(lora.model_dir);
+    // A local folder wins; otherwise lora_model_dir may be a Hub repo id (fetched into the cache).
+    AdapterFiles files = read_adapter(io::resolve_adapter_dir(lora.model_dir));
     // Full tensors that modules_to_save does not name (absent key, or embeddings PEFT saved on its
     // own with save_embedding_layers): their modules are saved modules too.
     for (const auto& [key, t] : files.tensors) {

@@ -5,6 +5,7 @@
 #include "axolotl/engine/engine_api.h"
 #include "axolotl/train/launcher.h"
 #include "axolotl/util/log.h"
+#include "axolotl/util/runtime_env.h"
 
 #include <cstdlib>
 
@@ -38,6 +39,11 @@ void add_train_command(CLI::App& app, Dispatch& dispatch) {
       }
       if (options->nproc_per_node > 1) {
         log::warn("train", "RANK is already set (torchrun?): ignoring --nproc-per-node {}", options->nproc_per_node);
+      }
+      // Quantized bases free their dense copy after loading: let that memory go back to the OS.
+      if (!config.quantization.load_in_4bit && !config.quantization.load_in_8bit &&
+          config.adapter.type != config::AdapterType::kQlora) {
+        util::keep_freed_memory();
       }
       return engine::load_engine().train(config, *options);
     };

@@ -9,6 +9,7 @@
 #include "axolotl/engine/engine_api.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
+#include "axolotl/util/runtime_env.h"
 
 namespace axolotl::engine {
 namespace {
@@ -66,6 +67,7 @@ const Api* open_engine() {
 }  // namespace
 
 const Api& load_engine() {
+  util::configure_openmp();  // before libgomp comes in with LibTorch
   static const Api* api = open_engine();
   return *api;
 }

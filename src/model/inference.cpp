@@ -16,6 +16,10 @@ namespace axolotl::model {
 int run_inference(const config::ModelConfig& model_config, const config::TokenizerConfig& tokenizer_config,
                   const InferenceRequest& request, std::istream& in, std::ostream& out) {
   auto model = load_pretrained(model_config);
+  if (request.prepare_model) {
+    request.prepare_model(*model);
+    model->eval();
+  }
   std::string tok_path = tokenizer_config.path.empty() ? model_folder(model_config) : tokenizer_config.path;
   if (!std::filesystem::exists(tok_path)) tok_path = io::resolve_tokenizer_dir(tok_path, model_config.revision);
   auto tokenizer = data::Tokenizer::load(tok_path, tokenizer_config);

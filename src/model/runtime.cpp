@@ -1,6 +1,7 @@
 // Device, dtype and thread settings of the engine.
 #include "axolotl/model/runtime.h"
 
+#include <cstdlib>
 #include <thread>
 
 #include "axolotl/util/error.h"
@@ -32,7 +33,12 @@ torch::ScalarType resolve_dtype(config::DType dtype, const LlamaConfig& model, c
 }
 
 void set_threads(int threads) {
-  const int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = threads;
+  if (n <= 0) {  // OMP_NUM_THREADS (the local launcher sets cores / workers), else every core
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    n = env != nullptr ? std::atoi(env) : 0;
+  }
+  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(n);
   log::debug("model", "intra-op threads: {}", n);
 }

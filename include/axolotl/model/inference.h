@@ -2,6 +2,7 @@
 // to `out` as it is produced (one line per prompt); timings go to the log (stderr).
 #pragma once
 
+#include <functional>
 #include <istream>
 #include <ostream>
 #include <string>
@@ -17,6 +18,9 @@ struct InferenceRequest {
   bool from_stdin = false;           // one prompt per line of `in`
   std::string template_name;         // see prompt_format.h
   GenerationOptions generation;
+  // Called once on the loaded model before generating (the engine loads a LoRA adapter here;
+  // model/ cannot depend on adapters/).
+  std::function<void(LlamaForCausalLMImpl&)> prepare_model;
 };
 
 int run_inference(const config::ModelConfig& model_config, const config::TokenizerConfig& tokenizer_config,

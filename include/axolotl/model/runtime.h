@@ -15,7 +15,8 @@ torch::Device resolve_device(config::Device device);
 // matmuls are slow on most CPUs).
 torch::ScalarType resolve_dtype(config::DType dtype, const LlamaConfig& model, const torch::Device& device);
 
-// torch::set_num_threads(threads > 0 ? threads : hardware cores); Debian's LibTorch starts with 1.
+// torch::set_num_threads(threads > 0 ? threads : $OMP_NUM_THREADS if set : hardware cores);
+// Debian's LibTorch starts with 1.
 void set_threads(int threads);
 
 const char* dtype_name(torch::ScalarType dtype);  // "float32", "bfloat16", "float16"

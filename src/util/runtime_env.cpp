@@ -1,0 +1,24 @@
+// See runtime_env.h.
+#include "axolotl/util/runtime_env.h"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "axolotl/util/log.h"
+
+namespace axolotl::util {
+
+void configure_openmp() {
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+}
+
+void keep_freed_memory() {
+  // Same effect as GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736.
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::min<long long>(68719476736LL, 0x7fffffff)));
+  log::debug("runtime", "malloc keeps freed memory (mmap_max 0, trim threshold 2 GiB)");
+}
+
+}  // namespace axolotl::util
