@@ -1,5 +1,6 @@
 # Build options (all prefixed AXOLOTL_), compiler warnings, sanitizers and ccache.
 option(AXOLOTL_BUILD_TESTS "Build the GoogleTest suites" ON)
+option(AXOLOTL_BUILD_BENCH "Build the benchmark harness (bench/) and its smoke test" ON)
 option(AXOLOTL_CUDA "Build against a CUDA-enabled LibTorch (found through Torch_DIR)" OFF)
 option(AXOLOTL_WERROR "Treat compiler warnings as errors" OFF)
 set(AXOLOTL_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined")

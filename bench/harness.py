@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""Benchmark harness (bench/README.md): training throughput against the eager-PyTorch reference and
+the matmul-only ceiling, peak RSS of LoRA-bf16 vs QLoRA training and of a sharded merge, preprocessing
+throughput against single-thread sentencepiece, and start-up time. Prints a table with each figure
+beside its target (PASS/MISS) and writes the same as JSON. Run with /usr/bin/python3 (torch,
+sentencepiece). --smoke runs everything at toy sizes to check the harness, not the targets.
+"""
+import argparse
+import datetime
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SHARED_TOKENIZER = "/work/shared/tokenizers/llama2"
+REFERENCE_ENV = {"GLIBC_TUNABLES": "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736",
+                 "OMP_WAIT_POLICY": "PASSIVE"}
+RUNTIME_VARS = ("GLIBC_TUNABLES", "OMP_WAIT_POLICY", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def clean_env(extra=None):
+    """The user's environment without the runtime knobs: OUR side must configure itself."""
+    env = {k: v for k, v in os.environ.items() if k not in RUNTIME_VARS}
+    env.update(extra or {})
+    return env
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def run_json(cmd, env, timeout):
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure_rss(cmd, env, log_path, timeout):
+    """Runs cmd; returns (exit status, wall seconds, peak RSS MB of the child from wait4's ru_maxrss)."""
+    start = time.perf_counter()
+    with open(log_path, "w") as f:
+        proc = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, time.perf_counter() - start, usage.ru_maxrss / 1024.0
+
+
+# ---------------------------------------------------------------- 1. training throughput
+def training(a, sizes):
+    bench = os.path.join(a.bin_dir, "axolotl_bench_lora")
+    common = ["--threads", str(a.threads), "--batch", str(sizes["batch"]), "--seq", str(sizes["seq"]),
+              "--warmup", str(sizes["warmup"]), "--steps", str(sizes["steps"])]
+    shape = ["--dim", str(sizes["dim"]), "--hidden", str(sizes["hidden"]), "--layers", str(sizes["layers"]),
+             "--heads", str(sizes["heads"]), "--vocab", str(sizes["vocab"])]
+    ref = [sys.executable, os.path.join(HERE, "reference_lora_step.py")] + common + shape
+    res = {}
+    for dtype in ("fp32", "bf16"):
+        log(f"training {dtype}: ours")
+        res[f"ours_{dtype}"] = run_json([bench, "--dtype", dtype] + common + shape, clean_env(), a.timeout)
+        log(f"training {dtype}: ours without the product's runtime settings")
+        res[f"ours_{dtype}_default_runtime"] = run_json(
+            [bench, "--dtype", dtype, "--no-product-runtime"] + common + shape, clean_env(), a.timeout)
+        for mode in (dtype, f"ceiling_{dtype}"):
+            log(f"training {dtype}: reference {mode}")
+            res[f"reference_{mode}"] = run_json(ref + ["--modes", mode], clean_env(REFERENCE_ENV), a.timeout)[mode]
+    return res
+
+
+# ---------------------------------------------------------------- shared fixtures
+def tokenizer_dir(a, work):
+    if not a.smoke and os.path.exists(os.path.join(SHARED_TOKENIZER, "tokenizer.model")):
+        return SHARED_TOKENIZER
+    out = os.path.join(work, "tiny")
+    subprocess.run([os.path.join(a.bin_dir, "axolotl"), "-q", "create-tiny", "--output", out, "--corpus",
+                    os.path.join(ROOT, "examples/tiny/corpus.txt")], check=True, env=clean_env(), timeout=a.timeout)
+    return out
+
+
+def write_safetensors_shards(folder, tensors, shard_bytes):
+    """HF sharded safetensors (FORMATS.md): model-0000i-of-0000n.safetensors + model.safetensors.index.json."""
+    groups, cur, size = [], [], 0
+    for name, t in tensors:
+        if cur and size + t.numel() * t.element_size() > shard_bytes:
+            groups.append(cur)
+            cur, size = [], 0
+        cur.append((name, t))
+        size += t.numel() * t.element_size()
+    groups.append(cur)
+    weight_map, total = {}, 0
+    for i, group in enumerate(groups):
+        fname = f"model-{i + 1:05d}-of-{len(groups):05d}.safetensors"
+        header, offset, blobs = {}, 0, []
+        for name, t in group:
+            data = t.contiguous().view(torch.int16 if t.dtype == torch.bfloat16 else t.dtype).numpy().tobytes()
+            dtype = {torch.bfloat16: "BF16", torch.float32: "F32"}[t.dtype]
+            header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+            offset += len(data)
+            blobs.append(data)
+            weight_map[name] = fname
+        head = json.dumps(header).encode()
+        head += b" " * (-len(head) % 8)
+        with open(os.path.join(folder, fname), "wb") as f:
+            f.write(len(head).to_bytes(8, "little") + head)
+            for b in blobs:
+                f.write(b)
+        total += offset
+    with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f)
+    return total, len(groups)
+
+
+def make_model(folder, dim, hidden, layers, heads, vocab, dtype, shard_bytes):
+    """A random LLaMA in HF layout (config.json + sharded safetensors); returns (bytes, shards)."""
+    os.makedirs(folder, exist_ok=True)
+    cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": dim,
+           "intermediate_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads,
+           "num_key_value_heads": heads, "vocab_size": vocab, "max_position_embeddings": 2048,
+           "rms_norm_eps": 1e-5, "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2,
+           "torch_dtype": "bfloat16" if dtype == torch.bfloat16 else "float32"}
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    g = torch.Generator().manual_seed(0)
+
+    def rnd(*shape):
+        return (torch.randn(*shape, generator=g) * 0.02).to(dtype)
+
+    tensors = [("model.embed_tokens.weight", rnd(vocab, dim))]
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        tensors += [(p + "input_layernorm.weight", torch.ones(dim, dtype=dtype)),
+                    (p + "post_attention_layernorm.weight", torch.ones(dim, dtype=dtype))]
+        tensors += [(p + f"self_attn.{n}_proj.weight", rnd(dim, dim)) for n in "qkvo"]
+        tensors += [(p + "mlp.gate_proj.weight", rnd(hidden, dim)), (p + "mlp.up_proj.weight", rnd(hidden, dim)),
+                    (p + "mlp.down_proj.weight", rnd(dim, hidden))]
+    tensors.append(("model.norm.weight", torch.ones(dim, dtype=dtype)))
+    return write_safetensors_shards(folder, tensors, shard_bytes)
+
+
+WORDS = ("the model learns a small task from data quickly while loss falls slowly over many steps and "
+         "every token counts toward the rate we report here with care").split()
+
+
+def make_alpaca(path, rows, seed=0, short=False):
+    rng = random.Random(seed)
+    n_in, n_out = (0, 10) if short else (30, 60)
+    records = []
+    with open(path, "w") as f:
+        for i in range(rows):
+            r = {"instruction": " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 20))).capitalize() + ".",
+                 "input": " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, n_in))),
+                 "output": " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, n_out))) + f" {i}."}
+            records.append(r)
+            f.write(json.dumps(r) + "\n")
+    return records
+
+
+def write_config(path, **keys):
+    with open(path, "w") as f:
+        for k, v in keys.items():
+            if k == "datasets":
+                f.write(f"datasets:\n  - path: {v}\n    type: alpaca\n")
+            elif isinstance(v, list):
+                f.write(f"{k}: [{', '.join(v)}]\n")
+            else:
+                f.write(f"{k}: {json.dumps(v) if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else v}\n")
+
+
+# ---------------------------------------------------------------- 2. peak memory
+def memory(a, sizes, work, tok):
+    axolotl = os.path.join(a.bin_dir, "axolotl")
+    model_dir = os.path.join(work, "model")
+    log(f"memory: writing a random {sizes['mem_dim']}-dim {sizes['mem_layers']}-layer model")
+    model_bytes, shards = make_model(model_dir, sizes["mem_dim"], sizes["mem_hidden"], sizes["mem_layers"],
+                                     sizes["mem_heads"], sizes["mem_vocab"], torch.bfloat16, sizes["shard"])
+    data = os.path.join(work, "mem.jsonl")
+    make_alpaca(data, 64, short=True)
+    res = {"model_mb": model_bytes / 1e6, "model_shards": shards, "shard_mb": sizes["shard"] / 1e6}
+    base = dict(base_model=model_dir, tokenizer_config=tok, datasets=data, sequence_len=sizes["mem_seq"],
+                micro_batch_size=1, gradient_accumulation_steps=1, max_steps=2, val_set_size=0,
+                lora_r=8, lora_alpha=16, lora_target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+                bf16=True, threads=a.threads, learning_rate=1e-4)
+    for name, extra in (("lora_bf16", dict(adapter="lora")), ("qlora", dict(adapter="qlora", load_in_4bit=True))):
+        cfg = os.path.join(work, f"{name}.yml")
+        write_config(cfg, **base, **extra, output_dir=os.path.join(work, f"out-{name}"),
+                     dataset_prepared_path=os.path.join(work, f"prep-{name}"))
+        log(f"memory: axolotl train ({name})")
+        rc, wall, rss = measure_rss([axolotl, "train", cfg], clean_env(), os.path.join(work, f"{name}.log"), a.timeout)
+        if rc != 0:
+            raise RuntimeError(f"axolotl train {name} failed ({rc}); see {work}/{name}.log:\n" +
+                               open(os.path.join(work, f"{name}.log")).read()[-3000:])
+        res[f"train_{name}"] = {"peak_rss_mb": rss, "wall_seconds": wall}
+    cfg = os.path.join(work, "merge.yml")
+    write_config(cfg, **base, adapter="lora", lora_model_dir=os.path.join(work, "out-lora_bf16"),
+                 output_dir=os.path.join(work, "out-merge-unused"))
+    log("memory: axolotl merge")
+    rc, wall, rss = measure_rss([axolotl, "merge", cfg, "--output", os.path.join(work, "merged"),
+                                 "--max-shard-size", str(sizes["shard"])], clean_env(),
+                                os.path.join(work, "merge.log"), a.timeout)
+    if rc != 0:
+        raise RuntimeError(f"axolotl merge failed ({rc}):\n" + open(os.path.join(work, "merge.log")).read()[-3000:])
+    res["merge"] = {"peak_rss_mb": rss, "wall_seconds": wall}
+    shutil.rmtree(os.path.join(work, "merged"), ignore_errors=True)
+    shutil.rmtree(model_dir, ignore_errors=True)
+    return res
+
+
+# ---------------------------------------------------------------- 3. preprocessing
+SYSTEM = ("Below is an instruction that describes a task, paired with an input that provides further context. "
+          "Write a response that appropriately completes the request.")
+SYSTEM_NO_INPUT = ("Below is an instruction that describes a task. "
+                   "Write a response that appropriately completes the request.")
+
+
+def alpaca_texts(records):
+    """The prompt and response strings the alpaca format encodes (data/row_encoder.cpp)."""
+    for r in records:
+        if r["input"]:
+            yield f"{SYSTEM}\n\n### Instruction:\n{r['instruction']}\n\n### Input:\n{r['input']}\n\n### Response:\n"
+        else:
+            yield f"{SYSTEM_NO_INPUT}\n\n### Instruction:\n{r['instruction']}\n\n### Response:\n"
+        yield r["output"]
+
+
+def preprocessing(a, sizes, work, tok):
+    import sentencepiece as spm
+    data = os.path.join(work, "pre.jsonl")
+    records = make_alpaca(data, sizes["pre_rows"], seed=1)
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(tok, "tokenizer.model"))
+    texts = list(alpaca_texts(records))
+    start = time.perf_counter()
+    n = sum(len(ids) for ids in (sp.encode(t) for t in texts))  # one thread: the python binding
+    spm_seconds = time.perf_counter() - start
+    cfg = os.path.join(work, "pre.yml")
+    walls, tokens = [], 0
+    for i in range(sizes["pre_runs"]):
+        prep = os.path.join(work, f"prep-pre-{i}")  # a fresh cache folder: never reuse
+        write_config(cfg, base_model=os.path.join(work, "no-model"), tokenizer_config=tok, datasets=data,
+                     sequence_len=2048, dataset_prepared_path=prep, val_set_size=0, dataset_processes=a.threads)
+        log(f"preprocessing: axolotl preprocess run {i + 1}")
+        start = time.perf_counter()
+        subprocess.run([os.path.join(a.bin_dir, "axolotl"), "-q", "preprocess", cfg], check=True, env=clean_env(),
+                       capture_output=True, timeout=a.timeout)
+        walls.append(time.perf_counter() - start)
+        stats = [os.path.join(prep, d, "stats.json") for d in os.listdir(prep)]
+        tokens = json.load(open(stats[0]))["tokens"]
+        shutil.rmtree(prep)
+    wall = statistics.median(walls)
+    return {"rows": len(records), "threads": a.threads, "tokens": tokens, "wall_seconds": wall,
+            "tokens_per_second": tokens / wall, "spm_tokens": n, "spm_seconds": spm_seconds,
+            "spm_tokens_per_second_1thread": n / spm_seconds}
+
+
+# ---------------------------------------------------------------- 4. start-up
+def startup(a, sizes, work, tok):
+    axolotl = os.path.join(a.bin_dir, "axolotl")
+    cfg = os.path.join(work, "validate.yml")
+    data = os.path.join(work, "val.jsonl")
+    make_alpaca(data, 4)
+    write_config(cfg, base_model=os.path.join(work, "no-model"), tokenizer_config=tok, datasets=data,
+                 adapter="lora", lora_r=8, lora_alpha=16, sequence_len=256, output_dir=os.path.join(work, "o"))
+    res = {}
+    for name, cmd in (("help", [axolotl, "--help"]), ("validate", [axolotl, "validate", cfg])):
+        times = []
+        for _ in range(sizes["startup_runs"]):
+            start = time.perf_counter()
+            out = subprocess.run(cmd, env=clean_env(), capture_output=True, timeout=60)
+            times.append(time.perf_counter() - start)
+            if out.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stderr.decode()[-2000:]}")
+        res[name] = {"median_seconds": statistics.median(times), "runs": times}
+    return res
+
+
+# ---------------------------------------------------------------- report
+def verdicts(r):
+    """(label, value, target text, pass?) rows; missing sections give no rows."""
+    rows = []
+    t = r.get("training")
+    if t:
+        for dt, ref_target, ceil_target in (("fp32", 1.3, 0.8), ("bf16", 1.2, 0.6)):
+            ours = t[f"ours_{dt}"]["tokens_per_second"]
+            ref = t[f"reference_{dt}"]["tokens_per_second"]
+            ceil = t[f"reference_ceiling_{dt}"]["tokens_per_second"]
+            rows.append((f"train {dt}: ours / reference", ours / ref, f">= {ref_target:.2f}x", ours / ref >= ref_target))
+            rows.append((f"train {dt}: ours / matmul ceiling", ours / ceil, f">= {ceil_target:.2f}", ours / ceil >= ceil_target))
+    m = r.get("memory")
+    if m:
+        q = m["train_qlora"]["peak_rss_mb"] / m["train_lora_bf16"]["peak_rss_mb"]
+        rows.append(("peak RSS: QLoRA / LoRA-bf16", q, "<= 0.50x", q <= 0.5))
+        mm = m["merge"]["peak_rss_mb"] / m["model_mb"]
+        rows.append(("peak RSS: merge / model size", mm, "(report)", None))
+    p = r.get("preprocessing")
+    if p:
+        floor = 0.8 * p["threads"] * p["spm_tokens_per_second_1thread"]
+        x = p["tokens_per_second"] / (p["threads"] * p["spm_tokens_per_second_1thread"])
+        rows.append((f"preprocess / ({p['threads']} thr x 1-thr spm)", x, ">= 0.80", p["tokens_per_second"] >= floor))
+    s = r.get("startup")
+    if s:
+        for name in ("validate", "help"):
+            v = s[name]["median_seconds"] * 1000
+            rows.append((f"start-up: axolotl {'--help' if name == 'help' else name} (ms)", v, "<= 100", v <= 100))
+    return rows
+
+
+def table(r):
+    lines = [f"{'figure':46} {'value':>10}  {'target':>9}  result", "-" * 78]
+    for label, value, target, ok in verdicts(r):
+        lines.append(f"{label:46} {value:10.3f}  {target:>9}  {'-' if ok is None else 'PASS' if ok else 'MISS'}")
+    t = r.get("training")
+    if t:
+        lines.append("")
+        lines.append(f"{'tokens/s (threads ' + str(r['threads']) + ')':46} {'fp32':>10}  {'bf16':>9}")
+        for key, name in (("ours", "ours (product runtime)"), ("ours_%s_default_runtime", "ours (no runtime settings)"),
+                          ("reference", "reference (eager PyTorch, tuned env)"),
+                          ("reference_ceiling", "matmul-only ceiling (PyTorch)")):
+            vals = [t[key % d if "%" in key else f"{key}_{d}"]["tokens_per_second"] for d in ("fp32", "bf16")]
+            lines.append(f"{name:46} {vals[0]:10.0f}  {vals[1]:9.0f}")
+    m = r.get("memory")
+    if m:
+        lines.append("")
+        lines.append(f"model {m['model_mb']:.1f} MB bf16 in {m['model_shards']} shards of <= {m['shard_mb']:.2f} MB; "
+                     f"peak RSS MB: LoRA-bf16 {m['train_lora_bf16']['peak_rss_mb']:.0f}, "
+                     f"QLoRA {m['train_qlora']['peak_rss_mb']:.0f}, merge {m['merge']['peak_rss_mb']:.0f}")
+    p = r.get("preprocessing")
+    if p:
+        lines.append(f"preprocess: {p['tokens_per_second']:.0f} tokens/s on {p['threads']} threads "
+                     f"({p['tokens']} tokens, {p['wall_seconds']:.2f} s wall incl. start-up); "
+                     f"sentencepiece 1 thread: {p['spm_tokens_per_second_1thread']:.0f} tokens/s")
+    return "\n".join(lines)
+
+
+FULL = dict(batch=4, seq=256, dim=288, hidden=768, layers=6, heads=6, vocab=32000, warmup=2, steps=5,
+            mem_dim=1024, mem_hidden=2816, mem_layers=8, mem_heads=16, mem_vocab=32000, mem_seq=256,
+            shard=50_000_000, pre_rows=20000, pre_runs=3, startup_runs=7)
+SMOKE = dict(batch=1, seq=16, dim=32, hidden=64, layers=1, heads=2, vocab=256, warmup=1, steps=1,
+             mem_dim=64, mem_hidden=128, mem_layers=2, mem_heads=4, mem_vocab=None, mem_seq=512,
+             shard=40_000, pre_rows=200, pre_runs=1, startup_runs=2)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bin"),
+                        help="folder with axolotl and axolotl_bench_lora")
+    parser.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for <timestamp>.json")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--sections", default="training,memory,preprocessing,startup")
+    parser.add_argument("--smoke", action="store_true", help="toy sizes: checks the harness, not the targets")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per child process")
+    a = parser.parse_args()
+    sizes = dict(SMOKE if a.smoke else FULL)
+    sections = a.sections.split(",")
+    result = {"timestamp": datetime.datetime.now().isoformat(timespec="seconds"), "smoke": a.smoke,
+              "threads": a.threads, "torch": torch.__version__, "sizes": sizes,
+              "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), ""),
+              "loadavg_start": os.getloadavg()[0]}
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="axolotl-bench-") as work:
+        tok = tokenizer_dir(a, work) if set(sections) & {"memory", "preprocessing", "startup"} else None
+        if tok and sizes["mem_vocab"] is None:
+            import sentencepiece as spm
+            sizes["mem_vocab"] = spm.SentencePieceProcessor(model_file=os.path.join(tok, "tokenizer.model")).vocab_size()
+        result["tokenizer"] = tok
+        for name, fn in (("training", training), ("memory", memory), ("preprocessing", preprocessing),
+                         ("startup", startup)):
+            if name in sections:
+                result[name] = fn(a, sizes, work, tok) if name != "training" else fn(a, sizes)
+    result["seconds"] = time.perf_counter() - start
+    result["loadavg_end"] = os.getloadavg()[0]
+    result["verdicts"] = [{"figure": l, "value": v, "target": t, "pass": ok} for l, v, t, ok in verdicts(result)]
+    os.makedirs(a.out, exist_ok=True)
+    path = os.path.join(a.out, result["timestamp"].replace(":", "") + ".json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(result, f, indent=2)
+    os.replace(path + ".tmp", path)
+    print(table(result))
+    print(f"\n{result['seconds']:.0f} s; load average {result['loadavg_start']:.2f} -> {result['loadavg_end']:.2f}; "
+          f"results: {path}")
+    if a.smoke:  # the harness works: every figure present and finite
+        missing = [v["figure"] for v in result["verdicts"] if not (v["value"] == v["value"] and v["value"] >= 0)]
+        expected = 4 * ("training" in sections) + 2 * ("memory" in sections) + ("preprocessing" in sections) + \
+            2 * ("startup" in sections)
+        if missing or len(result["verdicts"]) != expected:
+            print(f"smoke: bad or missing figures {missing} ({len(result['verdicts'])} of {expected})", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

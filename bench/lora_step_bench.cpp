@@ -1,0 +1,167 @@
+// Throughput of OUR LoRA training step on a synthetic ~15M LLaMA (bench/README.md): the step the trainer
+// runs (train/trainer.cpp): CausalLmLoss Σ CE / tokens, backward, clip_grad_norm, AdamW step. Prints
+// one JSON line. Limits: random weights and tokens (speed only); no data loading, logging or checkpoints.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "axolotl/adapters/lora_injection.h"
+#include "axolotl/model/llama_model.h"
+#include "axolotl/model/runtime.h"
+#include "axolotl/train/causal_lm_loss.h"
+#include "axolotl/train/optimizer.h"
+#include "axolotl/util/runtime_env.h"
+
+namespace {
+
+struct Args {
+  std::string dtype = "fp32";  // fp32 | bf16: the whole base model in that dtype, as `dtype: bfloat16`
+  int threads = 0;             // 0 = all cores (model::set_threads)
+  int64_t batch = 4, seq = 256;
+  int64_t dim = 288, hidden = 768, layers = 6, heads = 6, vocab = 32000;
+  int warmup = 2, steps = 5;
+  bool product_runtime = true;  // apply the runtime settings `axolotl train` applies to itself
+};
+
+int usage(const char* msg) {
+  std::fprintf(stderr,
+               "%s\nusage: axolotl_bench_lora [--dtype fp32|bf16] [--threads N] [--batch B] [--seq T] [--dim D]\n"
+               "  [--hidden H] [--layers L] [--heads N] [--vocab V] [--warmup N] [--steps N] [--no-product-runtime]\n",
+               msg);
+  return 2;
+}
+
+bool parse(int argc, char** argv, Args& a) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string k = argv[i];
+    if (k == "--no-product-runtime") {
+      a.product_runtime = false;
+      continue;
+    }
+    if (i + 1 >= argc) return false;
+    const std::string v = argv[++i];
+    char* end = nullptr;
+    const long n = std::strtol(v.c_str(), &end, 10);
+    const bool num = end != v.c_str() && *end == '\0' && n >= 0;
+    if (k == "--dtype" && (v == "fp32" || v == "bf16")) a.dtype = v;
+    else if (!num) return false;
+    else if (k == "--threads") a.threads = static_cast<int>(n);
+    else if (k == "--batch") a.batch = n;
+    else if (k == "--seq") a.seq = n;
+    else if (k == "--dim") a.dim = n;
+    else if (k == "--hidden") a.hidden = n;
+    else if (k == "--layers") a.layers = n;
+    else if (k == "--heads") a.heads = n;
+    else if (k == "--vocab") a.vocab = n;
+    else if (k == "--warmup") a.warmup = static_cast<int>(n);
+    else if (k == "--steps") a.steps = static_cast<int>(n);
+    else return false;
+  }
+  return a.batch > 0 && a.seq > 1 && a.steps > 0 && a.heads > 0 && a.dim % a.heads == 0;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (!parse(argc, argv, a)) return usage("bad arguments");
+  if (a.product_runtime) {
+    // The product sets OMP_WAIT_POLICY before dlopen-ing LibTorch (engine::load_engine). This binary
+    // links LibTorch directly and libgomp reads the variable in its load-time constructor, so the
+    // same effect needs one re-exec with the variable set (a user's own setting is kept).
+    if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+      axolotl::util::configure_openmp();
+      execv("/proc/self/exe", argv);
+      std::perror("execv /proc/self/exe");
+      return 1;
+    }
+    axolotl::util::keep_freed_memory();  // as cli/cmd_engine.cpp for non-quantized training
+  }
+  axolotl::model::set_threads(a.threads);
+  torch::manual_seed(0);
+
+  axolotl::model::LlamaConfig c;
+  c.vocab_size = a.vocab;
+  c.hidden_size = a.dim;
+  c.intermediate_size = a.hidden;
+  c.num_hidden_layers = a.layers;
+  c.num_attention_heads = c.num_key_value_heads = a.heads;
+  c.head_dim = a.dim / a.heads;
+  c.max_position_embeddings = std::max<int64_t>(2048, a.seq);
+  c.rms_norm_eps = 1e-5;
+  c.tie_word_embeddings = true;
+  const auto dtype = a.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+  axolotl::model::LlamaForCausalLM m(c, torch::TensorOptions().dtype(dtype));
+  axolotl::model::init_weights(*m, 0);
+
+  axolotl::adapters::AdapterConfig adapter;
+  adapter.r = 8;
+  adapter.lora_alpha = 16.0;
+  adapter.target_modules = {"q_proj", "k_proj", "v_proj", "o_proj"};
+  const auto report = axolotl::adapters::inject_lora(*m, adapter);
+  axolotl::train::NamedParams trainable;
+  for (const auto& item : m->named_parameters())
+    if (item.value().requires_grad()) trainable.emplace_back(item.key(), item.value());
+  axolotl::config::TrainingConfig tc;  // defaults: AdamW lr 2e-4, max_grad_norm 1
+  axolotl::train::Optimizer optimizer(tc, trainable);
+  axolotl::train::CausalLmLoss loss(*m, /*gradient_checkpointing=*/false);
+  m->train();
+
+  axolotl::train::BatchTensors b;
+  b.input_ids = torch::randint(0, a.vocab, {a.batch, a.seq}, torch::kInt64);              // (B, T)
+  b.labels = b.input_ids.clone();                                                         // (B, T)
+  b.position_ids = torch::arange(a.seq, torch::kInt64).unsqueeze(0).expand({a.batch, a.seq}).contiguous();
+  b.segment_ids = torch::ones({a.batch, a.seq}, torch::kInt64);                           // one sample per row
+  const double denom = static_cast<double>(a.batch * (a.seq - 1));                        // trained tokens
+
+  double last_loss = 0.0;
+  auto step = [&] {  // trainer.cpp's optimizer step with one micro-batch
+    optimizer.zero_grad();
+    torch::Tensor l = loss.sum(b) / denom;
+    l.backward();
+    axolotl::train::clip_grad_norm(trainable, tc.max_grad_norm);
+    optimizer.set_lr(tc.learning_rate);
+    optimizer.step();
+    last_loss = l.item<double>();
+  };
+  for (int i = 0; i < a.warmup; ++i) step();
+  std::vector<double> times;
+  for (int i = 0; i < a.steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step();
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  const double s = median(times);
+  int64_t total = 0;
+  for (const auto& p : m->parameters()) total += p.numel();
+  nlohmann::json out = {{"dtype", a.dtype},
+                        {"threads", torch::get_num_threads()},
+                        {"batch", a.batch},
+                        {"seq", a.seq},
+                        {"parameters", total},
+                        {"trainable_parameters", report.trainable_params},
+                        {"product_runtime", a.product_runtime},
+                        {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : ""},
+                        {"loss", last_loss},
+                        {"step_seconds", s},
+                        {"step_seconds_all", times},
+                        {"tokens_per_second", static_cast<double>(a.batch * a.seq) / s}};
+  std::printf("%s\n", out.dump().c_str());
+  return std::isfinite(last_loss) ? 0 : 1;
+}
