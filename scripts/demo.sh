@@ -31,6 +31,6 @@ step preprocess "$config"
 step train "$config"
 step merge "$config" --output outputs/tiny-merged --force
 step inference "$config" --template alpaca --max-new-tokens 48 \
-  --prompt "What is the capital of France?"
+  --prompt "What is the capital of France?" --prompt "What colour is the sky?"
 echo
 echo "demo: finished in $(( $(date +%s) - start )) s; outputs in ./outputs"
