@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "axolotl/io/atomic_file.h"
 #include "axolotl/cli/command.h"
 #include "axolotl/config/loader.h"
 #include "axolotl/config/presets.h"
@@ -24,24 +25,6 @@ struct InitArgs {
   bool qlora = false;
 };
 
-// Writes to a temporary file beside `path`, then renames it over `path`.
-void write_atomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw IoError(Diagnostic{{path, 0, 0}, {}, "cannot write the config", {}, {}, "is the folder writable?"});
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw IoError(Diagnostic{{path, 0, 0}, {}, "cannot write the config", {}, {}, "is the folder writable?"});
-  }
-}
-
 int run_init(const InitArgs& a) {
   std::string text = config::preset_text(a.preset, a.qlora);
   config::load_string(text, "preset " + a.preset);  // a preset that does not validate is a bug: throws
@@ -53,7 +36,7 @@ int run_init(const InitArgs& a) {
   if (std::filesystem::exists(a.output, ec) && !a.force) {
     throw UsageError(Diagnostic{{a.output, 0, 0}, {}, "file exists; not overwriting", {}, {}, "pass --force to replace it"});
   }
-  write_atomically(a.output, text);
+  io::write_file_atomic(a.output, text);
   log::info("init", "wrote {} (preset {}{}); check it with: axolotl validate {}", a.output, a.preset,
             a.qlora ? ", QLoRA" : "", a.output);
   return 0;

@@ -1,6 +1,7 @@
 // Deterministic training of a tiny Llama-style SentencePiece BPE tokenizer (see tokenizer_trainer.h).
 // Flags mirror Llama-2's trainer_spec where they matter for behaviour: byte_fallback, identity
 // normalization, whitespace kept as-is, digits split (sentencepiece trainer_spec field names).
+#include "axolotl/io/atomic_file.h"
 #include "axolotl/data/tokenizer_trainer.h"
 
 #include <nlohmann/json.hpp>
@@ -33,27 +34,6 @@ std::vector<std::string> read_sentences(const std::string& path) {
   }
   if (out.empty()) throw IoError(Diagnostic{{path, 0, 0}, {}, "the tokenizer training corpus is empty", {}, {}, {}});
   return out;
-}
-
-// Writes `content` to `path` through a temporary file in the same folder and a rename.
-void write_atomically(const fs::path& path, const std::string& content) {
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << content;
-    f.flush();
-    if (!f) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw IoError(Diagnostic{{path.string(), 0, 0}, {}, "cannot write the file", {}, {}, "check disk space"});
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw IoError(Diagnostic{{path.string(), 0, 0}, {}, "cannot rename the temporary file into place", {}, {}, {}});
-  }
 }
 
 ordered_json added_token(const std::string& content) {
@@ -117,9 +97,9 @@ int train_tokenizer(const std::string& corpus_path, const std::string& output_di
     throw IoError(Diagnostic{{output_dir, 0, 0}, {}, "cannot create the output folder", ec.message(), {}, {}});
   }
   const fs::path dir(output_dir);
-  write_atomically(dir / "tokenizer.model", model);
-  write_atomically(dir / "tokenizer_config.json", tokenizer_config_json());
-  write_atomically(dir / "special_tokens_map.json", special_tokens_map_json());
+  io::write_file_atomic((dir / "tokenizer.model").string(), model);
+  io::write_file_atomic((dir / "tokenizer_config.json").string(), tokenizer_config_json());
+  io::write_file_atomic((dir / "special_tokens_map.json").string(), special_tokens_map_json());
   log::info("tokenizer", "trained a {}-piece BPE tokenizer on {} lines of {} into {}", check->piece_size(),
             request.sentences.size(), corpus_path, output_dir);
   return check->piece_size();

@@ -1,4 +1,5 @@
 // SVG loss curve: 720x420 canvas, linear axes with 5 ticks, train in blue, eval in orange with markers.
+#include "axolotl/io/atomic_file.h"
 #include "axolotl/train/loss_curve.h"
 
 #include <algorithm>
@@ -82,18 +83,7 @@ std::string loss_curve_svg(const Series& train, const Series& eval, const std::s
 }
 
 void write_loss_curve(const std::string& path, const Series& train, const Series& eval, const std::string& title) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << loss_curve_svg(train, eval, title);
-    if (!out) {
-      Diagnostic d;
-      d.where.file = tmp;
-      d.message = "cannot write the loss curve";
-      throw IoError(d);
-    }
-  }
-  std::filesystem::rename(tmp, path);
+  io::write_file_atomic(path, loss_curve_svg(train, eval, title));
 }
 
 }  // namespace axolotl::train

@@ -1,4 +1,5 @@
 // metrics.jsonl writer/reader.
+#include "axolotl/io/atomic_file.h"
 #include "axolotl/train/metrics_writer.h"
 
 #include <cerrno>
@@ -52,13 +53,7 @@ MetricsWriter::MetricsWriter(const std::string& path, int64_t resume_step) : pat
       if (j.is_object() && j.value("step", int64_t{0}) <= resume_step) kept += line + "\n";
     }
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << kept;
-    if (!out) fail(tmp, "cannot write the metrics file");
-  }
-  std::filesystem::rename(tmp, path);
+  io::write_file_atomic(path, kept);
   file_ = std::fopen(path.c_str(), "ab");
   if (!file_) fail(path, "cannot open the metrics file");
 }

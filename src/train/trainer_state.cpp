@@ -1,4 +1,5 @@
 // trainer_state.json in HF Trainer's layout (transformers trainer_callback.py TrainerState).
+#include "axolotl/io/atomic_file.h"
 #include "axolotl/train/trainer_state.h"
 
 #include <filesystem>
@@ -75,18 +76,7 @@ TrainerState TrainerState::from_json(const nlohmann::json& j) {
 }
 
 void write_trainer_state(const std::string& path, const TrainerState& state) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << state.to_json().dump(2) << "\n";
-    if (!out) {
-      Diagnostic d;
-      d.where.file = tmp;
-      d.message = "cannot write trainer_state.json";
-      throw IoError(d);
-    }
-  }
-  std::filesystem::rename(tmp, path);
+  io::write_file_atomic(path, state.to_json().dump(2) + "\n");
 }
 
 TrainerState read_trainer_state(const std::string& path) {
