@@ -13,13 +13,10 @@
 namespace axolotl::engine {
 namespace {
 
-int train(const config::Config& config, const TrainOptions& options) {
-  if (options.nproc_per_node > 1) {
-    throw NotAvailableError(Diagnostic{{}, "--nproc-per-node", "multi-process training is not built yet",
-                                       std::to_string(options.nproc_per_node), "1", {}});
-  }
-  return train::run_training(config);
-}
+// The launcher (cli) already started the workers; here `options` only carries --nproc-per-node of a
+// worker that torchrun started (RANK set), which cmd_engine ignores with a warning. Each worker joins
+// the group its RANK/WORLD_SIZE/MASTER_* environment describes inside run_training.
+int train(const config::Config& config, const TrainOptions& /*options*/) { return train::run_training(config); }
 int merge(const config::Config& config, const MergeOptions& options) {
   // The adapter: lora_model_dir when set, else where training saves the final adapter (output_dir).
   adapters::MergeJob job;

@@ -14,6 +14,8 @@
 #include "axolotl/config/dump.h"
 #include "axolotl/train/causal_lm_loss.h"
 #include "axolotl/train/checkpoint.h"
+#include "axolotl/train/distributed_context.h"
+#include "axolotl/train/distributed_grads.h"
 #include "axolotl/train/loss_curve.h"
 #include "axolotl/train/loss_watchdog.h"
 #include "axolotl/train/lr_scheduler.h"
@@ -22,6 +24,8 @@
 #include "axolotl/train/schedule.h"
 #include "axolotl/train/stop_signal.h"
 #include "axolotl/train/tensorboard_writer.h"
+#include "axolotl/train/trainer_rng.h"
+#include "axolotl/train/trainer_shard.h"
 #include "axolotl/train/trainer_state.h"
 #include "axolotl/train/training_setup.h"
 #include "axolotl/train/weights_writer.h"
@@ -75,15 +79,17 @@ struct Counters {
 
 class Loop {
  public:
-  Loop(const config::Config& c, TrainingSetup& s)
-      : c_(c), s_(s), out_(c.output.output_dir),
+  Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
+      : c_(c), s_(s), dist_(dist), main_(dist.is_main_process()), out_(c.output.output_dir),
         loss_(*s.model, c.training.gradient_checkpointing),
         optimizer_(c.training, s.trainable),
         watchdog_(c.training.loss_watchdog_threshold, c.training.loss_watchdog_patience),
-        progress_(isatty(STDERR_FILENO) != 0) {
+        progress_(main_ && isatty(STDERR_FILENO) != 0) {
     data::BatchOptions bo;
     bo.sequence_len = c.data.sequence_len;
-    bo.micro_batch_size = c.training.micro_batch_size;
+    // Global micro-batches of micro × world rows (trainer_shard.h): the same bins and steps as one
+    // process with micro × world, so the schedule counts steps of the effective batch.
+    bo.micro_batch_size = c.training.micro_batch_size * dist.world_size();
     bo.gradient_accumulation_steps = c.training.gradient_accumulation_steps;
     bo.sample_packing = c.data.sample_packing;
     bo.pad_to_sequence_len = c.data.pad_to_sequence_len.value_or(c.data.sample_packing);
@@ -116,22 +122,26 @@ class Loop {
     state_.train_batch_size = c.training.micro_batch_size;
     state_.num_train_epochs = static_cast<int64_t>(schedule_.epoch_end_steps.size());
     state_.early_stopping_patience = c.eval.early_stopping_patience;
+    for (const auto& item : s.trainable) trainable_tensors_.push_back(item.second);
   }
 
   int run() {
-    fs::create_directories(out_);
+    if (main_) fs::create_directories(out_);
     const std::string resume = resume_dir();
     if (!resume.empty()) restore(resume);
-    metrics_ = std::make_unique<MetricsWriter>((out_ / "metrics.jsonl").string(), resume.empty() ? -1 : state_.global_step);
-    if (c_.logging.use_tensorboard) tensorboard_ = std::make_unique<TensorBoardWriter>((out_ / "runs").string());
-    log::info("train", "{} optimizer steps ({} epochs, warmup {}, micro batch {} x accumulation {}), output {}",
-              schedule_.total_steps, schedule_.epoch_end_steps.size(), schedule_.warmup_steps,
-              c_.training.micro_batch_size, c_.training.gradient_accumulation_steps, out_.string());
+    dist_.barrier("start");  // every rank has read the checkpoint before rank 0 writes anything
+    if (main_) {
+      metrics_ = std::make_unique<MetricsWriter>((out_ / "metrics.jsonl").string(), resume.empty() ? -1 : state_.global_step);
+      if (c_.logging.use_tensorboard) tensorboard_ = std::make_unique<TensorBoardWriter>((out_ / "runs").string());
+    }
+    log::info("train", "{} optimizer steps ({} epochs, warmup {}, micro batch {} x accumulation {} x {} rank(s)), "
+              "output {}", schedule_.total_steps, schedule_.epoch_end_steps.size(), schedule_.warmup_steps,
+              c_.training.micro_batch_size, c_.training.gradient_accumulation_steps, dist_.world_size(), out_.string());
     const auto start = Clock::now();
     auto last_log = Clock::now();
     int64_t steps_this_session = 0;
     while (state_.global_step < schedule_.total_steps) {
-      if (stop_.requested()) break;
+      if (stop_requested()) break;
       const double loss = train_step();
       ++steps_this_session;
       const int64_t step = state_.global_step;
@@ -145,7 +155,7 @@ class Loop {
       bool stop_early = false;
       if (schedule_.evaluates_at(step)) stop_early = evaluate(step);
       const bool last = step == schedule_.total_steps || stop_early;
-      if (schedule_.saves_at(step) || (stop_.requested() && !last)) save(step);
+      if (schedule_.saves_at(step) || (stop_requested() && !last)) save(step);
       if (stop_early) {
         progress_.message(fmt::format("early stopping: eval loss did not improve for {} evaluations",
                                       c_.eval.early_stopping_patience));
@@ -154,20 +164,29 @@ class Loop {
       }
     }
     progress_.finish();
-    if (stop_.requested() && state_.global_step < schedule_.total_steps) {
-      if (list_checkpoints(out_.string()).empty() || list_checkpoints(out_.string()).back().step != state_.global_step)
-        if (state_.global_step > 0) save(state_.global_step);
-      write_trainer_state((out_ / "trainer_state.json").string(), state_);
+    if (stop_requested() && state_.global_step < schedule_.total_steps) {
+      if (state_.global_step > 0 && last_saved_step_ != state_.global_step) save(state_.global_step);
+      if (main_) write_trainer_state((out_ / "trainer_state.json").string(), state_);
       log::warn("train", "stopped by signal {} at step {}; resume with auto_resume_from_checkpoints: true or "
-                "resume_from_checkpoint: {}", stop_.signal(), state_.global_step,
+                "resume_from_checkpoint: {}", stop_signal(), state_.global_step,
                 (out_ / ("checkpoint-" + std::to_string(state_.global_step))).string());
-      return stop_.exit_code();
+      dist_.barrier("stop");
+      return 128 + stop_signal();
     }
-    finish(seconds_since(start));
+    if (main_) finish(seconds_since(start));
+    dist_.barrier("final files");  // no rank reports success before rank 0's outputs are in place
     return 0;
   }
 
  private:
+  // A stop signal: in a single process this one's; with several ranks, one that ANY rank saw at the
+  // last step's all-reduce, so every rank leaves at the same step.
+  bool stop_requested() const { return dist_.distributed() ? stop_all_signal_ != 0 : stop_.requested(); }
+  int stop_signal() const {
+    if (stop_.requested()) return stop_.signal();
+    return dist_.distributed() && stop_all_signal_ != 0 ? stop_all_signal_ : stop_.signal();
+  }
+
   std::string resume_dir() {
     const auto& ck = c_.checkpoint;
     if (!ck.resume_from_checkpoint.empty()) {
@@ -206,24 +225,51 @@ class Loop {
       if (e.contains("loss") && e["loss"].is_number()) train_curve_.push_back({e["step"], e["loss"]});
       if (e.contains("eval_loss") && e["eval_loss"].is_number()) eval_curve_.push_back({e["step"], e["eval_loss"]});
     }
-    load_rng_state((d / "rng_state.pt").string());  // last: nothing above may draw from it
+    const std::string rng = rank_rng_file(dir, dist_.rank());
+    if (fs::exists(rng)) {
+      load_rng_state(rng);  // last: nothing above may draw from it
+    } else {  // a checkpoint of a single-process run, or of fewer ranks
+      log::warn("train", "{} has no generator state for rank {}: seeding with seed + rank + step", dir, dist_.rank());
+      torch::manual_seed(c_.training.seed + static_cast<uint64_t>(dist_.rank()) +
+                         1000003ull * static_cast<uint64_t>(state_.global_step));
+    }
+    last_saved_step_ = state_.global_step;
     log::info("train", "resumed from {} at step {} (epoch {:.2f})", dir, state_.global_step,
               schedule_.epoch_at(state_.global_step));
   }
 
-  // One optimizer step over gradient_accumulation_steps micro-batches; returns the step loss.
+  // One optimizer step over gradient_accumulation_steps micro-batches (this rank's rows of each
+  // global micro-batch); returns the step loss over every rank.
   double train_step() {
     const data::StepBatch sb = train_loader_->next();
     optimizer_.zero_grad();
     double loss = 0.0;
-    int64_t tokens = 0;
+    int64_t tokens = 0, trained = 0;
+    // Σ CE / trained tokens of the whole step on all ranks: every rank's loader sees the global
+    // micro-batches, so it knows the global denominator without communicating.
     const double denom = static_cast<double>(std::max<int64_t>(1, sb.trained_tokens));
-    for (const auto& mb : sb.micro) {
-      const BatchTensors bt = to_tensors(mb, s_.model->device());
-      torch::Tensor l = loss_.sum(bt) / denom;  // Σ CE / trained tokens of the whole step
+    for (const auto& global : sb.micro) {
+      const data::Batch mine = dist_.distributed() ? rank_share(global, dist_.rank(), c_.training.micro_batch_size) : global;
+      if (mine.rows == 0) continue;  // the short last micro-batch of an epoch may leave a rank nothing
+      const BatchTensors bt = to_tensors(mine, s_.model->device());
+      torch::Tensor l = loss_.sum(bt) / denom;
       l.backward();
       loss += l.item<double>();
-      tokens += mb.tokens;
+      tokens += mine.tokens;
+      trained += mine.trained_tokens;
+    }
+    if (dist_.distributed()) {
+      // One small all-reduce for the step's numbers and the stop flag (distributed_context.h, step 5).
+      const int signal = stop_.requested() ? stop_.signal() : 0;
+      const auto sums = dist_.all_reduce_sum({static_cast<double>(trained), loss, static_cast<double>(tokens),
+                                              signal != 0 ? 1.0 : 0.0, static_cast<double>(signal)});
+      all_reduce_gradients(dist_, trainable_tensors_);  // Σ over ranks of Σ CE / global tokens
+      if (static_cast<int64_t>(std::llround(sums[0])) != sb.trained_tokens)
+        throw Error(fmt::format("ranks disagree on the data: {} trained tokens over all ranks, {} expected "
+                                "(every rank must see the same prepared data and config)", sums[0], sb.trained_tokens));
+      loss = sums[1];
+      tokens = static_cast<int64_t>(std::llround(sums[2]));
+      if (sums[3] > 0) stop_all_signal_ = static_cast<int>(std::lround(sums[4] / sums[3]));
     }
     const int64_t step = state_.global_step;
     last_grad_norm_ = clip_grad_norm(s_.trainable, c_.training.max_grad_norm);
@@ -255,7 +301,7 @@ class Loop {
     const double loss = counters_.log_loss_sum / static_cast<double>(counters_.log_steps);
     const double tps = static_cast<double>(counters_.log_tokens) / std::max(1e-9, seconds);
     const double epoch = schedule_.epoch_at(step);
-    metrics_->write({{"step", step}, {"epoch", epoch}, {"loss", loss}, {"learning_rate", last_lr_},
+    if (metrics_) metrics_->write({{"step", step}, {"epoch", epoch}, {"loss", loss}, {"learning_rate", last_lr_},
                      {"grad_norm", last_grad_norm_}, {"tokens", counters_.tokens_seen}, {"tokens_per_second", tps}});
     if (tensorboard_) {
       tensorboard_->add_scalar("train/loss", loss, step);
@@ -282,7 +328,9 @@ class Loop {
     {
       torch::NoGradGuard no_grad;
       for (int64_t i = 0; i < n; ++i) {
-        for (const auto& mb : eval_loader_->step(0, i).micro) {
+        for (const auto& global : eval_loader_->step(0, i).micro) {
+          const data::Batch mb = dist_.distributed() ? rank_share(global, dist_.rank(), c_.training.micro_batch_size) : global;
+          if (mb.rows == 0) continue;
           sum += loss_.sum(to_tensors(mb, s_.model->device())).item<double>();
           trained += mb.trained_tokens;
           rows += mb.samples;
@@ -290,10 +338,16 @@ class Loop {
       }
     }
     s_.model->train();
+    if (dist_.distributed()) {  // each rank evaluated its share of every batch
+      const auto sums = dist_.all_reduce_sum({sum, static_cast<double>(trained), static_cast<double>(rows)});
+      sum = sums[0];
+      trained = static_cast<int64_t>(std::llround(sums[1]));
+      rows = static_cast<int64_t>(std::llround(sums[2]));
+    }
     const double secs = seconds_since(t0);
     const double eval_loss = sum / static_cast<double>(std::max<int64_t>(1, trained));
     const double epoch = schedule_.epoch_at(step);
-    metrics_->write({{"step", step}, {"epoch", epoch}, {"eval_loss", eval_loss},
+    if (metrics_) metrics_->write({{"step", step}, {"epoch", epoch}, {"eval_loss", eval_loss},
                      {"eval_perplexity", std::exp(eval_loss)}, {"eval_runtime", secs}, {"eval_tokens", trained}});
     if (tensorboard_) {
       tensorboard_->add_scalar("eval/loss", eval_loss, step);
@@ -316,9 +370,16 @@ class Loop {
            state_.early_stopping_patience_counter >= c_.eval.early_stopping_patience;
   }
 
+  // Rank 0 writes the checkpoint (with every rank's generator state); the others wait for it.
   void save(int64_t step) {
     const fs::path final_dir = out_ / ("checkpoint-" + std::to_string(step));
     if (state_.best_global_step && *state_.best_global_step == step) state_.best_model_checkpoint = final_dir.string();
+    last_saved_step_ = step;
+    const std::vector<torch::Tensor> rng_states = gather_rng_states(dist_);
+    if (!main_) {
+      dist_.barrier("checkpoint");
+      return;
+    }
     const auto cursor = train_loader_->cursor();
     save_checkpoint(out_.string(), step, [&](const std::string& dir) {
       const fs::path d = dir;
@@ -330,6 +391,7 @@ class Loop {
                                 {"warmup_steps", schedule_.warmup_steps}, {"total_steps", schedule_.total_steps},
                                 {"last_lr", last_lr_}}.dump(2) + "\n");
       save_rng_state((d / "rng_state.pt").string());
+      write_rank_rng_states(dir, rng_states);
       write_trainer_state((d / "trainer_state.json").string(), state_);
       write_text(d / kProgressFile,
                  nlohmann::json{{"format", "axolotl-training-progress"}, {"version", 1}, {"global_step", step},
@@ -341,6 +403,7 @@ class Loop {
     });
     rotate_checkpoints(out_.string(), c_.checkpoint.save_total_limit, state_.best_model_checkpoint.value_or(""));
     progress_.message(fmt::format("saved {}", final_dir.string()));
+    dist_.barrier("checkpoint");
   }
 
   void finish(double seconds) {
@@ -364,6 +427,8 @@ class Loop {
 
   const config::Config& c_;
   TrainingSetup& s_;
+  DistributedContext& dist_;
+  const bool main_;  // rank 0: writes files and shows progress
   fs::path out_;
   CausalLmLoss loss_;
   Optimizer optimizer_;
@@ -379,13 +444,23 @@ class Loop {
   std::unique_ptr<TensorBoardWriter> tensorboard_;
   Series train_curve_, eval_curve_;
   double last_lr_ = 0.0, last_grad_norm_ = 0.0;
+  std::vector<torch::Tensor> trainable_tensors_;  // s_.trainable's tensors, for the gradient all-reduce
+  int stop_all_signal_ = 0;                       // the signal some rank saw (distributed runs)
+  int64_t last_saved_step_ = 0;
 };
 
 }  // namespace
 
 int run_training(const config::Config& c) {
-  TrainingSetup setup = load_training_setup(c);
-  Loop loop(c, setup);
+  // First, before loading data: a lost peer fails here, naming it (distributed_context.h, step 1).
+  const auto dist = DistributedContext::from_env(c.distributed);
+  if (dist->distributed()) {
+    log::info("train", "rank {} of {} ({} backend, {})", dist->rank(), dist->world_size(), backend_name(dist->backend()),
+              dist->device().str());
+    if (!dist->is_main_process() && log::level() < log::Level::kWarn) log::set_level(log::Level::kWarn);
+  }
+  TrainingSetup setup = load_training_setup(c, *dist);
+  Loop loop(c, setup, *dist);
   return loop.run();
 }
 

@@ -1,16 +1,34 @@
 // Loads tokenizer, data, model and adapters for a training run.
 #include "axolotl/train/training_setup.h"
 
+#include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "axolotl/model/pretrained.h"
 #include "axolotl/model/runtime.h"
+#include "axolotl/train/distributed_grads.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
 
 namespace axolotl::train {
 
-TrainingSetup load_training_setup(const config::Config& c) {
+namespace {
+
+// The model settings of this worker: with several local workers and neither model.threads nor
+// OMP_NUM_THREADS set, the cores are shared out (as the launcher's OMP_NUM_THREADS does).
+config::ModelConfig worker_model_config(const config::ModelConfig& model, const DistributedContext& dist) {
+  config::ModelConfig m = model;
+  if (m.threads <= 0 && dist.local_world_size() > 1 && std::getenv("OMP_NUM_THREADS") == nullptr) {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    m.threads = std::max(1, cores / dist.local_world_size());
+  }
+  return m;
+}
+
+}  // namespace
+
+TrainingSetup load_training_setup(const config::Config& c, DistributedContext& dist) {
   TrainingSetup s;
   s.tokenizer_dir = c.tokenizer.path.empty() ? model::model_folder(c.model) : c.tokenizer.path;
   s.tokenizer = data::Tokenizer::load(s.tokenizer_dir, c.tokenizer);
@@ -32,8 +50,13 @@ TrainingSetup load_training_setup(const config::Config& c) {
   }
 
   torch::manual_seed(c.training.seed);
-  s.model = model::load_pretrained(c.model);
+  s.model = model::load_pretrained(worker_model_config(c.model, dist));
   s.adapter = adapters::setup_adapters(*s.model, c.adapter, c.quantization, c.model.name, &s.report);
+  if (dist.distributed()) {
+    if (s.model->device() != dist.device()) s.model->to(dist.device());
+    broadcast_parameters(dist, s.model->parameters());  // every rank starts from rank 0's weights
+    torch::manual_seed(c.training.seed + static_cast<uint64_t>(dist.rank()));  // dropout per rank
+  }
   for (const auto& item : s.model->named_parameters())
     if (item.value().requires_grad()) s.trainable.emplace_back(item.key(), item.value());
   if (s.trainable.empty()) throw Error("the model has no trainable parameters (adapter settings?)");

@@ -1,5 +1,6 @@
 // Everything a run needs before its first step: tokenizer, prepared rows (train and validation),
-// the model on its device and dtype with adapters injected, and the trainable parameters.
+// the model on its device and dtype with adapters injected, and the trainable parameters. With data
+// parallelism every rank builds the same model, then takes rank 0's parameters.
 #pragma once
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include "axolotl/data/prepared_cache.h"
 #include "axolotl/data/tokenizer.h"
 #include "axolotl/model/llama_model.h"
+#include "axolotl/train/distributed_context.h"
 #include "axolotl/train/optimizer.h"
 
 namespace axolotl::train {
@@ -25,7 +27,10 @@ struct TrainingSetup {
   NamedParams trainable;            // requires_grad parameters, model order
 };
 
-// Seeds torch with training.seed first, so adapter initialisation is reproducible.
-TrainingSetup load_training_setup(const config::Config& config);
+// Seeds torch with training.seed first, so adapter initialisation is reproducible (and the same on
+// every rank). With `dist` distributed: model.threads 0 and no OMP_NUM_THREADS → cores / local
+// workers intra-op threads; parameters broadcast from rank 0; then torch is seeded with seed + rank so
+// dropout differs per rank (a single process keeps its stream unchanged).
+TrainingSetup load_training_setup(const config::Config& config, DistributedContext& dist);
 
 }  // namespace axolotl::train
