@@ -1,7 +1,8 @@
 // Data-parallel `axolotl train` through the real executable on the tiny model: 2 ranks × micro-batch
 // 2 (--nproc-per-node 2, Gloo, fp32) give the losses and adapter weights of 1 process × micro-batch 4
-// to 1e-5, with and without sample packing; a SIGTERM stops both ranks at one step with a checkpoint
-// that resumes; a lone rank fails naming the missing one. Also the row split of micro-batches.
+// to 1e-5 (evaluation included), with and without sample packing; a resumed 2-rank run with dropout
+// repeats the uninterrupted one bit for bit; a lone rank fails naming the missing one. Also the row
+// split of micro-batches.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -133,6 +134,10 @@ class DdpE2E : public ::testing::Test {
       EXPECT_LE(worst, 1e-5f) << key;
     }
     EXPECT_EQ(read_trainer_state((two / "trainer_state.json").string()).global_step, 4);
+    const auto e1 = metric(one, "eval_loss"), e2 = metric(two, "eval_loss");
+    ASSERT_EQ(e1.size(), extra.find("eval_steps") != std::string::npos ? 2u : 0u);
+    ASSERT_EQ(e1.size(), e2.size());
+    for (size_t i = 0; i < e1.size(); ++i) EXPECT_NEAR(e1[i], e2[i], 1e-5) << "evaluation " << i + 1;
   }
 
   static testing::TempDir* dir_;
@@ -140,7 +145,28 @@ class DdpE2E : public ::testing::Test {
 testing::TempDir* DdpE2E::dir_ = nullptr;
 
 TEST_F(DdpE2E, TwoRanksOfMicroTwoMatchOneProcessOfMicroFour) {
-  expect_equivalent("pad", "sample_packing: false\n");
+  expect_equivalent("pad", "sample_packing: false\nval_set_size: 0.1\neval_steps: 2\n");
+}
+
+TEST_F(DdpE2E, ResumedTwoRankRunRepeatsTheUninterruptedOneWithPerRankDropout) {
+  const std::string extra = "micro_batch_size: 2\nlora_dropout: 0.1\nsave_steps: 2\nval_set_size: 0.1\neval_steps: 2\n";
+  const fs::path a = dir_->path() / "ddp-straight", b = dir_->path() / "ddp-resumed";
+  auto r = run_axolotl({"train", config(a, extra).string(), "--nproc-per-node", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(a / "checkpoint-2" / "rng_state_1.pt"));
+  EXPECT_EQ(verify_checkpoint((a / "checkpoint-2").string()), "");
+  fs::create_directories(b);
+  fs::copy(a / "checkpoint-2", b / "checkpoint-2", fs::copy_options::recursive);
+  r = run_axolotl({"train", config(b, extra + "auto_resume_from_checkpoints: true\n").string(), "--nproc-per-node", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("resumed from"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("no generator state"), std::string::npos) << r.err;
+  const auto la = metric(a, "loss"), lb = metric(b, "loss");
+  ASSERT_EQ(la.size(), 4u);
+  ASSERT_EQ(lb.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ(la[2 + i], lb[i]) << "step " << 3 + i;
+  EXPECT_EQ(metric(a, "eval_loss").back(), metric(b, "eval_loss").back());
+  EXPECT_EQ(testing::read_file(a / "adapter_model.safetensors"), testing::read_file(b / "adapter_model.safetensors"));
 }
 
 TEST_F(DdpE2E, TwoRanksMatchOneProcessWithSamplePacking) {
