@@ -1,14 +1,18 @@
 // libaxolotl_engine.so's exported table of entry points (see engine_api.h).
 #include "axolotl/engine/engine_api.h"
 
+#include <filesystem>
 #include <iostream>
 
+#include "axolotl/adapters/lora_injection.h"
 #include "axolotl/adapters/merge_folder.h"
+#include "axolotl/io/hub_resolve.h"
 #include "axolotl/model/inference.h"
 #include "axolotl/model/pretrained.h"
 #include "axolotl/model/tiny_model.h"
 #include "axolotl/train/trainer.h"
 #include "axolotl/util/error.h"
+#include "axolotl/util/log.h"
 
 namespace axolotl::engine {
 namespace {
@@ -23,7 +27,8 @@ int merge(const config::Config& config, const MergeOptions& options) {
   job.base_dir = model::model_folder(config.model);
   job.config_dir = config.model.config_path;
   job.tokenizer_dir = config.tokenizer.path;
-  job.adapter_dir = config.adapter.model_dir.empty() ? config.output.output_dir : config.adapter.model_dir;
+  job.adapter_dir = config.adapter.model_dir.empty() ? config.output.output_dir
+                                                    : io::resolve_adapter_dir(config.adapter.model_dir);
   job.output_dir = options.output_dir;
   job.force = options.force;
   if (options.max_shard_bytes <= 0) {
@@ -48,6 +53,19 @@ int inference(const config::Config& config, const InferenceOptions& options) {
   request.generation.max_new_tokens = options.max_new_tokens;
   request.generation.sampling = {options.temperature, options.top_k, options.top_p, options.repetition_penalty,
                                  options.seed};
+  // The adapter: lora_model_dir when set, else the one training left in output_dir (as merge does).
+  config::LoraConfig lora = config.adapter;
+  if (lora.model_dir.empty() && lora.type != config::AdapterType::kNone &&
+      std::filesystem::exists(std::filesystem::path(config.output.output_dir) / "adapter_config.json")) {
+    lora.model_dir = config.output.output_dir;
+  }
+  if (!lora.model_dir.empty()) {
+    if (lora.type == config::AdapterType::kNone) lora.type = config::AdapterType::kLora;
+    log::info("inference", "adapter: {}", lora.model_dir);
+    request.prepare_model = [lora, &config](model::LlamaForCausalLMImpl& m) {
+      adapters::setup_adapters(m, lora, config.quantization, config.model.name);
+    };
+  }
   return model::run_inference(config.model, config.tokenizer, request, std::cin, std::cout);
 }
 int create_tiny_model(const TinyModelOptions& options) {

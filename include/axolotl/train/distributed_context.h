@@ -9,10 +9,10 @@
 //      order); RNG that should differ per rank (dropout) may use seed + dist->rank() afterwards.
 //   3. build the model; model->to(dist->device())  (kCPU with Gloo, cuda:LOCAL_RANK with NCCL);
 //      broadcast_parameters(*dist, all model parameters)  (distributed_grads.h), once, before step 1.
-//   4. data: every rank builds the same shuffled micro-batch list; rank r takes micro-batches
-//      r, r+W, r+2W, ... The number of optimizer steps must be the same on every rank: derive it from
-//      floor(num_micro_batches / W) (drop the remainder), or a rank runs out and the others time out.
-//      The global batch is W × micro_batch_size × gradient_accumulation_steps.
+//   4. data: every rank builds the same global micro-batches of W × micro_batch_size rows (packed
+//      bins when packing) and rank r trains rows [r·micro, (r+1)·micro) of each (train/trainer_shard.h),
+//      so one step reads exactly what a single process with W × micro would, packing included, and
+//      every rank runs the same number of steps. The global batch is W × micro × accumulation.
 //   5. per optimizer step: for each local micro-batch, backward() of its SUMMED token loss (no
 //      division); then, in this order:
 //        auto sums = dist->all_reduce_sum({local_trained_tokens, local_loss_sum, stop.requested() ? 1.0 : 0.0});
