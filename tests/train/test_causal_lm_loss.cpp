@@ -130,3 +130,53 @@ TEST(Schedule, StepsEvalsSavesAndEpochs) {
 
 }  // namespace
 }  // namespace axolotl::train
+
+namespace axolotl::train {
+namespace {
+
+// Three samples of different lengths; labels -100 on each sample's first token (data/batch_loader.h).
+std::vector<std::vector<int32_t>> samples() { return {{5, 9, 14, 3, 22, 7}, {11, 4, 30, 8}, {6, 17, 25, 12, 9, 40, 33}}; }
+
+TEST(CausalLmLoss, PackedBatchEqualsTheSameRowsUnpacked) {
+  auto m = tiny(4);
+  CausalLmLoss loss(*m, false);
+  const auto rows = samples();
+  // Unpacked: one sample per row, right-padded (pad label -100, segment 0).
+  data::Batch unpacked;
+  unpacked.rows = static_cast<int64_t>(rows.size());
+  unpacked.seq_len = 7;
+  // Packed: all samples in one row, segments 1..3, positions restarting, two pad tokens at the end.
+  data::Batch packed;
+  packed.rows = 1;
+  packed.seq_len = 6 + 4 + 7 + 2;
+  for (size_t s = 0; s < rows.size(); ++s) {
+    for (size_t i = 0; i < 7; ++i) {
+      const bool real = i < rows[s].size();
+      unpacked.input_ids.push_back(real ? rows[s][i] : 0);
+      unpacked.labels.push_back(real && i > 0 ? rows[s][i] : -100);
+      unpacked.position_ids.push_back(static_cast<int32_t>(i));
+      unpacked.segment_ids.push_back(real ? 1 : 0);
+    }
+    for (size_t i = 0; i < rows[s].size(); ++i) {
+      packed.input_ids.push_back(rows[s][i]);
+      packed.labels.push_back(i > 0 ? rows[s][i] : -100);
+      packed.position_ids.push_back(static_cast<int32_t>(i));
+      packed.segment_ids.push_back(static_cast<int32_t>(s + 1));
+    }
+  }
+  for (int32_t i = 0; i < 2; ++i) {
+    packed.input_ids.push_back(0);
+    packed.labels.push_back(-100);
+    packed.position_ids.push_back(i);
+    packed.segment_ids.push_back(0);
+  }
+  torch::NoGradGuard no_grad;
+  const double a = loss.sum(to_tensors(unpacked, torch::kCPU)).item<double>();
+  const double b = loss.sum(to_tensors(packed, torch::kCPU)).item<double>();
+  const double trained = 5 + 3 + 6;
+  EXPECT_NEAR(a / trained, b / trained, 1e-5);
+  EXPECT_GT(a, 0.0);
+}
+
+}  // namespace
+}  // namespace axolotl::train
