@@ -1,5 +1,6 @@
 // The training loop (see trainer.h).
 #include "axolotl/train/trainer.h"
+#include "axolotl/train/run_summary.h"
 
 #include <unistd.h>
 
@@ -421,8 +422,10 @@ class Loop {
     write_trainer_state((out_ / "trainer_state.json").string(), state_);
     write_loss_curve((out_ / "loss_curve.svg").string(), train_curve_, eval_curve_,
                      "loss: " + fs::path(c_.model.name).filename().string());
-    log::info("train", "done: {} steps in {}, mean train loss {:.4f}; {} written to {}", step,
-              format_duration(seconds), train_loss, s_.adapter.r > 0 ? "adapter" : "model", out_.string());
+    RunSummary summary{step, schedule_.epoch_at(step), seconds, counters_.tokens_seen, train_loss, train_curve_,
+                       eval_curve_, out_.string(), s_.adapter.r > 0, {}};
+    for (const auto& c : list_checkpoints(out_.string())) summary.checkpoints.push_back(fs::path(c.path).filename().string());
+    for (const auto& line : summary_lines(summary)) log::info("train", "{}", line);
   }
 
   const config::Config& c_;
