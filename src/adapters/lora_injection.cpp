@@ -90,27 +90,60 @@ void replace_projection(model::LlamaForCausalLMImpl& m, const std::string& name,
   if (!done) throw Error(Diagnostic{{}, name, "no such projection in the model", name, "model.layers.N.self_attn.q_proj, ...", {}});
 }
 
-int64_t quantize_base(model::LlamaForCausalLMImpl& m, const config::QuantizationConfig& quant) {
-  if (!quant.load_in_4bit && !quant.load_in_8bit) return 0;
+namespace {
+
+void check_quantization(const config::QuantizationConfig& quant) {
   if (quant.load_in_4bit && quant.quant_type != "nf4") {
     throw Error(Diagnostic{{}, "bnb_4bit_quant_type", "only NF4 4-bit quantization is implemented",
                            quant.quant_type, "nf4", {}});
   }
   if (quant.load_in_4bit) nf4::check_blocksize(quant.blocksize);
+}
+
+std::shared_ptr<model::LinearLike> quantized(const model::DenseLinear& dense, const config::QuantizationConfig& quant,
+                                             torch::ScalarType compute) {
+  if (quant.load_in_4bit) return Nf4Linear::from_dense(dense, quant.blocksize, quant.double_quant, compute);
+  return Int8Linear::from_dense(dense);
+}
+
+}  // namespace
+
+int64_t quantize_base(model::LlamaForCausalLMImpl& m, const config::QuantizationConfig& quant) {
+  if (!quant.load_in_4bit && !quant.load_in_8bit) return 0;
+  check_quantization(quant);
   const auto compute = m.dtype();
   int64_t count = 0;
   for_each_projection(m, [&](const std::string&, std::shared_ptr<model::LinearLike> layer, auto&& set) {
     auto dense = std::dynamic_pointer_cast<model::DenseLinear>(layer);
     if (!dense) return;
-    if (quant.load_in_4bit) {
-      set(Nf4Linear::from_dense(*dense, quant.blocksize, quant.double_quant, compute));
-    } else {
-      set(Int8Linear::from_dense(*dense));
-    }
+    set(quantized(*dense, quant, compute));
     ++count;
   });
-  log::info("adapters", "quantized {} projections to {}", count, quant.load_in_4bit ? "NF4" : "int8");
+  if (count > 0) log::info("adapters", "quantized {} projections to {}", count, quant.load_in_4bit ? "NF4" : "int8");
   return count;
+}
+
+model::TensorLoaded quantize_while_loading(model::LlamaForCausalLMImpl& m, const config::QuantizationConfig& quant) {
+  if (!quant.load_in_4bit && !quant.load_in_8bit) return {};
+  check_quantization(quant);
+  // The projection each tensor completes: its bias when it has one (loaded after the weight), else its weight.
+  auto last = std::make_shared<std::map<std::string, std::string>>();
+  for (const auto& [name, layer] : projections(m)) {
+    auto dense = std::dynamic_pointer_cast<model::DenseLinear>(layer);
+    if (dense) (*last)[name + (dense->bias.defined() ? ".bias" : ".weight")] = name;
+  }
+  auto done = std::make_shared<size_t>(0);
+  return [&m, quant, last, done](const std::string& tensor) {
+    const auto it = last->find(tensor);
+    if (it == last->end()) return;
+    for_each_projection(m, [&](const std::string& n, std::shared_ptr<model::LinearLike> layer, auto&& set) {
+      auto dense = n == it->second ? std::dynamic_pointer_cast<model::DenseLinear>(layer) : nullptr;
+      if (dense) set(quantized(*dense, quant, m.dtype()));
+    });
+    if (++*done == last->size()) {
+      log::info("adapters", "quantized {} projections to {} while loading", *done, quant.load_in_4bit ? "NF4" : "int8");
+    }
+  };
 }
 
 InjectionReport inject_lora(model::LlamaForCausalLMImpl& m, const AdapterConfig& adapter) {

@@ -70,6 +70,15 @@ const TensorInfo& SafetensorsFile::at(std::string_view name) const {
                            std::to_string(tensors_.size()) + " other tensors", {}, {}});
 }
 
+void SafetensorsFile::release(const TensorInfo& info) const {
+  const uint8_t* begin = data(info);
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  // Only whole pages inside the tensor: neighbours sharing a page may not have been read yet.
+  const uintptr_t first = (reinterpret_cast<uintptr_t>(begin) + page - 1) / page * page;
+  const uintptr_t last = (reinterpret_cast<uintptr_t>(begin) + info.nbytes()) / page * page;
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 const uint8_t* SafetensorsFile::data(const TensorInfo& info) const {
   // Only infos of this file are valid here: check the range so a foreign one cannot read out of bounds.
   if (info.begin > info.end || info.end > map_size_ - data_start_) {

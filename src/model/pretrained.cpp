@@ -24,7 +24,7 @@ std::string model_folder(const config::ModelConfig& config) {
                          "create a local model with `axolotl create-tiny`"});
 }
 
-LlamaForCausalLM load_pretrained(const config::ModelConfig& config) {
+LlamaForCausalLM load_pretrained(const config::ModelConfig& config, const LoadHookFactory& hook_for) {
   const std::string folder = model_folder(config);
   std::string config_dir = folder;
   if (!config.config_path.empty()) {
@@ -39,7 +39,7 @@ LlamaForCausalLM load_pretrained(const config::ModelConfig& config) {
             llama.num_hidden_layers, llama.hidden_size, llama.num_attention_heads, llama.num_key_value_heads,
             llama.vocab_size, dtype_name(dtype), device.str());
   LlamaForCausalLM model(llama, torch::TensorOptions().dtype(dtype).device(device));
-  load_weights(*model, folder);
+  load_weights(*model, folder, hook_for ? hook_for(*model) : TensorLoaded{});
   model->eval();
   return model;
 }

@@ -46,7 +46,7 @@ void require_checkpoint(const std::string& folder) {
   throw IoError(Diagnostic{{folder, 0, 0}, {}, "no safetensors weights in the model folder", {}, {}, hint});
 }
 
-LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder) {
+LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder, const TensorLoaded& on_loaded) {
   const auto start = std::chrono::steady_clock::now();
   require_checkpoint(folder);
   const auto reader = io::ShardedReader::open(folder);
@@ -94,8 +94,11 @@ LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder) {
     auto src = torch::from_blob(const_cast<uint8_t*>(ref.data()), info->shape,
                                 torch::TensorOptions().dtype(st));  // a view of the mapping
     item.value().copy_(src);                                        // converts dtype and device
+    ref.file->release(*info);        // the mapping's pages leave our resident set
+    item.value() = torch::Tensor();  // only the module keeps it now, so on_loaded can release it
     stats.tensors += 1;
     stats.bytes += info->nbytes();
+    if (on_loaded) on_loaded(item.key());
   }
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log::info("model", "loaded {} tensors ({:.1f} MB) from {} in {:.2f} s", stats.tensors, stats.bytes / 1e6, folder,

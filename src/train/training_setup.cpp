@@ -50,7 +50,10 @@ TrainingSetup load_training_setup(const config::Config& c, DistributedContext& d
   }
 
   torch::manual_seed(c.training.seed);
-  s.model = model::load_pretrained(worker_model_config(c.model, dist));
+  // Quantized bases are quantized projection by projection as they load (never all dense at once).
+  s.model = model::load_pretrained(worker_model_config(c.model, dist), [&](model::LlamaForCausalLMImpl& m) {
+    return adapters::quantize_while_loading(m, c.quantization);
+  });
   s.adapter = adapters::setup_adapters(*s.model, c.adapter, c.quantization, c.model.name, &s.report);
   if (dist.distributed()) {
     if (s.model->device() != dist.device()) s.model->to(dist.device());

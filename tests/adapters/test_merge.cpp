@@ -1,6 +1,7 @@
 // Merge: the pure function, merge_and_unload, and the streaming folder merge whose output must give
 // the same logits as base + adapter (1e-5, float32), sharded like HF, written atomically.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
@@ -187,4 +188,29 @@ TEST(MergeCommand, PeftAdapterMergedByTheCliGivesPeftLogits) {
   auto again = axolotl::testing::run_axolotl({"merge", (tmp / "merge.yml").string(), "--output", (tmp / "out").string()});
   EXPECT_EQ(again.exit_code, 2) << again.err;
   EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+}
+
+// Quantizing while loading (each projection as soon as its weight is in) gives the same model as
+// loading everything dense and quantizing afterwards, and leaves no dense projection behind.
+TEST(Injection, QuantizeWhileLoadingEqualsQuantizeAfter) {
+  const fs::path dir = fs::temp_directory_path() / ("axolotl-qwl-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto source = axolotl::testing::make_tiny_model(3);
+  axolotl::testing::write_model_folder(*source, dir);
+  axolotl::config::QuantizationConfig quant;
+  quant.load_in_4bit = true;
+  auto load = [&](bool while_loading) {
+    axolotl::model::LlamaForCausalLM m(axolotl::model::load_llama_config(dir.string()),
+                                       torch::TensorOptions().dtype(torch::kFloat32));
+    axolotl::model::load_weights(*m, dir.string(), while_loading ? ad::quantize_while_loading(*m, quant)
+                                                                 : axolotl::model::TensorLoaded{});
+    if (!while_loading) EXPECT_GT(ad::quantize_base(*m, quant), 0);
+    EXPECT_EQ(ad::quantize_base(*m, quant), 0);  // nothing dense is left to quantize
+    m->eval();
+    return m->forward(axolotl::testing::tiny_input_ids()).detach();
+  };
+  const auto after = load(false);
+  const auto during = load(true);
+  EXPECT_TRUE(torch::equal(after, during));
+  fs::remove_all(dir);
 }

@@ -13,6 +13,7 @@
 #include "axolotl/adapters/adapter_config.h"
 #include "axolotl/config/config.h"
 #include "axolotl/model/llama_model.h"
+#include "axolotl/model/weight_loader.h"
 
 namespace axolotl::adapters {
 
@@ -33,6 +34,11 @@ void replace_projection(model::LlamaForCausalLMImpl& m, const std::string& name,
 // Replaces every dense projection with an Nf4Linear (load_in_4bit) or Int8Linear (load_in_8bit),
 // computing in the model dtype. No-op when neither is set. Returns the number of layers quantized.
 int64_t quantize_base(model::LlamaForCausalLMImpl& m, const config::QuantizationConfig& quant);
+
+// The same quantization done while the weights load: a load_weights hook that replaces each dense
+// projection by its quantized form as soon as its last tensor is in, so peak memory holds one dense
+// projection at a time instead of the whole dense model. Empty when neither 4- nor 8-bit is set.
+model::TensorLoaded quantize_while_loading(model::LlamaForCausalLMImpl& m, const config::QuantizationConfig& quant);
 
 // Wraps targeted projections with LoraLinear(r, alpha, dropout, rslora of `adapter`), then sets
 // requires_grad: true only for lora_A/lora_B and modules_to_save parameters. Error when a

@@ -66,6 +66,9 @@ class SafetensorsFile {
   const TensorInfo* find(std::string_view name) const;                // nullptr when absent
   const TensorInfo& at(std::string_view name) const;                  // IoError when absent
   const uint8_t* data(const TensorInfo& info) const;                  // into the mapping
+  // Drops the tensor's pages from this process's resident set once they have been copied out (the
+  // page cache keeps them): read mappings would otherwise count the whole checkpoint in peak RSS.
+  void release(const TensorInfo& info) const;
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   uint64_t file_size() const { return map_size_; }
 

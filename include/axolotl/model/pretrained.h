@@ -7,6 +7,7 @@
 
 #include "axolotl/config/config.h"
 #include "axolotl/model/llama_model.h"
+#include "axolotl/model/weight_loader.h"
 
 namespace axolotl::model {
 
@@ -15,6 +16,8 @@ std::string model_folder(const config::ModelConfig& config);
 
 // Reads config.json (from config_path when set), creates the model on the resolved device and
 // dtype, sets intra-op threads, loads the weights. The model is returned in eval mode.
-LlamaForCausalLM load_pretrained(const config::ModelConfig& config);
+// `hook_for(model)`, when given, makes the per-tensor hook handed to load_weights (weight_loader.h).
+using LoadHookFactory = std::function<TensorLoaded(LlamaForCausalLMImpl&)>;
+LlamaForCausalLM load_pretrained(const config::ModelConfig& config, const LoadHookFactory& hook_for = {});
 
 }  // namespace axolotl::model

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct LoadStats {
 
 // Fills every parameter of `model` from `folder` (IoError with a hint when it has no safetensors). Legacy `rotary_emb.inv_freq` keys are ignored.
 // Throws Error listing all missing, unexpected, mis-shaped and wrongly typed tensors at once.
-LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder);
+// `on_loaded(name)` runs after each tensor is in (in named_parameters() order), e.g. to quantize a
+// projection as soon as its weight is there, so that a quantized model never holds every dense weight.
+using TensorLoaded = std::function<void(const std::string& name)>;
+LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder, const TensorLoaded& on_loaded = {});
 
 }  // namespace axolotl::model
