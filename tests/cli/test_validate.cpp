@@ -9,32 +9,13 @@
 #include <random>
 #include <sstream>
 
+#include "config/config_texts.h"
 #include "test_support.h"
 
 namespace axolotl::testing {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kNested = R"(model:
-  name: meta-llama/Llama-2-7b-hf
-  dtype: bfloat16
-dataset:
-  path: ./data/alpaca.json
-  format: alpaca
-training:
-  epochs: 3
-  batch_size: 4
-  learning_rate: 2e-4
-  gradient_accumulation: 4
-adapter:
-  type: lora
-  rank: 16
-  alpha: 32
-  target_modules:
-    - q_proj
-    - v_proj
-)";
 
 fs::path bad_dir() { return source_dir() / "tests" / "assets" / "config" / "bad"; }
 
@@ -113,7 +94,7 @@ TEST(Validate, TwentyThousandKeysAreFast) {
 
 TEST(Validate, NestedExampleOutputValidatesAgainUnchanged) {
   TempDir dir;
-  write_file(dir / "nested.yml", kNested);
+  write_file(dir / "nested.yml", kNestedExample);
   auto first = run_axolotl({"validate", (dir / "nested.yml").string()});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_NE(first.out.find("effective batch size: 16"), std::string::npos) << first.out;
@@ -128,7 +109,7 @@ TEST(Validate, NestedExampleOutputValidatesAgainUnchanged) {
 
 TEST(Validate, JsonFormatAndOverrides) {
   TempDir dir;
-  write_file(dir / "nested.yml", kNested);
+  write_file(dir / "nested.yml", kNestedExample);
   auto r = run_axolotl({"validate", (dir / "nested.yml").string(), "--format", "json", "--learning-rate", "1e-3",
                         "--set", "adapter.rank=4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
