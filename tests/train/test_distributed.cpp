@@ -217,6 +217,10 @@ TEST(DistributedFailure, StuckPeerTimesOutInsteadOfHanging) {
 TEST(DistributedFailure, LaterCollectivesFailAtOnceAfterAFailure) {
   auto outcomes = run_ranks(2, [](int rank) {
     auto dist = DistributedContext::from_env(with_timeout(3));
+    // One good collective first: a rank that exits straight after its own side of the
+    // rendezvous can break the other's still-connecting process group (a rendezvous error).
+    auto warm = torch::ones({2});
+    dist->all_reduce_sum(warm);
     if (rank == 1) _exit(3);
     auto t = torch::ones({4});
     try {
