@@ -24,7 +24,8 @@ ROOT = os.path.dirname(HERE)
 SHARED_TOKENIZER = "/work/shared/tokenizers/llama2"
 REFERENCE_ENV = {"GLIBC_TUNABLES": "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736",
                  "OMP_WAIT_POLICY": "PASSIVE"}
-RUNTIME_VARS = ("GLIBC_TUNABLES", "OMP_WAIT_POLICY", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+RUNTIME_VARS = ("GLIBC_TUNABLES", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                "OPENBLAS_NUM_THREADS")
 
 
 def clean_env(extra=None):

@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "axolotl/adapters/lora_injection.h"
+#include "axolotl/model/cpu_gemm.h"
 #include "axolotl/model/llama_model.h"
 #include "axolotl/model/runtime.h"
 #include "axolotl/train/causal_lm_loss.h"
@@ -82,11 +83,10 @@ int main(int argc, char** argv) {
   Args a;
   if (!parse(argc, argv, a)) return usage("bad arguments");
   if (a.product_runtime) {
-    // The product sets OMP_WAIT_POLICY before dlopen-ing LibTorch (engine::load_engine). This binary
-    // links LibTorch directly and libgomp reads the variable in its load-time constructor, so the
-    // same effect needs one re-exec with the variable set (a user's own setting is kept).
-    if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
-      axolotl::util::configure_openmp();
+    // The product sets OpenMP's wait variables before dlopen-ing LibTorch (engine::load_engine). This
+    // binary links LibTorch directly and libgomp reads them in its load-time constructor, so the same
+    // effect needs one re-exec with them set (a user's own setting is kept).
+    if (axolotl::util::configure_openmp()) {
       execv("/proc/self/exe", argv);
       std::perror("execv /proc/self/exe");
       return 1;
@@ -157,7 +157,9 @@ int main(int argc, char** argv) {
                         {"parameters", total},
                         {"trainable_parameters", report.trainable_params},
                         {"product_runtime", a.product_runtime},
+                        {"onednn_gemm", axolotl::model::onednn_gemm_enabled()},
                         {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : ""},
+                        {"gomp_spincount", std::getenv("GOMP_SPINCOUNT") ? std::getenv("GOMP_SPINCOUNT") : ""},
                         {"loss", last_loss},
                         {"step_seconds", s},
                         {"step_seconds_all", times},

@@ -34,3 +34,12 @@ endif()
 
 # The Python interpreter with torch and sentencepiece, for reference scripts and benchmarks.
 find_program(AXOLOTL_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+
+# fp32 matrix products through the system oneDNN (libdnnl-dev): it runs on LibTorch's OpenMP threads,
+# where OpenBLAS's own pthreads would spin against them on few cores (bench/README.md). A CUDA build
+# uses a PyTorch wheel's LibTorch, which carries its own oneDNN, so it stays off there.
+if(AXOLOTL_CUDA)
+  option(AXOLOTL_ONEDNN_GEMM "Route CPU fp32 matrix products through the system oneDNN" OFF)
+else()
+  option(AXOLOTL_ONEDNN_GEMM "Route CPU fp32 matrix products through the system oneDNN" ON)
+endif()

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ make ninja-build ccache pkg-config
-  libtorch-dev libgloo-dev libopenblas0-pthread
+  libtorch-dev libgloo-dev libopenblas0-pthread libdnnl-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libsentencepiece-dev sentencepiece
   libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libgtest-dev
   python3 python3-torch python3-sentencepiece

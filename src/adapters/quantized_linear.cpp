@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "axolotl/model/cpu_gemm.h"
 #include "axolotl/util/error.h"
 
 namespace axolotl::adapters {
@@ -61,12 +62,16 @@ struct QuantizedMatMul : public torch::autograd::Function<QuantizedMatMul<Weight
     State::save(ctx, weight);
     ctx->saved_data["dtype"] = static_cast<int64_t>(x.scalar_type());
     const auto w = weight.dequantize(x.scalar_type());  // (out, in)
-    return x.matmul(w.t());                             // (..., out)
+    return model::linear(x, w);                         // (..., out)
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto dtype = static_cast<torch::ScalarType>(ctx->saved_data["dtype"].toInt());
     const auto w = State::restore(ctx).dequantize(dtype);  // (out, in)
-    return {grads[0].matmul(w), torch::Tensor()};  // dx (..., in)
+    const auto& gy = grads[0];                                           // (..., out)
+    auto sizes = gy.sizes().vec();
+    sizes.back() = w.size(1);
+    const auto gy2 = gy.reshape({-1, gy.size(-1)});                      // (M, out)
+    return {model::batched_matmul(gy2, w, false).view(sizes), torch::Tensor()};  // dx (..., in)
   }
 };
 

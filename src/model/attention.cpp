@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "axolotl/model/cpu_gemm.h"
 #include "axolotl/model/rotary_embedding.h"
 #include "axolotl/util/error.h"
 
@@ -54,13 +55,13 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
   const int64_t n_rep = num_heads_ / num_kv_heads_;
   k = repeat_kv(k, n_rep);                                                              // (B, nh, S, hd)
   v = repeat_kv(v, n_rep);                                                              // (B, nh, S, hd)
-  auto scores = torch::matmul(q, k.transpose(2, 3)) * scaling_;                         // (B, nh, T, S)
+  auto scores = batched_matmul(q, k, /*transpose_b=*/true) * scaling_;                   // (B, nh, T, S)
   const double lowest = scores.scalar_type() == torch::kFloat16 ? -65504.0
                         : scores.scalar_type() == torch::kBFloat16 ? -3.3895313892515355e38
                                                                  : static_cast<double>(std::numeric_limits<float>::lowest());
   scores = scores.masked_fill(allowed.logical_not(), lowest);                           // (B, nh, T, S)
   auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());         // (B, nh, T, S)
-  auto out = torch::matmul(probs, v);                                                   // (B, nh, T, hd)
+  auto out = batched_matmul(probs, v, /*transpose_b=*/false);                           // (B, nh, T, hd)
   out = out.transpose(1, 2).reshape({b, t, num_heads_ * head_dim_});                    // (B, T, nh·hd)
   return o_proj->forward(out);                                                          // (B, T, H)
 }

@@ -1,6 +1,8 @@
 // DenseLinear and TokenEmbedding: the plain layers of the HF LLaMA layout.
 #include "axolotl/model/linear.h"
 
+#include "axolotl/model/cpu_gemm.h"
+
 namespace axolotl::model {
 
 DenseLinear::DenseLinear(int64_t in, int64_t out, bool with_bias, const torch::TensorOptions& options) {
@@ -9,7 +11,7 @@ DenseLinear::DenseLinear(int64_t in, int64_t out, bool with_bias, const torch::T
 }
 
 torch::Tensor DenseLinear::forward(const torch::Tensor& x) {
-  return torch::nn::functional::linear(x, weight, bias);  // (..., out)
+  return model::linear(x, weight, bias);  // (..., out)
 }
 
 TokenEmbeddingImpl::TokenEmbeddingImpl(int64_t vocab, int64_t dim, const torch::TensorOptions& options) {

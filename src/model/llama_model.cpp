@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "axolotl/model/attention_mask.h"
+#include "axolotl/model/cpu_gemm.h"
 
 namespace axolotl::model {
 
@@ -46,7 +47,7 @@ LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& c, const torch::Te
 
 torch::Tensor LlamaForCausalLMImpl::logits(const torch::Tensor& hidden) {
   if (lm_head) return lm_head->forward(hidden);                                    // (B, T, V)
-  return torch::nn::functional::linear(hidden, model->embed_tokens->weight);      // (B, T, V), tied
+  return model::linear(hidden, model->embed_tokens->weight);                      // (B, T, V), tied
 }
 
 torch::Tensor LlamaForCausalLMImpl::forward(const torch::Tensor& input_ids, const ForwardArgs& args) {

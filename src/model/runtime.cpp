@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "axolotl/model/cpu_gemm.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
 
@@ -40,6 +41,7 @@ void set_threads(int threads) {
   }
   if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(n);
+  limit_blas_threads();
   log::debug("model", "intra-op threads: {}", n);
 }
 

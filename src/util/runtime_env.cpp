@@ -10,8 +10,14 @@
 
 namespace axolotl::util {
 
-void configure_openmp() {
-  if (std::getenv("OMP_WAIT_POLICY") == nullptr) setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+bool configure_openmp() {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return false;
+#if AXOLOTL_ONEDNN_GEMM
+  setenv("GOMP_SPINCOUNT", "10000", 0);
+#else
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+#endif
+  return true;
 }
 
 void keep_freed_memory() {

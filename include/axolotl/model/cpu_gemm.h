@@ -1,0 +1,25 @@
+// The model's matrix products. On the CPU in float32 they run through oneDNN's sgemm when the build
+// has it (AXOLOTL_ONEDNN_GEMM): oneDNN works on LibTorch's OpenMP threads, where OpenBLAS (LibTorch's
+// BLAS on Debian) keeps a second thread pool that spins against them on few cores. Every other case
+// (CUDA, bf16/fp16, a build without oneDNN) is LibTorch's own op, so results never depend on the path.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace axolotl::model {
+
+// True when CPU float32 products go through oneDNN in this build.
+bool onednn_gemm_enabled();
+
+// With oneDNN doing the large products, OpenBLAS's own threads only compete with OpenMP's: run
+// OpenBLAS on the calling thread. A no-op without oneDNN or when the BLAS is not OpenBLAS.
+void limit_blas_threads();
+
+// y = x·Wᵀ (+ b), differentiable in x, W and b: x (..., in), W (out, in), b (out) or undefined.
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {});
+
+// a·bᵀ (transpose_b) or a·b over equal leading dims, differentiable in both:
+// a (..., M, K), b (..., N, K) when transpose_b else (..., K, N) -> (..., M, N).
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b, bool transpose_b);
+
+}  // namespace axolotl::model

@@ -1,0 +1,167 @@
+// CPU float32 matrix products through oneDNN's row-major sgemm (oneDNN C API, dnnl_sgemm), with
+// autograd functions for linear layers and batched attention products; LibTorch's ops elsewhere.
+#include "axolotl/model/cpu_gemm.h"
+
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+
+#include <vector>
+
+#if AXOLOTL_ONEDNN_GEMM
+#include <oneapi/dnnl/dnnl.h>
+#else
+#define AXOLOTL_ONEDNN_GEMM 0
+#endif
+
+#include "axolotl/util/error.h"
+
+namespace axolotl::model {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+namespace {
+
+bool fast_path(std::initializer_list<const torch::Tensor*> tensors) {
+#if AXOLOTL_ONEDNN_GEMM
+  for (const auto* t : tensors) {
+    if (!t->defined() || !t->device().is_cpu() || t->scalar_type() != torch::kFloat32 || t->numel() == 0) return false;
+  }
+  return true;
+#else
+  (void)tensors;
+  return false;
+#endif
+}
+
+// A matrix operand as sgemm reads it: the last dim unit-strided, rows `ld` apart.
+torch::Tensor as_operand(const torch::Tensor& t) {
+  const bool rows_ok = t.size(-2) <= 1 || t.stride(-2) >= t.size(-1);
+  return t.stride(-1) == 1 && rows_ok ? t : t.contiguous();
+}
+
+int64_t leading_dim(const torch::Tensor& t) { return t.size(-2) > 1 ? t.stride(-2) : std::max<int64_t>(1, t.size(-1)); }
+
+// Element offset of batch item i in t, whose leading (batch) dims are all but the last two.
+std::vector<int64_t> batch_offsets(const torch::Tensor& t, int64_t count) {
+  std::vector<int64_t> offsets(static_cast<size_t>(count));
+  const int64_t dims = t.dim() - 2;
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t rest = i, offset = 0;
+    for (int64_t d = dims - 1; d >= 0; --d) {
+      offset += (rest % t.size(d)) * t.stride(d);
+      rest /= t.size(d);
+    }
+    offsets[static_cast<size_t>(i)] = offset;
+  }
+  return offsets;
+}
+
+// C[i] = op(A[i])·op(B[i]) for every batch item i; A stored (M, K), or (K, M) when ta; B stored
+// (K, N), or (N, K) when tb. A and B have the same leading dims; C is new and contiguous.
+torch::Tensor gemm(const torch::Tensor& a_in, bool ta, const torch::Tensor& b_in, bool tb) {
+#if AXOLOTL_ONEDNN_GEMM
+  const auto a = as_operand(a_in), b = as_operand(b_in);
+  const int64_t m = ta ? a.size(-1) : a.size(-2), k = ta ? a.size(-2) : a.size(-1);
+  const int64_t n = tb ? b.size(-2) : b.size(-1);
+  auto out_sizes = a.sizes().vec();
+  out_sizes[out_sizes.size() - 2] = m;
+  out_sizes[out_sizes.size() - 1] = n;
+  auto c = torch::empty(out_sizes, a.options());  // (..., M, N)
+  const int64_t count = c.numel() / std::max<int64_t>(1, m * n);
+  const int64_t lda = leading_dim(a), ldb = leading_dim(b);
+  const float* pa = a.data_ptr<float>();
+  const float* pb = b.data_ptr<float>();
+  float* pc = c.data_ptr<float>();
+  auto one = [&](int64_t oa, int64_t ob, int64_t oc) {
+    const auto status = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, pa + oa, lda, pb + ob, ldb, 0.0f,
+                                   pc + oc, n);
+    if (status != dnnl_success) {
+      throw Error("oneDNN sgemm failed (status " + std::to_string(static_cast<int>(status)) + ") on a " +
+                  std::to_string(m) + "x" + std::to_string(k) + " by " + std::to_string(k) + "x" +
+                  std::to_string(n) + " product");
+    }
+  };
+  if (count == 1) {
+    one(0, 0, 0);  // oneDNN spreads one product over every OpenMP thread
+    return c;
+  }
+  const auto offsets_a = batch_offsets(a, count), offsets_b = batch_offsets(b, count);
+  // One product per thread at a time; oneDNN runs sequentially inside a parallel region.
+  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      one(offsets_a[static_cast<size_t>(i)], offsets_b[static_cast<size_t>(i)], i * m * n);
+    }
+  });
+  return c;
+#else
+  (void)ta;
+  (void)tb;
+  throw Error("cpu_gemm: built without oneDNN");
+#endif
+}
+
+// y = x·Wᵀ over x (M, in) rows; gradients for x and W (bias handled outside).
+struct LinearFunction : public torch::autograd::Function<LinearFunction> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight) {
+    ctx->save_for_backward({weight.requires_grad() ? x : torch::Tensor(), weight});
+    return gemm(x, false, weight, true);  // (M, out)
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];
+    const auto& weight = saved[1];
+    const auto& gy = grads[0];  // (M, out)
+    torch::Tensor gx, gw;
+    if (ctx->needs_input_grad(0)) gx = gemm(gy, false, weight, false);  // (M, in)
+    if (ctx->needs_input_grad(1)) gw = gemm(gy, true, x, false);        // (out, in)
+    return {gx, gw};
+  }
+};
+
+struct BatchedMatMulFunction : public torch::autograd::Function<BatchedMatMulFunction> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& a, const torch::Tensor& b, bool transpose_b) {
+    ctx->save_for_backward({a, b});
+    ctx->saved_data["transpose_b"] = transpose_b;
+    return gemm(a, false, b, transpose_b);  // (..., M, N)
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& a = saved[0];
+    const auto& b = saved[1];
+    const bool tb = ctx->saved_data["transpose_b"].toBool();
+    const auto& gc = grads[0];  // (..., M, N)
+    torch::Tensor ga, gb;
+    if (ctx->needs_input_grad(0)) ga = gemm(gc, false, b, !tb);  // (..., M, K)
+    if (ctx->needs_input_grad(1)) gb = tb ? gemm(gc, true, a, false) : gemm(a, true, gc, false);  // b's shape
+    return {ga, gb, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+bool onednn_gemm_enabled() { return AXOLOTL_ONEDNN_GEMM != 0; }
+
+void limit_blas_threads() {
+  if (!onednn_gemm_enabled()) return;
+  using SetThreads = void (*)(int);
+  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+}
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  if (!fast_path({&x, &weight}) || weight.dim() != 2 || (bias.defined() && !fast_path({&bias}))) {
+    return torch::nn::functional::linear(x, weight, bias);  // (..., out)
+  }
+  auto sizes = x.sizes().vec();
+  sizes.back() = weight.size(0);
+  auto y = LinearFunction::apply(x.reshape({-1, x.size(-1)}), weight).view(sizes);  // (..., out)
+  return bias.defined() ? y + bias : y;
+}
+
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b, bool transpose_b) {
+  const bool same_batch = a.dim() >= 2 && a.dim() == b.dim() && a.sizes().slice(0, a.dim() - 2) == b.sizes().slice(0, b.dim() - 2);
+  if (!fast_path({&a, &b}) || !same_batch) return torch::matmul(a, transpose_b ? b.transpose(-2, -1) : b);
+  return BatchedMatMulFunction::apply(a, b, transpose_b);  // (..., M, N)
+}
+
+}  // namespace axolotl::model
