@@ -3,6 +3,7 @@
 
 #include "axolotl/model/attention_mask.h"
 #include "axolotl/train/activation_checkpoint.h"
+#include "axolotl/train/cross_entropy.h"
 
 namespace axolotl::train {
 
@@ -45,9 +46,7 @@ torch::Tensor CausalLmLoss::sum(const BatchTensors& b) {
   const int64_t t = hidden_states.size(1);
   torch::Tensor logits = model_.logits(hidden_states.narrow(1, 0, t - 1));           // (B, T-1, V)
   torch::Tensor targets = b.labels.narrow(1, 1, t - 1);                              // (B, T-1)
-  return torch::nn::functional::cross_entropy(
-      logits.reshape({-1, logits.size(-1)}).to(torch::kFloat32), targets.reshape({-1}),
-      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum));
+  return cross_entropy_sum(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), -100);  // () float32
 }
 
 }  // namespace axolotl::train
