@@ -46,23 +46,42 @@ def run_json(cmd, env, timeout):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def peak_rss_mb(pid):
+    """The process's own high-water RSS (VmHWM), or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
 def measure_rss(cmd, env, log_path, timeout):
-    """Runs cmd; returns (exit status, wall seconds, peak RSS MB of the child from wait4's ru_maxrss)."""
+    """Runs cmd; returns (exit status, wall seconds, peak RSS MB of the child).
+
+    The peak is the child's VmHWM, polled every 20 ms until it exits (the high-water mark only grows,
+    so the last reading holds the peak unless it came in the final 20 ms). wait4's ru_maxrss would be
+    wrong here: a child forked from this Python process carries the parent's RSS into its maximum."""
     start = time.perf_counter()
+    peak = 0.0
     with open(log_path, "w") as f:
         proc = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT)
         deadline = start + timeout
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            hwm = peak_rss_mb(proc.pid)
+            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            peak = max(peak, hwm or 0.0)
             if time.perf_counter() > deadline:
                 proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
+                pid, status, _ = os.wait4(proc.pid, 0)
                 break
-            time.sleep(0.05)
+            time.sleep(0.02)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, time.perf_counter() - start, usage.ru_maxrss / 1024.0
+    return proc.returncode, time.perf_counter() - start, peak
 
 
 # ---------------------------------------------------------------- 1. training throughput
@@ -350,8 +369,8 @@ def table(r):
 
 
 FULL = dict(batch=4, seq=256, dim=288, hidden=768, layers=6, heads=6, vocab=32000, warmup=2, steps=5,
-            mem_dim=1024, mem_hidden=2816, mem_layers=8, mem_heads=16, mem_vocab=32000, mem_seq=256,
-            shard=50_000_000, pre_rows=20000, pre_runs=3, startup_runs=7)
+            mem_dim=2048, mem_hidden=5632, mem_layers=16, mem_heads=16, mem_vocab=32000, mem_seq=256,
+            shard=200_000_000, pre_rows=20000, pre_runs=3, startup_runs=7)
 SMOKE = dict(batch=1, seq=16, dim=32, hidden=64, layers=1, heads=2, vocab=256, warmup=1, steps=1,
              mem_dim=64, mem_hidden=128, mem_layers=2, mem_heads=4, mem_vocab=None, mem_seq=512,
              shard=40_000, pre_rows=200, pre_runs=1, startup_runs=2)

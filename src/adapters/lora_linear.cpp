@@ -8,6 +8,30 @@
 
 namespace axolotl::adapters {
 
+namespace {
+
+// x cast to the adapter's dtype, shared by the adapters that read the same input (q/k/v, gate/up):
+// one saved float32 copy of a bf16 activation per layer input instead of one per projection. Keyed
+// by the tensor, its version and grad mode, so a changed or differently-traced input is cast anew.
+torch::Tensor cast_input(const torch::Tensor& x, torch::ScalarType dtype) {
+  if (x.scalar_type() == dtype) return x;
+  struct Memo {
+    torch::Tensor source, cast;
+    int64_t version = 0;
+    bool grad_mode = false;
+  };
+  thread_local Memo memo;
+  const bool grad_mode = torch::GradMode::is_enabled();
+  if (memo.source.defined() && memo.source.unsafeGetTensorImpl() == x.unsafeGetTensorImpl() &&
+      memo.version == x._version() && memo.grad_mode == grad_mode && memo.cast.scalar_type() == dtype) {
+    return memo.cast;
+  }
+  memo = Memo{x, x.to(dtype), x._version(), grad_mode};
+  return memo.cast;
+}
+
+}  // namespace
+
 double LoraSpec::scaling() const {
   return use_rslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / static_cast<double>(rank);
 }
@@ -42,7 +66,7 @@ LoraLinear::LoraLinear(std::shared_ptr<model::LinearLike> base, const LoraSpec& 
 torch::Tensor LoraLinear::forward(const torch::Tensor& x) {
   auto result = base_layer->forward(x);  // (..., out)
   const auto result_dtype = result.scalar_type();
-  auto h = x.to(lora_A->weight.scalar_type());  // x cast to lora_A's dtype
+  auto h = cast_input(x, lora_A->weight.scalar_type());  // x cast to lora_A's dtype
   if (spec_.dropout > 0.0) h = torch::dropout(h, spec_.dropout, is_training());
   const auto lora = lora_B->forward(lora_A->forward(h)) * scaling_;  // (..., out) float32
   return (result + lora).to(result_dtype);

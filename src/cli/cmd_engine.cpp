@@ -40,10 +40,13 @@ void add_train_command(CLI::App& app, Dispatch& dispatch) {
       if (options->nproc_per_node > 1) {
         log::warn("train", "RANK is already set (torchrun?): ignoring --nproc-per-node {}", options->nproc_per_node);
       }
-      // Quantized bases free their dense copy after loading: let that memory go back to the OS.
+      // Quantized bases are chosen for memory: large freed buffers (dequantized weights, activations)
+      // go back to the OS. Otherwise training keeps them for speed.
       if (!config.quantization.load_in_4bit && !config.quantization.load_in_8bit &&
           config.adapter.type != config::AdapterType::kQlora) {
         util::keep_freed_memory();
+      } else {
+        util::return_freed_memory();
       }
       return engine::load_engine().train(config, *options);
     };

@@ -34,6 +34,7 @@ bool fast_path(std::initializer_list<const torch::Tensor*> tensors) {
 #endif
 }
 
+#if AXOLOTL_ONEDNN_GEMM
 // A matrix operand as sgemm reads it: the last dim unit-strided, rows `ld` apart.
 torch::Tensor as_operand(const torch::Tensor& t) {
   const bool rows_ok = t.size(-2) <= 1 || t.stride(-2) >= t.size(-1);
@@ -56,6 +57,7 @@ std::vector<int64_t> batch_offsets(const torch::Tensor& t, int64_t count) {
   }
   return offsets;
 }
+#endif
 
 // C[i] = op(A[i])·op(B[i]) for every batch item i; A stored (M, K), or (K, M) when ta; B stored
 // (K, N), or (N, K) when tb. A and B have the same leading dims; C is new and contiguous.

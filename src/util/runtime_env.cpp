@@ -27,4 +27,9 @@ void keep_freed_memory() {
   log::debug("runtime", "malloc keeps freed memory (mmap_max 0, trim threshold 2 GiB)");
 }
 
+void return_freed_memory() {
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  log::debug("runtime", "malloc returns freed blocks of 1 MiB or more to the OS");
+}
+
 }  // namespace axolotl::util

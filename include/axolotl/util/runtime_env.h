@@ -19,4 +19,10 @@ bool configure_openmp();
 // they rely on memory going back (e.g. quantizing a loaded dense model).
 void keep_freed_memory();
 
+// The opposite, for memory-bound runs (QLoRA / 8-bit): every allocation of 1 MiB or more is its own
+// mapping, unmapped when freed (a fixed M_MMAP_THRESHOLD; glibc's default threshold rises with each
+// freed large block and then serves such blocks from a heap that fragments and is not trimmed).
+// Measured on the benchmark's 1.8 GB model: QLoRA peak RSS 1327 -> 1185 MB.
+void return_freed_memory();
+
 }  // namespace axolotl::util
