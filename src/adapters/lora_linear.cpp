@@ -68,8 +68,8 @@ torch::Tensor LoraLinear::forward(const torch::Tensor& x) {
   const auto result_dtype = result.scalar_type();
   auto h = cast_input(x, lora_A->weight.scalar_type());  // x cast to lora_A's dtype
   if (spec_.dropout > 0.0) h = torch::dropout(h, spec_.dropout, is_training());
-  const auto lora = lora_B->forward(lora_A->forward(h)) * scaling_;  // (..., out) float32
-  return (result + lora).to(result_dtype);
+  const auto lora = lora_B->forward(lora_A->forward(h));  // (..., out) float32
+  return torch::add(result, lora, scaling_).to(result_dtype);  // result + scaling·lora, one pass
 }
 
 torch::Tensor LoraLinear::delta_weight() const {

@@ -60,7 +60,12 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
                         : scores.scalar_type() == torch::kBFloat16 ? -3.3895313892515355e38
                                                                  : static_cast<double>(std::numeric_limits<float>::lowest());
   scores = scores.masked_fill(allowed.logical_not(), lowest);                           // (B, nh, T, S)
-  auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());         // (B, nh, T, S)
+  // HF: softmax in float32, cast back. LibTorch's CPU bf16 softmax computes in float32 and rounds
+  // once, the same values (test Attention.Bf16SoftmaxEqualsFloat32ThenCast) without a float32 copy.
+  const bool direct = scores.device().is_cpu() &&
+                      (scores.scalar_type() == torch::kBFloat16 || scores.scalar_type() == torch::kFloat32);
+  auto probs = direct ? torch::softmax(scores, -1)
+                      : torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());  // (B, nh, T, S)
   auto out = batched_matmul(probs, v, /*transpose_b=*/false);                           // (B, nh, T, hd)
   out = out.transpose(1, 2).reshape({b, t, num_heads_ * head_dim_});                    // (B, T, nh·hd)
   return o_proj->forward(out);                                                          // (B, T, H)

@@ -30,18 +30,19 @@ struct CrossEntropySum : public torch::autograd::Function<CrossEntropySum> {
     at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
       for (int64_t blk = begin; blk < end; ++blk) {
         const int64_t r0 = blk * rows, r = std::min(rows, n - r0);
-        const auto x = logits.narrow(0, r0, r).to(torch::kFloat32);        // (r, V), a view when float32
+        const auto x = logits.narrow(0, r0, r);                            // (r, V) in the logits' dtype
         const auto t = targets.narrow(0, r0, r);                           // (r)
         const auto counted = t.ne(ignore_index);                           // (r) bool
         const auto safe_t = t.masked_fill(counted.logical_not(), 0).unsqueeze(1);  // (r, 1)
-        const auto max = std::get<0>(x.max(1, /*keepdim=*/true));          // (r, 1)
-        // exp(x - max) straight into the gradient's rows when they are float32, else a scratch block.
+        const auto max = x.amax(1, /*keepdim=*/true).to(torch::kFloat32);  // (r, 1), exact
+        // exp(x - max) in float32 (bf16 x is widened inside the subtraction) straight into the
+        // gradient's rows when they are float32, else into a scratch block.
         const bool direct = need_grad && grad.scalar_type() == torch::kFloat32;
-        auto e = direct ? grad.narrow(0, r0, r) : torch::empty({r, v}, x.options());  // (r, V)
+        auto e = direct ? grad.narrow(0, r0, r) : torch::empty({r, v}, x.options().dtype(torch::kFloat32));  // (r, V)
         at::sub_out(e, x, max).exp_();
         const auto sum = e.sum(1, /*keepdim=*/true);                       // (r, 1)
         const auto lse = max + sum.log();                                  // (r, 1)
-        const auto loss = (lse - x.gather(1, safe_t)).squeeze(1);          // (r)
+        const auto loss = (lse - x.gather(1, safe_t).to(torch::kFloat32)).squeeze(1);  // (r)
         row_loss.narrow(0, r0, r).copy_(loss.masked_fill(counted.logical_not(), 0.0));
         if (need_grad) {
           e.mul_(counted.unsqueeze(1).to(torch::kFloat32) / sum);          // softmax; ignored rows 0

@@ -130,6 +130,18 @@ TEST(LlamaModel, SlidingWindowLimitsKeys) {
   EXPECT_TRUE(allowed.equal(torch::tensor({1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1}, torch::kBool).view({4, 4})));
 }
 
+// attention.cpp takes LibTorch's CPU bf16 softmax for HF's softmax(float32).to(bf16): the same
+// values on this LibTorch, masked rows (a very negative fill) included.
+TEST(Attention, Bf16SoftmaxEqualsFloat32ThenCast) {
+  torch::manual_seed(7);
+  auto scores = (torch::randn({2, 3, 64, 64}) * 6).to(torch::kBFloat16);  // (B, nh, T, S)
+  auto causal = torch::ones({64, 64}, torch::kBool).tril();
+  scores = scores.masked_fill(causal.logical_not(), -3.3895313892515355e38);
+  auto ours = torch::softmax(scores, -1);
+  auto hf = torch::softmax(scores, -1, torch::kFloat32).to(torch::kBFloat16);
+  EXPECT_TRUE(ours.equal(hf)) << (ours.to(torch::kFloat32) - hf.to(torch::kFloat32)).abs().max().item<double>();
+}
+
 TEST(Rope, ScalingTypesFollowFormulas) {
   LlamaConfig c;
   c.head_dim = 8;
