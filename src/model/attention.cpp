@@ -55,11 +55,11 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
   const int64_t n_rep = num_heads_ / num_kv_heads_;
   k = repeat_kv(k, n_rep);                                                              // (B, nh, S, hd)
   v = repeat_kv(v, n_rep);                                                              // (B, nh, S, hd)
-  auto scores = batched_matmul(q, k, /*transpose_b=*/true) * scaling_;                   // (B, nh, T, S)
+  auto scores = batched_matmul(q, k, /*transpose_b=*/true, scaling_);                    // (B, nh, T, S)
   const double lowest = scores.scalar_type() == torch::kFloat16 ? -65504.0
                         : scores.scalar_type() == torch::kBFloat16 ? -3.3895313892515355e38
                                                                  : static_cast<double>(std::numeric_limits<float>::lowest());
-  scores = scores.masked_fill(allowed.logical_not(), lowest);                           // (B, nh, T, S)
+  scores.masked_fill_(allowed.logical_not(), lowest);  // (B, nh, T, S), in place: a fresh product
   // HF: softmax in float32, cast back. LibTorch's CPU bf16 softmax computes in float32 and rounds
   // once, the same values (test Attention.Bf16SoftmaxEqualsFloat32ThenCast) without a float32 copy.
   const bool direct = scores.device().is_cpu() &&

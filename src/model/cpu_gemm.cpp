@@ -59,9 +59,9 @@ std::vector<int64_t> batch_offsets(const torch::Tensor& t, int64_t count) {
 }
 #endif
 
-// C[i] = op(A[i])·op(B[i]) for every batch item i; A stored (M, K), or (K, M) when ta; B stored
+// C[i] = alpha·op(A[i])·op(B[i]) for every batch item i; A stored (M, K), or (K, M) when ta; B stored
 // (K, N), or (N, K) when tb. A and B have the same leading dims; C is new and contiguous.
-torch::Tensor gemm(const torch::Tensor& a_in, bool ta, const torch::Tensor& b_in, bool tb) {
+torch::Tensor gemm(const torch::Tensor& a_in, bool ta, const torch::Tensor& b_in, bool tb, float alpha = 1.0f) {
 #if AXOLOTL_ONEDNN_GEMM
   const auto a = as_operand(a_in), b = as_operand(b_in);
   const int64_t m = ta ? a.size(-1) : a.size(-2), k = ta ? a.size(-2) : a.size(-1);
@@ -76,7 +76,7 @@ torch::Tensor gemm(const torch::Tensor& a_in, bool ta, const torch::Tensor& b_in
   const float* pb = b.data_ptr<float>();
   float* pc = c.data_ptr<float>();
   auto one = [&](int64_t oa, int64_t ob, int64_t oc) {
-    const auto status = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, pa + oa, lda, pb + ob, ldb, 0.0f,
+    const auto status = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, pa + oa, lda, pb + ob, ldb, 0.0f,
                                    pc + oc, n);
     if (status != dnnl_success) {
       throw Error("oneDNN sgemm failed (status " + std::to_string(static_cast<int>(status)) + ") on a " +
@@ -99,6 +99,7 @@ torch::Tensor gemm(const torch::Tensor& a_in, bool ta, const torch::Tensor& b_in
 #else
   (void)ta;
   (void)tb;
+  (void)alpha;
   throw Error("cpu_gemm: built without oneDNN");
 #endif
 }
@@ -122,21 +123,24 @@ struct LinearFunction : public torch::autograd::Function<LinearFunction> {
 };
 
 struct BatchedMatMulFunction : public torch::autograd::Function<BatchedMatMulFunction> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& a, const torch::Tensor& b, bool transpose_b) {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& a, const torch::Tensor& b, bool transpose_b,
+                               double alpha) {
     ctx->save_for_backward({a, b});
     ctx->saved_data["transpose_b"] = transpose_b;
-    return gemm(a, false, b, transpose_b);  // (..., M, N)
+    ctx->saved_data["alpha"] = alpha;
+    return gemm(a, false, b, transpose_b, static_cast<float>(alpha));  // (..., M, N)
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const auto& a = saved[0];
     const auto& b = saved[1];
     const bool tb = ctx->saved_data["transpose_b"].toBool();
+    const auto alpha = static_cast<float>(ctx->saved_data["alpha"].toDouble());
     const auto& gc = grads[0];  // (..., M, N)
     torch::Tensor ga, gb;
-    if (ctx->needs_input_grad(0)) ga = gemm(gc, false, b, !tb);  // (..., M, K)
-    if (ctx->needs_input_grad(1)) gb = tb ? gemm(gc, true, a, false) : gemm(a, true, gc, false);  // b's shape
-    return {ga, gb, torch::Tensor()};
+    if (ctx->needs_input_grad(0)) ga = gemm(gc, false, b, !tb, alpha);  // (..., M, K)
+    if (ctx->needs_input_grad(1)) gb = tb ? gemm(gc, true, a, false, alpha) : gemm(a, true, gc, false, alpha);  // b's shape
+    return {ga, gb, torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -160,10 +164,13 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const 
   return bias.defined() ? y + bias : y;
 }
 
-torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b, bool transpose_b) {
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b, bool transpose_b, double alpha) {
   const bool same_batch = a.dim() >= 2 && a.dim() == b.dim() && a.sizes().slice(0, a.dim() - 2) == b.sizes().slice(0, b.dim() - 2);
-  if (!fast_path({&a, &b}) || !same_batch) return torch::matmul(a, transpose_b ? b.transpose(-2, -1) : b);
-  return BatchedMatMulFunction::apply(a, b, transpose_b);  // (..., M, N)
+  if (!fast_path({&a, &b}) || !same_batch) {
+    auto c = torch::matmul(a, transpose_b ? b.transpose(-2, -1) : b);  // (..., M, N)
+    return alpha == 1.0 ? c : c * alpha;
+  }
+  return BatchedMatMulFunction::apply(a, b, transpose_b, alpha);  // (..., M, N)
 }
 
 }  // namespace axolotl::model

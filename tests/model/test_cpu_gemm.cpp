@@ -73,8 +73,10 @@ TEST(CpuGemm, BatchedMatMulOfAttentionLayouts) {
   auto k = torch::randn({2, 7, 3, 8}).requires_grad_(true);
   check_against_torch(
       {q, k},
-      [](const std::vector<torch::Tensor>& v) { return batched_matmul(v[0].transpose(1, 2), v[1].transpose(1, 2), true); },
-      [](const std::vector<torch::Tensor>& v) { return torch::matmul(v[0].transpose(1, 2), v[1].transpose(1, 2).transpose(2, 3)); });
+      [](const std::vector<torch::Tensor>& v) { return batched_matmul(v[0].transpose(1, 2), v[1].transpose(1, 2), true, 0.3); },
+      [](const std::vector<torch::Tensor>& v) {
+        return torch::matmul(v[0].transpose(1, 2), v[1].transpose(1, 2).transpose(2, 3)) * 0.3;  // scaled scores
+      });
   auto p = torch::softmax(torch::randn({2, 3, 7, 7}), -1).requires_grad_(true);  // (B, nh, T, S)
   auto val = torch::randn({2, 7, 3, 8}).requires_grad_(true);                     // (B, S, nh, hd)
   check_against_torch(

@@ -18,8 +18,9 @@ void limit_blas_threads();
 // y = x·Wᵀ (+ b), differentiable in x, W and b: x (..., in), W (out, in), b (out) or undefined.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {});
 
-// a·bᵀ (transpose_b) or a·b over equal leading dims, differentiable in both:
-// a (..., M, K), b (..., N, K) when transpose_b else (..., K, N) -> (..., M, N).
-torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b, bool transpose_b);
+// alpha·a·bᵀ (transpose_b) or alpha·a·b over equal leading dims, differentiable in both:
+// a (..., M, K), b (..., N, K) when transpose_b else (..., K, N) -> (..., M, N). On the oneDNN path
+// alpha costs nothing (sgemm's own factor); elsewhere it is a multiplication of the product.
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b, bool transpose_b, double alpha = 1.0);
 
 }  // namespace axolotl::model
