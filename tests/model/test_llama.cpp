@@ -142,6 +142,33 @@ TEST(Attention, Bf16SoftmaxEqualsFloat32ThenCast) {
   EXPECT_TRUE(ours.equal(hf)) << (ours.to(torch::kFloat32) - hf.to(torch::kFloat32)).abs().max().item<double>();
 }
 
+// RMSNorm's hand-written backward against autograd through HF's formula, float32 and bf16.
+TEST(RmsNorm, MatchesAutogradThroughTheHfFormula) {
+  for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+    torch::manual_seed(11);
+    RMSNorm norm(48, 1e-5, torch::TensorOptions().dtype(dtype));
+    {
+      torch::NoGradGuard no_grad;
+      norm->weight.copy_(torch::rand({48}) + 0.5);
+    }
+    auto x = (torch::randn({3, 5, 48}) * 2).to(dtype).requires_grad_(true);
+    auto w = norm->weight.detach().clone().requires_grad_(true);
+    auto x_ref = x.detach().clone().requires_grad_(true);
+    auto x32 = x_ref.to(torch::kFloat32);
+    auto ref = w * (x32 * torch::rsqrt(x32.pow(2).mean(-1, true) + 1e-5)).to(dtype);  // HF LlamaRMSNorm
+    auto ours = norm->forward(x);
+    EXPECT_TRUE(ours.equal(ref)) << "forward must be HF's values exactly";
+    auto g = torch::randn(ref.sizes()).to(dtype);
+    ours.backward(g);
+    ref.backward(g);
+    const double tol = dtype == torch::kFloat32 ? 1e-5 : 2e-2;
+    EXPECT_TRUE(torch::allclose(x.grad().to(torch::kFloat32), x_ref.grad().to(torch::kFloat32), tol, tol))
+        << (x.grad().to(torch::kFloat32) - x_ref.grad().to(torch::kFloat32)).abs().max().item<double>();
+    EXPECT_TRUE(torch::allclose(norm->weight.grad().to(torch::kFloat32), w.grad().to(torch::kFloat32), tol * 10, tol * 10))
+        << (norm->weight.grad().to(torch::kFloat32) - w.grad().to(torch::kFloat32)).abs().max().item<double>();
+  }
+}
+
 TEST(Rope, ScalingTypesFollowFormulas) {
   LlamaConfig c;
   c.head_dim = 8;
