@@ -39,6 +39,22 @@ void write_file(const fs::path& path, const std::string& content) {
   if (!f) throw std::runtime_error("cannot write " + path.string());
 }
 
+fs::path write_alpaca_config(const fs::path& out, std::map<std::string, std::string> keys,
+                             const std::string& overrides) {
+  std::stringstream lines(overrides);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const size_t colon = line.find(':');
+    if (colon != std::string::npos) keys[line.substr(0, colon)] = line.substr(colon + 2);
+  }
+  std::string yaml = "datasets:\n  - path: " + (source_dir() / "examples/tiny/data.jsonl").string() +
+                     "\n    type: alpaca\n";
+  for (const auto& [k, v] : keys) yaml += k + ": " + v + "\n";
+  const fs::path p = out.string() + ".yml";
+  write_file(p, yaml);
+  return p;
+}
+
 std::string read_file(const fs::path& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw std::runtime_error("cannot read " + path.string());

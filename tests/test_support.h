@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,11 @@ struct RunResult {
 // Runs the built `axolotl` ($AXOLOTL_BIN) with `args`, feeding `stdin_text`; waits for it.
 RunResult run_axolotl(const std::vector<std::string>& args, const std::string& stdin_text = "",
                       const std::filesystem::path& cwd = {});
+
+// Writes `<out>.yml`: a flat-dialect config training on the bundled examples/tiny/data.jsonl alpaca
+// rows with `keys`, where `overrides` ("key: value" lines) add keys or replace them. Returns its path.
+std::filesystem::path write_alpaca_config(const std::filesystem::path& out, std::map<std::string, std::string> keys,
+                                          const std::string& overrides);
 
 // The project's source folder ($AXOLOTL_SOURCE_DIR).
 std::filesystem::path source_dir();

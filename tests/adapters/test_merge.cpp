@@ -204,7 +204,9 @@ TEST(Injection, QuantizeWhileLoadingEqualsQuantizeAfter) {
                                        torch::TensorOptions().dtype(torch::kFloat32));
     axolotl::model::load_weights(*m, dir.string(), while_loading ? ad::quantize_while_loading(*m, quant)
                                                                  : axolotl::model::TensorLoaded{});
-    if (!while_loading) EXPECT_GT(ad::quantize_base(*m, quant), 0);
+    if (!while_loading) {
+      EXPECT_GT(ad::quantize_base(*m, quant), 0);
+    }
     EXPECT_EQ(ad::quantize_base(*m, quant), 0);  // nothing dense is left to quantize
     m->eval();
     return m->forward(axolotl::testing::tiny_input_ids()).detach();

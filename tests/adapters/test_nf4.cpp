@@ -69,7 +69,9 @@ TEST(Nf4, CodesAndPackingMatchBruteForce) {
         const int got = (j % 2 == 0) ? q.packed[j / 2] >> 4 : q.packed[j / 2] & 0xF;
         ASSERT_EQ(got, codes[j]) << "element " << j << " of " << n;
       }
-      if (n % 2 == 1) EXPECT_EQ(q.packed.back() & 0xF, 7) << "odd count pads with code 7";
+      if (n % 2 == 1) {
+        EXPECT_EQ(q.packed.back() & 0xF, 7) << "odd count pads with code 7";
+      }
     }
   }
 }

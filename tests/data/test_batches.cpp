@@ -83,9 +83,15 @@ TEST(Batches, PackedRowsHavePositionsSegmentsAndMaskedFirstLabels) {
       }
       bool starts = t == 0 || b.segment_ids[k - 1] != b.segment_ids[k];
       EXPECT_EQ(b.position_ids[k] == 0, starts);
-      if (starts) EXPECT_EQ(b.labels[k], kIgnoreIndex);
-      if (t > 0 && !starts) EXPECT_EQ(b.position_ids[k], b.position_ids[k - 1] + 1);
-      if (t > 0 && b.segment_ids[k - 1] != 0) EXPECT_GE(b.segment_ids[k], b.segment_ids[k - 1]);
+      if (starts) {
+        EXPECT_EQ(b.labels[k], kIgnoreIndex);
+      }
+      if (t > 0 && !starts) {
+        EXPECT_EQ(b.position_ids[k], b.position_ids[k - 1] + 1);
+      }
+      if (t > 0 && b.segment_ids[k - 1] != 0) {
+        EXPECT_GE(b.segment_ids[k], b.segment_ids[k - 1]);
+      }
       trained += b.labels[k] != kIgnoreIndex;
     }
   }

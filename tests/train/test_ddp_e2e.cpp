@@ -74,18 +74,7 @@ class DdpE2E : public ::testing::Test {
         {"lora_target_linear", "true"}, {"micro_batch_size", "4"}, {"gradient_accumulation_steps", "2"},
         {"learning_rate", "0.003"}, {"lr_scheduler", "cosine"}, {"warmup_steps", "1"}, {"float32", "true"},
         {"threads", "1"}, {"seed", "7"}, {"logging_steps", "1"}, {"max_steps", "4"}, {"ddp_timeout", "60"}};
-    std::stringstream lines(extra);
-    std::string line;
-    while (std::getline(lines, line)) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) keys[line.substr(0, colon)] = line.substr(colon + 2);
-    }
-    std::string yaml = "datasets:\n  - path: " + (testing::source_dir() / "examples/tiny/data.jsonl").string() +
-                       "\n    type: alpaca\n";
-    for (const auto& [k, v] : keys) yaml += k + ": " + v + "\n";
-    const fs::path p = out.string() + ".yml";
-    testing::write_file(p, yaml);
-    return p;
+    return testing::write_alpaca_config(out, std::move(keys), extra);
   }
 
   static std::vector<double> metric(const fs::path& out, const char* key) {

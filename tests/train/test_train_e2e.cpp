@@ -47,18 +47,7 @@ class TrainE2E : public ::testing::Test {
         {"lora_alpha", "16"}, {"lora_target_linear", "true"}, {"micro_batch_size", "4"},
         {"gradient_accumulation_steps", "1"}, {"learning_rate", "0.003"}, {"lr_scheduler", "cosine"},
         {"warmup_steps", "2"}, {"bf16", "false"}, {"seed", "7"}, {"logging_steps", "1"}};
-    std::stringstream lines(extra);
-    std::string line;
-    while (std::getline(lines, line)) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) keys[line.substr(0, colon)] = line.substr(colon + 2);
-    }
-    std::string yaml = "datasets:\n  - path: " + (testing::source_dir() / "examples/tiny/data.jsonl").string() +
-                       "\n    type: alpaca\n";
-    for (const auto& [k, v] : keys) yaml += k + ": " + v + "\n";
-    const fs::path p = out.string() + ".yml";
-    testing::write_file(p, yaml);
-    return p;
+    return testing::write_alpaca_config(out, std::move(keys), extra);
   }
 
   static std::vector<double> losses(const fs::path& out) {
