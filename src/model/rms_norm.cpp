@@ -25,14 +25,14 @@ struct RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
     const auto& weight = saved[1];
     const auto& inv_rms = saved[2];  // (..., 1)
     const auto& g = grads[0];        // (..., H)
+    const auto x32 = x.to(torch::kFloat32);  // (..., H), widened once for both gradients
     torch::Tensor gx, gw;
     if (ctx->needs_input_grad(1)) {
-      const auto normed = (x.to(torch::kFloat32) * inv_rms).to(x.scalar_type());           // (..., H)
+      const auto normed = (x32 * inv_rms).to(x.scalar_type());                              // (..., H)
       gw = (g * normed).reshape({-1, g.size(-1)}).sum(0).to(weight.scalar_type());         // (H)
     }
     if (ctx->needs_input_grad(0)) {
       // y = x·r with r = (mean(x²) + eps)^-1/2:  dx = r·dy - x·r³·mean(dy·x)   (in float32)
-      const auto x32 = x.to(torch::kFloat32);
       const auto dy = (g * weight).to(torch::kFloat32);                                     // (..., H)
       const auto dot = (dy * x32).mean(-1, /*keepdim=*/true);                               // (..., 1)
       gx = (dy * inv_rms).sub_(x32 * (inv_rms.pow(3) * dot)).to(x.scalar_type());           // (..., H)
