@@ -4,6 +4,7 @@ option(AXOLOTL_BUILD_BENCH "Build the benchmark harness (bench/) and its smoke t
 option(AXOLOTL_CUDA "Build against a CUDA-enabled LibTorch (found through Torch_DIR)" OFF)
 option(AXOLOTL_WERROR "Treat compiler warnings as errors" OFF)
 set(AXOLOTL_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined")
+option(AXOLOTL_FUZZ "Build the libFuzzer harnesses in tests/fuzz (clang; see scripts/fuzz.sh)" OFF)
 
 set(CMAKE_CXX_STANDARD 17)
 set(CMAKE_CXX_STANDARD_REQUIRED ON)
@@ -30,6 +31,12 @@ endif()
 if(AXOLOTL_SANITIZE)
   add_compile_options(-fsanitize=${AXOLOTL_SANITIZE} -fno-omit-frame-pointer)
   add_link_options(-fsanitize=${AXOLOTL_SANITIZE})
+endif()
+if(AXOLOTL_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "AXOLOTL_FUZZ needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)  # coverage for libFuzzer in every library source
 endif()
 
 # The Python interpreter with torch and sentencepiece, for reference scripts and benchmarks.

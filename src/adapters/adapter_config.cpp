@@ -17,6 +17,8 @@
 namespace axolotl::adapters {
 namespace {
 
+constexpr double kMaxLoraAlpha = 65536;  // scaling alpha/r past this is a typo, not a choice
+
 bool ends_with_segment(const std::string& name, const std::string& entry) {
   if (name == entry) return true;
   return name.size() > entry.size() && name.compare(name.size() - entry.size(), entry.size(), entry) == 0 &&
@@ -138,6 +140,10 @@ AdapterConfig parse_adapter_config(const std::string& text, const std::string& f
   c.r = get("r", int64_t{8});
   if (c.r <= 0) problem("r", "rank must be positive", std::to_string(c.r), "> 0");
   c.lora_alpha = get("lora_alpha", 8.0);
+  // Scaling is alpha / r (or / sqrt(r)); a non-positive or huge alpha gives a silently broken model.
+  if (!std::isfinite(c.lora_alpha) || c.lora_alpha <= 0 || c.lora_alpha > kMaxLoraAlpha)
+    problem("lora_alpha", "must be a positive number of sensible size", number(c.lora_alpha).dump(),
+            "0 < lora_alpha <= " + std::to_string(static_cast<int>(kMaxLoraAlpha)));
   c.lora_dropout = get("lora_dropout", 0.0);
   c.use_rslora = get("use_rslora", false);
   c.fan_in_fan_out = get("fan_in_fan_out", false);

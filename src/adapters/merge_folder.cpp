@@ -193,7 +193,43 @@ std::vector<std::string> weight_files(const std::string& dir) {
   return out;
 }
 
+// The output must never be or contain an input: replacing it (--force) would destroy the base model or
+// the adapter being merged. It may not lie inside base_model either; inside lora_model_dir is allowed,
+// since that is where Python Axolotl itself merges to (output_dir/merged), and --force replaces only
+// the output folder. Paths are compared after resolving symlinks.
+void check_output_apart(const MergeJob& job) {
+  auto resolved = [](const std::string& p) {
+    std::error_code ec;
+    const fs::path r = fs::weakly_canonical(fs::absolute(p), ec);
+    return ec ? fs::absolute(p).lexically_normal() : r;
+  };
+  auto inside = [](const fs::path& a, const fs::path& b) {  // a is b or lies under it
+    auto ai = a.begin(), bi = b.begin();
+    for (; bi != b.end() && !bi->empty(); ++ai, ++bi)
+      if (ai == a.end() || *ai != *bi) return false;
+    return true;
+  };
+  const fs::path out = resolved(job.output_dir);
+  struct Input {
+    const char* key;
+    std::string dir;
+    bool output_may_lie_inside;
+  };
+  for (const Input& input : {Input{"base_model", job.base_dir, false}, Input{"lora_model_dir", job.adapter_dir, true}}) {
+    if (input.dir.empty()) continue;
+    const fs::path in = resolved(input.dir);
+    const std::string key = input.key;
+    if (inside(in, out) || (inside(out, in) && !(input.output_may_lie_inside && out != in))) {
+      throw UsageError(Diagnostic{Location{job.output_dir, 0, 0}, "--output",
+                                  "the output folder overlaps the merge's input " + key, in.string(),
+                                  "a folder apart from base_model and lora_model_dir",
+                                  "writing there would replace the files being read (with --force too); choose another folder"});
+    }
+  }
+}
+
 MergeResult merge_folder(const MergeJob& job) {
+  check_output_apart(job);
   const fs::path out(job.output_dir);
   if (fs::exists(out) && (!fs::is_directory(out) || !fs::is_empty(out)) && !job.force) {
     throw UsageError(Diagnostic{Location{job.output_dir, 0, 0}, "--output", "output folder exists and is not empty", {}, {},

@@ -38,6 +38,33 @@ std::string model_key(const std::string& file_key) {
   return key;
 }
 
+namespace {
+
+// A tensor that would load but give garbage: not floating point, empty, non-finite, or a LoRA factor
+// whose rank side differs from adapter_config.json's r (lora_A is (r, in), lora_B is (out, r)).
+void check_adapter_tensor(const std::string& file, const std::string& name, const std::string& key,
+                          const torch::Tensor& t, int64_t r) {
+  auto fail = [&](const std::string& message, const std::string& found, const std::string& expected) {
+    throw IoError(Diagnostic{Location{file, 0, 0}, name, message, found, expected, "re-save the adapter, or fix r in " +
+                                                                                   std::string(kAdapterConfigFile)});
+  };
+  if (!torch::isFloatingType(t.scalar_type())) fail("adapter tensor is not floating point", c10::toString(t.scalar_type()), "F32, BF16 or F16");
+  if (t.numel() == 0) fail("adapter tensor is empty", "0 elements", "a non-empty tensor");
+  const bool a = ends_with(key, ".lora_A.weight"), b = ends_with(key, ".lora_B.weight");
+  if (a || b) {
+    const int64_t side = t.dim() != 2 ? -1 : a ? t.size(0) : t.size(1);
+    if (side != r) {
+      std::string shape;
+      for (int64_t d : t.sizes()) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+      fail("LoRA factor does not match the adapter's rank", "shape [" + shape + "]",
+           std::string(a ? "(r, in_features)" : "(out_features, r)") + " with r = " + std::to_string(r));
+    }
+  }
+  if (!torch::isfinite(t).all().item<bool>()) fail("adapter tensor holds NaN or infinity", "non-finite values", "finite values");
+}
+
+}  // namespace
+
 AdapterFiles read_adapter(const std::string& dir) {
   const fs::path folder(dir);
   const fs::path weights = folder / kAdapterWeightsFile;
@@ -61,6 +88,7 @@ AdapterFiles read_adapter(const std::string& dir) {
       throw IoError(Diagnostic{Location{weights.string(), 0, 0}, info.name, "two tensors map to the same key", key, {}, {}});
     }
     out.tensors[key] = view_tensor(*file, info).clone();
+    check_adapter_tensor(weights.string(), info.name, key, out.tensors[key], out.config.r);
   }
   if (!bad.empty()) {
     std::string list;

@@ -1,10 +1,12 @@
 // The `axolotl` executable: parses the command line, runs one command, and is the only catch site.
 // Exit status: 0 ok, 1 runtime failure, 2 usage or config error, 128+signal after a graceful stop.
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 
 #include "axolotl/cli/command.h"
 #include "axolotl/util/error.h"
+#include "axolotl/util/interrupt.h"
 #include "axolotl/util/log.h"
 
 namespace {
@@ -22,6 +24,10 @@ winning. Both Python Axolotl's flat YAML and this project's nested YAML are acce
 
 int main(int argc, char** argv) {
   using namespace axolotl;
+  // A file-size limit (ulimit -f, prlimit --fsize) makes writes fail with EFBIG, which becomes an
+  // IoError naming the file, instead of SIGXFSZ killing the process with a half-written output.
+  std::signal(SIGXFSZ, SIG_IGN);
+  install_interrupt_handlers();  // SIGINT/SIGTERM: long work stops cleanly at its next poll (interrupt.h)
   CLI::App app{"axolotl: fine-tune LLaMA-family models from a YAML config (LoRA, QLoRA, full)", "axolotl"};
   app.footer(kFooter);
   app.require_subcommand(1);

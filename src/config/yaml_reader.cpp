@@ -133,7 +133,16 @@ class TreeCheck {
 bool parse_yaml(const std::string& text, State& st, YAML::Node& root) {
   if (!prescan(text, st)) return false;
   try {
-    root = YAML::Load(text);
+    // PyYAML's safe_load (what Axolotl calls) refuses a stream of several documents; so do we,
+    // rather than silently training on the first one.
+    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1) {
+      st.error(st.at(docs[1].Mark()), {}, "the file holds " + std::to_string(docs.size()) + " YAML documents",
+               "a second document (after '---')", "one document",
+               "a config is one YAML document: remove the '---' separator or split the file");
+      return false;
+    }
+    root = docs.empty() ? YAML::Node() : docs.front();
   } catch (const YAML::Exception& e) {
     Location where = st.at(e.mark);
     if (where.line == 0) where = Location{st.source(), 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n')), 1};

@@ -12,6 +12,7 @@
 #include "axolotl/data/record_reader.h"
 #include "axolotl/data/row_encoder.h"
 #include "axolotl/util/error.h"
+#include "axolotl/util/interrupt.h"
 #include "axolotl/util/log.h"
 
 namespace axolotl::data {
@@ -86,6 +87,7 @@ class Builder {
     std::vector<Diagnostic> read_errors;
     bool more = true;
     while (more) {
+      throw_if_interrupted("preprocessing");
       chunk.clear();
       read_errors.clear();
       while (chunk.size() < kChunkRecords) {

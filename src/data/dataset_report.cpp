@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "axolotl/io/atomic_file.h"
 #include "axolotl/data/packing.h"
 #include "axolotl/util/error.h"
 
@@ -91,19 +92,13 @@ std::string render_row(const TokenizedRow& row, const Tokenizer& tok, bool ansi)
 }
 
 void dump_rows(const RowStore& rows, const std::string& path) {
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError("cannot write " + tmp);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      TokenizedRow r = rows.row(i);
-      out << nlohmann::json{{"input_ids", r.input_ids}, {"labels", r.labels}}.dump() << "\n";
-    }
-    if (!out) throw IoError("writing " + tmp + " failed (disk full?)");
+  io::AtomicFile out(path);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    TokenizedRow r = rows.row(i);
+    const std::string line = nlohmann::json{{"input_ids", r.input_ids}, {"labels", r.labels}}.dump() + "\n";
+    out.write(line.data(), line.size());
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw IoError("cannot rename " + tmp + " to " + path + ": " + ec.message());
+  out.commit();
 }
 
 }  // namespace axolotl::data

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "axolotl/io/atomic_file.h"
 #include "axolotl/data/record_reader.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
@@ -155,12 +156,13 @@ std::string save_prepared(const std::string& root, const std::string& key, const
   std::error_code ec;
   fs::create_directories(tmp, ec);
   if (ec) throw IoError("cannot create prepared folder " + tmp.string() + ": " + ec.message());
-  data.train.save((tmp / "train.bin").string());
-  data.val.save((tmp / "val.bin").string());
-  {
-    std::ofstream out(tmp / "stats.json");
-    out << stats_to_json(data.stats).dump(2) << "\n";
-    if (!out) throw IoError("cannot write " + (tmp / "stats.json").string());
+  try {
+    data.train.save((tmp / "train.bin").string());
+    data.val.save((tmp / "val.bin").string());
+    io::write_file_atomic((tmp / "stats.json").string(), stats_to_json(data.stats).dump(2) + "\n");
+  } catch (...) {
+    fs::remove_all(tmp, ec);  // a full disk leaves no half-written cache folder
+    throw;
   }
   fs::remove_all(dir, ec);
   fs::rename(tmp, dir, ec);

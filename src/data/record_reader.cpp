@@ -67,6 +67,21 @@ std::vector<int> element_lines(const std::string& text, int array_depth) {
   return lines;
 }
 
+// A Hub dataset's data_files name files inside its repository, like Hub file names: never an
+// absolute path or one that climbs out with "..".
+void check_hub_data_file(const std::string& repo, const std::string& f) {
+  const fs::path p(f);
+  bool climbs = false;
+  for (const auto& part : p) climbs = climbs || part == "..";
+  if (!p.is_absolute() && !climbs && !f.empty()) return;
+  Diagnostic d;
+  d.key = "data_files";
+  d.message = "a Hub dataset's data_files must name files inside the repository " + repo;
+  d.found = f;
+  d.expected = "a relative path without '..' (e.g. data/train.jsonl)";
+  throw IoError(d);
+}
+
 }  // namespace
 
 std::vector<std::string> list_data_files(const std::string& name_or_path, const std::vector<std::string>& data_files) {
@@ -77,6 +92,7 @@ std::vector<std::string> list_data_files(const std::string& name_or_path, const 
   if (!data_files.empty()) {
     std::vector<std::string> out;
     for (const auto& f : data_files) {
+      if (from_hub) check_hub_data_file(name_or_path, f);
       fs::path p = fs::path(f).is_absolute() || !fs::is_directory(path, ec) ? fs::path(f) : fs::path(path) / f;
       if (!fs::is_regular_file(p, ec)) {
         Diagnostic d;

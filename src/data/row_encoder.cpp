@@ -215,6 +215,41 @@ void RowEncoder::encode_input_output(const nlohmann::json& record, std::vector<T
   out.push_back(std::move(row));
 }
 
+// attention_mask: positions with 0 are neither attended nor trained. Leading and trailing zeros
+// (left or right padding) are dropped: under RoPE, attention depends only on the distance between
+// tokens, so the kept tokens see exactly what HF computes with the mask. Zeros between ones would
+// need a per-key mask inside a row, which rows do not carry: an error naming the row.
+namespace {
+
+void apply_attention_mask(const nlohmann::json& record, TokenizedRow& row) {
+  auto it = record.find("attention_mask");
+  if (it == record.end() || it->is_null()) return;
+  if (!it->is_array()) row_error("attention_mask", "field has the wrong type", it->type_name(), "array of 0/1");
+  if (it->size() != row.input_ids.size())
+    row_error("attention_mask", "length differs from input_ids", std::to_string(it->size()),
+              std::to_string(row.input_ids.size()));
+  std::vector<bool> keep;
+  keep.reserve(it->size());
+  for (const auto& v : *it) {
+    if (!v.is_number_integer() && !v.is_boolean()) row_error("attention_mask", "field holds a non-integer", v.dump(), "0 or 1");
+    const int64_t m = v.is_boolean() ? (v.get<bool>() ? 1 : 0) : v.get<int64_t>();
+    if (m != 0 && m != 1) row_error("attention_mask", "value out of range", v.dump(), "0 or 1");
+    keep.push_back(m == 1);
+  }
+  size_t first = 0, last = keep.size();
+  while (first < last && !keep[first]) ++first;
+  while (last > first && !keep[last - 1]) --last;
+  if (first == last) row_error("attention_mask", "masks every token", "all zeros", "at least one 1");
+  for (size_t i = first; i < last; ++i)
+    if (!keep[i])
+      row_error("attention_mask", "has a 0 between ones (only leading or trailing padding can be masked)",
+                "0 at position " + std::to_string(i), "padding at the start or end of the row");
+  row.input_ids = std::vector<int32_t>(row.input_ids.begin() + first, row.input_ids.begin() + last);
+  row.labels = std::vector<int32_t>(row.labels.begin() + first, row.labels.begin() + last);
+}
+
+}  // namespace
+
 void RowEncoder::encode_pretokenized(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
   auto read_ids = [&](const char* key, bool required, std::vector<int32_t>& ids) {
     auto it = record.find(key);
@@ -225,6 +260,8 @@ void RowEncoder::encode_pretokenized(const nlohmann::json& record, std::vector<T
     if (!it->is_array()) row_error(key, "field has the wrong type", it->type_name(), "array of integers");
     for (const auto& v : *it) {
       if (!v.is_number_integer()) row_error(key, "field holds a non-integer", v.dump(), "integer token id");
+      if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+        row_error(key, "token id out of range", v.dump(), "0 .. " + std::to_string(tok_.vocab_size() - 1));
       int64_t id = v.get<int64_t>();
       bool label_ok = std::string(key) == "labels" && id == kIgnoreIndex;
       if (!label_ok && (id < 0 || id >= tok_.vocab_size())) {
@@ -242,6 +279,7 @@ void RowEncoder::encode_pretokenized(const nlohmann::json& record, std::vector<T
     row_error("labels", "length differs from input_ids", std::to_string(row.labels.size()),
               std::to_string(row.input_ids.size()));
   }
+  apply_attention_mask(record, row);
   out.push_back(std::move(row));
 }
 

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "axolotl/io/atomic_file.h"
 #include "axolotl/util/error.h"
 
 namespace axolotl::data {
@@ -156,29 +157,24 @@ void RowStore::save(const std::string& path) const {
   uint64_t labels_bytes = bitmap_ ? (h.tokens + 7) / 8 : 4 * h.tokens;
   h.file_size = h.labels_pos + labels_bytes;
 
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(tmp, "cannot write prepared cache file");
-    auto pad_to = [&](uint64_t pos) {
-      static const char zeros[8] = {};
-      uint64_t at = static_cast<uint64_t>(out.tellp());
-      out.write(zeros, static_cast<std::streamsize>(pos - at));
-    };
-    out.write(reinterpret_cast<const char*>(&h), sizeof(h));
-    pad_to(h.offsets_pos);
-    out.write(reinterpret_cast<const char*>(offsets_), static_cast<std::streamsize>(8 * (rows_ + 1)));
-    pad_to(h.tokens_pos);
-    out.write(reinterpret_cast<const char*>(tokens_), static_cast<std::streamsize>(4 * h.tokens));
-    pad_to(h.labels_pos);
-    out.write(reinterpret_cast<const char*>(bitmap_ ? static_cast<const void*>(bits_) : label_values_),
-              static_cast<std::streamsize>(labels_bytes));
-    out.flush();
-    if (!out) fail(tmp, "writing the prepared cache failed (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) fail(path, "cannot rename the prepared cache file into place: " + ec.message());
+  io::AtomicFile out(path);
+  uint64_t at = 0;
+  auto put = [&](const void* p, uint64_t n) {
+    out.write(p, n);
+    at += n;
+  };
+  auto pad_to = [&](uint64_t pos) {
+    static const char zeros[8] = {};
+    put(zeros, pos - at);
+  };
+  put(&h, sizeof(h));
+  pad_to(h.offsets_pos);
+  put(offsets_, 8 * (rows_ + 1));
+  pad_to(h.tokens_pos);
+  put(tokens_, 4 * h.tokens);
+  pad_to(h.labels_pos);
+  put(bitmap_ ? static_cast<const void*>(bits_) : label_values_, labels_bytes);
+  out.commit();
 }
 
 RowStore RowStore::load(const std::string& path) {

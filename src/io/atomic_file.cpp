@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <random>
 
+#include "axolotl/io/write_fault.h"
 #include "axolotl/util/error.h"
 
 namespace axolotl::io {
@@ -53,6 +54,7 @@ AtomicFile::~AtomicFile() {
 void AtomicFile::write(const void* data, size_t size) {
   if (fd_ < 0) throw IoError(Diagnostic{Location{path_, 0, 0}, {}, "write after commit", {}, {}, {}});
   const char* p = static_cast<const char*>(data);
+  if (int err = injected_write_error(path_, written_, size)) fail_errno(path_, "cannot write", err);
   while (size > 0) {
     ssize_t n = ::write(fd_, p, size < (size_t{1} << 30) ? size : (size_t{1} << 30));
     if (n < 0) {
@@ -61,6 +63,7 @@ void AtomicFile::write(const void* data, size_t size) {
     }
     p += n;
     size -= static_cast<size_t>(n);
+    written_ += static_cast<size_t>(n);
   }
 }
 

@@ -9,6 +9,8 @@
 #include <memory>
 #include <mutex>
 
+#include "axolotl/util/interrupt.h"
+
 namespace axolotl::io {
 namespace {
 
@@ -59,6 +61,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   size_t n = size * count;
   if (t->response.ok() && t->sink && *t->sink) {
     try {
+      throw_if_interrupted("download");
       (*t->sink)(t->response, data, n);
     } catch (...) {
       t->error = std::current_exception();

@@ -12,6 +12,7 @@
 
 #include "axolotl/io/atomic_file.h"
 #include "axolotl/util/error.h"
+#include "axolotl/util/interrupt.h"
 #include "axolotl/util/log.h"
 
 namespace axolotl::io {
@@ -50,6 +51,7 @@ ShardedWriter::~ShardedWriter() {
 }
 
 void ShardedWriter::add(TensorSource tensor) {
+  throw_if_interrupted(("writing " + dir_).c_str());
   if (finished_) throw IoError(Diagnostic{Location{dir_, 0, 0}, tensor.name, "add after finish", {}, {}, {}});
   if (!seen_.emplace(tensor.name, true).second) {
     throw IoError(Diagnostic{Location{dir_, 0, 0}, tensor.name, "tensor added twice", {}, "unique names", {}});

@@ -24,7 +24,14 @@ torch::ScalarType resolve_dtype(config::DType dtype, const LlamaConfig& model, c
   switch (dtype) {
     case config::DType::kFloat32: return torch::kFloat32;
     case config::DType::kBFloat16: return torch::kBFloat16;
-    case config::DType::kFloat16: return torch::kFloat16;
+    case config::DType::kFloat16:
+      // LibTorch's CPU kernels have no float16 matrix products: say so instead of an internal error.
+      if (device.is_cpu()) {
+        throw ConfigError({Diagnostic{{}, "fp16", "float16 needs a CUDA device; this run is on the CPU", "fp16: true",
+                                      "bf16 or float32 on a CPU",
+                                      "set bf16: true (or bf16: auto) on a CPU, or fp16 on a machine with a GPU"}});
+      }
+      return torch::kFloat16;
     case config::DType::kAuto: break;
   }
   if (device.is_cpu()) return torch::kFloat32;

@@ -9,9 +9,13 @@
 #include <fstream>
 #include <mutex>
 #include <regex>
+#include <sstream>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include "axolotl/io/atomic_file.h"
 #include "axolotl/train/tensorboard_writer.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
@@ -44,17 +48,7 @@ bool same_path(const std::string& a, const std::string& b) {
   throw IoError(d);
 }
 
-}  // namespace
-
-std::string save_checkpoint(const std::string& output_dir, int64_t step,
-                            const std::function<void(const std::string& dir)>& fill) {
-  const fs::path final_dir = fs::path(output_dir) / ("checkpoint-" + std::to_string(step));
-  const fs::path tmp = fs::path(output_dir) / (".checkpoint-" + std::to_string(step) + ".tmp");
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp);
-  fill(tmp.string());
-
+void write_manifest(const fs::path& tmp, int64_t step) {
   nlohmann::json files = nlohmann::json::object();
   for (const auto& e : fs::directory_iterator(tmp)) {
     if (!e.is_regular_file()) continue;
@@ -65,15 +59,47 @@ std::string save_checkpoint(const std::string& output_dir, int64_t step,
   }
   const nlohmann::json manifest = {
       {"format", "axolotl-checkpoint"}, {"version", 1}, {"global_step", step}, {"files", files}};
-  {
-    std::ofstream out(tmp / kManifestName, std::ios::binary);
-    out << manifest.dump(2) << "\n";
-    if (!out) io_fail((tmp / kManifestName).string(), "cannot write the checkpoint manifest");
+  io::write_file_atomic((tmp / kManifestName).string(), manifest.dump(2) + "\n");
+}
+
+}  // namespace
+
+std::string save_checkpoint(const std::string& output_dir, int64_t step,
+                            const std::function<void(const std::string& dir)>& fill) {
+  const fs::path final_dir = fs::path(output_dir) / ("checkpoint-" + std::to_string(step));
+  // Unique per process; a folder left by a run that died is removed by remove_stale_checkpoint_temps.
+  const fs::path tmp =
+      fs::path(output_dir) / (".checkpoint-" + std::to_string(step) + ".tmp-" + std::to_string(::getpid()));
+  try {
+    fs::create_directories(tmp);
+    fill(tmp.string());
+    write_manifest(tmp, step);
+    if (fs::exists(final_dir)) fs::remove_all(final_dir);
+    fs::rename(tmp, final_dir);
+  } catch (const fs::filesystem_error& e) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    io_fail(e.path1().empty() ? tmp.string() : e.path1().string(), "cannot write the checkpoint", e.code().message());
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);  // never leave a half-written checkpoint behind
+    throw;
   }
-  if (fs::exists(final_dir)) fs::remove_all(final_dir);
-  fs::rename(tmp, final_dir);
   return final_dir.string();
 }
+
+void remove_stale_checkpoint_temps(const std::string& output_dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(output_dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(".checkpoint-", 0) != 0 || name.find(".tmp") == std::string::npos) continue;
+    log::info("train", "removing {} (an unfinished checkpoint of an earlier run)", e.path().string());
+    std::error_code rm;
+    fs::remove_all(e.path(), rm);
+  }
+}
+
+
 
 std::string verify_checkpoint(const std::string& dir) {
   const fs::path m = fs::path(dir) / kManifestName;
@@ -146,9 +172,9 @@ void save_rng_state(const std::string& path) {
     std::lock_guard<std::mutex> lock(gen.mutex());
     state = gen.get_state();  // (n,) uint8
   }
-  const std::string tmp = path + ".tmp";
-  torch::save(std::vector<torch::Tensor>{state}, tmp);
-  fs::rename(tmp, path);
+  std::ostringstream bytes;
+  torch::save(std::vector<torch::Tensor>{state}, bytes);
+  io::write_file_atomic(path, bytes.str());
 }
 
 void load_rng_state(const std::string& path) {

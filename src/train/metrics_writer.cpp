@@ -54,19 +54,14 @@ MetricsWriter::MetricsWriter(const std::string& path, int64_t resume_step) : pat
     }
   }
   io::write_file_atomic(path, kept);
-  file_ = std::fopen(path.c_str(), "ab");
-  if (!file_) fail(path, "cannot open the metrics file");
+  file_ = std::make_unique<io::AppendFile>(path, io::AppendFile::Mode::kAppend);
 }
 
-MetricsWriter::~MetricsWriter() {
-  if (file_) std::fclose(file_);
-}
+MetricsWriter::~MetricsWriter() = default;
 
 void MetricsWriter::write(const nlohmann::json& record) {
   // NaN/inf are not JSON: nlohmann writes them as null, which readers treat as "not a number".
-  const std::string line = record.dump() + "\n";
-  if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0)
-    fail(path_, "cannot write the metrics file");
+  file_->write(record.dump() + "\n");
 }
 
 }  // namespace axolotl::train

@@ -2,7 +2,9 @@
 #include "axolotl/train/optimizer.h"
 
 #include <filesystem>
+#include <sstream>
 
+#include "axolotl/io/atomic_file.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
 
@@ -60,9 +62,9 @@ void Optimizer::set_lr(double lr) {
 double Optimizer::lr() const { return impl_->param_groups().front().options().get_lr(); }
 
 void Optimizer::save(const std::string& path) const {
-  const std::string tmp = path + ".tmp";
-  torch::save(*impl_, tmp);
-  std::filesystem::rename(tmp, path);
+  std::ostringstream bytes;  // serialised in memory, so a write error is an IoError, never a torch abort
+  torch::save(*impl_, bytes);
+  io::write_file_atomic(path, bytes.str());
 }
 
 void Optimizer::load(const std::string& path) {

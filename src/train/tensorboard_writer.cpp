@@ -112,34 +112,18 @@ TensorBoardWriter::TensorBoardWriter(const std::string& dir) {
            fmt::format("events.out.tfevents.{:010d}.{}.{}.{}", static_cast<int64_t>(t), host,
                        static_cast<int>(getpid()), counter++))
               .string();
-  file_ = std::fopen(path_.c_str(), "wb");
-  if (!file_) {
-    Diagnostic d;
-    d.where.file = path_;
-    d.message = "cannot create the TensorBoard event file";
-    d.found = std::strerror(errno);
-    throw IoError(d);
-  }
+  file_ = std::make_unique<io::AppendFile>(path_, io::AppendFile::Mode::kTruncate);
   write_record(encode_file_version_event(t));
 }
 
-TensorBoardWriter::~TensorBoardWriter() {
-  if (file_) std::fclose(file_);
-}
+TensorBoardWriter::~TensorBoardWriter() = default;
 
 void TensorBoardWriter::add_scalar(const std::string& tag, double value, int64_t step) {
   write_record(encode_scalar_event(now_seconds(), step, tag, static_cast<float>(value)));
 }
 
 void TensorBoardWriter::write_record(const std::string& data) {
-  const std::string r = frame_record(data);
-  if (std::fwrite(r.data(), 1, r.size(), file_) != r.size() || std::fflush(file_) != 0) {
-    Diagnostic d;
-    d.where.file = path_;
-    d.message = "cannot write the TensorBoard event file";
-    d.found = std::strerror(errno);
-    throw IoError(d);
-  }
+  file_->write(frame_record(data));
 }
 
 }  // namespace axolotl::train

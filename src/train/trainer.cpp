@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "axolotl/config/dump.h"
+#include "axolotl/io/atomic_file.h"
+#include "axolotl/io/folder_lock.h"
 #include "axolotl/train/causal_lm_loss.h"
 #include "axolotl/train/checkpoint.h"
 #include "axolotl/train/distributed_context.h"
@@ -31,6 +33,7 @@
 #include "axolotl/train/training_setup.h"
 #include "axolotl/train/weights_writer.h"
 #include "axolotl/util/error.h"
+#include "axolotl/util/interrupt.h"
 #include "axolotl/util/log.h"
 
 namespace axolotl::train {
@@ -42,19 +45,7 @@ constexpr const char* kProgressFile = "training_progress.json";
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-void write_text(const fs::path& path, const std::string& text) {
-  {
-    std::ofstream out(path.string() + ".tmp", std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) {
-      Diagnostic d;
-      d.where.file = path.string();
-      d.message = "cannot write file";
-      throw IoError(d);
-    }
-  }
-  fs::rename(path.string() + ".tmp", path);
-}
+void write_text(const fs::path& path, const std::string& text) { io::write_file_atomic(path.string(), text); }
 
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream in(path);
@@ -382,7 +373,8 @@ class Loop {
       return;
     }
     const auto cursor = train_loader_->cursor();
-    save_checkpoint(out_.string(), step, [&](const std::string& dir) {
+    try {
+      save_checkpoint(out_.string(), step, [&](const std::string& dir) {
       const fs::path d = dir;
       write_weights(dir, *s_.model, s_.adapter);
       copy_tokenizer_files(s_.tokenizer_dir, dir);
@@ -401,7 +393,15 @@ class Loop {
                                 {"tokens_seen", counters_.tokens_seen}, {"log_loss_sum", counters_.log_loss_sum},
                                 {"log_steps", counters_.log_steps}, {"log_tokens", counters_.log_tokens}}.dump(2) + "\n");
       write_text(d / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
-    });
+      });
+    } catch (const IoError& e) {
+      Diagnostic d = e.diagnostic();
+      d.message = "saving checkpoint-" + std::to_string(step) + " failed: " + d.message;
+      const auto good = latest_good_checkpoint(out_.string());
+      d.hint = good ? "the last good checkpoint is " + good->path + " (resume_from_checkpoint: " + good->path + ")"
+                    : "no earlier checkpoint of this run is complete";
+      throw IoError(d);
+    }
     rotate_checkpoints(out_.string(), c_.checkpoint.save_total_limit, state_.best_model_checkpoint.value_or(""));
     progress_.message(fmt::format("saved {}", final_dir.string()));
     dist_.barrier("checkpoint");
@@ -462,7 +462,14 @@ int run_training(const config::Config& c) {
               dist->device().str());
     if (!dist->is_main_process() && log::level() < log::Level::kWarn) log::set_level(log::Level::kWarn);
   }
+  // One run per output folder, taken before any data is read (rank 0 writes every file).
+  std::unique_ptr<io::FolderLock> lock;
+  if (dist->is_main_process()) {
+    lock = std::make_unique<io::FolderLock>(c.output.output_dir, "axolotl train");
+    remove_stale_checkpoint_temps(c.output.output_dir);
+  }
   TrainingSetup setup = load_training_setup(c, *dist);
+  throw_if_interrupted("train start-up");  // a signal while the model loaded: stop before any step
   Loop loop(c, setup, *dist);
   return loop.run();
 }

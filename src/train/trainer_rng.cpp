@@ -5,6 +5,9 @@
 
 #include <filesystem>
 #include <mutex>
+#include <sstream>
+
+#include "axolotl/io/atomic_file.h"
 
 namespace axolotl::train {
 namespace fs = std::filesystem;
@@ -32,8 +35,9 @@ std::vector<torch::Tensor> gather_rng_states(DistributedContext& context) {
 void write_rank_rng_states(const std::string& dir, const std::vector<torch::Tensor>& states) {
   for (size_t r = 1; r < states.size(); ++r) {
     const std::string path = rank_rng_file(dir, static_cast<int>(r));
-    torch::save(std::vector<torch::Tensor>{states[r]}, path + ".tmp");
-    fs::rename(path + ".tmp", path);
+    std::ostringstream bytes;
+    torch::save(std::vector<torch::Tensor>{states[r]}, bytes);
+    io::write_file_atomic(path, bytes.str());
   }
 }
 

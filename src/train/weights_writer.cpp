@@ -7,6 +7,7 @@
 #include "axolotl/adapters/lora_injection.h"
 #include "axolotl/adapters/peft_adapter.h"
 #include "axolotl/adapters/tensor_io.h"
+#include "axolotl/io/atomic_file.h"
 #include "axolotl/io/sharded_writer.h"
 #include "axolotl/model/runtime.h"
 #include "axolotl/model/weight_loader.h"
@@ -27,17 +28,7 @@ void write_weights(const std::string& dir, model::LlamaForCausalLMImpl& m, const
   model::LlamaConfig c = m.config();
   c.torch_dtype = model::dtype_name(m.dtype());
   const std::string path = (fs::path(dir) / "config.json").string();
-  {
-    std::ofstream out(path + ".tmp", std::ios::binary);
-    out << model::llama_config_json(c);
-    if (!out) {
-      Diagnostic d;
-      d.where.file = path;
-      d.message = "cannot write config.json";
-      throw IoError(d);
-    }
-  }
-  fs::rename(path + ".tmp", path);
+  io::write_file_atomic(path, model::llama_config_json(c));
 }
 
 void copy_tokenizer_files(const std::string& tokenizer_dir, const std::string& dir) {

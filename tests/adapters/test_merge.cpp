@@ -145,6 +145,35 @@ TEST(MergeFolder, RefusesNonEmptyOutputWithoutForce) {
   EXPECT_TRUE(fs::exists(tmp / "merged" / "model.safetensors"));
 }
 
+// --force onto an input, a folder holding one, or a folder inside the base (also through a symlink) is
+// refused and leaves the inputs as they were.
+TEST(MergeFolder, RefusesAnOutputThatOverlapsItsInputs) {
+  TempDir tmp;
+  make_base_and_adapter(tmp.path());
+  fs::create_directory_symlink(tmp / "base", tmp / "base-link");
+  const std::string base_bytes = axolotl::testing::read_file(tmp / "base" / "model.safetensors");
+  for (const fs::path out : {tmp / "base", tmp / "adapter", tmp.path(), tmp / "base" / "merged", tmp / "base-link",
+                             tmp / "base-link" / "sub"}) {
+    auto job = job_for(tmp.path());
+    job.output_dir = out.string();
+    job.force = true;
+    try {
+      ad::merge_folder(job);
+      FAIL() << out;
+    } catch (const axolotl::UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("overlaps the merge's input"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(axolotl::testing::read_file(tmp / "base" / "model.safetensors"), base_bytes);
+  EXPECT_TRUE(fs::exists(tmp / "adapter" / "adapter_model.safetensors"));
+  EXPECT_FALSE(fs::exists(tmp / "base" / "merged"));
+  // Python Axolotl's own layout, output_dir/merged beside the adapter, stays allowed.
+  auto job = job_for(tmp.path());
+  job.output_dir = (tmp / "adapter" / "merged").string();
+  ad::merge_folder(job);
+  EXPECT_TRUE(fs::exists(tmp / "adapter" / "merged" / "model.safetensors"));
+}
+
 TEST(MergeFolder, AdapterOfAnotherBaseFailsBeforeWriting) {
   TempDir tmp;
   make_base_and_adapter(tmp.path());

@@ -223,3 +223,46 @@ TEST(PeftFiles, MissingFilesExplainThemselves) {
     EXPECT_NE(e.diagnostic().hint.find("safe_serialization"), std::string::npos);
   }
 }
+
+// Files that would load and silently give a broken model are errors naming the file and field.
+TEST(PeftFiles, ImplausibleAdaptersAreRefused) {
+  auto error_of = [](auto rename_edit_tensor, auto edit_config) {
+    TempDir tmp;
+    fs::create_directories(tmp.path());
+    auto file = axolotl::io::SafetensorsFile::open((reference_dir() / "adapter" / ad::kAdapterWeightsFile).string());
+    std::vector<axolotl::io::TensorSource> sources;
+    for (const auto& info : file->tensors())
+      sources.push_back(ad::tensor_source(info.name, rename_edit_tensor(info.name, ad::view_tensor(*file, info).clone())));
+    axolotl::io::write_safetensors((tmp / ad::kAdapterWeightsFile).string(), sources);
+    auto config = nlohmann::json::parse(axolotl::testing::read_file(reference_dir() / "adapter" / ad::kAdapterConfigFile));
+    edit_config(config);
+    axolotl::testing::write_file(tmp / ad::kAdapterConfigFile, config.dump(2));
+    try {
+      ad::read_adapter(tmp.path().string());
+    } catch (const axolotl::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  auto same = [](const std::string&, torch::Tensor t) { return t; };
+  auto keep = [](nlohmann::json&) {};
+  EXPECT_EQ(error_of(same, keep), "no error");
+  EXPECT_NE(error_of(same, [](nlohmann::json& c) { c["r"] = c["r"].get<int>() * 2; }).find("does not match the adapter's rank"),
+            std::string::npos);
+  for (double alpha : {0.0, -8.0, 1e9}) {
+    EXPECT_NE(error_of(same, [&](nlohmann::json& c) { c["lora_alpha"] = alpha; }).find("lora_alpha"), std::string::npos)
+        << alpha;
+  }
+  auto to_int = [](const std::string& name, torch::Tensor t) {
+    return name.find("q_proj.lora_A") != std::string::npos ? t.to(torch::kInt32) : t;
+  };
+  EXPECT_NE(error_of(to_int, keep).find("not floating point"), std::string::npos);
+  auto nan = [](const std::string& name, torch::Tensor t) {
+    if (name.find("v_proj.lora_B") != std::string::npos) t.view(-1)[0] = NAN;
+    return t;
+  };
+  const std::string nan_error = error_of(nan, keep);
+  EXPECT_NE(nan_error.find("NaN"), std::string::npos) << nan_error;
+  EXPECT_NE(nan_error.find("v_proj.lora_B"), std::string::npos) << nan_error;
+  EXPECT_NE(nan_error.find(ad::kAdapterWeightsFile), std::string::npos) << nan_error;
+}

@@ -88,6 +88,30 @@ TEST_F(RowEncoderErrors, NameTheField) {
   EXPECT_EQ(error_key("pretokenized", {{"input_ids", {1, 99999}}}), "input_ids: token id out of range");
   EXPECT_EQ(error_key("pretokenized", {{"input_ids", {1, 2}}, {"labels", {1}}}), "labels: length differs from input_ids");
   EXPECT_EQ(error_key("alpaca", {{"instruction", "x"}, {"input", nullptr}, {"output", "y"}}), "no error");
+  // Above 2^63 a JSON integer is unsigned: it must not wrap into range.
+  EXPECT_EQ(error_key("pretokenized", nlohmann::json::parse(R"({"input_ids": [1, 18446744073709551615]})")),
+            "input_ids: token id out of range");
+  EXPECT_EQ(error_key("pretokenized", {{"input_ids", {1, 2, 3}}, {"attention_mask", {1, 0, 1}}}),
+            "attention_mask: has a 0 between ones (only leading or trailing padding can be masked)");
+  EXPECT_EQ(error_key("pretokenized", {{"input_ids", {1, 2}}, {"attention_mask", {0, 0}}}),
+            "attention_mask: masks every token");
+  EXPECT_EQ(error_key("pretokenized", {{"input_ids", {1, 2}}, {"attention_mask", {1}}}),
+            "attention_mask: length differs from input_ids");
+  EXPECT_EQ(error_key("pretokenized", {{"input_ids", {1, 2}}, {"attention_mask", {1, 2}}}),
+            "attention_mask: value out of range");
+}
+
+// Padding marked by attention_mask (left or right) is neither attended nor trained: it is dropped.
+TEST_F(RowEncoderErrors, AttentionMaskDropsPadding) {
+  config::DataConfig data;
+  RowEncoder enc(dataset_from_json({{"type", "pretokenized"}}), data, *tok_);
+  std::vector<TokenizedRow> rows;
+  enc.encode({{"input_ids", {0, 0, 5, 6, 7, 0}}, {"labels", {-100, -100, 5, 6, 7, -100}},
+              {"attention_mask", {0, 0, 1, 1, 1, 0}}},
+             rows);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].input_ids, (std::vector<int32_t>{5, 6, 7}));
+  EXPECT_EQ(rows[0].labels, (std::vector<int32_t>{5, 6, 7}));
 }
 
 }  // namespace

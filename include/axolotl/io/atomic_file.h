@@ -24,6 +24,7 @@ class AtomicFile {
   std::string path_;
   std::string temp_;
   int fd_ = -1;
+  size_t written_ = 0;
   bool committed_ = false;
 };
 

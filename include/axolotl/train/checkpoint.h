@@ -22,8 +22,13 @@ struct CheckpointInfo {
 
 // Creates output_dir/checkpoint-<step>: `fill(dir)` writes every file into the temp folder `dir`; then the
 // manifest is added and the folder renamed into place (replacing an older folder of the same step).
+// On any failure (full disk: IoError naming the file and the OS reason) the temp folder is removed.
 std::string save_checkpoint(const std::string& output_dir, int64_t step,
                             const std::function<void(const std::string& dir)>& fill);
+
+// Removes unfinished checkpoint temp folders (".checkpoint-N.tmp-PID") that a run which died left
+// behind. Call only while holding the output folder's lock (io::FolderLock).
+void remove_stale_checkpoint_temps(const std::string& output_dir);
 
 // Empty when `dir` has a manifest whose files all match; otherwise what is wrong (for the user).
 std::string verify_checkpoint(const std::string& dir);

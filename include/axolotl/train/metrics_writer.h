@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "axolotl/io/append_file.h"
 
 namespace axolotl::train {
 
@@ -25,7 +27,7 @@ class MetricsWriter {
 
  private:
   std::string path_;
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<io::AppendFile> file_;
 };
 
 // Every line of a metrics.jsonl (IoError naming the file and line on bad JSON).

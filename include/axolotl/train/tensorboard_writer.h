@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
+#include <memory>
 #include <string>
+
+#include "axolotl/io/append_file.h"
 
 namespace axolotl::train {
 
@@ -32,7 +34,7 @@ class TensorBoardWriter {
  private:
   void write_record(const std::string& data);
   std::string path_;
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<io::AppendFile> file_;
 };
 
 }  // namespace axolotl::train
