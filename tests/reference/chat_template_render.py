@@ -5,12 +5,15 @@ lstrip_blocks, loopcontrols, tojson(ensure_ascii=False), raise_exception, strfti
 
 Usage: /usr/bin/python3 tests/reference/chat_template_render.py > tests/assets/jinja_render_golden.json
 Templates: ../shared/tokenizers/{llama3,qwen3,gemma3}/tokenizer_config.json (read, not copied),
-our named templates (the R"jinja(...)jinja" literals in src/data/chat_template_library.cpp), and the
-engine feature cases below. Test: tests/data/test_jinja_golden.cpp.
+the engine feature cases below, and our named templates (src/data/chat_templates/*.jinja): each is
+rendered with Axolotl's template of the same name (src/axolotl/utils/chat_templates/templates/ in
+the Axolotl mirror, $AXOLOTL_MIRROR) as the golden, and the script fails if ours renders differently.
+llama2 has no Axolotl counterpart: its golden is our own text rendered by Jinja2.
+Test: tests/data/test_jinja_golden.cpp.
 """
 import json
 import os
-import re
+import subprocess
 import sys
 from datetime import datetime
 
@@ -91,6 +94,16 @@ CONVERSATIONS = {
                                                                     "arguments": {"city": "Paris", "days": 2}}}]},
                  {"role": "tool", "content": "{\"temp\": 21.5}"},
                  {"role": "assistant", "content": "It is 21.5 °C."}],
+    "typed_content": [{"role": "system", "content": [{"type": "text", "text": "Sys "}, {"type": "text", "text": "text"}]},
+                      {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": " Look. "}]},
+                      {"role": "assistant", "content": [{"type": "text", "text": "A cat."}]}],
+    "mistral_tools": [{"role": "system", "content": "Use tools."},
+                      {"role": "user", "content": "Weather?"},
+                      {"role": "assistant", "tool_calls": [{"id": "abc123def", "function": {"name": "get_weather",
+                                                                                          "arguments": {"city": "Rome"}}}]},
+                      {"role": "tool", "tool_call_id": "abc123def", "content": "sunny"},
+                      {"role": "assistant", "content": " Sunny. "},
+                      {"role": "user", "content": "Thanks"}],
     "not_alternating": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}],
 }
 
@@ -106,15 +119,19 @@ def tokenizer_template(name):
         return json.load(f)["chat_template"]
 
 
+MIRROR = os.environ.get("AXOLOTL_MIRROR", "/work/.mirror/axolotl-ai-cloud+axolotl/repo")
+
+
 def named_templates():
-    path = os.path.join(ROOT, "src", "data", "chat_template_library.cpp")
-    if not os.path.exists(path):
-        return {}
-    text = open(path, encoding="utf-8").read()
-    out = {}
-    for m in re.finditer(r'\{"([a-z0-9_]+)",\s*R"jinja\((.*?)\)jinja"', text, re.S):
-        out[m.group(1)] = m.group(2)
-    return out
+    folder = os.path.join(ROOT, "src", "data", "chat_templates")
+    return {f[:-6]: open(os.path.join(folder, f), encoding="utf-8").read()
+            for f in sorted(os.listdir(folder)) if f.endswith(".jinja")}
+
+
+def axolotl_template(name):
+    path = f"HEAD:src/axolotl/utils/chat_templates/templates/{name}.jinja"
+    r = subprocess.run(["git", "--git-dir", MIRROR, "show", path], capture_output=True, text=True)
+    return r.stdout if r.returncode == 0 else None
 
 
 NAMED_SPECIAL = {"bos_token": "<s>", "eos_token": "</s>"}
@@ -214,15 +231,29 @@ def main():
                          "add_generation_prompt": True, "enable_thinking": False}
             cases.append({"id": "tokenizer/qwen3/no_thinking", "tokenizer": tok, "vars": variables,
                           **render(src, variables)})
+    mismatches = 0
     for tname, src in named_templates().items():
+        reference = axolotl_template(tname) if tname != "llama2" else src
+        if reference is None:
+            sys.exit(f"Axolotl's {tname}.jinja not found in {MIRROR}")
         for cname, conv in CONVERSATIONS.items():
             for agp in (False, True):
                 variables = {**NAMED_SPECIAL, "messages": conv, "tools": None, "documents": None,
                              "add_generation_prompt": agp}
-                if cname == "tool_use":
+                if cname in ("tool_use", "mistral_tools"):
                     variables["tools"] = TOOLS
+                if tname == "qwen3" and cname == "reasoning":
+                    variables["real_last_index"] = 3
+                golden = render(reference, variables)
+                ours = render(src, variables)
+                if ("output" in golden) != ("output" in ours) or golden.get("output") != ours.get("output"):
+                    mismatches += 1
+                    print(f"MISMATCH named/{tname}/{cname}/{int(agp)}:\n axolotl {golden}\n ours    {ours}",
+                          file=sys.stderr)
                 cases.append({"id": f"named/{tname}/{cname}/{int(agp)}", "named": tname, "vars": variables,
-                              **render(src, variables)})
+                              **golden})
+    if mismatches:
+        sys.exit(f"{mismatches} renders of our named templates differ from Axolotl's")
     json.dump({"generator": "tests/reference/chat_template_render.py", "jinja2": jinja2.__version__,
                "cases": cases}, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
