@@ -54,5 +54,27 @@ TEST(ChatLabelsGolden, MatchAxolotlsStrategy) {
   EXPECT_GE(checked, 50);
 }
 
+// A template whose prefix renders differ from the full render (as Qwen3's own drops earlier <think>
+// blocks): the labels stay Axolotl's, and one warning names the turn.
+TEST(ChatLabels, PrefixMismatchWarnsOnce) {
+  AXOLOTL_REQUIRE_SHARED();
+  auto tok = testing::shared_tokenizer("tokenizers/llama2/tokenizer.model");
+  config::DatasetConfig ds = testing::dataset_from_json({{"type", "chat_template"}, {"chat_template", "jinja"}});
+  config::DataConfig data;
+  data.chat_template_jinja =
+      "{% for m in messages %}{{ m.role }}: {{ m.content }}{{ ' (last)' if loop.last }}\n{% endfor %}";
+  RowEncoder enc(ds, data, *tok);
+  nlohmann::json rec = {{"messages", {{{"role", "user"}, {"content", "a"}}, {{"role", "assistant"}, {"content", "b"}},
+                                      {{"role", "user"}, {"content", "c"}}, {{"role", "assistant"}, {"content", "d"}}}}};
+  std::vector<TokenizedRow> rows;
+  ::testing::internal::CaptureStderr();
+  enc.encode(rec, rows);
+  enc.encode(rec, rows);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_NE(err.find("up to turn 1 renders differently"), std::string::npos) << err;
+  EXPECT_EQ(err.find("renders differently"), err.rfind("renders differently")) << "warned once: " << err;
+}
+
 }  // namespace
 }  // namespace axolotl::data
