@@ -79,7 +79,11 @@ void add_inference_command(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--top-p", options->top_p, "nucleus sampling mass (1 = off)")->check(CLI::Range(0.0, 1.0));
   sub->add_option("--repetition-penalty", options->repetition_penalty, "1 = off");
   sub->add_option("--seed", options->seed, "sampling seed");
-  sub->add_option("--template", options->template_name, "format prompts as in training, e.g. alpaca");
+  sub->add_option("--template", options->template_name,
+                  "format prompts as in training: alpaca, or any chat_template name (chatml, llama3, tokenizer_default, ...)");
+  sub->add_flag("--chat", options->chat,
+                "multi-turn chat with the chat template (config chat_template unless --template): one reply line per "
+                "input line, stopping at EOS or eot_tokens");
   sub->footer("Example:\n  axolotl inference examples/tiny/config.yml --prompt \"Once upon a time\"");
   sub->callback([sub, args, options, &dispatch] {
     dispatch.run = [sub, args, options] {

@@ -89,7 +89,8 @@ int run_preprocess(const std::string& path, const std::vector<std::string>& over
   for (int i = 0; i < pa.debug_rows && static_cast<size_t>(i) < prepared.train.size(); ++i) {
     std::cout << "--- row " << i << " (" << prepared.train.length(i) << " tokens, "
               << prepared.train.trained_tokens(i) << " trained)\n"
-              << data::render_row(prepared.train.row(i), *tokenizer, ansi) << "\n";
+              << data::render_row(prepared.train.row(i), *tokenizer, ansi) << "\n"
+              << data::render_row_tokens(prepared.train.row(i), *tokenizer, ansi) << "\n";
   }
   if (!pa.dump.empty()) {
     data::dump_rows(prepared.train, pa.dump);
@@ -105,7 +106,11 @@ void add_preprocess_command(CLI::App& app, Dispatch& dispatch) {
   auto args = std::make_shared<ConfigArgs>();
   auto pa = std::make_shared<PreprocessArgs>();
   add_config_args(*sub, *args);
-  sub->add_option("--debug", pa->debug_rows, "show N training rows with trained and masked tokens told apart");
+  sub->add_option("--debug", pa->debug_rows,
+                  "show N training rows (bare --debug: 3) with trained and masked tokens told apart, and each "
+                  "token with (label, id) as Axolotl's debug view")
+      ->expected(0, 1)
+      ->default_str("3");
   sub->add_option("--dump", pa->dump, "write every training row as JSONL {\"input_ids\", \"labels\"}");
   sub->footer("Example:\n  axolotl preprocess examples/tiny/config.yml --debug 2");
   sub->callback([sub, args, pa, &dispatch] {

@@ -133,21 +133,43 @@ DatasetField roles_field() {
   return f;
 }
 
-DatasetField train_on_eos_field() {
+// train_on_eos / train_on_eot: all | turn | last | none (Axolotl schemas/datasets.py); a bool is
+// read as turn/none, null selects Axolotl's legacy masking when roles_to_train is empty too.
+DatasetField eos_mode_field(const char* name) {
   DatasetField f;
-  f.nested = "train_on_eos";
-  f.flat = {"train_on_eos"};
-  f.type = "turn | none";
-  f.help = "chat_template: train on the EOS of every trained turn (turn) or on none";
-  f.set = [](D& d, const YAML::Node& n, State& st, const std::string& key) {
+  bool eos = std::string(name) == "train_on_eos";
+  f.nested = name;
+  f.flat = {name};
+  f.type = "all | turn | last | none";
+  f.help = eos ? "chat_template: which EOS tokens get a loss (default turn)"
+               : "chat_template: which end-of-turn tokens (eot_tokens) get a loss (default: as train_on_eos)";
+  f.set = [eos](D& d, const YAML::Node& n, State& st, const std::string& key) {
     std::string s;
     bool b = false;
-    if (read_string(n, s) && (s == "turn" || s == "none")) d.train_on_eos_turn = s == "turn";
-    else if (read_bool(n, b)) d.train_on_eos_turn = b;
-    else st.error(st.at(n), key, "unsupported value", describe(n), "turn or none", "'all' and 'last' are not implemented");
+    std::string& mode = eos ? d.train_on_eos : d.train_on_eot;
+    if (n.IsNull()) {
+      mode.clear();
+      if (eos) d.train_on_eos_null = true;
+      return;
+    }
+    if (read_string(n, s) && (s == "all" || s == "turn" || s == "last" || s == "none")) mode = s;
+    else if (read_bool(n, b)) mode = b ? "turn" : "none";
+    else return st.error(st.at(n), key, "unsupported value", describe(n), "all, turn, last or none");
+    if (eos) d.train_on_eos_turn = mode == "turn";
   };
-  f.get = [](const D& d) { return d.train_on_eos_turn ? Json(*d.train_on_eos_turn ? "turn" : "none") : Json(nullptr); };
-  f.reset = [](D& d) { d.train_on_eos_turn.reset(); };
+  f.get = [eos](const D& d) {
+    const std::string& mode = eos ? d.train_on_eos : d.train_on_eot;
+    return mode.empty() ? Json(nullptr) : Json(mode);
+  };
+  f.reset = [eos](D& d) {
+    if (eos) {
+      d.train_on_eos.clear();
+      d.train_on_eos_turn.reset();
+      d.train_on_eos_null = false;
+    } else {
+      d.train_on_eot.clear();
+    }
+  };
   return f;
 }
 
@@ -168,7 +190,19 @@ std::vector<DatasetField> build() {
       plain<D>("roles_to_train", {"roles_to_train"}, AXOLOTL_REF(roles_to_train),
                "chat_template: roles whose tokens get a loss; default assistant"),
       plain<D>("chat_template", {"chat_template"}, AXOLOTL_REF(chat_template), "per-dataset chat template override"),
-      train_on_eos_field(),
+      eos_mode_field("train_on_eos"),
+      eos_mode_field("train_on_eot"),
+      plain<D>("message_field_training", {"message_field_training"}, AXOLOTL_REF(message_field_training),
+               "chat_template: per-turn key holding whether to train the turn"),
+      plain<D>("message_field_training_detail", {"message_field_training_detail"},
+               AXOLOTL_REF(message_field_training_detail), "chat_template: per-turn key holding trained char spans"),
+      plain<D>("drop_system_message", {"drop_system_message"}, AXOLOTL_REF(drop_system_message),
+               "chat_template: drop a leading system turn"),
+      plain<D>("field_tools", {"field_tools"}, AXOLOTL_REF(field_tools), "chat_template: row key of the tool schemas"),
+      plain<D>("field_thinking", {"field_thinking"}, AXOLOTL_REF(field_thinking),
+               "chat_template: per-turn key of the reasoning text"),
+      plain<D>("split_thinking", {"split_thinking"}, AXOLOTL_REF(split_thinking),
+               "chat_template: split <think>...</think> out of assistant contents into the reasoning field"),
       columns_field(),
       plain<D>("", {"field_instruction"}, AXOLOTL_REF(field_instruction), "user-defined type: instruction field"),
       plain<D>("", {"field_input"}, AXOLOTL_REF(field_input), "user-defined type: input field"),

@@ -93,7 +93,6 @@ const ForeignKey kKeys[] = {
     {"tensor_parallel_size", false, true, false, "tensor parallelism is not implemented"},
     {"lisa_", true, true, false, "LISA layer sampling is not implemented"},
     {"unfrozen_parameters", false, true, false, "partial freezing is not implemented"},
-    {"chat_template_jinja", false, true, false, "custom Jinja chat templates are not implemented"},
     {"multipack_real_batches", false, true, false, "only Axolotl's default packing (one bin per batch) is implemented"},
     {"curriculum_sampling", false, true, false, "curriculum sampling is not implemented"},
     {"model_config_overrides", false, true, false, "model config overrides are not implemented"},

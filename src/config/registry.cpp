@@ -18,10 +18,6 @@ const Names<Scheduler> kSchedulers = {{"cosine", Scheduler::kCosine},
                                       {"constant", Scheduler::kConstant},
                                       {"constant_with_warmup", Scheduler::kConstantWithWarmup}};
 const Names<ExcessLength> kExcess = {{"drop", ExcessLength::kDrop}, {"truncate", ExcessLength::kTruncate}};
-const Names<std::string> kChatTemplates = {{"tokenizer_default", "tokenizer_default"},
-                                           {"chatml", "chatml"}, {"llama2", "llama2"},
-                                           {"llama3", "llama3"}, {"mistral", "mistral"},
-                                           {"alpaca", "alpaca"}, {"", ""}};
 const Names<std::string> kBackends = {{"auto", "auto"}, {"gloo", "gloo"}, {"nccl", "nccl"}};
 const Names<std::string> kQuantTypes = {{"nf4", "nf4"}, {"fp4", "fp4"}};
 
@@ -75,8 +71,14 @@ std::vector<Field> build() {
                "also compute the loss on prompt tokens"),
       plain<C>("data.shuffle_merged_datasets", {"shuffle_merged_datasets"},
                AXOLOTL_REF(data.shuffle_merged_datasets), "shuffle after merging datasets"),
-      choice<C>("data.chat_template", {"chat_template"}, AXOLOTL_REF(data.chat_template), kChatTemplates,
-                "chat template for chat_template datasets; empty = tokenizer_default"),
+      plain<C>("data.chat_template", {"chat_template"}, AXOLOTL_REF(data.chat_template),
+               "chat template for chat_template datasets: tokenizer_default (empty), tokenizer_default_fallback_<name>, "
+               "jinja, chatml, llama2, llama3, qwen_25, qwen3, gemma, gemma3, phi_3, phi_4, mistral_v1, mistral_v2v3, "
+               "mistral_v3_tekken, alpaca"),
+      plain<C>("data.chat_template_jinja", {"chat_template_jinja"}, AXOLOTL_REF(data.chat_template_jinja),
+               "with chat_template: jinja, the Jinja template text or a file path"),
+      plain<C>("data.eot_tokens", {"eot_tokens"}, AXOLOTL_REF(data.eot_tokens),
+               "chat_template: end-of-turn tokens trained per train_on_eot; default [eos_token]"),
       choice<C>("data.excess_length_strategy", {"excess_length_strategy"}, AXOLOTL_REF(data.excess_length_strategy),
                 kExcess, "what to do with samples longer than sequence_len"),
       plain<C>("data.num_workers", {"dataset_processes"}, AXOLOTL_REF(data.num_workers),

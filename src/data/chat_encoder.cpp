@@ -1,26 +1,37 @@
-// Conversations through a chat template, masked like Axolotl's ChatTemplateStrategy: the whole
-// conversation is tokenized once; each turn's content span is found by diffing the tokens of the
-// conversation up to that turn against the same with "[[dummy_message]]" content (find_turn); the
-// first EOS within 3 tokens after a trained turn is trained too (train_on_eos "turn").
-// Source: axolotl src/axolotl/prompt_strategies/chat_template.py.
+// Conversations through a chat template, masked exactly like Axolotl's ChatTemplateStrategy
+// (src/axolotl/prompt_strategies/chat_template.py, FORMATS2.md §2.5): render and tokenize the whole
+// conversation once; for each trainable turn find its content span by diffing the tokens of the
+// conversation up to that turn against the same with "[[dummy_message]]" content (find_turn); label
+// the span; then the first EOT / EOS token within 3 tokens of the span end per train_on_eot /
+// train_on_eos (all | turn | last | none). Where Axolotl surprises (a template whose prefix renders
+// differ from the full render, e.g. Qwen3's own), the ids and labels are Axolotl's and we warn.
+#include <algorithm>
 #include <map>
 
+#include "axolotl/data/jinja/text.h"
 #include "axolotl/data/row_encoder.h"
 #include "axolotl/util/error.h"
+#include "axolotl/util/log.h"
 
 namespace axolotl::data {
 
 namespace {
 
-[[noreturn]] void chat_error(const std::string& key, const std::string& message, const std::string& found = "") {
+using jinja::Dict;
+using jinja::List;
+using jinja::Value;
+
+[[noreturn]] void chat_error(const std::string& key, const std::string& message, const std::string& found = "",
+                             const std::string& expected = "") {
   Diagnostic d;
   d.key = key;
   d.message = message;
   d.found = found;
+  d.expected = expected;
   throw Error(d);
 }
 
-// spelling in the data -> role (Axolotl ChatTemplatePrompter defaults)
+// spelling in the data -> role (ChatTemplatePrompter defaults)
 std::map<std::string, std::string> role_map(const config::DatasetConfig& ds) {
   std::map<std::string, std::vector<std::string>> roles = ds.roles;
   if (roles.empty()) {
@@ -34,16 +45,181 @@ std::map<std::string, std::string> role_map(const config::DatasetConfig& ds) {
   return out;
 }
 
-struct Span {
-  long start = -1, end = -1;
-};
+std::string strip(const std::string& s) { return jinja::text::strip(s, std::nullopt, true, true); }
+
+// transform_message's split_thinking: the first thinking pair found moves into the reasoning key.
+void split_thinking(Dict& m, const std::string& thinking_key) {
+  const Value* c = m.find("content");
+  if (!c || !c->is_string()) return;
+  const std::string content = c->str();
+  static const std::pair<const char*, const char*> kThink[] = {
+      {"<think>", "</think>"}, {"<reasoning>", "</reasoning>"}, {"<|begin_of_thought|>", "<|end_of_thought|>"}};
+  for (const auto& [open, close] : kThink) {
+    size_t a = content.find(open), b = content.find(close);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    size_t from = a + std::string(open).size();
+    m.set(thinking_key, Value(strip(b >= from ? content.substr(from, b - from) : "")));
+    std::string rest = jinja::text::strip(content.substr(b + std::string(close).size()), std::nullopt, true, false);
+    size_t s = rest.find("<|begin_of_solution|>"), e = rest.find("<|end_of_solution|>");
+    if (s != std::string::npos && e != std::string::npos) {
+      size_t f = s + std::string("<|begin_of_solution|>").size();
+      rest = strip(e >= f ? rest.substr(f, e - f) : "");
+    }
+    m.set("content", Value(rest));
+    return;
+  }
+}
+
+// Parses a JSON string field (Axolotl json.loads it), else returns it as is.
+nlohmann::json maybe_parse(const nlohmann::json& v, const std::string& key) {
+  if (!v.is_string()) return v;
+  auto j = nlohmann::json::parse(v.get<std::string>(), nullptr, false);
+  if (j.is_discarded()) chat_error(key, "not valid JSON", v.get<std::string>().substr(0, 60));
+  return j;
+}
 
 }  // namespace
 
-std::vector<int32_t> RowEncoder::chat_ids(const std::vector<Message>& messages) const {
-  std::string text = render_chat(*template_, messages, bos_text_, eos_text_);
+void RowEncoder::setup_chat(const config::DataConfig& data) {
+  train_on_eos_ = ds_.train_on_eos.empty() ? "turn" : ds_.train_on_eos;
+  train_on_eot_ = ds_.train_on_eot.empty() ? train_on_eos_ : ds_.train_on_eot;
+  std::vector<std::string> eot = data.eot_tokens ? *data.eot_tokens : std::vector<std::string>{eos_text_};
+  const std::string& src = template_->source();
+  if (eot.size() == 1 && eot[0] == eos_text_) {  // _validate_eot_and_eos_tokens
+    if (src.find(eos_text_) == std::string::npos && src.find("eos_token") == std::string::npos) {
+      log::warn("data", "EOS token '{}' not found in chat_template {}; the turn terminator won't be trained. Set "
+                        "`eot_tokens` to your template's turn-ending token.", eos_text_, template_->name());
+    }
+  } else {
+    std::vector<std::string> kept;
+    for (const auto& t : eot) {
+      if (src.find(t) == std::string::npos) {
+        log::warn("data", "EOT token '{}' not found in chat_template {}", t, template_->name());
+        continue;
+      }
+      kept.push_back(t);
+    }
+    eot = kept;
+    for (const auto& t : eot) {
+      if (tok_.encode(t, false, false).size() != 1) {
+        Diagnostic d;
+        d.key = "eot_tokens";
+        d.message = "an EOT token is encoded as several tokens";
+        d.found = t;
+        d.expected = "one token";
+        d.hint = "add it under `tokens:` or override an unused added token";
+        throw ConfigError({d});
+      }
+    }
+    if (std::find(eot.begin(), eot.end(), eos_text_) != eot.end() && train_on_eos_ != train_on_eot_) {
+      Diagnostic d;
+      d.key = "train_on_eot";
+      d.message = "eos_token is in eot_tokens but train_on_eos != train_on_eot";
+      d.found = train_on_eos_ + " vs " + train_on_eot_;
+      throw ConfigError({d});
+    }
+  }
+  for (const auto& t : eot) {
+    auto ids = tok_.encode(t, false, false);
+    if (ids.size() == 1) eot_ids_.push_back(ids[0]);
+  }
+}
+
+std::vector<int32_t> RowEncoder::chat_ids(const List& turns, const Value& tools, int64_t real_last_index) const {
+  ChatVars vars = chat_vars_;
+  if (real_last_index) vars.extra.set("real_last_index", Value(real_last_index));  // `if real_last_index:`
+  std::string text = template_->render(turns, vars, false, tools.truthy() ? tools : Value::none());
   if (text.empty()) return {};
   return tok_.encode(text, false, false);  // apply_chat_template: add_special_tokens=False
+}
+
+// get_conversation_thread + transform_message.
+List RowEncoder::conversation(const nlohmann::json& record, const std::string& field) const {
+  bool sharegpt = ds_.type_name == "sharegpt";
+  nlohmann::json msgs = maybe_parse(record.at(field), field);
+  if (!msgs.is_array() || msgs.empty()) chat_error(field, "must be a non-empty array of messages", msgs.type_name());
+  std::map<std::string, std::string> mappings = ds_.message_property_mappings;
+  if (mappings.empty()) {
+    mappings = {{"role", sharegpt ? "from" : "role"}, {"content", sharegpt ? "value" : "content"}};
+    if (!ds_.field_thinking.empty()) mappings["reasoning_content"] = ds_.field_thinking;
+  }
+  mappings.emplace("role", sharegpt ? "from" : "role");
+  mappings.emplace("content", sharegpt ? "value" : "content");
+  auto roles = role_map(ds_);
+  const std::string& src = template_->source();
+  List turns;
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    const auto& m = msgs[i];
+    std::string where = field + "[" + std::to_string(i) + "]";
+    if (!m.is_object()) chat_error(where, "message is not an object", m.type_name());
+    Dict t;
+    for (const auto& [prop, key] : mappings) {
+      std::string k = key;
+      if (prop == "role" && !m.contains(k) && m.contains("from")) k = "from";  // accept either spelling
+      if (prop == "content" && !m.contains(k) && m.contains("value")) k = "value";
+      auto it = m.find(k);
+      if (it != m.end() && !it->is_null()) t.set(prop, Value::from_json(*it));
+    }
+    const Value* role = t.find("role");
+    if (!role || !role->is_string()) chat_error(where + "." + mappings["role"], "message role missing or not a string");
+    if (auto f = roles.find(role->str()); f != roles.end()) t.set("role", Value(f->second));
+    const Value* content = t.find("content");
+    if (!content && !m.contains("tool_calls")) {  // Axolotl would fail inside the template instead
+      chat_error(where + "." + mappings["content"], "message content missing or not a string");
+    }
+    if (content && content->is_list()) {  // _convert_content_parts
+      std::string text;
+      for (const auto& part : content->list()) {
+        if (!part.is_dict()) continue;
+        if (part.dict().find("train") || part.dict().find("weight")) {
+          chat_error(where + ".content", "per-part train/weight flags are not supported yet");
+        }
+        for (const char* k : {"text", "content", "value"}) {
+          const Value* v = part.dict().find(k);
+          if (v && v->truthy()) {
+            text += v->to_output();
+            break;
+          }
+        }
+      }
+      t.set("content", Value(text));
+    }
+    if (ds_.split_thinking && t.find("role")->str() == "assistant") split_thinking(t, "reasoning_content");
+    // Keep other properties the template reads (Axolotl asks a Jinja analyzer; we look for the name).
+    for (auto it = m.begin(); it != m.end(); ++it) {
+      bool mapped = false;
+      for (const auto& kv : mappings) mapped = mapped || kv.second == it.key();
+      if (mapped || it->is_null() || src.find(it.key()) == std::string::npos) continue;
+      nlohmann::json v = *it;
+      if (it.key() == "tool_calls" && v.is_array()) {
+        for (auto& call : v) {
+          if (call.is_object() && call.contains("function") && call["function"].contains("arguments")) {
+            call["function"]["arguments"] = maybe_parse(call["function"]["arguments"], where + ".tool_calls");
+          }
+        }
+      }
+      t.set(it.key(), Value::from_json(v));
+    }
+    if (!ds_.message_field_training.empty() && m.contains(ds_.message_field_training) &&
+        !m[ds_.message_field_training].is_null()) {
+      t.set("training", Value::from_json(m[ds_.message_field_training]));
+    }
+    if (!ds_.message_field_training_detail.empty() && m.contains(ds_.message_field_training_detail) &&
+        !m[ds_.message_field_training_detail].is_null()) {
+      chat_error(where + "." + ds_.message_field_training_detail, "message_field_training_detail is not supported yet");
+    }
+    turns.emplace_back(std::move(t));
+  }
+  // A row-level system column opens the conversation unless it already starts with a system turn.
+  const std::string sys_field = ds_.field_system.empty() ? "system" : ds_.field_system;
+  if (turns[0].dict().find("role")->str() != "system" && record.contains(sys_field)) {
+    Dict s;
+    s.set("role", Value("system"));
+    s.set("content", Value::from_json(record[sys_field]));
+    turns.insert(turns.begin(), Value(std::move(s)));
+  }
+  if (ds_.drop_system_message && turns[0].dict().find("role")->str() == "system") turns.erase(turns.begin());
+  return turns;
 }
 
 void RowEncoder::encode_chat(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
@@ -52,96 +228,112 @@ void RowEncoder::encode_chat(const nlohmann::json& record, std::vector<Tokenized
   if (sharegpt && field == "messages" && !record.contains("messages")) field = "conversations";
   auto it = record.find(field);
   if (it == record.end() || it->is_null()) chat_error(field, "required field missing");
-  if (!it->is_array() || it->empty()) chat_error(field, "must be a non-empty array of messages", it->type_name());
-
-  auto mapped = [&](const char* prop, const char* fallback) {
-    auto m = ds_.message_property_mappings.find(prop);
-    if (m != ds_.message_property_mappings.end()) return m->second;
-    return std::string(sharegpt ? fallback : prop);
-  };
-  std::string role_key = mapped("role", "from"), content_key = mapped("content", "value");
+  List turns = conversation(record, field);
+  Value tools = Value::none();
+  if (auto t = record.find(ds_.field_tools); t != record.end() && !t->is_null()) {
+    tools = Value::from_json(maybe_parse(*t, ds_.field_tools));
+    if (!tools.is_list()) chat_error(ds_.field_tools, "unknown tools format", tools.type_name(), "a list of schemas");
+  }
   auto roles = role_map(ds_);
   std::vector<std::string> to_train = ds_.roles_to_train.empty() ? std::vector<std::string>{"assistant"}
                                                                  : ds_.roles_to_train;
-  for (auto& r : to_train) {  // Axolotl maps roles_to_train through the role table too
+  for (auto& r : to_train) {  // roles_to_train goes through the role table too
     if (auto f = roles.find(r); f != roles.end()) r = f->second;
   }
 
-  std::vector<Message> turns;
-  for (size_t i = 0; i < it->size(); ++i) {
-    const auto& m = (*it)[i];
-    std::string where = field + "[" + std::to_string(i) + "]";
-    if (!m.is_object()) chat_error(where, "message is not an object", m.type_name());
-    std::string rk = role_key, ck = content_key;
-    if (!m.contains(rk) && m.contains("from")) rk = "from";   // accept either spelling
-    if (!m.contains(ck) && m.contains("value")) ck = "value";
-    auto r = m.find(rk);
-    auto c = m.find(ck);
-    if (r == m.end() || !r->is_string()) chat_error(where + "." + rk, "message role missing or not a string");
-    if (c == m.end() || !c->is_string()) chat_error(where + "." + ck, "message content missing or not a string");
-    std::string role = r->get<std::string>();
-    if (auto f = roles.find(role); f != roles.end()) role = f->second;
-    turns.push_back({role, c->get<std::string>()});
-  }
-
   TokenizedRow row;
+  auto rejected = [&](const Error& e) {
+    chat_error(field, "chat template " + template_->name() + " rejects the conversation", e.what());
+  };
   try {
-    row.input_ids = chat_ids(turns);
+    row.input_ids = chat_ids(turns, tools, 0);
   } catch (const Error& e) {
-    chat_error(field, std::string("chat template ") + chat_template_name(*template_) + " rejects the conversation",
-               e.what());
+    rejected(e);
   }
   const auto& ids = row.input_ids;
   row.labels.assign(ids.size(), kIgnoreIndex);
   const long n = static_cast<long>(ids.size());
-  const bool train_eos = ds_.train_on_eos_turn.value_or(true);
+  const long nturns = static_cast<long>(turns.size());
+  std::string lower_dir = jinja::text::lower(tokenizer_dir_);
+  long last_eos = -1, last_eot = -1;
 
-  for (size_t t = 0; t < turns.size(); ++t) {
-    bool should_train = train_on_inputs_;
-    for (const auto& r : to_train) should_train = should_train || r == turns[t].role;
+  for (long t = 0; t < nturns; ++t) {
+    const Dict& turn = turns[static_cast<size_t>(t)].dict();
+    const std::string& role = turn.find("role")->str();
+    bool should_train;
+    if (const Value* tr = turn.find("training")) {
+      should_train = tr->truthy();
+    } else {
+      should_train = train_on_inputs_;
+      for (const auto& r : to_train) should_train = should_train || r == role;
+    }
+    if (!should_train && train_on_eos_ != "all" && train_on_eot_ != "all") continue;
 
-    // find_turn: prefix with the real content vs with a dummy content
-    Span span;
-    std::vector<Message> prefix(turns.begin(), turns.begin() + t + 1);
-    std::vector<int32_t> full = chat_ids(prefix);
-    prefix.back().content = "[[dummy_message]]";
-    std::vector<int32_t> dummy = chat_ids(prefix);
-    if (!full.empty() && !dummy.empty()) {
-      long min_len = static_cast<long>(std::min(full.size(), dummy.size()));
-      long start = -1, end = -1;
-      for (long i = 0; i < min_len; ++i) {
-        if (dummy[i] != full[i]) {
-          start = i;
-          break;
+    // find_turn
+    long start = -1, end = -1;
+    if (!(t == 0 && role == "system" && lower_dir.find("mistral") != std::string::npos)) {
+      List prefix(turns.begin(), turns.begin() + t + 1);
+      Dict dummy;
+      dummy.set("role", Value(role));
+      dummy.set("content", Value("[[dummy_message]]"));
+      List with_dummy(turns.begin(), turns.begin() + t);
+      with_dummy.emplace_back(std::move(dummy));
+      std::vector<int32_t> full, dum;
+      try {
+        dum = chat_ids(with_dummy, tools, nturns - 1);
+        full = chat_ids(prefix, tools, nturns - 1);
+      } catch (const Error& e) {
+        rejected(e);
+      }
+      if (!full.empty() && !dum.empty()) {
+        long min_len = static_cast<long>(std::min(full.size(), dum.size()));
+        for (long i = 0; i < min_len; ++i) {
+          if (dum[i] != full[i]) {
+            start = i;
+            break;
+          }
+        }
+        for (long i = 0; start != -1 && i < min_len; ++i) {
+          long dpos = static_cast<long>(dum.size()) - 1 - i, fpos = static_cast<long>(full.size()) - 1 - i;
+          if (dum[dpos] != full[fpos]) {
+            end = fpos + 1;
+            break;
+          }
+        }
+        if (start == -1 || end == -1 || end <= start) start = end = -1;
+        bool is_prefix = full.size() <= ids.size() && std::equal(full.begin(), full.end(), ids.begin());
+        if (!is_prefix && !warned_prefix_->exchange(true)) {
+          log::warn("data", "chat template {}: the conversation up to turn {} renders differently from the start of the "
+                            "whole conversation, so (like Axolotl) that turn's labels may be misplaced; Axolotl's "
+                            "bundled templates (e.g. chat_template: qwen3) render prefixes consistently",
+                    template_->name(), t);
         }
       }
-      for (long i = 0; start != -1 && i < min_len; ++i) {
-        long dpos = static_cast<long>(dummy.size()) - 1 - i, fpos = static_cast<long>(full.size()) - 1 - i;
-        if (dummy[dpos] != full[fpos]) {
-          end = fpos + 1;
-          break;
-        }
+    }
+    if (should_train && start != -1) {
+      for (long i = start; i < end && i < n; ++i) row.labels[i] = ids[i];
+    }
+    // find_first_eot_token / find_first_eos_token: range(start_idx, len) with Python's negative
+    // indexing when the turn was not found; -1 also means "not found".
+    auto find_from = [&](auto match) -> long {
+      for (long i = end; i < n; ++i) {
+        long at = i < 0 ? n + i : i;
+        if (at >= 0 && match(ids[at])) return i;
       }
-      if (start != -1 && end != -1 && end > start) span = {start, end};
-    }
-    if (should_train && span.start != -1) {
-      for (long i = span.start; i < span.end && i < n; ++i) row.labels[i] = ids[i];
-    }
-    // find_first_eos_token(input_ids, start_idx=turn_end_idx), with Python's negative indexing when
-    // the turn was not found (end = -1).
-    long eos_idx = -1;
-    for (long i = span.end; i < n; ++i) {
-      long at = i < 0 ? n + i : i;
-      if (at >= 0 && ids[at] == tok_.eos_id()) {
-        eos_idx = i;
-        break;
-      }
-    }
-    if (n > 0 && std::labs(eos_idx - span.end) <= 3 && train_eos && should_train) {
-      long at = eos_idx < 0 ? n + eos_idx : eos_idx;
-      row.labels[at] = ids[at];
+      return -1;
+    };
+    long eot_idx = find_from([&](int32_t id) { return std::find(eot_ids_.begin(), eot_ids_.end(), id) != eot_ids_.end(); });
+    long eos_idx = find_from([&](int32_t id) { return id == tok_.eos_id(); });
+    for (int k = 0; k < 2; ++k) {
+      long idx = k == 0 ? eot_idx : eos_idx;
+      const std::string& mode = k == 0 ? train_on_eot_ : train_on_eos_;
+      if (idx == -1 || std::labs(idx - end) > 3) continue;
+      (k == 0 ? last_eot : last_eos) = idx;
+      if (mode == "all" || (mode == "turn" && should_train)) row.labels[idx < 0 ? n + idx : idx] = ids[idx < 0 ? n + idx : idx];
     }
   }
+  if (train_on_eot_ == "last" && last_eot != -1) row.labels[last_eot < 0 ? n + last_eot : last_eot] = ids[last_eot < 0 ? n + last_eot : last_eot];
+  if (train_on_eos_ == "last" && last_eos != -1) row.labels[last_eos < 0 ? n + last_eos : last_eos] = ids[last_eos < 0 ? n + last_eos : last_eos];
   out.push_back(std::move(row));
 }
 

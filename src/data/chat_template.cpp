@@ -1,129 +1,143 @@
-// Chat template rendering. Sources: Axolotl templates chatml.jinja, llama3.jinja, alpaca.jinja,
-// mistral_v1.jinja; Llama-2 HF chat_template (FORMATS.md §9.2–9.4). Jinja drops the file's final
-// newline (keep_trailing_newline=False), so none is emitted here.
+// Chat templates (see chat_template.h). Template choice follows Axolotl's
+// src/axolotl/utils/chat_templates/base.py (get_chat_template); variables follow transformers'
+// apply_chat_template (FORMATS2.md §2.1).
 #include "axolotl/data/chat_template.h"
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
 #include "axolotl/util/error.h"
+#include "axolotl/util/log.h"
+#include "chat_template_texts.h"
 
 namespace axolotl::data {
 
 namespace {
 
-std::string strip(const std::string& s) {  // Python str.strip() over ASCII whitespace
-  const char* ws = " \t\n\r\f\v";
-  auto b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return "";
-  auto e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
+[[noreturn]] void config_error(const std::string& key, const std::string& message, const std::string& found,
+                               const std::string& expected, const std::string& hint = "") {
+  Diagnostic d;
+  d.key = key;
+  d.message = message;
+  d.found = found;
+  d.expected = expected;
+  d.hint = hint;
+  throw ConfigError({d});
 }
 
-[[noreturn]] void reject(const std::string& message) { throw Error(message); }
-
-void check_alternating(const std::vector<Message>& loop) {
-  for (size_t i = 0; i < loop.size(); ++i) {
-    if ((loop[i].role == "user") != (i % 2 == 0)) {
-      reject("Conversation roles must alternate user/assistant/user/assistant/...");
-    }
-  }
-}
-
-std::string render_llama2(const std::vector<Message>& messages, const std::string& bos, const std::string& eos) {
-  std::vector<Message> loop = messages;
-  std::string system;
-  bool has_system = !loop.empty() && loop[0].role == "system";
-  if (has_system) {
-    system = loop[0].content;
-    loop.erase(loop.begin());
-  }
-  check_alternating(loop);
+std::string names_list() {
   std::string out;
-  for (size_t i = 0; i < loop.size(); ++i) {
-    std::string content = loop[i].content;
-    if (i == 0 && has_system) content = "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + content;
-    if (loop[i].role == "user") out += bos + "[INST] " + strip(content) + " [/INST]";
-    else if (loop[i].role == "assistant") out += " " + strip(content) + " " + eos;
-  }
+  for (const auto& n : named_chat_templates()) out += (out.empty() ? "" : ", ") + n;
   return out;
 }
 
 }  // namespace
 
-ChatTemplate parse_chat_template(const std::string& name) {
-  if (name == "chatml") return ChatTemplate::kChatml;
-  if (name == "llama2" || name == "llama2_chat") return ChatTemplate::kLlama2;
-  if (name == "llama3") return ChatTemplate::kLlama3;
-  if (name == "mistral" || name == "mistral_v1") return ChatTemplate::kMistral;
-  if (name == "alpaca") return ChatTemplate::kAlpaca;
-  Diagnostic d;
-  d.key = "chat_template";
-  d.message = "unknown chat template";
-  d.found = name;
-  d.expected = "chatml, llama2, llama3, mistral, alpaca or tokenizer_default";
-  throw ConfigError({d});
+ChatTemplate::ChatTemplate(std::string name, const std::string& source)
+    : name_(std::move(name)), template_(source, "chat_template " + name_) {}
+
+std::string ChatTemplate::render(const jinja::List& messages, const ChatVars& vars, bool add_generation_prompt,
+                                 const jinja::Value& tools) const {
+  jinja::Dict d;
+  d.items.reserve(8 + vars.extra.items.size());
+  auto special = [&](const char* k, const std::string& v) {
+    if (!v.empty()) d.items.emplace_back(k, jinja::Value(v));
+  };
+  special("bos_token", vars.bos_token);
+  special("eos_token", vars.eos_token);
+  special("unk_token", vars.unk_token);
+  special("pad_token", vars.pad_token);
+  d.set("messages", jinja::Value(messages));
+  d.set("tools", tools);
+  d.set("documents", jinja::Value::none());
+  d.set("add_generation_prompt", jinja::Value(add_generation_prompt));
+  for (const auto& kv : vars.extra.items) d.set(kv.first, kv.second);  // kwargs win
+  return template_.render(d);
 }
 
-const char* chat_template_name(ChatTemplate t) {
-  switch (t) {
-    case ChatTemplate::kChatml: return "chatml";
-    case ChatTemplate::kLlama2: return "llama2";
-    case ChatTemplate::kLlama3: return "llama3";
-    case ChatTemplate::kMistral: return "mistral";
-    case ChatTemplate::kAlpaca: return "alpaca";
+std::string ChatTemplate::render(const std::vector<Message>& messages, const ChatVars& vars,
+                                 bool add_generation_prompt) const {
+  jinja::List list;
+  list.reserve(messages.size());
+  for (const auto& m : messages) {
+    jinja::Dict d;
+    d.items.emplace_back("role", jinja::Value(m.role));
+    d.items.emplace_back("content", jinja::Value(m.content));
+    list.emplace_back(std::move(d));
   }
-  return "?";
+  return render(list, vars, add_generation_prompt);
 }
 
-bool recognise_chat_template(const std::string& jinja, ChatTemplate& out) {
-  auto has = [&](const char* s) { return jinja.find(s) != std::string::npos; };
-  if (has("<|im_start|>")) out = ChatTemplate::kChatml;
-  else if (has("<|start_header_id|>")) out = ChatTemplate::kLlama3;
-  else if (has("<<SYS>>")) out = ChatTemplate::kLlama2;
-  else if (has("[INST]")) out = ChatTemplate::kMistral;
-  else if (has("### Instruction")) out = ChatTemplate::kAlpaca;
-  else return false;
-  return true;
-}
-
-std::string render_chat(ChatTemplate t, const std::vector<Message>& messages, const std::string& bos,
-                        const std::string& eos, bool add_generation_prompt) {
-  std::string out;
-  switch (t) {
-    case ChatTemplate::kChatml:
-      for (const auto& m : messages) out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
-      if (add_generation_prompt) out += "<|im_start|>assistant\n";
-      return out;
-    case ChatTemplate::kLlama3:
-      for (size_t i = 0; i < messages.size(); ++i) {
-        if (i == 0) out += bos;
-        out += "<|start_header_id|>" + messages[i].role + "<|end_header_id|>\n\n" + strip(messages[i].content) +
-               "<|eot_id|>";
-      }
-      if (add_generation_prompt) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
-      return out;
-    case ChatTemplate::kLlama2:
-      return render_llama2(messages, bos, eos);
-    case ChatTemplate::kMistral:
-      out = bos;
-      check_alternating(messages);
-      for (const auto& m : messages) {
-        if (m.role == "user") out += " [INST] " + m.content + " [/INST]";
-        else if (m.role == "assistant") out += " " + m.content + eos;
-        else reject("Only user and assistant roles are supported!");
-      }
-      return out;
-    case ChatTemplate::kAlpaca:
-      out = bos;
-      for (size_t i = 0; i < messages.size(); ++i) {
-        const auto& m = messages[i];
-        if (m.role == "system" && i == 0) out += m.content;
-        else if (m.role == "user") out += "### Instruction:\n" + m.content;
-        else if (m.role == "assistant") out += "### Response:\n" + m.content + eos;
-        if (i + 1 < messages.size()) out += "\n\n";
-      }
-      if (add_generation_prompt) out += "\n\n### Response:\n";
-      return out;
-  }
+std::vector<std::string> named_chat_templates() {
+  std::vector<std::string> out;
+  for (const auto& t : kChatTemplateTexts) out.emplace_back(t.name);
   return out;
+}
+
+std::optional<std::string> named_chat_template_source(const std::string& name) {
+  std::string n = name == "mistral" ? "mistral_v1" : name;
+  for (const auto& t : kChatTemplateTexts) {
+    if (n == t.name) return std::string(t.text);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> tokenizer_chat_template(const std::string& dir) {
+  if (dir.empty()) return std::nullopt;
+  namespace fs = std::filesystem;
+  fs::path folder = fs::is_regular_file(dir) ? fs::path(dir).parent_path() : fs::path(dir);
+  std::ifstream in(folder / "tokenizer_config.json");
+  if (!in) return std::nullopt;
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains("chat_template")) return std::nullopt;
+  const auto& ct = j["chat_template"];
+  if (ct.is_string()) return ct.get<std::string>();
+  if (ct.is_array()) {  // [{"name": "default", "template": ...}, {"name": "tool_use", ...}]
+    for (const auto& e : ct) {
+      if (e.is_object() && e.value("name", "") == "default" && e.contains("template") && e["template"].is_string()) {
+        return e["template"].get<std::string>();
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+ChatTemplate resolve_chat_template(const std::string& choice_in, const std::string& jinja_text,
+                                   const std::string& tokenizer_dir, const std::string& key) {
+  const std::string kFallback = "tokenizer_default_fallback_";
+  std::string choice = choice_in.empty() ? "tokenizer_default" : choice_in;
+  if (choice == "jinja") {
+    if (jinja_text.empty()) {
+      config_error("chat_template_jinja", "chat_template: jinja needs the template text", "", "inline Jinja or a file path");
+    }
+    std::error_code ec;
+    if (jinja_text.find("{%") == std::string::npos && jinja_text.find("{{") == std::string::npos &&
+        std::filesystem::is_regular_file(jinja_text, ec)) {
+      std::ifstream f(jinja_text);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      return ChatTemplate("jinja", ss.str());
+    }
+    return ChatTemplate("jinja", jinja_text);
+  }
+  if (choice == "tokenizer_default" || choice.rfind(kFallback, 0) == 0) {
+    auto own = tokenizer_chat_template(tokenizer_dir);
+    if (own) return ChatTemplate("tokenizer_default", *own);
+    if (choice == "tokenizer_default") {
+      config_error(key, "chat_template is tokenizer_default but the tokenizer has no chat_template",
+                   tokenizer_dir.empty() ? "no tokenizer folder" : tokenizer_dir + "/tokenizer_config.json",
+                   "a chat_template entry", "set chat_template to one of " + names_list() + ", or jinja");
+    }
+    choice = choice.substr(kFallback.size());
+    log::warn("data", "no chat template found on the tokenizer, falling back to {}; consider train_on_inputs: true "
+                      "for the model to learn this template", choice);
+  }
+  auto src = named_chat_template_source(choice);
+  if (!src) config_error(key, "unknown chat template", choice, names_list() + ", tokenizer_default, jinja");
+  return ChatTemplate(choice == "mistral" ? "mistral_v1" : choice, *src);
 }
 
 }  // namespace axolotl::data

@@ -28,23 +28,6 @@ struct Encoded {
   Diagnostic error;
 };
 
-std::optional<ChatTemplate> tokenizer_template(const std::string& dir) {
-  if (dir.empty()) return std::nullopt;
-  std::filesystem::path folder = std::filesystem::is_regular_file(dir) ? std::filesystem::path(dir).parent_path()
-                                                                        : std::filesystem::path(dir);
-  std::filesystem::path p = folder / "tokenizer_config.json";
-  std::ifstream in(p);
-  if (!in) return std::nullopt;
-  auto j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.contains("chat_template") || !j["chat_template"].is_string()) return std::nullopt;
-  ChatTemplate t;
-  if (!recognise_chat_template(j["chat_template"].get<std::string>(), t)) {
-    log::warn("data", "the tokenizer's chat_template is not one this build recognises; set chat_template");
-    return std::nullopt;
-  }
-  return t;
-}
-
 class Builder {
  public:
   Builder(const config::DataConfig& data, const Tokenizer& tok, const BuildOptions& opt)
@@ -52,7 +35,6 @@ class Builder {
     threads_ = opt.threads > 0 ? opt.threads : data.num_workers > 0 ? data.num_workers
                                                                     : static_cast<int>(std::thread::hardware_concurrency());
     threads_ = std::max(1, threads_);
-    template_ = tokenizer_template(opt.tokenizer_dir);
   }
 
   void add_bytes_total(const std::vector<config::DatasetConfig>& sets) {
@@ -68,7 +50,7 @@ class Builder {
   RowStore build(const std::vector<config::DatasetConfig>& sets) {
     RowStore out;
     for (const auto& ds : sets) {
-      RowEncoder encoder(ds, data_, tok_, template_);
+      RowEncoder encoder(ds, data_, tok_, opt_.tokenizer_dir);
       for (const auto& file : list_data_files(ds.path, ds.data_files)) read_file(encoder, file, out);
     }
     return out;
@@ -203,7 +185,6 @@ class Builder {
   const BuildOptions& opt_;
   std::chrono::steady_clock::time_point start_;
   int threads_ = 1;
-  std::optional<ChatTemplate> template_;
   DatasetStats stats_;
   BuildProgress progress_;
 };

@@ -91,6 +91,26 @@ std::string render_row(const TokenizedRow& row, const Tokenizer& tok, bool ansi)
   return out;
 }
 
+std::string render_row_tokens(const TokenizedRow& row, const Tokenizer& tok, bool ansi) {
+  std::string out;
+  size_t trained = 0;
+  for (size_t i = 0; i < row.input_ids.size(); ++i) {
+    int32_t id = row.input_ids[i], label = row.labels[i];
+    trained += label != -100;
+    std::string text = tok.decode({id}, false);
+    std::string pair = "(" + std::to_string(label) + ", " + std::to_string(id) + ")";
+    if (i) out += " ";
+    if (ansi) {
+      const char* color = label == -100 ? "\x1b[31m" : label == 0 ? "\x1b[33m" : "\x1b[32m";
+      out += color + text + "\x1b[0m\x1b[37m" + pair + "\x1b[0m";
+    } else {
+      out += text + pair;
+    }
+  }
+  out += "\nTotal input len: " + std::to_string(row.input_ids.size()) + "\nCount of labels: " + std::to_string(trained);
+  return out;
+}
+
 void dump_rows(const RowStore& rows, const std::string& path) {
   io::AtomicFile out(path);
   for (size_t i = 0; i < rows.size(); ++i) {

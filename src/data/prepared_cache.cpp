@@ -62,6 +62,9 @@ nlohmann::json dataset_json(const config::DatasetConfig& d) {
           {"data_files", d.data_files}, {"split", d.split}, {"field", d.field}, {"field_messages", d.field_messages},
           {"mappings", d.message_property_mappings}, {"roles", d.roles}, {"roles_to_train", d.roles_to_train},
           {"chat_template", d.chat_template}, {"train_on_eos", d.train_on_eos_turn.value_or(true)},
+          {"train_on_eos_mode", d.train_on_eos}, {"train_on_eot", d.train_on_eot},
+          {"message_field_training", d.message_field_training}, {"drop_system_message", d.drop_system_message},
+          {"field_tools", d.field_tools}, {"field_thinking", d.field_thinking}, {"split_thinking", d.split_thinking},
           {"field_system", d.field_system}, {"field_instruction", d.field_instruction}, {"field_input", d.field_input},
           {"field_output", d.field_output}, {"format_str", d.prompt_format}, {"no_input_format", d.no_input_format},
           {"system_prompt", d.system_prompt}, {"system_format", d.system_format}};
@@ -86,6 +89,7 @@ std::string prepared_key(const config::DataConfig& data, const config::Tokenizer
   settings["train_on_inputs"] = data.train_on_inputs;
   settings["shuffle_merged_datasets"] = data.shuffle_merged_datasets;
   settings["chat_template"] = data.chat_template;
+  if (!data.chat_template_jinja.empty()) settings["chat_template_jinja"] = data.chat_template_jinja;
   settings["excess_length"] = static_cast<int>(data.excess_length_strategy);
   settings["skip_bad_rows"] = data.skip_bad_rows;
   settings["tokenizer"] = {{"special_tokens", tc.special_tokens}, {"added_tokens", tc.added_tokens},

@@ -105,24 +105,19 @@ std::optional<std::string> string_field(const nlohmann::json& record, const std:
 }
 
 RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig& data, const Tokenizer& tokenizer,
-                       std::optional<ChatTemplate> tokenizer_template)
+                       const std::string& tokenizer_dir)
     : ds_(ds), sequence_len_(data.sequence_len), train_on_inputs_(data.train_on_inputs), tok_(tokenizer) {
   bos_text_ = tok_.id_to_token(tok_.bos_id());
   eos_text_ = tok_.id_to_token(tok_.eos_id());
   if (ds_.format != DatasetFormat::kChatTemplate) return;
-  std::string name = !ds_.chat_template.empty() ? ds_.chat_template : data.chat_template;
-  if (name.empty() || name == "tokenizer_default") {
-    if (!tokenizer_template) {
-      Diagnostic d;
-      d.key = "chat_template";
-      d.message = "no chat template: the tokenizer has none that is recognised";
-      d.hint = "set chat_template: chatml | llama2 | llama3 | mistral | alpaca";
-      throw ConfigError({d});
-    }
-    template_ = tokenizer_template;
-  } else {
-    template_ = parse_chat_template(name);
-  }
+  // Axolotl's extract_chat_template_args: the dataset's chat_template wins over the top-level one.
+  bool own = !ds_.chat_template.empty();
+  template_ = resolve_chat_template(own ? ds_.chat_template : data.chat_template, data.chat_template_jinja,
+                                    tokenizer_dir, own ? "datasets[].chat_template" : "chat_template");
+  chat_vars_.bos_token = bos_text_;
+  chat_vars_.eos_token = eos_text_;
+  tokenizer_dir_ = tokenizer_dir;
+  setup_chat(data);
 }
 
 bool RowEncoder::expects_trained_eos() const {

@@ -50,6 +50,10 @@ int inference(const config::Config& config, const InferenceOptions& options) {
   request.prompts = options.prompts;
   request.from_stdin = options.prompts_from_stdin;
   request.template_name = options.template_name;
+  request.chat = options.chat;
+  request.chat_template = config.data.chat_template;
+  request.chat_template_jinja = config.data.chat_template_jinja;
+  if (config.data.eot_tokens) request.eot_tokens = *config.data.eot_tokens;
   request.generation.max_new_tokens = options.max_new_tokens;
   request.generation.sampling = {options.temperature, options.top_k, options.top_p, options.repetition_penalty,
                                  options.seed};
@@ -62,6 +66,11 @@ int inference(const config::Config& config, const InferenceOptions& options) {
   if (!lora.model_dir.empty()) {
     if (lora.type == config::AdapterType::kNone) lora.type = config::AdapterType::kLora;
     log::info("inference", "adapter: {}", lora.model_dir);
+  } else {
+    log::info("inference", "no adapter found (no lora_model_dir, none in {}): using the base model",
+              config.output.output_dir.empty() ? "output_dir" : config.output.output_dir);
+  }
+  if (!lora.model_dir.empty()) {
     request.prepare_model = [lora, &config](model::LlamaForCausalLMImpl& m) {
       adapters::setup_adapters(m, lora, config.quantization, config.model.name);
     };

@@ -1,9 +1,12 @@
-// run_inference: prompts -> tokenizer -> generate -> streamed text.
+// run_inference: prompts -> (chat template) -> tokenizer -> generate -> streamed text; --chat keeps
+// one conversation across input lines.
 #include "axolotl/model/inference.h"
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
+#include "axolotl/data/chat_template.h"
 #include "axolotl/data/tokenizer.h"
 #include "axolotl/io/hub_resolve.h"
 #include "axolotl/model/pretrained.h"
@@ -28,16 +31,45 @@ int run_inference(const config::ModelConfig& model_config, const config::Tokeniz
   if (std::find(gen.eos_ids.begin(), gen.eos_ids.end(), tokenizer->eos_id()) == gen.eos_ids.end()) {
     gen.eos_ids.push_back(tokenizer->eos_id());
   }
+  // A chat template: --chat (the config's template unless --template names one), or a --template
+  // other than the plain alpaca prompt.
+  std::optional<data::ChatTemplate> chat;
+  if (request.chat || (!request.template_name.empty() && request.template_name != "alpaca")) {
+    chat = data::resolve_chat_template(request.template_name.empty() ? request.chat_template : request.template_name,
+                                       request.chat_template_jinja, tok_path, "--template");
+    for (const auto& t : request.eot_tokens) {
+      auto eot = tokenizer->encode(t, false, false);
+      if (eot.size() == 1 && std::find(gen.eos_ids.begin(), gen.eos_ids.end(), eot[0]) == gen.eos_ids.end()) {
+        gen.eos_ids.push_back(eot[0]);
+      }
+    }
+  }
+  data::ChatVars vars;
+  vars.bos_token = tokenizer->id_to_token(tokenizer->bos_id());
+  vars.eos_token = tokenizer->id_to_token(tokenizer->eos_id());
+  std::vector<data::Message> history;
   auto run_one = [&](const std::string& prompt) {
-    const auto ids32 = tokenizer->encode(format_prompt(request.template_name, prompt));
+    std::vector<int32_t> ids32;
+    if (chat) {
+      if (!request.chat) history.clear();
+      history.push_back({"user", prompt});
+      ids32 = tokenizer->encode(chat->render(history, vars, true), false, false);  // add_special_tokens=False
+    } else {
+      ids32 = tokenizer->encode(format_prompt(request.template_name, prompt));
+    }
     std::vector<int64_t> ids(ids32.begin(), ids32.end());
     if (ids.empty()) ids.push_back(tokenizer->bos_id());
     TextStream stream(out);
+    std::vector<int32_t> reply;
     auto result = generate(*model, ids, gen, [&](int64_t token) {
-      if (!tokenizer->is_special(static_cast<int32_t>(token))) stream.push(tokenizer->token_text(static_cast<int32_t>(token)));
+      if (!tokenizer->is_special(static_cast<int32_t>(token))) {
+        reply.push_back(static_cast<int32_t>(token));
+        stream.push(tokenizer->token_text(static_cast<int32_t>(token)));
+      }
       return true;
     });
     stream.finish();
+    if (chat) history.push_back({"assistant", tokenizer->decode(reply)});
     out << "\n";
     out.flush();
     const double decode_tps = result.tokens.size() > 1 && result.decode_seconds > 0

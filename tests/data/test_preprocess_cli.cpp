@@ -45,6 +45,8 @@ TEST_F(PreprocessCli, BuildsReportsDumpsAndReuses) {
   EXPECT_NE(r.out.find("efficiency"), std::string::npos);
   EXPECT_NE(r.out.find("[masked]"), std::string::npos);
   EXPECT_NE(r.out.find("[/masked]"), std::string::npos);
+  EXPECT_NE(r.out.find(", 1)"), std::string::npos) << "Axolotl's (label, id) view of the BOS token";
+  EXPECT_NE(r.out.find("Count of labels: "), std::string::npos);
   std::ifstream dump(dir_ / "rows.jsonl");
   int lines = 0;
   for (std::string line; std::getline(dump, line);) {

@@ -80,6 +80,19 @@ TEST_F(TinyModelE2E, SeededSamplingAndAlpacaTemplate) {
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
 }
 
+TEST_F(TinyModelE2E, ChatKeepsOneConversationThroughTheTemplate) {
+  const auto cfg = (dir_ / "config.yml").string();
+  auto r = run_axolotl({"inference", cfg, "--chat", "--template", "chatml", "--max-new-tokens", "4"}, "Hello\nAgain\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no adapter found"), std::string::npos) << r.err;
+  // The second turn's prompt holds the first exchange: more prompt tokens than the first.
+  auto first = r.err.find("prompt "), second = r.err.find("prompt ", first + 1);
+  ASSERT_NE(second, std::string::npos) << r.err;
+  EXPECT_LT(std::stoi(r.err.substr(first + 7)), std::stoi(r.err.substr(second + 7))) << r.err;
+  auto bad = run_axolotl({"inference", cfg, "--chat", "--template", "jinja"}, "x\n");
+  EXPECT_EQ(bad.exit_code, 2) << "chat_template: jinja without chat_template_jinja is a config error";
+}
+
 TEST(InferenceE2E, MissingModelFolderIsAClearError) {
   TempDir dir;
   write_file(dir / "config.yml", "base_model: " + (dir / "absent").string() + "\n");

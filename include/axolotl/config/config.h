@@ -59,7 +59,16 @@ struct DatasetConfig {
   std::map<std::string, std::vector<std::string>> roles;          // our role -> spellings in the data
   std::vector<std::string> roles_to_train;                        // default: assistant
   std::string chat_template;    // per-dataset override
-  std::optional<bool> train_on_eos_turn;
+  std::optional<bool> train_on_eos_turn;       // legacy view: train_on_eos is turn (true) or none (false)
+  std::string train_on_eos;                    // all | turn | last | none; empty: unset (Axolotl default turn)
+  std::string train_on_eot;                    // all | turn | last | none; empty: follows train_on_eos
+  bool train_on_eos_null = false;              // train_on_eos: null given explicitly (Axolotl's legacy path)
+  std::string message_field_training;          // per-turn bool key: train this turn or not
+  std::string message_field_training_detail;   // per-turn char-span training detail key
+  bool drop_system_message = false;
+  std::string field_tools = "tools";
+  std::string field_thinking = "reasoning_content";
+  bool split_thinking = false;
   // custom column mapping / user-defined type
   std::string field_system;
   std::string field_instruction = "instruction";
@@ -108,7 +117,9 @@ struct DataConfig {
   std::optional<bool> pad_to_sequence_len;  // unset: true with sample packing
   bool train_on_inputs = false;
   bool shuffle_merged_datasets = true;
-  std::string chat_template;           // chatml, llama2, llama3, mistral, alpaca, tokenizer_default
+  std::string chat_template;           // tokenizer_default (empty), a named template, jinja, tokenizer_default_fallback_<name>
+  std::string chat_template_jinja;     // chat_template: jinja: inline Jinja text or a file path
+  std::optional<std::vector<std::string>> eot_tokens;  // end-of-turn tokens; unset: [eos_token]
   ExcessLength excess_length_strategy = ExcessLength::kDrop;
   int num_workers = 0;                 // dataset_processes; 0 = number of cores
   bool skip_bad_rows = false;

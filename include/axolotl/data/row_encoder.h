@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,10 +27,10 @@ struct TokenizedRow {
 
 class RowEncoder {
  public:
-  // `tokenizer_template`: the template recognised in the tokenizer's own config (used when the
-  // dataset and the data section name none, or name "tokenizer_default").
+  // `tokenizer_dir`: where tokenizer_config.json holds the model's own chat template (used for
+  // chat_template: tokenizer_default, the default, and tokenizer_default_fallback_<name>).
   RowEncoder(const config::DatasetConfig& ds, const config::DataConfig& data, const Tokenizer& tokenizer,
-             std::optional<ChatTemplate> tokenizer_template = std::nullopt);
+             const std::string& tokenizer_dir = "");
 
   // Appends the rows one record makes (completion may cut one text into several). Throws Error
   // whose Diagnostic names the offending field (the caller adds file:line).
@@ -37,7 +39,7 @@ class RowEncoder {
   const config::DatasetConfig& dataset() const { return ds_; }
   // Whether every row is expected to end a trained turn with EOS (false: completion chunks, raw rows).
   bool expects_trained_eos() const;
-  std::optional<ChatTemplate> chat_template() const { return template_; }
+  const ChatTemplate* chat_template() const { return template_ ? &*template_ : nullptr; }
 
  private:
   // Python Axolotl's PromptTokenizingStrategy._tokenize.
@@ -47,7 +49,10 @@ class RowEncoder {
   void encode_input_output(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
   void encode_pretokenized(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
   void encode_chat(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
-  std::vector<int32_t> chat_ids(const std::vector<Message>& messages) const;
+  // apply_chat_template(turns, tokenize=True, tools, real_last_index) for the chat strategy.
+  std::vector<int32_t> chat_ids(const jinja::List& turns, const jinja::Value& tools, int64_t real_last_index) const;
+  jinja::List conversation(const nlohmann::json& record, const std::string& field) const;
+  void setup_chat(const config::DataConfig& data);
 
   config::DatasetConfig ds_;
   int sequence_len_;
@@ -55,6 +60,11 @@ class RowEncoder {
   const Tokenizer& tok_;
   std::optional<ChatTemplate> template_;
   std::string bos_text_, eos_text_;
+  ChatVars chat_vars_;
+  std::string tokenizer_dir_;
+  std::string train_on_eos_, train_on_eot_;  // all | turn | last | none
+  std::vector<int32_t> eot_ids_;             // single-token ids of eot_tokens
+  std::shared_ptr<std::atomic<bool>> warned_prefix_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 // The record's string field `key`: throws Error naming it when missing (unless optional), not a

@@ -34,6 +34,7 @@ struct InferenceOptions {
   double repetition_penalty = 1.0;   // 1 = off
   uint64_t seed = 0;
   std::string template_name;         // empty: raw prompt; "alpaca", ... : format as in training
+  bool chat = false;                 // multi-turn: each stdin line is a user turn of one conversation
 };
 
 struct TinyModelOptions {

@@ -16,7 +16,11 @@ namespace axolotl::model {
 struct InferenceRequest {
   std::vector<std::string> prompts;  // used when not from_stdin
   bool from_stdin = false;           // one prompt per line of `in`
-  std::string template_name;         // see prompt_format.h
+  std::string template_name;         // see prompt_format.h; or any chat template name training accepts
+  bool chat = false;                 // one conversation: each prompt is a user turn, rendered by the chat template
+  std::string chat_template;         // config chat_template (used by --chat without --template)
+  std::string chat_template_jinja;   // config chat_template_jinja
+  std::vector<std::string> eot_tokens;  // generation also stops at these
   GenerationOptions generation;
   // Called once on the loaded model before generating (the engine loads a LoRA adapter here;
   // model/ cannot depend on adapters/).

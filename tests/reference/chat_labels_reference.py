@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""Label goldens for the chat_template strategy: an independent Python re-implementation of
+Axolotl's ChatTemplateStrategy._tokenize_single_prompt / find_turn (src/axolotl/prompt_strategies/
+chat_template.py at the mirror's HEAD), rendering with real Jinja2 as transformers configures it
+(chat_template_render.make_env) and tokenizing with the sentencepiece module on the shared Llama-2
+tokenizer.model, special tokens split out first as the slow HF LlamaTokenizer does.
+
+Usage: /usr/bin/python3 tests/reference/chat_labels_reference.py > tests/assets/chat_labels_golden.json
+Test: tests/data/test_chat_labels.cpp.
+"""
+import json
+import os
+import re
+import sys
+
+import sentencepiece as spm
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chat_template_render import ENV, ROOT, SHARED  # noqa: E402
+
+IGNORE = -100
+SP = spm.SentencePieceProcessor(model_file=os.path.join(SHARED, "tokenizers", "llama2", "tokenizer.model"))
+SPECIAL = {"<s>": 1, "</s>": 2, "<unk>": 0}
+BOS, EOS = "<s>", "</s>"
+SPLIT = re.compile("(" + "|".join(re.escape(t) for t in sorted(SPECIAL, key=len, reverse=True)) + ")")
+
+
+def encode(text):  # add_special_tokens=False
+    ids = []
+    for chunk in SPLIT.split(text):
+        if chunk in SPECIAL:
+            ids.append(SPECIAL[chunk])
+        elif chunk:
+            ids.extend(SP.encode(chunk))
+    return ids
+
+
+def template(name):
+    return open(os.path.join(ROOT, "src", "data", "chat_templates", name + ".jinja"), encoding="utf-8").read()
+
+
+def build_prompt(src, turns, tools=None, real_last_index=None):
+    kwargs = {"bos_token": BOS, "eos_token": EOS, "unk_token": "<unk>", "messages": turns, "tools": None,
+              "documents": None, "add_generation_prompt": False}
+    if tools:
+        kwargs["tools"] = tools
+    if real_last_index:
+        kwargs["real_last_index"] = real_last_index
+    return encode(ENV.from_string(src).render(**kwargs))
+
+
+def find_turn(src, turns, i, tools):
+    dummy = {"role": turns[i].get("role"), "content": "[[dummy_message]]"}
+    last = len(turns) - 1
+    a = build_prompt(src, turns[:i] + [dummy], tools, last)
+    b = build_prompt(src, turns[:i + 1], tools, last)
+    if not a or not b:
+        return -1, -1
+    m = min(len(a), len(b))
+    start = next((k for k in range(m) if a[k] != b[k]), None)
+    if start is None:
+        return -1, -1
+    end = next((len(b) - 1 - k + 1 for k in range(m) if a[len(a) - 1 - k] != b[len(b) - 1 - k]), None)
+    if end is None or end <= start:
+        return -1, -1
+    return start, end
+
+
+def first_from(ids, start, wanted):
+    for k in range(start, len(ids)):
+        if ids[k] in wanted:
+            return k
+    return -1
+
+
+def thread(row, opt):
+    roles = {"human": "user", "user": "user", "assistant": "assistant", "gpt": "assistant", "system": "system",
+             "tool": "tool"}
+    turns = []
+    msgs = row["messages"]
+    first_role = roles.get(msgs[0]["role"], msgs[0]["role"])
+    if first_role != "system" and "system" in row:
+        turns.append({"role": "system", "content": row["system"]})
+    for m in msgs:
+        t = {"role": roles.get(m["role"], m["role"]), "content": m["content"]}
+        if m.get("reasoning_content") is not None:
+            t["reasoning_content"] = m["reasoning_content"]
+        key = opt.get("message_field_training")
+        if key and m.get(key) is not None:
+            t["training"] = m[key]
+        if opt.get("split_thinking") and t["role"] == "assistant" and "<think>" in t["content"] \
+                and "</think>" in t["content"]:
+            c = t["content"]
+            s, e = c.find("<think>"), c.find("</think>")
+            t["reasoning_content"] = c[s + len("<think>"):e].strip()
+            t["content"] = c[e + len("</think>"):].lstrip()
+        turns.append(t)
+    if opt.get("drop_system_message") and turns[0]["role"] == "system":
+        turns = turns[1:]
+    return turns
+
+
+def labels_for(src, row, opt, train_on_inputs):
+    roles_to_train = opt.get("roles_to_train", ["assistant"])
+    eos_mode = opt.get("train_on_eos", "turn")
+    eot_mode = opt.get("train_on_eot", eos_mode)
+    eot_ids = {encode(t)[0] for t in opt.get("eot_tokens", [EOS]) if len(encode(t)) == 1 and t in src}
+    turns = thread(row, opt)
+    ids = build_prompt(src, turns)
+    labels = [IGNORE] * len(ids)
+    last = {"eot": -1, "eos": -1}
+    for i, turn in enumerate(turns):
+        train = turn["training"] if "training" in turn else (train_on_inputs or turn["role"] in roles_to_train)
+        if not train and eos_mode != "all" and eot_mode != "all":
+            continue
+        start, end = find_turn(src, turns, i, None)
+        if train and start != -1 and end != -1:
+            labels[start:end] = ids[start:end]
+        for kind, wanted, mode in (("eot", eot_ids, eot_mode), ("eos", {SPECIAL[EOS]}, eos_mode)):
+            k = first_from(ids, end, wanted)
+            if k != -1 and abs(k - end) <= 3:
+                last[kind] = k
+                if mode == "all" or (mode == "turn" and train):
+                    labels[k] = ids[k]
+    for kind, mode in (("eot", eot_mode), ("eos", eos_mode)):
+        if mode == "last" and last[kind] != -1:
+            labels[last[kind]] = ids[last[kind]]
+    return ids, labels
+
+
+ROWS = [
+    {"messages": [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello! How can I help?"}]},
+    {"system": "Be brief.",
+     "messages": [{"role": "human", "content": "2+2?"}, {"role": "gpt", "content": "4"},
+                  {"role": "human", "content": "3+3?"}, {"role": "gpt", "content": "6, of course."}]},
+    {"messages": [{"role": "system", "content": "You are kind."}, {"role": "user", "content": "Grüß dich 你好"},
+                  {"role": "assistant", "content": "Hallo!", "train": False},
+                  {"role": "user", "content": "Again"}, {"role": "assistant", "content": "Hallo again.", "train": True}]},
+    {"messages": [{"role": "user", "content": "Think"},
+                  {"role": "assistant", "content": "<think>\nhmm\n</think>\n\nDone."}]},
+]
+
+CASES = [
+    ("chatml", {}), ("chatml", {"train_on_eos": "all"}),
+    ("mistral_v1", {}), ("mistral_v1", {"train_on_eos": "last"}), ("mistral_v1", {"train_on_eos": "none"}),
+    ("mistral_v1", {"train_on_eos": "all", "roles_to_train": ["user"]}),
+    ("alpaca", {}), ("alpaca", {"roles_to_train": ["user", "assistant"]}),
+    ("alpaca", {"message_field_training": "train"}),
+    ("llama2", {}), ("llama2", {"drop_system_message": True}),
+    ("llama3", {"train_on_inputs": True}), ("llama3", {"split_thinking": True}),
+    ("gemma", {"train_on_eot": "turn", "train_on_eos": "turn"}),
+    ("mistral_v1", {"eot_tokens": ["</s>", "<unk>"], "train_on_eot": "all", "train_on_eos": "all"}),
+]
+
+
+def main():
+    cases = []
+    for name, opt in CASES:
+        src = template(name)
+        rows = []
+        for row in ROWS:
+            try:
+                ids, labels = labels_for(src, row, opt, opt.get("train_on_inputs", False))
+                rows.append({"record": row, "input_ids": ids, "labels": labels})
+            except Exception as e:  # the template rejects the conversation
+                rows.append({"record": row, "error": type(e).__name__ + ": " + str(e)})
+        cases.append({"template": name, "options": opt, "rows": rows})
+    json.dump({"generator": "tests/reference/chat_labels_reference.py", "tokenizer": "tokenizers/llama2/tokenizer.model",
+               "cases": cases}, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
