@@ -211,6 +211,31 @@ TEST_P(Family, Nf4ForwardIsTheDequantizedForward) {
   }
 }
 
+// Gemma in bf16: sqrt(hidden) is rounded to bf16 before scaling (5.65625 for 32), and the (1 + w) norm
+// multiplies in float32 before the one cast (HF Gemma2RMSNorm), not after casting the normalised rows.
+TEST(GemmaBf16, EmbedScaleAndUnitOffsetNormRoundLikeHf) {
+  torch::NoGradGuard no_grad;
+  LlamaConfig c = parse_llama_config(nlohmann::json{{"architectures", {"Gemma2ForCausalLM"}}, {"hidden_size", 32},
+                                                    {"num_attention_heads", 4}, {"num_key_value_heads", 2},
+                                                    {"head_dim", 8}, {"num_hidden_layers", 1},
+                                                    {"intermediate_size", 64}, {"vocab_size", 16}},
+                                     "x");
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16);
+  LlamaModel m(c, bf16);
+  torch::manual_seed(3);
+  m->embed_tokens->weight.copy_(torch::randn({16, 32}));
+  auto ids = torch::arange(16, torch::kInt64).unsqueeze(0);
+  auto expected = m->embed_tokens->weight.unsqueeze(0) * torch::tensor(5.65625, bf16);
+  EXPECT_TRUE(m->embed(ids).equal(expected));
+  RMSNorm norm(32, 1e-6, bf16, /*unit_offset=*/true);
+  norm->weight.copy_(torch::randn({32}) * 0.3);
+  auto x = (torch::randn({4, 32}) * 3).to(torch::kBFloat16);
+  auto x32 = x.to(torch::kFloat32);
+  auto ref = (x32 * torch::rsqrt(x32.pow(2).mean(-1, true) + 1e-6) * (1.0 + norm->weight.to(torch::kFloat32)))
+                 .to(torch::kBFloat16);
+  EXPECT_TRUE(norm->forward(x).equal(ref));
+}
+
 INSTANTIATE_TEST_SUITE_P(Model, Family, ::testing::Values("qwen2", "qwen3", "gemma2", "gemma3", "phi3"));
 
 }  // namespace
