@@ -153,6 +153,39 @@ void read_family(Reader& r, const json& j, const FamilyTraits& f, LlamaConfig& c
   (void)r;
 }
 
+// HF configuration_*.py size and token defaults, for the sparse config.json files that rely on them.
+struct SizeDefaults {
+  const char* model_type;
+  int64_t vocab, hidden, intermediate, layers, heads, kv_heads;  // kv_heads 0: = heads
+  int64_t max_positions, bos, eos;
+  std::optional<int64_t> pad;
+};
+const SizeDefaults kSizeDefaults[] = {
+    {"qwen2", 151936, 4096, 22016, 32, 32, 32, 32768, 151643, 151643, std::nullopt},
+    {"qwen3", 151936, 4096, 22016, 32, 32, 32, 32768, 151643, 151645, std::nullopt},
+    {"gemma2", 256000, 2304, 9216, 26, 8, 4, 8192, 2, 1, 0},
+    {"gemma3_text", 262208, 2304, 9216, 26, 8, 4, 131072, 2, 1, 0},
+    {"phi3", 32064, 3072, 8192, 32, 32, 0, 4096, 1, 32000, 32000},
+};
+
+// Returns the kv-head default of the family (0 = num_attention_heads).
+int64_t apply_size_defaults(const FamilyTraits& f, LlamaConfig& c) {
+  for (const auto& d : kSizeDefaults) {
+    if (std::string(d.model_type) != f.model_type) continue;
+    c.vocab_size = d.vocab;
+    c.hidden_size = d.hidden;
+    c.intermediate_size = d.intermediate;
+    c.num_hidden_layers = d.layers;
+    c.num_attention_heads = d.heads;
+    c.max_position_embeddings = d.max_positions;
+    c.bos_token_id = d.bos;
+    c.eos_token_ids = {d.eos};
+    c.pad_token_id = d.pad;
+    return d.kv_heads;
+  }
+  return 0;
+}
+
 // Reads an optional number key that may be null (null -> nullopt).
 void optional_number(Reader& r, const json& j, const char* key, std::optional<double>* out) {
   if (!j.contains(key)) return;
@@ -224,12 +257,13 @@ LlamaConfig parse_llama_config(const json& j, const std::string& file) {
               refusal_reason(c.architecture) +
                   "; the decoder serves LLaMA, Mistral, Qwen2/2.5, Qwen3, Gemma-2, Gemma-3 (text) and Phi-3");
   }
+  const int64_t kv_default = family ? apply_size_defaults(*family, c) : 0;
   r.integer("vocab_size", &c.vocab_size);
   r.integer("hidden_size", &c.hidden_size);
   r.integer("intermediate_size", &c.intermediate_size);
   r.integer("num_hidden_layers", &c.num_hidden_layers);
   r.integer("num_attention_heads", &c.num_attention_heads);
-  c.num_key_value_heads = c.num_attention_heads;
+  c.num_key_value_heads = kv_default > 0 ? kv_default : c.num_attention_heads;
   r.integer("num_key_value_heads", &c.num_key_value_heads);
   c.head_dim = c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0;
   const bool explicit_head_dim = r.has("head_dim");

@@ -50,7 +50,7 @@ TEST(FamilyConfig, Qwen25IgnoresItsSlidingWindowUnlessEnabled) {
 }
 
 TEST(FamilyConfig, Qwen3HeadDimDefaultAndModelTypeOnly) {
-  json j{{"model_type", "qwen3"}, {"hidden_size", 32}, {"num_attention_heads", 4}};
+  json j{{"model_type", "qwen3"}, {"hidden_size", 32}, {"num_attention_heads", 4}, {"num_key_value_heads", 2}};
   auto c = parse_llama_config(j, "x");
   EXPECT_EQ(c.architecture, "Qwen3ForCausalLM");
   EXPECT_EQ(c.head_dim, 128);
@@ -106,6 +106,26 @@ TEST(FamilyConfig, Phi3FusedPartialRotaryAndLongRope) {
   EXPECT_EQ(linear_module_names(c), (std::vector<std::string>{"qkv_proj", "o_proj", "gate_up_proj", "down_proj"}));
   j["rope_scaling"]["long_factor"] = {2.0};
   EXPECT_THROW(parse_llama_config(j, "x"), ConfigError);
+}
+
+// Sparse configs (e.g. a Gemma-3 text_config) rely on the HF class defaults, kv heads and tokens included.
+TEST(FamilyConfig, SparseConfigsTakeTheFamilyDefaults) {
+  auto g = parse_llama_config(json{{"architectures", {"Gemma3ForCausalLM"}}, {"hidden_size", 2560}}, "x");
+  EXPECT_EQ(g.num_attention_heads, 8);
+  EXPECT_EQ(g.num_key_value_heads, 4);
+  EXPECT_EQ(g.head_dim, 256);
+  EXPECT_EQ(g.vocab_size, 262208);
+  EXPECT_EQ(g.max_position_embeddings, 131072);
+  EXPECT_EQ(g.bos_token_id, 2);
+  EXPECT_EQ(g.eos_token_ids, std::vector<int64_t>{1});
+  EXPECT_EQ(g.pad_token_id, 0);
+  auto p = parse_llama_config(json{{"architectures", {"Phi3ForCausalLM"}}, {"num_attention_heads", 24}}, "x");
+  EXPECT_EQ(p.num_key_value_heads, 24);
+  EXPECT_EQ(p.vocab_size, 32064);
+  EXPECT_EQ(p.head_dim, 3072 / 24);
+  auto l = parse_llama_config(json{{"architectures", {"LlamaForCausalLM"}}}, "x");
+  EXPECT_EQ(l.vocab_size, 32000);  // LLaMA keeps its own defaults
+  EXPECT_EQ(l.num_key_value_heads, 32);
 }
 
 TEST(FamilyConfig, OtherArchitecturesAreRefusedByName) {
