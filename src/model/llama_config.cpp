@@ -118,8 +118,8 @@ class Reader {
   std::vector<Diagnostic> problems_;
 };
 
-// Family defaults (HF configuration_*.py) and the per-checkpoint trait keys (FORMATS2.md §5).
-void read_family(Reader& r, const json& j, const FamilyTraits& f, LlamaConfig& c, bool explicit_head_dim) {
+// Family traits and trait defaults (HF configuration_*.py, FORMATS2.md §5); the checkpoint overrides them.
+void read_family(const FamilyTraits& f, LlamaConfig& c, bool explicit_head_dim) {
   c.model_type = f.model_type;
   c.hidden_act = f.hidden_act;
   c.qkv_bias = f.qkv_bias;
@@ -149,41 +149,6 @@ void read_family(Reader& r, const json& j, const FamilyTraits& f, LlamaConfig& c
   } else if (mt == "phi3") {
     c.rms_norm_eps = 1e-5;
   }
-  (void)j;
-  (void)r;
-}
-
-// HF configuration_*.py size and token defaults, for the sparse config.json files that rely on them.
-struct SizeDefaults {
-  const char* model_type;
-  int64_t vocab, hidden, intermediate, layers, heads, kv_heads;  // kv_heads 0: = heads
-  int64_t max_positions, bos, eos;
-  std::optional<int64_t> pad;
-};
-const SizeDefaults kSizeDefaults[] = {
-    {"qwen2", 151936, 4096, 22016, 32, 32, 32, 32768, 151643, 151643, std::nullopt},
-    {"qwen3", 151936, 4096, 22016, 32, 32, 32, 32768, 151643, 151645, std::nullopt},
-    {"gemma2", 256000, 2304, 9216, 26, 8, 4, 8192, 2, 1, 0},
-    {"gemma3_text", 262208, 2304, 9216, 26, 8, 4, 131072, 2, 1, 0},
-    {"phi3", 32064, 3072, 8192, 32, 32, 0, 4096, 1, 32000, 32000},
-};
-
-// Returns the kv-head default of the family (0 = num_attention_heads).
-int64_t apply_size_defaults(const FamilyTraits& f, LlamaConfig& c) {
-  for (const auto& d : kSizeDefaults) {
-    if (std::string(d.model_type) != f.model_type) continue;
-    c.vocab_size = d.vocab;
-    c.hidden_size = d.hidden;
-    c.intermediate_size = d.intermediate;
-    c.num_hidden_layers = d.layers;
-    c.num_attention_heads = d.heads;
-    c.max_position_embeddings = d.max_positions;
-    c.bos_token_id = d.bos;
-    c.eos_token_ids = {d.eos};
-    c.pad_token_id = d.pad;
-    return d.kv_heads;
-  }
-  return 0;
 }
 
 // Reads an optional number key that may be null (null -> nullopt).
@@ -267,7 +232,7 @@ LlamaConfig parse_llama_config(const json& j, const std::string& file) {
   r.integer("num_key_value_heads", &c.num_key_value_heads);
   c.head_dim = c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0;
   const bool explicit_head_dim = r.has("head_dim");
-  if (family) read_family(r, j, *family, c, explicit_head_dim);
+  if (family) read_family(*family, c, explicit_head_dim);
   r.integer("head_dim", &c.head_dim);
   r.integer("max_position_embeddings", &c.max_position_embeddings);
   r.number("rms_norm_eps", &c.rms_norm_eps);
@@ -423,38 +388,6 @@ LlamaConfig load_llama_config(const std::string& path) {
   }
   return parse_llama_config(j, p.string());
 }
-
-namespace {
-
-// The trait keys of the non-LLaMA families, as their HF configs spell them.
-void write_family_keys(const LlamaConfig& c, nlohmann::json& j) {
-  const std::string& mt = c.model_type;
-  if (mt == "qwen2" || mt == "qwen3") {
-    j["use_sliding_window"] = c.use_sliding_window;
-    if (c.max_window_layers) j["max_window_layers"] = *c.max_window_layers;
-    if (!c.sliding_window) j["sliding_window"] = nullptr;
-  }
-  if (mt == "gemma2" || mt == "gemma3_text") {
-    j["hidden_activation"] = c.hidden_act;
-    j["query_pre_attn_scalar"] = c.query_pre_attn_scalar ? nlohmann::json(*c.query_pre_attn_scalar) : nlohmann::json();
-    j["attn_logit_softcapping"] = c.attn_logit_softcapping ? nlohmann::json(*c.attn_logit_softcapping) : nlohmann::json();
-    j["final_logit_softcapping"] = c.final_logit_softcapping ? nlohmann::json(*c.final_logit_softcapping) : nlohmann::json();
-    if (!c.sliding_window) j["sliding_window"] = nullptr;
-  }
-  if (c.rope_local_theta) j["rope_local_base_freq"] = *c.rope_local_theta;
-  if (mt == "phi3") {
-    j["partial_rotary_factor"] = c.partial_rotary_factor;
-    if (c.original_max_position_embeddings) j["original_max_position_embeddings"] = *c.original_max_position_embeddings;
-    if (!c.sliding_window) j["sliding_window"] = nullptr;
-  }
-  if (!c.sliding_layers.empty()) {
-    auto types = nlohmann::json::array();
-    for (bool sliding : c.sliding_layers) types.push_back(sliding ? "sliding_attention" : "full_attention");
-    j["layer_types"] = types;
-  }
-}
-
-}  // namespace
 
 std::string llama_config_json(const LlamaConfig& c) {
   json j;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "axolotl/model/llama_config.h"
 
 namespace axolotl::model {
@@ -40,5 +42,10 @@ std::string accepted_architectures();
 std::vector<std::string> linear_module_names(const LlamaConfig& config);
 // "Qwen3 (Qwen3ForCausalLM)"
 std::string family_label(const LlamaConfig& config);
+// Sets the HF configuration class's size and token defaults of `family` (for sparse config.json files);
+// returns its num_key_value_heads default (0 = num_attention_heads).
+int64_t apply_size_defaults(const FamilyTraits& family, LlamaConfig& config);
+// Adds the trait keys of a non-LLaMA family to a config.json object, as its HF config spells them.
+void write_family_keys(const LlamaConfig& config, nlohmann::json& json);
 
 }  // namespace axolotl::model
