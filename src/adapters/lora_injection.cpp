@@ -1,6 +1,7 @@
 // Adapter injection into LlamaForCausalLM (PEFT LoraModel semantics, FORMATS.md §3.3).
 #include "axolotl/adapters/lora_injection.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -8,26 +9,25 @@
 #include "axolotl/adapters/peft_adapter.h"
 #include "axolotl/adapters/quantized_linear.h"
 #include "axolotl/io/hub_resolve.h"
+#include "axolotl/model/family.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
 
 namespace axolotl::adapters {
 namespace {
 
-const char* const kAttention[] = {"q_proj", "k_proj", "v_proj", "o_proj"};
-const char* const kMlp[] = {"gate_proj", "up_proj", "down_proj"};
-
-// Calls fn(full_name, owner_setter, layer) for each projection.
+// Calls fn(full_name, owner_setter, layer) for each projection (the layer's own names: Phi-3's fused
+// qkv_proj and gate_up_proj are projections, hence targets, themselves).
 template <typename Fn>
 void for_each_projection(model::LlamaForCausalLMImpl& m, Fn&& fn) {
   for (int64_t i = 0; i < m.config().num_hidden_layers; ++i) {
     auto& layer = m.layer(i);
     const std::string prefix = "model.layers." + std::to_string(i);
-    for (const char* name : kAttention) {
+    for (const std::string& name : layer.self_attn->projection_names()) {
       fn(prefix + ".self_attn." + name, layer.self_attn->projection(name),
          [&layer, name](std::shared_ptr<model::LinearLike> l) { layer.self_attn->set_projection(name, std::move(l)); });
     }
-    for (const char* name : kMlp) {
+    for (const std::string& name : layer.mlp->projection_names()) {
       fn(prefix + ".mlp." + name, layer.mlp->projection(name),
          [&layer, name](std::shared_ptr<model::LinearLike> l) { layer.mlp->set_projection(name, std::move(l)); });
     }
@@ -260,6 +260,28 @@ void load_adapter_state(model::LlamaForCausalLMImpl& m, const AdapterConfig& ada
   for (auto& [key, p] : params) p.copy_(tensors.at(key).to(p.scalar_type()));
 }
 
+namespace {
+
+// lora_target_linear names this model's own linear layers (Axolotl's find_all_linear_names): Phi-3's
+// qkv_proj and gate_up_proj instead of the LLaMA seven the config layer filled in.
+config::LoraConfig linear_targets_of(model::LlamaForCausalLMImpl& m, const config::LoraConfig& lora) {
+  if (!lora.target_linear) return lora;
+  config::LoraConfig out = lora;
+  out.target_linear = false;
+  const auto& llama = llama_linear_names();
+  std::vector<std::string> targets;
+  for (const auto& t : lora.target_modules) {
+    if (std::find(llama.begin(), llama.end(), t) == llama.end()) targets.push_back(t);
+  }
+  for (const auto& n : model::linear_module_names(m.config())) {
+    if (std::find(targets.begin(), targets.end(), n) == targets.end()) targets.push_back(n);
+  }
+  out.target_modules = targets;
+  return out;
+}
+
+}  // namespace
+
 AdapterConfig setup_adapters(model::LlamaForCausalLMImpl& m, const config::LoraConfig& lora,
                              const config::QuantizationConfig& quant, const std::string& base_model,
                              InjectionReport* report) {
@@ -291,7 +313,7 @@ AdapterConfig setup_adapters(model::LlamaForCausalLMImpl& m, const config::LoraC
     log::info("adapters", "loaded adapter {} ({} tensors)", lora.model_dir, files.tensors.size());
     return files.config;
   }
-  AdapterConfig adapter = adapter_config_from(lora, base_model);
+  AdapterConfig adapter = adapter_config_from(linear_targets_of(m, lora), base_model);
   r = inject_lora(m, adapter);
   return adapter;
 }

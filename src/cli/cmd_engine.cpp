@@ -100,6 +100,8 @@ void add_create_tiny_command(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--corpus", options->corpus_path, "text file to train the tokenizer on")->required();
   sub->add_flag("--force", options->force, "replace an existing folder");
   sub->add_option("--seed", options->seed, "initialisation seed");
+  sub->add_option("--family", options->family,
+                  "architecture of the model: llama (default), mistral, qwen2, qwen3, gemma2, gemma3 or phi3");
   sub->callback([options, &dispatch] {
     dispatch.run = [options] { return engine::load_engine().create_tiny_model(*options); };
   });

@@ -1,5 +1,6 @@
 // `axolotl validate CONFIG [--format text|json]`: checks a config and prints every effective value
 // in the nested dialect (YAML that validates again) with a summary; notes go to stderr. Torch-free.
+#include <filesystem>
 #include <iostream>
 
 #include "axolotl/cli/command.h"
@@ -7,15 +8,26 @@
 #include "axolotl/config/dump.h"
 #include "axolotl/config/loader.h"
 #include "axolotl/config/registry.h"
+#include "axolotl/model/family.h"
 #include "axolotl/util/log.h"
 
 namespace axolotl::cli {
 
 namespace {
 
+// The family named by a local base_model folder's config.json (model/family.h); empty when the model is
+// not a local folder. A refused architecture throws ConfigError naming it.
+std::string model_family(const config::ModelConfig& m) {
+  namespace fs = std::filesystem;
+  const std::string dir = m.config_path.empty() ? m.name : m.config_path;
+  if (dir.empty() || !fs::exists(fs::path(dir) / "config.json")) return {};
+  return model::family_label(model::load_llama_config(dir));
+}
+
 std::string summary_text(const nlohmann::ordered_json& s, const std::string& path) {
   std::string out = "axolotl validate: " + path + " is valid. Resolved settings (nested dialect):\n";
   out += "model: " + s["model"].get<std::string>() + "\n";
+  if (s.contains("model_family")) out += "model family: " + s["model_family"].get<std::string>() + "\n";
   std::string ds;
   for (const auto& d : s["datasets"]) ds += (ds.empty() ? "" : ", ") + d.get<std::string>();
   out += "datasets: " + (ds.empty() ? std::string("none") : ds) + "\n";
@@ -40,7 +52,9 @@ void add_validate_command(CLI::App& app, Dispatch& dispatch) {
     dispatch.run = [sub, args, format] {
       auto result = config::load_file(args->path, overrides_from(*args, sub->remaining()));
       for (const auto& n : result.notes) log::info("config", "{}", n.str());
-      const auto summary = config::summary(result.config);
+      auto summary = config::summary(result.config);
+      const std::string family = model_family(result.config.model);
+      if (!family.empty()) summary["model_family"] = family;
       if (*format == "json") {
         nlohmann::ordered_json out;
         out["config"] = config::to_json(result.config);

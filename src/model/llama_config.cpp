@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "axolotl/model/family.h"
 #include "axolotl/util/error.h"
 
 namespace axolotl::model {
@@ -66,8 +67,29 @@ class Reader {
       for (const char* k : {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) {
         if (!obj.contains(k)) problem(name + "." + k, "required for rope_type llama3");
       }
+    } else if (type == "longrope" || type == "su") {  // Phi-3 128k variants ("su" is the old spelling)
+      out->type = RopeType::kLongRope;
+      for (const char* k : {"short_factor", "long_factor"}) {
+        if (!obj.contains(k) || !obj.at(k).is_array()) {
+          problem(name + "." + k, "required for rope_type longrope (a list of numbers)");
+          continue;
+        }
+        auto& dst = std::string(k) == "short_factor" ? out->short_factor : out->long_factor;
+        dst.clear();
+        for (const auto& v : obj.at(k)) {
+          if (!v.is_number()) {
+            problem(name + "." + k, "must be a list of numbers", obj.at(k).dump());
+            break;
+          }
+          dst.push_back(v.get<double>());
+        }
+      }
+      if (obj.contains("attention_factor") && obj.at("attention_factor").is_number()) {
+        out->attention_factor = obj.at("attention_factor").get<double>();
+      }
     } else {
-      return problem(name + ".rope_type", "unsupported rope scaling type", type, "default, linear, dynamic or llama3");
+      return problem(name + ".rope_type", "unsupported rope scaling type", type,
+                     "default, linear, dynamic, llama3 or longrope");
     }
     number_in(obj, "factor", name + ".factor", &out->factor);
     if (out->type != RopeType::kDefault && out->factor < 1.0) {
@@ -96,7 +118,83 @@ class Reader {
   std::vector<Diagnostic> problems_;
 };
 
-const char* kAccepted = "LlamaForCausalLM or MistralForCausalLM";
+// Family traits and trait defaults (HF configuration_*.py, FORMATS2.md §5); the checkpoint overrides them.
+void read_family(const FamilyTraits& f, LlamaConfig& c, bool explicit_head_dim) {
+  c.model_type = f.model_type;
+  c.hidden_act = f.hidden_act;
+  c.qkv_bias = f.qkv_bias;
+  c.qk_norm = f.qk_norm;
+  c.norm_unit_offset = f.norm_unit_offset;
+  c.embed_scale = f.embed_scale;
+  c.sandwich_norms = f.sandwich_norms;
+  c.fused_qkv = f.fused_qkv;
+  c.fused_gate_up = f.fused_gate_up;
+  c.tie_word_embeddings = f.tie_word_embeddings;
+  const std::string mt = f.model_type;
+  if (mt == "qwen2" || mt == "qwen3") {
+    c.rms_norm_eps = 1e-6;
+    if (mt == "qwen3" && !explicit_head_dim) c.head_dim = 128;
+  } else if (mt == "gemma2" || mt == "gemma3_text") {
+    c.rms_norm_eps = 1e-6;
+    if (!explicit_head_dim) c.head_dim = 256;
+    c.query_pre_attn_scalar = 256.0;
+    c.sliding_window = 4096;
+    if (mt == "gemma2") {
+      c.attn_logit_softcapping = 50.0;
+      c.final_logit_softcapping = 30.0;
+    } else {
+      c.rope_theta = 1e6;
+      c.rope_local_theta = 1e4;
+    }
+  } else if (mt == "phi3") {
+    c.rms_norm_eps = 1e-5;
+  }
+}
+
+// Reads an optional number key that may be null (null -> nullopt).
+void optional_number(Reader& r, const json& j, const char* key, std::optional<double>* out) {
+  if (!j.contains(key)) return;
+  if (j.at(key).is_null()) {
+    out->reset();
+    return;
+  }
+  double v = 0;
+  r.number(key, &v);
+  *out = v;
+}
+
+// Which layers use the sliding window: layer_types when given, else each family's rule.
+void read_layer_pattern(Reader& r, const json& j, LlamaConfig& c) {
+  const int64_t n = c.num_hidden_layers;
+  c.sliding_layers.clear();
+  if (j.contains("layer_types") && !j.at("layer_types").is_null()) {
+    const json& t = j.at("layer_types");
+    if (!t.is_array() || static_cast<int64_t>(t.size()) != n) {
+      return r.problem("layer_types", "must list one type per layer", t.dump().substr(0, 120),
+                       std::to_string(n) + " of \"sliding_attention\" / \"full_attention\"");
+    }
+    for (const auto& v : t) {
+      const std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+      if (s != "sliding_attention" && s != "full_attention") {
+        return r.problem("layer_types", "unknown layer type", s, "sliding_attention or full_attention");
+      }
+      c.sliding_layers.push_back(s == "sliding_attention");
+    }
+    return;
+  }
+  const std::string& mt = c.model_type;
+  if (mt == "qwen2" || mt == "qwen3") {  // sliding from max_window_layers on (when use_sliding_window)
+    const int64_t first = c.max_window_layers.value_or(28);
+    for (int64_t i = 0; i < n; ++i) c.sliding_layers.push_back(i >= first);
+  } else if (mt == "gemma2") {  // even layers slide
+    for (int64_t i = 0; i < n; ++i) c.sliding_layers.push_back(i % 2 == 0);
+  } else if (mt == "gemma3_text") {  // every sliding_window_pattern-th layer is global
+    int64_t pattern = 6;
+    r.integer("sliding_window_pattern", &pattern);
+    if (pattern <= 0) pattern = 6;
+    for (int64_t i = 0; i < n; ++i) c.sliding_layers.push_back((i + 1) % pattern != 0);
+  }
+}
 
 }  // namespace
 
@@ -113,24 +211,28 @@ LlamaConfig parse_llama_config(const json& j, const std::string& file) {
     } else {
       c.architecture = a.at(0).get<std::string>();
     }
-  } else if (j.contains("model_type") && j.at("model_type") == "mistral") {
-    c.architecture = "MistralForCausalLM";
   } else if (j.contains("model_type") && j.at("model_type").is_string() && j.at("model_type") != "llama") {
-    c.architecture = j.at("model_type").get<std::string>();
+    const std::string mt = j.at("model_type").get<std::string>();
+    const std::string arch = architecture_for_model_type(mt);
+    c.architecture = arch.empty() ? mt : arch;
   }
-  if (c.architecture != "LlamaForCausalLM" && c.architecture != "MistralForCausalLM") {
-    r.problem("architectures", "unsupported architecture", c.architecture, kAccepted,
-              "only LLaMA-family decoder checkpoints can be loaded");
+  const FamilyTraits* family = find_family(c.architecture);
+  if (!family) {
+    r.problem("architectures", "unsupported architecture", c.architecture, accepted_architectures(),
+              refusal_reason(c.architecture) +
+                  "; the decoder serves LLaMA, Mistral, Qwen2/2.5, Qwen3, Gemma-2, Gemma-3 (text) and Phi-3");
   }
+  const int64_t kv_default = family ? apply_size_defaults(*family, c) : 0;
   r.integer("vocab_size", &c.vocab_size);
   r.integer("hidden_size", &c.hidden_size);
   r.integer("intermediate_size", &c.intermediate_size);
   r.integer("num_hidden_layers", &c.num_hidden_layers);
   r.integer("num_attention_heads", &c.num_attention_heads);
-  c.num_key_value_heads = c.num_attention_heads;
+  c.num_key_value_heads = kv_default > 0 ? kv_default : c.num_attention_heads;
   r.integer("num_key_value_heads", &c.num_key_value_heads);
   c.head_dim = c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0;
   const bool explicit_head_dim = r.has("head_dim");
+  if (family) read_family(*family, c, explicit_head_dim);
   r.integer("head_dim", &c.head_dim);
   r.integer("max_position_embeddings", &c.max_position_embeddings);
   r.number("rms_norm_eps", &c.rms_norm_eps);
@@ -140,19 +242,83 @@ LlamaConfig parse_llama_config(const json& j, const std::string& file) {
   r.boolean("attention_bias", &c.attention_bias);
   r.boolean("mlp_bias", &c.mlp_bias);
   if (r.has("rope_scaling")) r.rope(j.at("rope_scaling"), "rope_scaling", &c.rope_scaling);
-  if (r.has("rope_parameters")) {  // v5: also carries rope_theta
-    const json& p = j.at("rope_parameters");
-    r.rope(p, "rope_parameters", &c.rope_scaling);
-    if (p.is_object()) r.number_in(p, "rope_theta", "rope_parameters.rope_theta", &c.rope_theta);
+  if (r.has("rope_local_base_freq")) {
+    double v = 0;
+    r.number("rope_local_base_freq", &v);
+    c.rope_local_theta = v;
   }
-  if (r.has("hidden_act") && j.at("hidden_act") != "silu") {
-    r.problem("hidden_act", "unsupported activation", j.at("hidden_act").dump(), "\"silu\"");
+  if (r.has("rope_parameters")) {  // v5: also carries rope_theta; per layer type for Gemma-3
+    const json& p = j.at("rope_parameters");
+    if (p.is_object() && p.contains("full_attention")) {
+      r.rope(p.at("full_attention"), "rope_parameters.full_attention", &c.rope_scaling);
+      r.number_in(p.at("full_attention"), "rope_theta", "rope_parameters.full_attention.rope_theta", &c.rope_theta);
+      if (p.contains("sliding_attention") && p.at("sliding_attention").is_object()) {
+        double local = c.rope_local_theta.value_or(c.rope_theta);
+        r.number_in(p.at("sliding_attention"), "rope_theta", "rope_parameters.sliding_attention.rope_theta", &local);
+        c.rope_local_theta = local;
+      }
+    } else {
+      r.rope(p, "rope_parameters", &c.rope_scaling);
+      if (p.is_object()) r.number_in(p, "rope_theta", "rope_parameters.rope_theta", &c.rope_theta);
+      if (p.is_object()) r.number_in(p, "partial_rotary_factor", "rope_parameters.partial_rotary_factor",
+                                     &c.partial_rotary_factor);
+    }
+  }
+  for (const char* key : {"hidden_activation", "hidden_act"}) {  // Gemma reads hidden_activation first
+    if (!r.has(key)) continue;
+    const std::string act = j.at(key).is_string() ? j.at(key).get<std::string>() : j.at(key).dump();
+    if (act != "silu" && act != "gelu_pytorch_tanh") {
+      r.problem(key, "unsupported activation", act, "silu or gelu_pytorch_tanh");
+    } else {
+      c.hidden_act = act;
+    }
+    break;
+  }
+  r.boolean("use_sliding_window", &c.use_sliding_window);
+  if (r.has("max_window_layers")) {
+    int64_t v = 0;
+    r.integer("max_window_layers", &v, false);
+    c.max_window_layers = v;
   }
   if (c.architecture == "MistralForCausalLM" && !j.contains("sliding_window")) c.sliding_window = 4096;  // MistralConfig
+  if (j.contains("sliding_window") && j.at("sliding_window").is_null()) c.sliding_window.reset();
   if (r.has("sliding_window")) {
     int64_t w = 0;
-    r.integer("sliding_window", &w);
-    if (w > 0) c.sliding_window = w;
+    r.integer("sliding_window", &w, false);
+    if (w > 0) c.sliding_window = w; else c.sliding_window.reset();
+  }
+  if ((c.model_type == "qwen2" || c.model_type == "qwen3") && !c.use_sliding_window) {
+    c.sliding_window.reset();  // Qwen2Config: sliding_window only with use_sliding_window (3p: 32768 + false)
+  }
+  if (family) {
+    if (j.contains("query_pre_attn_scalar")) optional_number(r, j, "query_pre_attn_scalar", &c.query_pre_attn_scalar);
+    optional_number(r, j, "attn_logit_softcapping", &c.attn_logit_softcapping);
+    optional_number(r, j, "final_logit_softcapping", &c.final_logit_softcapping);
+    r.number("partial_rotary_factor", &c.partial_rotary_factor);
+    if (c.partial_rotary_factor <= 0.0 || c.partial_rotary_factor > 1.0) {
+      r.problem("partial_rotary_factor", "must be in (0, 1]", std::to_string(c.partial_rotary_factor));
+    }
+    if (r.has("original_max_position_embeddings")) {
+      int64_t v = 0;
+      r.integer("original_max_position_embeddings", &v);
+      c.original_max_position_embeddings = v;
+    }
+    read_layer_pattern(r, j, c);
+  }
+  if (c.rope_scaling.type == RopeType::kLongRope) {
+    if (c.original_max_position_embeddings) {
+      c.rope_scaling.original_max_position_embeddings = *c.original_max_position_embeddings;
+    } else if (!(j.contains("rope_scaling") && j.at("rope_scaling").is_object() &&
+                 j.at("rope_scaling").contains("original_max_position_embeddings"))) {
+      c.rope_scaling.original_max_position_embeddings = c.max_position_embeddings;
+    }
+    const size_t half = static_cast<size_t>(c.rotary_dim() / 2);
+    if (c.rope_scaling.short_factor.size() != half || c.rope_scaling.long_factor.size() != half) {
+      r.problem("rope_scaling.short_factor", "longrope factors must have one entry per rotary frequency",
+                std::to_string(c.rope_scaling.short_factor.size()) + " and " +
+                    std::to_string(c.rope_scaling.long_factor.size()),
+                std::to_string(half) + " each");
+    }
   }
   r.integer("bos_token_id", &c.bos_token_id, false);
   if (r.has("eos_token_id")) {
@@ -197,6 +363,9 @@ LlamaConfig parse_llama_config(const json& j, const std::string& file) {
               std::to_string(c.hidden_size));
   }
   if (c.head_dim % 2 != 0) r.problem("head_dim", "must be even (RoPE rotates pairs)", std::to_string(c.head_dim));
+  if (c.rotary_dim() % 2 != 0) {
+    r.problem("partial_rotary_factor", "head_dim · partial_rotary_factor must be even", std::to_string(c.rotary_dim()));
+  }
   if (!r.problems().empty()) throw ConfigError(std::move(r.problems()));
   return c;
 }
@@ -223,7 +392,7 @@ LlamaConfig load_llama_config(const std::string& path) {
 std::string llama_config_json(const LlamaConfig& c) {
   json j;
   j["architectures"] = {c.architecture};
-  j["model_type"] = c.architecture == "MistralForCausalLM" ? "mistral" : "llama";
+  j["model_type"] = c.model_type;
   j["vocab_size"] = c.vocab_size;
   j["hidden_size"] = c.hidden_size;
   j["intermediate_size"] = c.intermediate_size;
@@ -234,7 +403,7 @@ std::string llama_config_json(const LlamaConfig& c) {
   j["max_position_embeddings"] = c.max_position_embeddings;
   j["rms_norm_eps"] = c.rms_norm_eps;
   j["rope_theta"] = c.rope_theta;
-  j["hidden_act"] = "silu";
+  j["hidden_act"] = c.hidden_act;
   j["initializer_range"] = c.initializer_range;
   j["tie_word_embeddings"] = c.tie_word_embeddings;
   j["attention_bias"] = c.attention_bias;
@@ -252,8 +421,14 @@ std::string llama_config_json(const LlamaConfig& c) {
   if (c.rope_scaling.type == RopeType::kDefault) {
     j["rope_scaling"] = nullptr;
   } else {
-    static const char* kNames[] = {"default", "linear", "dynamic", "llama3"};
+    static const char* kNames[] = {"default", "linear", "dynamic", "llama3", "longrope"};
     json s{{"rope_type", kNames[static_cast<int>(c.rope_scaling.type)]}, {"factor", c.rope_scaling.factor}};
+    if (c.rope_scaling.type == RopeType::kLongRope) {
+      s.erase("factor");
+      s["short_factor"] = c.rope_scaling.short_factor;
+      s["long_factor"] = c.rope_scaling.long_factor;
+      if (c.rope_scaling.attention_factor) s["attention_factor"] = *c.rope_scaling.attention_factor;
+    }
     if (c.rope_scaling.type == RopeType::kLlama3) {
       s["low_freq_factor"] = c.rope_scaling.low_freq_factor;
       s["high_freq_factor"] = c.rope_scaling.high_freq_factor;
@@ -262,6 +437,7 @@ std::string llama_config_json(const LlamaConfig& c) {
     j["rope_scaling"] = s;
   }
   if (c.sliding_window) j["sliding_window"] = *c.sliding_window;
+  write_family_keys(c, j);
   return j.dump(2) + "\n";
 }
 

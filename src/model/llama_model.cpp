@@ -1,19 +1,43 @@
-// LlamaModel / LlamaForCausalLM (HF modeling_llama.py): embeddings, decoder stack, final norm, lm_head.
+// LlamaModel / LlamaForCausalLM (HF modeling_llama.py; gemma2/gemma3 scaled embeddings, per-layer
+// sliding masks and RoPE bases, final logit soft-capping): embeddings, decoder stack, final norm, lm_head.
 #include "axolotl/model/llama_model.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
 
 #include "axolotl/model/attention_mask.h"
 #include "axolotl/model/cpu_gemm.h"
 
 namespace axolotl::model {
+namespace {
+
+// Gemma-3's sliding layers: rope_local_base_freq, no scaling (HF Gemma3RotaryEmbedding for local layers).
+LlamaConfig local_rope_config(const LlamaConfig& c) {
+  LlamaConfig local = c;
+  local.rope_theta = *c.rope_local_theta;
+  local.rope_scaling = RopeScaling{};
+  return local;
+}
+
+}  // namespace
 
 LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c, const torch::TensorOptions& options)
     : config_(c), rotary_(c) {
   embed_tokens = register_module("embed_tokens", TokenEmbedding(c.vocab_size, c.hidden_size, options));
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(LlamaDecoderLayer(c, options));
-  norm = register_module("norm", RMSNorm(c.hidden_size, c.rms_norm_eps, options));
+  norm = register_module("norm", RMSNorm(c.hidden_size, c.rms_norm_eps, options, c.norm_unit_offset));
+  has_global_ = has_local_ = false;
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) (c.layer_is_sliding(i) ? has_local_ : has_global_) = true;
+  if (c.rope_local_theta && has_local_) local_rotary_ = std::make_unique<RotaryEmbedding>(local_rope_config(c));
+}
+
+torch::Tensor LlamaModelImpl::embed(const torch::Tensor& input_ids) {
+  auto h = embed_tokens->forward(input_ids);  // (B, T, H)
+  if (!config_.embed_scale) return h;
+  // Gemma: the normaliser sqrt(H) is first rounded to the hidden dtype (FORMATS2.md §5).
+  return h * torch::scalar_tensor(std::sqrt(static_cast<double>(config_.hidden_size)), h.options());
 }
 
 torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, const ForwardArgs& args) {
@@ -28,11 +52,27 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, const Forw
                     : torch::arange(offset, offset + t, segments.options()).unsqueeze(0).expand({b, t});  // (B, T)
   }
   auto key_segments = args.cache ? args.cache->begin_step(segments) : segments;  // (B, S)
-  auto allowed = attention_allowed(segments, key_segments, offset, config_.sliding_window);  // (B, 1, T, S)
-  auto h = embed_tokens->forward(input_ids);                                       // (B, T, H)
-  auto [cos, sin] = rotary_.cos_sin(positions, h.scalar_type());                   // (B, T, hd) each
+  torch::Tensor global, local;                                                     // (B, 1, T, S) each
+  if (has_global_) global = attention_allowed(segments, key_segments, offset, std::nullopt);
+  if (has_local_) local = attention_allowed(segments, key_segments, offset, config_.sliding_window);
+  auto h = embed(input_ids);                                                       // (B, T, H)
+  auto [cos, sin] = rotary_.cos_sin(positions, h.scalar_type());                   // (B, T, rd) each
+  torch::Tensor local_cos = cos, local_sin = sin;
+  if (local_rotary_) std::tie(local_cos, local_sin) = local_rotary_->cos_sin(positions, h.scalar_type());
   for (size_t i = 0; i < layers->size(); ++i) {
-    h = layers->ptr<LlamaDecoderLayerImpl>(i)->forward(h, cos, sin, allowed, args.cache, static_cast<int64_t>(i));
+    const auto index = static_cast<int64_t>(i);
+    const bool sliding = config_.layer_is_sliding(index);
+    auto* layer = layers->ptr<LlamaDecoderLayerImpl>(i).get();
+    const auto& c = sliding ? local_cos : cos;
+    const auto& s = sliding ? local_sin : sin;
+    const auto& allowed = sliding ? local : global;
+    if (args.wrap_layer) {
+      h = args.wrap_layer([layer, c, s, allowed, cache = args.cache, index](const torch::Tensor& x) {
+        return layer->forward(x, c, s, allowed, cache, index);  // (B, T, H)
+      }, h);
+    } else {
+      h = layer->forward(h, c, s, allowed, args.cache, index);  // (B, T, H)
+    }
   }
   if (args.cache) args.cache->end_step();
   return norm->forward(h);  // (B, T, H)
@@ -46,8 +86,11 @@ LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& c, const torch::Te
 }
 
 torch::Tensor LlamaForCausalLMImpl::logits(const torch::Tensor& hidden) {
-  if (lm_head) return lm_head->forward(hidden);                                    // (B, T, V)
-  return model::linear(hidden, model->embed_tokens->weight);                      // (B, T, V), tied
+  auto out = lm_head ? lm_head->forward(hidden)                                    // (B, T, V)
+                     : model::linear(hidden, model->embed_tokens->weight);         // (B, T, V), tied
+  if (!config_.final_logit_softcapping) return out;
+  const double cap = *config_.final_logit_softcapping;                             // Gemma-2
+  return torch::tanh(out / cap) * cap;                                             // (B, T, V)
 }
 
 torch::Tensor LlamaForCausalLMImpl::forward(const torch::Tensor& input_ids, const ForwardArgs& args) {
@@ -64,7 +107,7 @@ void init_weights(LlamaForCausalLMImpl& m, uint64_t seed) {
     const bool is_norm = name.find("norm.weight") != std::string::npos;
     const bool is_bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
     if (is_norm) {
-      p.fill_(1.0);
+      p.fill_(m.config().norm_unit_offset ? 0.0 : 1.0);  // Gemma norms are stored zero-centred
     } else if (is_bias) {
       p.zero_();
     } else {

@@ -43,11 +43,17 @@ struct RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
 
 }  // namespace
 
-RMSNormImpl::RMSNormImpl(int64_t dim, double eps_, const torch::TensorOptions& options) : eps(eps_) {
-  weight = register_parameter("weight", torch::ones({dim}, options));  // (H)
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps_, const torch::TensorOptions& options, bool unit_offset_)
+    : eps(eps_), unit_offset(unit_offset_) {
+  weight = register_parameter("weight", unit_offset ? torch::zeros({dim}, options) : torch::ones({dim}, options));  // (H)
 }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+  if (unit_offset) {  // Gemma2RMSNorm / Gemma3RMSNorm: (x·r)·(1 + w) in float32, then cast (autograd)
+    const auto x32 = x.to(torch::kFloat32);                                                // (..., H)
+    const auto normed = x32 * torch::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + eps);  // (..., H)
+    return (normed * (1.0 + weight.to(torch::kFloat32))).to(x.scalar_type());              // (..., H)
+  }
   return RmsNormFunction::apply(x, weight, eps);  // (..., H)
 }
 

@@ -7,7 +7,7 @@
 namespace axolotl::model {
 
 torch::Tensor rope_inv_freq(const LlamaConfig& c, int64_t seq_len) {
-  const int64_t d = c.head_dim;
+  const int64_t d = c.rotary_dim();  // head_dim · partial_rotary_factor
   double base = c.rope_theta;
   const auto& s = c.rope_scaling;
   if (s.type == RopeType::kDynamic && seq_len > c.max_position_embeddings) {
@@ -20,7 +20,13 @@ torch::Tensor rope_inv_freq(const LlamaConfig& c, int64_t seq_len) {
   auto exponent = torch::arange(0, d, 2, torch::kInt64).to(torch::kFloat32) / static_cast<float>(d);  // (d/2)
   auto inv_freq = 1.0 / torch::pow(static_cast<float>(base), exponent);                                 // (d/2)
   inv_freq = inv_freq.to(torch::kFloat32);
-  if (s.type == RopeType::kLinear) {
+  if (s.type == RopeType::kLongRope) {
+    // HF _compute_longrope_parameters: inv_freq = 1 / (ext · base^(2i/d)), ext = long_factor past the
+    // original context, else short_factor.
+    const auto& ext = seq_len > s.original_max_position_embeddings ? s.long_factor : s.short_factor;
+    auto factors = torch::tensor(std::vector<float>(ext.begin(), ext.end()), torch::kFloat32);  // (d/2)
+    inv_freq = (1.0 / (factors * torch::pow(static_cast<float>(base), exponent))).to(torch::kFloat32);
+  } else if (s.type == RopeType::kLinear) {
     inv_freq = inv_freq / static_cast<float>(s.factor);
   } else if (s.type == RopeType::kLlama3) {
     const double orig = static_cast<double>(s.original_max_position_embeddings);
@@ -36,24 +42,46 @@ torch::Tensor rope_inv_freq(const LlamaConfig& c, int64_t seq_len) {
   return inv_freq;
 }
 
-RotaryEmbedding::RotaryEmbedding(const LlamaConfig& config) : config_(config) {
-  inv_freq_ = rope_inv_freq(config_, config_.max_position_embeddings);
+double rope_attention_scaling(const LlamaConfig& c) {
+  const auto& s = c.rope_scaling;
+  if (s.type != RopeType::kLongRope) return 1.0;
+  if (s.attention_factor) return *s.attention_factor;
+  // HF: factor = max_position / original_max_position when the config names the original length.
+  const double orig = static_cast<double>(s.original_max_position_embeddings);
+  const double factor = c.original_max_position_embeddings
+                            ? static_cast<double>(c.max_position_embeddings) / orig
+                            : s.factor;
+  return factor <= 1.0 ? 1.0 : std::sqrt(1.0 + std::log(factor) / std::log(orig));
+}
+
+RotaryEmbedding::RotaryEmbedding(const LlamaConfig& config)
+    : config_(config), attention_scaling_(rope_attention_scaling(config)) {
+  // LongRoPE starts from the short factors (HF original_inv_freq); cos_sin switches past the original length.
+  const int64_t len = config_.rope_scaling.type == RopeType::kLongRope ? 0 : config_.max_position_embeddings;
+  inv_freq_ = rope_inv_freq(config_, len);
 }
 
 std::pair<torch::Tensor, torch::Tensor> RotaryEmbedding::cos_sin(const torch::Tensor& position_ids,
                                                                   torch::ScalarType dtype) {
   torch::Tensor inv_freq = inv_freq_;
-  if (config_.rope_scaling.type == RopeType::kDynamic) {
+  const auto type = config_.rope_scaling.type;
+  const bool per_length = type == RopeType::kDynamic || type == RopeType::kLongRope;
+  if (per_length) {
     const int64_t seq_len = position_ids.max().item<int64_t>() + 1;
-    inv_freq = rope_inv_freq(config_, seq_len);
+    if (type == RopeType::kDynamic || seq_len > config_.rope_scaling.original_max_position_embeddings) {
+      inv_freq = rope_inv_freq(config_, seq_len);
+    }
   }
   if (inv_freq.device() != position_ids.device()) {
     inv_freq = inv_freq.to(position_ids.device());
-    if (config_.rope_scaling.type != RopeType::kDynamic) inv_freq_ = inv_freq;
+    if (!per_length) inv_freq_ = inv_freq;
   }
-  auto freqs = position_ids.to(torch::kFloat32).unsqueeze(-1) * inv_freq;  // (B, T, hd/2)
-  auto emb = torch::cat({freqs, freqs}, -1);                                // (B, T, hd)
-  return {emb.cos().to(dtype), emb.sin().to(dtype)};                        // attention_scaling = 1
+  auto freqs = position_ids.to(torch::kFloat32).unsqueeze(-1) * inv_freq;  // (B, T, rd/2)
+  auto emb = torch::cat({freqs, freqs}, -1);                                // (B, T, rd)
+  if (attention_scaling_ != 1.0) {  // LongRoPE
+    return {(emb.cos() * attention_scaling_).to(dtype), (emb.sin() * attention_scaling_).to(dtype)};
+  }
+  return {emb.cos().to(dtype), emb.sin().to(dtype)};
 }
 
 namespace {
@@ -67,8 +95,14 @@ torch::Tensor rotate_half(const torch::Tensor& x) {  // (..., d)
 
 std::pair<torch::Tensor, torch::Tensor> apply_rotary(const torch::Tensor& q, const torch::Tensor& k,
                                                      const torch::Tensor& cos, const torch::Tensor& sin) {
-  auto c = cos.unsqueeze(1);  // (B, 1, T, hd)
-  auto s = sin.unsqueeze(1);  // (B, 1, T, hd)
+  auto c = cos.unsqueeze(1);  // (B, 1, T, rd)
+  auto s = sin.unsqueeze(1);  // (B, 1, T, rd)
+  const int64_t rd = cos.size(-1), hd = q.size(-1);
+  if (rd < hd) {  // partial rotary (Phi-3 variants): rotate the first rd dims, pass the rest
+    auto qr = q.narrow(-1, 0, rd), kr = k.narrow(-1, 0, rd);
+    return {torch::cat({qr * c + rotate_half(qr) * s, q.narrow(-1, rd, hd - rd)}, -1),
+            torch::cat({kr * c + rotate_half(kr) * s, k.narrow(-1, rd, hd - rd)}, -1)};
+  }
   return {q * c + rotate_half(q) * s, k * c + rotate_half(k) * s};  // (B, nh, T, hd), (B, nkv, T, hd)
 }
 

@@ -12,6 +12,7 @@
 #include "axolotl/data/tokenizer_trainer.h"
 #include "axolotl/io/atomic_file.h"
 #include "axolotl/io/safetensors.h"
+#include "axolotl/model/family.h"
 #include "axolotl/model/llama_model.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
@@ -38,6 +39,27 @@ LlamaConfig tiny_llama_config(int64_t vocab_size) {
   return c;
 }
 
+LlamaConfig tiny_family_config(const std::string& family, int64_t vocab_size) {
+  const LlamaConfig llama = tiny_llama_config(vocab_size);
+  if (family == "llama") return llama;
+  const std::string model_type = family == "gemma3" ? "gemma3_text" : family;
+  const std::string arch = architecture_for_model_type(model_type);
+  if (arch.empty()) {
+    throw UsageError(Diagnostic{{}, "--family", "unknown model family", family,
+                                "llama, mistral, qwen2, qwen3, gemma2, gemma3 or phi3", {}});
+  }
+  auto j = nlohmann::json::parse(llama_config_json(llama));
+  j["architectures"] = {arch};
+  j["model_type"] = model_type;
+  j.erase("hidden_act");  // the family's own activation
+  if (model_type == "gemma2" || model_type == "gemma3_text") {
+    j["sliding_window"] = 64;
+    j["query_pre_attn_scalar"] = llama.head_dim;
+    if (model_type == "gemma3_text") j["sliding_window_pattern"] = 2;
+  }
+  return parse_llama_config(j, "tiny " + family);
+}
+
 namespace {
 
 void write_weights(const LlamaConfig& config, uint64_t seed, const std::string& path) {
@@ -62,7 +84,9 @@ std::string generation_config_json(const LlamaConfig& c) {
 
 }  // namespace
 
-void create_tiny_model(const std::string& output_dir, const std::string& corpus_path, bool force, uint64_t seed) {
+void create_tiny_model(const std::string& output_dir, const std::string& corpus_path, bool force, uint64_t seed,
+                       const std::string& family) {
+  (void)tiny_family_config(family, 64);  // an unknown family fails before any work
   const auto start = std::chrono::steady_clock::now();
   const fs::path out = fs::absolute(output_dir).lexically_normal();
   if (fs::exists(out) && !(fs::is_directory(out) && fs::is_empty(out)) && !force) {
@@ -79,7 +103,7 @@ void create_tiny_model(const std::string& output_dir, const std::string& corpus_
   fs::create_directories(tmp);
   try {
     const int pieces = data::train_tokenizer(corpus_path, tmp.string(), 512, static_cast<uint32_t>(seed));
-    const LlamaConfig config = tiny_llama_config(pieces);
+    const LlamaConfig config = tiny_family_config(family, pieces);
     io::write_file_atomic((tmp / "config.json").string(), llama_config_json(config));
     io::write_file_atomic((tmp / "generation_config.json").string(), generation_config_json(config));
     write_weights(config, seed, (tmp / "model.safetensors").string());

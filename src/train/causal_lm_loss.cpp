@@ -1,7 +1,6 @@
 // Summed causal-LM cross-entropy, with optional per-layer activation checkpointing.
 #include "axolotl/train/causal_lm_loss.h"
 
-#include "axolotl/model/attention_mask.h"
 #include "axolotl/train/activation_checkpoint.h"
 #include "axolotl/train/cross_entropy.h"
 
@@ -16,29 +15,20 @@ BatchTensors to_tensors(const data::Batch& b, const torch::Device& device) {
 }
 
 CausalLmLoss::CausalLmLoss(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing)
-    : model_(model), checkpointing_(gradient_checkpointing), rotary_(model.config()) {}
+    : model_(model), checkpointing_(gradient_checkpointing) {}
 
 torch::Tensor CausalLmLoss::hidden(const BatchTensors& b) {
-  if (!checkpointing_) {
-    model::ForwardArgs args;
-    args.position_ids = b.position_ids;
-    args.segment_ids = b.segment_ids;
-    return model_.model->forward(b.input_ids, args);  // (B, T, H)
+  model::ForwardArgs args;
+  args.position_ids = b.position_ids;
+  args.segment_ids = b.segment_ids;
+  if (checkpointing_) {
+    args.wrap_layer = [](const std::function<torch::Tensor(const torch::Tensor&)>& layer, const torch::Tensor& x) {
+      // The recompute needs a graph input that requires grad (HF enable_input_require_grads).
+      auto in = torch::GradMode::is_enabled() && !x.requires_grad() ? x.detach().requires_grad_(true) : x;
+      return checkpoint(layer, in);  // (B, T, H)
+    };
   }
-  auto& m = *model_.model;
-  auto allowed = model::attention_allowed(b.segment_ids, b.segment_ids, 0, model_.config().sliding_window);  // (B, 1, T, T)
-  torch::Tensor h = m.embed_tokens->forward(b.input_ids);                // (B, T, H)
-  auto [cos, sin] = rotary_.cos_sin(b.position_ids, h.scalar_type());    // (B, T, hd)
-  // The recompute needs a graph input that requires grad (HF enable_input_require_grads).
-  if (torch::GradMode::is_enabled() && !h.requires_grad()) h = h.detach().requires_grad_(true);
-  for (size_t i = 0; i < m.layers->size(); ++i) {
-    auto* layer = m.layers->ptr<model::LlamaDecoderLayerImpl>(i).get();
-    const int64_t index = static_cast<int64_t>(i);
-    h = checkpoint([layer, cos = cos, sin = sin, allowed, index](const torch::Tensor& x) {
-      return layer->forward(x, cos, sin, allowed, nullptr, index);  // (B, T, H)
-    }, h);
-  }
-  return m.norm->forward(h);  // (B, T, H)
+  return model_.model->forward(b.input_ids, args);  // (B, T, H)
 }
 
 torch::Tensor CausalLmLoss::sum(const BatchTensors& b) {

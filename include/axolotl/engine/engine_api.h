@@ -42,6 +42,7 @@ struct TinyModelOptions {
   std::string corpus_path;           // text to train the sentencepiece tokenizer on
   bool force = false;
   uint64_t seed = 0;
+  std::string family = "llama";      // model/family.h model_type: qwen2, qwen3, gemma2, gemma3, phi3, ...
 };
 
 // The engine's entry points. Each returns the process exit status; errors are thrown as

@@ -1,5 +1,6 @@
-// A Hugging Face LLaMA/Mistral config.json as a typed struct (FORMATS.md §2.1, §2.4). Torch-free (in
-// axolotl_core) so validation can read it. Only LlamaForCausalLM and MistralForCausalLM are accepted.
+// A Hugging Face decoder config.json as a typed struct (FORMATS.md §2.1, §2.4; FORMATS2.md §5). Torch-free
+// (in axolotl_core) so validation can read it. Accepted: the families of family.h (LLaMA, Mistral, Qwen2,
+// Qwen3, Gemma-2, Gemma-3 text, Phi-3); their differences are the trait fields below, all off for LLaMA.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 
 namespace axolotl::model {
 
-enum class RopeType { kDefault, kLinear, kDynamic, kLlama3 };
+enum class RopeType { kDefault, kLinear, kDynamic, kLlama3, kLongRope };
 
 // rope_scaling (v4) or rope_parameters (v5), with FORMATS.md §2.4's defaults.
 struct RopeScaling {
@@ -19,7 +20,9 @@ struct RopeScaling {
   double factor = 1.0;
   double low_freq_factor = 1.0;                     // llama3
   double high_freq_factor = 4.0;                    // llama3
-  int64_t original_max_position_embeddings = 8192;  // llama3
+  int64_t original_max_position_embeddings = 8192;  // llama3, longrope
+  std::vector<double> short_factor, long_factor;     // longrope (hd·partial/2 each)
+  std::optional<double> attention_factor;            // longrope; nullopt -> from factor
 };
 
 struct LlamaConfig {
@@ -44,6 +47,32 @@ struct LlamaConfig {
   std::vector<int64_t> eos_token_ids = {2};
   std::optional<int64_t> pad_token_id;
   std::string torch_dtype = "float32";  // torch_dtype or dtype ("float32", "bfloat16", "float16")
+
+  // Family traits (family.h fills the defaults per architecture; the checkpoint may override some).
+  std::string model_type = "llama";
+  std::string hidden_act = "silu";              // or "gelu_pytorch_tanh" (Gemma GeGLU)
+  bool qkv_bias = false;                        // Qwen2: q/k/v biases (o_proj none)
+  bool qk_norm = false;                         // Qwen3, Gemma-3: RMSNorm over head_dim before RoPE
+  bool norm_unit_offset = false;                // Gemma: RMSNorm output · (1 + w) in float32
+  bool embed_scale = false;                     // Gemma: embeddings · sqrt(hidden) (in the model dtype)
+  bool sandwich_norms = false;                  // Gemma-2/3: post-attention and pre/post feed-forward norms
+  bool fused_qkv = false;                       // Phi-3: self_attn.qkv_proj
+  bool fused_gate_up = false;                   // Phi-3: mlp.gate_up_proj
+  std::optional<double> query_pre_attn_scalar;  // Gemma: scores · scalar^-0.5 instead of hd^-0.5
+  std::optional<double> attn_logit_softcapping;   // Gemma-2: scores = cap·tanh(scores/cap) before the mask
+  std::optional<double> final_logit_softcapping;  // Gemma-2: logits = cap·tanh(logits/cap)
+  std::vector<bool> sliding_layers;             // per layer, true = sliding_window applies; empty = all layers
+  std::optional<double> rope_local_theta;       // Gemma-3 rope_local_base_freq for sliding layers (no scaling)
+  double partial_rotary_factor = 1.0;           // Phi-3 variants: RoPE on the first hd·factor dims
+  std::optional<int64_t> original_max_position_embeddings;  // Phi-3 LongRoPE (top-level key)
+  std::optional<int64_t> max_window_layers;     // Qwen2/3, written back as read
+  bool use_sliding_window = false;              // Qwen2/3, written back as read
+
+  bool layer_is_sliding(int64_t layer) const {
+    if (!sliding_window) return false;
+    return sliding_layers.empty() || sliding_layers[static_cast<size_t>(layer)];
+  }
+  int64_t rotary_dim() const { return static_cast<int64_t>(static_cast<double>(head_dim) * partial_rotary_factor); }
 
   int64_t n_rep() const { return num_attention_heads / num_key_value_heads; }  // GQA group size
 };

@@ -1,10 +1,14 @@
-// LlamaForCausalLM with Hugging Face names: named_parameters() keys are the checkpoint keys
-// (model.embed_tokens.weight, model.layers.3.self_attn.q_proj.weight, model.norm.weight, lm_head.weight
-// — absent when tie_word_embeddings). Parameters are created uninitialised in the requested dtype and
-// device; fill them with load_weights (weight_loader.h) or init_weights.
+// The causal decoder of every family in family.h (LlamaForCausalLM, Qwen2/3, Gemma-2/3, Phi-3, ...) with
+// Hugging Face names: named_parameters() keys are the checkpoint keys (model.embed_tokens.weight,
+// model.layers.3.self_attn.q_proj.weight, model.norm.weight, lm_head.weight — absent when
+// tie_word_embeddings). Family differences come from LlamaConfig's trait fields; with all of them off
+// this is LLaMA exactly. Parameters are created uninitialised in the requested dtype and device; fill
+// them with load_weights (weight_loader.h) or init_weights.
 #pragma once
 
 #include <torch/torch.h>
+
+#include <functional>
 
 #include "axolotl/model/decoder_layer.h"
 #include "axolotl/model/kv_cache.h"
@@ -23,6 +27,10 @@ struct ForwardArgs {
   // an HF 0/1 attention_mask works as-is). Default: all ones.
   torch::Tensor segment_ids;
   KvCache* cache = nullptr;  // incremental decoding; keys/values of earlier steps
+  // When set, each decoder layer runs as wrap_layer(layer_fn, h) (activation checkpointing); layer_fn
+  // holds its inputs by value, so it may be called again after forward returns.
+  std::function<torch::Tensor(const std::function<torch::Tensor(const torch::Tensor&)>&, const torch::Tensor&)>
+      wrap_layer;
 };
 
 class LlamaModelImpl : public torch::nn::Module {
@@ -30,6 +38,8 @@ class LlamaModelImpl : public torch::nn::Module {
   LlamaModelImpl(const LlamaConfig& config, const torch::TensorOptions& options);
   // input_ids (B, T) int64 -> final-normed hidden states (B, T, H)
   torch::Tensor forward(const torch::Tensor& input_ids, const ForwardArgs& args = {});
+  // input_ids (B, T) -> embeddings (B, T, H), times sqrt(H) in the model dtype for Gemma.
+  torch::Tensor embed(const torch::Tensor& input_ids);
 
   TokenEmbedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};  // of LlamaDecoderLayer
@@ -38,6 +48,8 @@ class LlamaModelImpl : public torch::nn::Module {
  private:
   LlamaConfig config_;
   RotaryEmbedding rotary_;
+  std::unique_ptr<RotaryEmbedding> local_rotary_;  // Gemma-3 sliding layers (rope_local_base_freq)
+  bool has_global_ = true, has_local_ = false;     // which masks the layers need
 };
 TORCH_MODULE(LlamaModel);
 

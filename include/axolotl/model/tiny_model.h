@@ -1,6 +1,7 @@
 // The offline tiny LLaMA of the bundled example: a sentencepiece tokenizer trained on a corpus and a
-// small randomly initialised LlamaForCausalLM (GQA, tied embeddings, float32) in a HF folder. Same
-// corpus and seed -> byte-identical files. Built in a temporary folder, then renamed into place.
+// small randomly initialised LlamaForCausalLM (GQA, tied embeddings, float32) in a HF folder, or the same
+// sizes in another family (Qwen2/3, Gemma-2/3, Phi-3). Same corpus and seed -> byte-identical files.
+// Built in a temporary folder, then renamed into place.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +13,13 @@ namespace axolotl::model {
 
 // The tiny architecture for a vocabulary of `vocab_size` pieces.
 LlamaConfig tiny_llama_config(int64_t vocab_size);
+// The same sizes as a checkpoint of `family` (a model_type of family.h: llama, mistral, qwen2, qwen3, gemma2,
+// gemma3 or gemma3_text, phi3) with that family's traits; Gemma layers get a 64-token window so it is live.
+// UsageError for other names.
+LlamaConfig tiny_family_config(const std::string& family, int64_t vocab_size);
 
 // Creates `output_dir`; UsageError when it exists and is not empty, unless `force`.
-void create_tiny_model(const std::string& output_dir, const std::string& corpus_path, bool force, uint64_t seed);
+void create_tiny_model(const std::string& output_dir, const std::string& corpus_path, bool force, uint64_t seed,
+                       const std::string& family = "llama");
 
 }  // namespace axolotl::model

@@ -9,7 +9,6 @@
 
 #include "axolotl/data/batch_loader.h"
 #include "axolotl/model/llama_model.h"
-#include "axolotl/model/rotary_embedding.h"
 
 namespace axolotl::train {
 
@@ -35,7 +34,6 @@ class CausalLmLoss {
  private:
   model::LlamaForCausalLMImpl& model_;
   bool checkpointing_;
-  model::RotaryEmbedding rotary_;
 };
 
 }  // namespace axolotl::train

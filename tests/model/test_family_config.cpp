@@ -1,0 +1,169 @@
+// config.json of each family -> LlamaConfig traits (FORMATS2.md §5): Qwen2.5's ignored sliding window,
+// Qwen3 head_dim, Gemma-2/3 defaults and layer patterns (rule and layer_types), v5 per-layer-type
+// rope_parameters, Phi-3 LongRoPE, refusals naming the architecture, and the JSON round trip.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "axolotl/model/family.h"
+#include "axolotl/model/llama_config.h"
+#include "axolotl/util/error.h"
+#include "test_support.h"
+
+namespace axolotl::model {
+namespace {
+using nlohmann::json;
+
+json base(const char* arch) {
+  return json{{"architectures", {arch}}, {"hidden_size", 32}, {"num_attention_heads", 4},
+              {"num_key_value_heads", 2}, {"num_hidden_layers", 6}, {"intermediate_size", 64}};
+}
+
+std::string refusal(const char* arch) {
+  try {
+    parse_llama_config(base(arch), "m/config.json");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(FamilyConfig, Qwen25IgnoresItsSlidingWindowUnlessEnabled) {
+  auto j = base("Qwen2ForCausalLM");
+  j["sliding_window"] = 32768;
+  j["use_sliding_window"] = false;
+  j["max_window_layers"] = 21;
+  j["tie_word_embeddings"] = true;
+  auto c = parse_llama_config(j, "x");
+  EXPECT_TRUE(c.qkv_bias);
+  EXPECT_FALSE(c.attention_bias);
+  EXPECT_FALSE(c.sliding_window);
+  EXPECT_TRUE(c.tie_word_embeddings);
+  EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-6);
+  j["use_sliding_window"] = true;
+  j["max_window_layers"] = 4;
+  c = parse_llama_config(j, "x");
+  ASSERT_TRUE(c.sliding_window);
+  EXPECT_FALSE(c.layer_is_sliding(3));
+  EXPECT_TRUE(c.layer_is_sliding(4));
+  EXPECT_EQ(family_label(c), "Qwen2/2.5 (Qwen2ForCausalLM)");
+}
+
+TEST(FamilyConfig, Qwen3HeadDimDefaultAndModelTypeOnly) {
+  json j{{"model_type", "qwen3"}, {"hidden_size", 32}, {"num_attention_heads", 4}, {"num_key_value_heads", 2}};
+  auto c = parse_llama_config(j, "x");
+  EXPECT_EQ(c.architecture, "Qwen3ForCausalLM");
+  EXPECT_EQ(c.head_dim, 128);
+  EXPECT_TRUE(c.qk_norm);
+  EXPECT_FALSE(c.qkv_bias);
+}
+
+TEST(FamilyConfig, Gemma2DefaultsAndAlternatingLayers) {
+  auto c = parse_llama_config(base("Gemma2ForCausalLM"), "x");
+  EXPECT_EQ(c.head_dim, 256);
+  EXPECT_EQ(c.hidden_act, "gelu_pytorch_tanh");
+  EXPECT_TRUE(c.norm_unit_offset && c.embed_scale && c.sandwich_norms && c.tie_word_embeddings);
+  EXPECT_DOUBLE_EQ(*c.query_pre_attn_scalar, 256.0);
+  EXPECT_DOUBLE_EQ(*c.attn_logit_softcapping, 50.0);
+  EXPECT_DOUBLE_EQ(*c.final_logit_softcapping, 30.0);
+  EXPECT_EQ(*c.sliding_window, 4096);
+  EXPECT_EQ(c.sliding_layers, (std::vector<bool>{true, false, true, false, true, false}));
+}
+
+TEST(FamilyConfig, Gemma3PatternLayerTypesAndV5RopeParameters) {
+  auto j = base("Gemma3ForCausalLM");
+  auto c = parse_llama_config(j, "x");
+  EXPECT_FALSE(c.attn_logit_softcapping);
+  EXPECT_FALSE(c.final_logit_softcapping);
+  EXPECT_TRUE(c.qk_norm);
+  EXPECT_DOUBLE_EQ(c.rope_theta, 1e6);
+  EXPECT_DOUBLE_EQ(*c.rope_local_theta, 1e4);
+  EXPECT_EQ(c.sliding_layers, (std::vector<bool>{true, true, true, true, true, false}));
+  j["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention",
+                      "full_attention", "full_attention", "sliding_attention"};
+  j["rope_parameters"] = {{"full_attention", {{"rope_type", "linear"}, {"factor", 8.0}, {"rope_theta", 2e6}}},
+                          {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 5e3}}}};
+  c = parse_llama_config(j, "x");
+  EXPECT_EQ(c.sliding_layers, (std::vector<bool>{true, false, true, false, false, true}));
+  EXPECT_EQ(c.rope_scaling.type, RopeType::kLinear);
+  EXPECT_DOUBLE_EQ(c.rope_theta, 2e6);
+  EXPECT_DOUBLE_EQ(*c.rope_local_theta, 5e3);
+  j["layer_types"] = {"sliding_attention"};
+  EXPECT_THROW(parse_llama_config(j, "x"), ConfigError);
+}
+
+TEST(FamilyConfig, Phi3FusedPartialRotaryAndLongRope) {
+  auto j = base("Phi3ForCausalLM");
+  j["partial_rotary_factor"] = 0.5;
+  j["original_max_position_embeddings"] = 4096;
+  j["max_position_embeddings"] = 131072;
+  j["rope_scaling"] = {{"type", "longrope"}, {"short_factor", {1.0, 1.0}}, {"long_factor", {2.0, 3.0}}};
+  auto c = parse_llama_config(j, "x");
+  EXPECT_TRUE(c.fused_qkv && c.fused_gate_up);
+  EXPECT_EQ(c.rotary_dim(), 4);
+  EXPECT_EQ(c.rope_scaling.type, RopeType::kLongRope);
+  EXPECT_EQ(c.rope_scaling.original_max_position_embeddings, 4096);
+  EXPECT_EQ(linear_module_names(c), (std::vector<std::string>{"qkv_proj", "o_proj", "gate_up_proj", "down_proj"}));
+  j["rope_scaling"]["long_factor"] = {2.0};
+  EXPECT_THROW(parse_llama_config(j, "x"), ConfigError);
+}
+
+// Sparse configs (e.g. a Gemma-3 text_config) rely on the HF class defaults, kv heads and tokens included.
+TEST(FamilyConfig, SparseConfigsTakeTheFamilyDefaults) {
+  auto g = parse_llama_config(json{{"architectures", {"Gemma3ForCausalLM"}}, {"hidden_size", 2560}}, "x");
+  EXPECT_EQ(g.num_attention_heads, 8);
+  EXPECT_EQ(g.num_key_value_heads, 4);
+  EXPECT_EQ(g.head_dim, 256);
+  EXPECT_EQ(g.vocab_size, 262208);
+  EXPECT_EQ(g.max_position_embeddings, 131072);
+  EXPECT_EQ(g.bos_token_id, 2);
+  EXPECT_EQ(g.eos_token_ids, std::vector<int64_t>{1});
+  EXPECT_EQ(g.pad_token_id, 0);
+  auto p = parse_llama_config(json{{"architectures", {"Phi3ForCausalLM"}}, {"num_attention_heads", 24}}, "x");
+  EXPECT_EQ(p.num_key_value_heads, 24);
+  EXPECT_EQ(p.vocab_size, 32064);
+  EXPECT_EQ(p.head_dim, 3072 / 24);
+  auto l = parse_llama_config(json{{"architectures", {"LlamaForCausalLM"}}}, "x");
+  EXPECT_EQ(l.vocab_size, 32000);  // LLaMA keeps its own defaults
+  EXPECT_EQ(l.num_key_value_heads, 32);
+}
+
+TEST(FamilyConfig, OtherArchitecturesAreRefusedByName) {
+  for (const auto& [arch, what] : std::vector<std::pair<const char*, const char*>>{
+           {"MixtralForCausalLM", "Mixtral"}, {"Qwen3MoeForCausalLM", "Qwen3-MoE"}, {"FalconForCausalLM", "Falcon"},
+           {"PhiForCausalLM", "Phi-1/Phi-2"}, {"MambaForCausalLM", "Mamba"},
+           {"Gemma3ForConditionalGeneration", "multimodal"}, {"SomethingNewForCausalLM", "not a known"}}) {
+    const auto msg = refusal(arch);
+    EXPECT_NE(msg.find(arch), std::string::npos) << msg;
+    EXPECT_NE(msg.find(what), std::string::npos) << msg;
+    EXPECT_NE(msg.find("Qwen3ForCausalLM"), std::string::npos) << msg;  // the accepted list
+  }
+}
+
+TEST(FamilyConfig, JsonRoundTripKeepsTraits) {
+  for (const char* arch : {"Qwen2ForCausalLM", "Qwen3ForCausalLM", "Gemma2ForCausalLM", "Gemma3ForCausalLM",
+                           "Phi3ForCausalLM"}) {
+    auto j = base(arch);
+    j["head_dim"] = 8;
+    if (std::string(arch) == "Phi3ForCausalLM") {
+      j["partial_rotary_factor"] = 0.5;
+      j["original_max_position_embeddings"] = 16;
+      j["rope_scaling"] = {{"type", "longrope"}, {"short_factor", {1.0, 1.0}}, {"long_factor", {2.0, 3.0}}};
+    }
+    const auto c = parse_llama_config(j, "x");
+    const auto back = parse_llama_config(json::parse(llama_config_json(c)), "y");
+    EXPECT_EQ(back.architecture, c.architecture);
+    EXPECT_EQ(back.model_type, c.model_type);
+    EXPECT_EQ(back.sliding_layers, c.sliding_layers) << arch;
+    EXPECT_EQ(back.sliding_window, c.sliding_window) << arch;
+    EXPECT_EQ(back.query_pre_attn_scalar, c.query_pre_attn_scalar) << arch;
+    EXPECT_EQ(back.final_logit_softcapping, c.final_logit_softcapping) << arch;
+    EXPECT_EQ(back.rope_local_theta, c.rope_local_theta) << arch;
+    EXPECT_EQ(back.rotary_dim(), c.rotary_dim()) << arch;
+    EXPECT_EQ(back.rope_scaling.long_factor, c.rope_scaling.long_factor) << arch;
+    EXPECT_EQ(back.tie_word_embeddings, c.tie_word_embeddings) << arch;
+  }
+}
+
+}  // namespace
+}  // namespace axolotl::model

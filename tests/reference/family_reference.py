@@ -1,0 +1,304 @@
+#!/usr/bin/python3
+"""Reference forward/greedy decoding of the non-LLaMA families for tests/model/test_family.cpp, written in
+plain torch from the semantics of transformers' models/{qwen2,qwen3,gemma2,gemma3,phi3}/modeling_*.py and
+configuration_*.py as summarised in FORMATS2.md §5 (transformers is not used). Run with /usr/bin/python3:
+
+    /usr/bin/python3 tests/reference/family_reference.py OUT_DIR
+
+Writes OUT_DIR/<family>/{config.json, model.safetensors, golden.json} for each tiny random checkpoint.
+golden.json holds the teacher-forced logits, greedy ids, and under "controls" the logits with one
+family feature switched off (negative controls: each must differ from the golden, so the golden tests it).
+"""
+import json
+import math
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from llama_reference import write_safetensors  # noqa: E402  (the same hand-written safetensors writer)
+
+INPUT_IDS = [1, 7, 22, 5, 31, 9, 14, 40, 3, 17, 26, 11]
+PROMPT = [1, 12, 30, 4]
+
+
+# ---- building blocks (each names its HF source) --------------------------------------------------
+def rms_norm(x, w, eps, unit_offset):
+    """LlamaRMSNorm: normalise in fp32, cast, times w. Gemma2RMSNorm/Gemma3RMSNorm: (x·r)·(1 + w) in fp32, cast."""
+    x32 = x.float()
+    normed = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)
+    if unit_offset:
+        return (normed * (1.0 + w.float())).to(x.dtype)
+    return w * normed.to(x.dtype)
+
+
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+def apply_rope(x, cos, sin):
+    """modeling_phi3.apply_rotary_pos_emb: rotate the first cos.shape[-1] dims, pass the rest."""
+    rd = cos.shape[-1]
+    xr, xp = x[..., :rd], x[..., rd:]
+    return torch.cat((xr * cos + rotate_half(xr) * sin, xp), dim=-1)
+
+
+def inv_freq(base, dim, ext=None):
+    """ROPE_INIT_FUNCTIONS default (and longrope: 1 / (ext · base^(2i/d)))."""
+    pos = base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim)
+    if ext is not None:
+        return 1.0 / (torch.tensor(ext, dtype=torch.float32) * pos)
+    return 1.0 / pos
+
+
+def cos_sin(inv, positions, scaling=1.0):
+    freqs = positions.float()[:, None] * inv[None, :]  # (T, rd/2)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos() * scaling, emb.sin() * scaling
+
+
+def linear(x, sd, name):
+    return torch.nn.functional.linear(x, sd[name + ".weight"], sd.get(name + ".bias"))
+
+
+# ---- the forward, driven by the config and the switched-off features ----------------------------
+def layer_is_sliding(cfg, i):
+    if cfg.get("sliding_window") is None:
+        return False
+    mt = cfg["model_type"]
+    if mt in ("qwen2", "qwen3"):
+        return bool(cfg.get("use_sliding_window")) and i >= cfg["max_window_layers"]
+    if mt == "gemma2":
+        return not bool(i % 2)
+    if mt == "gemma3_text":
+        return bool((i + 1) % cfg["sliding_window_pattern"])
+    return True  # mistral, phi3: every layer
+
+
+def rope_tables(cfg, positions, off):
+    hd = cfg["head_dim"]
+    rd = int(hd * cfg.get("partial_rotary_factor", 1.0)) if "partial_rotary" not in off else hd
+    base = cfg.get("rope_theta", 10000.0)
+    rs = cfg.get("rope_scaling")
+    scaling = 1.0
+    if rs and rs.get("rope_type", rs.get("type")) == "longrope" and "longrope" not in off:
+        orig = cfg["original_max_position_embeddings"]
+        seq_len = int(positions.max()) + 1
+        ext = rs["long_factor"] if seq_len > orig else rs["short_factor"]
+        ext = (ext * (rd // 2))[:rd // 2]  # the partial_rotary control rotates more dims: repeat the factors
+        inv = inv_freq(base, rd, ext)
+        factor = cfg["max_position_embeddings"] / orig
+        scaling = math.sqrt(1 + math.log(factor) / math.log(orig)) if factor > 1 else 1.0
+    else:
+        inv = inv_freq(base, rd)
+        if rs and rs.get("rope_type", rs.get("type")) == "linear":
+            inv = inv / rs["factor"]
+    glob = cos_sin(inv, positions, scaling)
+    local = glob
+    if cfg.get("rope_local_base_freq") and "local_rope" not in off:
+        local = cos_sin(inv_freq(cfg["rope_local_base_freq"], rd), positions)  # no scaling on local layers
+    return glob, local
+
+
+def forward(cfg, sd, ids, off=()):
+    """ids: list[int] -> logits (T, V) float32, one causal sequence. `off`: features switched off."""
+    mt = cfg["model_type"]
+    gemma = mt in ("gemma2", "gemma3_text")
+    nh, nkv, hd, H = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"], cfg["hidden_size"]
+    eps = cfg["rms_norm_eps"]
+    unit = gemma and "unit_offset" not in off
+    t = len(ids)
+    positions = torch.arange(t)
+    (gcos, gsin), (lcos, lsin) = rope_tables(cfg, positions, off)
+    q_idx, k_idx = positions[:, None], positions[None, :]
+    causal = k_idx <= q_idx
+    window = cfg.get("sliding_window")
+    sliding_mask = causal & ((q_idx - k_idx) < window) if window and "sliding_window" not in off else causal
+    x = sd["model.embed_tokens.weight"][torch.tensor(ids)][None]  # (1, T, H)
+    if gemma and "embed_scale" not in off:
+        x = x * torch.tensor(H ** 0.5, dtype=x.dtype)  # Gemma2Model normalizer / Gemma3TextScaledWordEmbedding
+    scalar = cfg.get("query_pre_attn_scalar") if gemma and "query_pre_attn_scalar" not in off else None
+    scaling = (scalar if scalar else hd) ** -0.5
+    softcap = cfg.get("attn_logit_softcapping") if "attn_softcap" not in off else None
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        sliding = layer_is_sliding(cfg, i)
+        cos, sin = (lcos, lsin) if sliding else (gcos, gsin)
+        mask = sliding_mask if sliding else causal
+        h = rms_norm(x, sd[p + "input_layernorm.weight"], eps, unit)
+        if mt == "phi3":  # Phi3Attention: fused rows q, k, v
+            qkv = linear(h, sd, p + "self_attn.qkv_proj")
+            q, k, v = qkv[..., :nh * hd], qkv[..., nh * hd:(nh + nkv) * hd], qkv[..., (nh + nkv) * hd:]
+        else:
+            names = {"q": "q_proj", "k": "k_proj", "v": "v_proj"}
+            if "qkv_bias" in off:
+                q, k, v = (torch.nn.functional.linear(h, sd[p + f"self_attn.{names[n]}.weight"]) for n in "qkv")
+            else:
+                q, k, v = (linear(h, sd, p + f"self_attn.{names[n]}") for n in "qkv")
+        q, k, v = q.view(1, t, nh, hd), k.view(1, t, nkv, hd), v.view(1, t, nkv, hd)
+        if p + "self_attn.q_norm.weight" in sd and "qk_norm" not in off:  # Qwen3 / Gemma-3: before RoPE
+            q = rms_norm(q, sd[p + "self_attn.q_norm.weight"], eps, unit)
+            k = rms_norm(k, sd[p + "self_attn.k_norm.weight"], eps, unit)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        k, v = k.repeat_interleave(nh // nkv, dim=1), v.repeat_interleave(nh // nkv, dim=1)
+        s = torch.matmul(q, k.transpose(2, 3)) * scaling
+        if softcap:  # Gemma-2: before the mask
+            s = torch.tanh(s / softcap) * softcap
+        s = s.masked_fill(~mask, torch.finfo(torch.float32).min)
+        pr = torch.softmax(s, dim=-1, dtype=torch.float32).to(q.dtype)
+        a = linear(torch.matmul(pr, v).transpose(1, 2).reshape(1, t, nh * hd), sd, p + "self_attn.o_proj")
+        sandwich = gemma and "sandwich_norms" not in off
+        if sandwich:
+            a = rms_norm(a, sd[p + "post_attention_layernorm.weight"], eps, unit)
+        x = x + a
+        h = rms_norm(x, sd[p + ("pre_feedforward_layernorm" if sandwich else "post_attention_layernorm") + ".weight"],
+                     eps, unit)
+        act = torch.nn.functional.silu
+        if cfg.get("hidden_activation", cfg.get("hidden_act")) == "gelu_pytorch_tanh" and "gelu_tanh" not in off:
+            act = lambda z: torch.nn.functional.gelu(z, approximate="tanh")  # noqa: E731
+        elif cfg.get("hidden_activation", cfg.get("hidden_act")) == "gelu_pytorch_tanh":
+            act = torch.nn.functional.gelu  # control: exact GELU
+        if mt == "phi3":  # Phi3MLP: gate_up_proj.chunk(2), first half gate
+            gate, up = linear(h, sd, p + "mlp.gate_up_proj").chunk(2, dim=-1)
+            if "gate_up_order" in off:
+                gate, up = up, gate
+            m = up * act(gate)
+        else:
+            m = act(linear(h, sd, p + "mlp.gate_proj")) * linear(h, sd, p + "mlp.up_proj")
+        m = linear(m, sd, p + "mlp.down_proj")
+        if sandwich:
+            m = rms_norm(m, sd[p + "post_feedforward_layernorm.weight"], eps, unit)
+        x = x + m
+    x = rms_norm(x, sd["model.norm.weight"], eps, unit)
+    head = sd["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else sd["lm_head.weight"]
+    logits = torch.nn.functional.linear(x, head)[0]
+    cap = cfg.get("final_logit_softcapping") if "final_softcap" not in off else None
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return logits
+
+
+def greedy(cfg, sd, prompt, n):
+    ids = list(prompt)
+    for _ in range(n):
+        ids.append(int(forward(cfg, sd, ids)[-1].argmax()))
+    return ids[len(prompt):]
+
+
+# ---- tiny checkpoints ---------------------------------------------------------------------------
+def make_weights(cfg, seed):
+    g = torch.Generator().manual_seed(seed)
+    mt = cfg["model_type"]
+    gemma = mt in ("gemma2", "gemma3_text")
+    nh, nkv, hd = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    H, I, V = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    rnd = lambda *shape: torch.randn(*shape, generator=g) * 0.2  # noqa: E731
+    centre = 0.0 if gemma else 1.0  # Gemma norms are stored zero-centred
+    norm = lambda n=H: centre + 0.1 * torch.randn(n, generator=g)  # noqa: E731
+    sd = {"model.embed_tokens.weight": rnd(V, H), "model.norm.weight": norm()}
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        if mt == "phi3":
+            shapes = {"self_attn.qkv_proj": ((nh + 2 * nkv) * hd, H), "mlp.gate_up_proj": (2 * I, H)}
+        else:
+            shapes = {"self_attn.q_proj": (nh * hd, H), "self_attn.k_proj": (nkv * hd, H),
+                      "self_attn.v_proj": (nkv * hd, H), "mlp.gate_proj": (I, H), "mlp.up_proj": (I, H)}
+        shapes.update({"self_attn.o_proj": (H, nh * hd), "mlp.down_proj": (H, I)})
+        for name, shape in shapes.items():
+            sd[p + name + ".weight"] = rnd(*shape)
+        if mt == "qwen2":  # Qwen2Attention: q/k/v bias=True, o_proj none
+            for n in ("q_proj", "k_proj", "v_proj"):
+                sd[p + f"self_attn.{n}.bias"] = rnd(sd[p + f"self_attn.{n}.weight"].shape[0])
+        if mt in ("qwen3", "gemma3_text"):
+            sd[p + "self_attn.q_norm.weight"] = norm(hd)
+            sd[p + "self_attn.k_norm.weight"] = norm(hd)
+        sd[p + "input_layernorm.weight"] = norm()
+        sd[p + "post_attention_layernorm.weight"] = norm()
+        if gemma:
+            sd[p + "pre_feedforward_layernorm.weight"] = norm()
+            sd[p + "post_feedforward_layernorm.weight"] = norm()
+    if not cfg["tie_word_embeddings"]:
+        sd["lm_head.weight"] = rnd(V, H)
+    return sd
+
+
+COMMON = dict(vocab_size=64, hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2,
+              max_position_embeddings=128, bos_token_id=1, eos_token_id=2, torch_dtype="float32",
+              initializer_range=0.02)
+
+FAMILIES = {
+    # q/k/v biases, sliding window on layers >= max_window_layers, rope_theta 1e6, tied head.
+    "qwen2": dict(COMMON, architectures=["Qwen2ForCausalLM"], model_type="qwen2", num_hidden_layers=3, head_dim=8,
+                  hidden_act="silu", rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=True,
+                  use_sliding_window=True, sliding_window=4, max_window_layers=1),
+    # q_norm/k_norm before RoPE, explicit head_dim != hidden / heads, untied head.
+    "qwen3": dict(COMMON, architectures=["Qwen3ForCausalLM"], model_type="qwen3", num_hidden_layers=2, head_dim=16,
+                  hidden_act="silu", rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=False,
+                  attention_bias=False, use_sliding_window=False, sliding_window=None, max_window_layers=2),
+    # scaled embeddings, (1+w) norms, four norms, GeGLU tanh, query_pre_attn_scalar, both soft-caps,
+    # even layers sliding.
+    "gemma2": dict(COMMON, architectures=["Gemma2ForCausalLM"], model_type="gemma2", num_hidden_layers=4,
+                   head_dim=16, hidden_act="gelu_pytorch_tanh", hidden_activation="gelu_pytorch_tanh",
+                   rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=True, query_pre_attn_scalar=24,
+                   attn_logit_softcapping=2.0, final_logit_softcapping=3.0, sliding_window=3, pad_token_id=0),
+    # q/k norms, local vs global RoPE bases (linear scaling on global only), every 3rd layer global,
+    # no soft-caps; untied (a per-checkpoint value) so greedy decoding does not repeat one token.
+    "gemma3": dict(COMMON, architectures=["Gemma3ForCausalLM"], model_type="gemma3_text", num_hidden_layers=6,
+                   head_dim=16, hidden_activation="gelu_pytorch_tanh", rms_norm_eps=1e-6, rope_theta=1000000.0,
+                   rope_local_base_freq=10000.0, rope_scaling={"rope_type": "linear", "factor": 2.0},
+                   tie_word_embeddings=False, query_pre_attn_scalar=16, attn_logit_softcapping=None,
+                   final_logit_softcapping=None, sliding_window=3, sliding_window_pattern=3, pad_token_id=0),
+    # fused qkv_proj / gate_up_proj, partial rotary, LongRoPE (inputs past original_max use long_factor),
+    # sliding window on every layer.
+    "phi3": dict(COMMON, architectures=["Phi3ForCausalLM"], model_type="phi3", num_hidden_layers=2, head_dim=8,
+                 hidden_act="silu", rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False,
+                 partial_rotary_factor=0.5, original_max_position_embeddings=10, max_position_embeddings=40,
+                 rope_scaling={"type": "longrope", "short_factor": [1.0, 1.5], "long_factor": [3.0, 7.0]},
+                 sliding_window=6, pad_token_id=32000 % 64),
+}
+
+CONTROLS = {
+    "qwen2": ["qkv_bias", "sliding_window"],
+    "qwen3": ["qk_norm"],
+    "gemma2": ["embed_scale", "unit_offset", "sandwich_norms", "gelu_tanh", "query_pre_attn_scalar", "attn_softcap",
+               "final_softcap", "sliding_window"],
+    "gemma3": ["qk_norm", "local_rope", "sliding_window", "unit_offset"],
+    "phi3": ["partial_rotary", "longrope", "gate_up_order", "sliding_window"],
+}
+GREEDY_TOKENS = {"phi3": 6}  # 4 + 6 positions stay within original_max: the same factors cached or not
+
+
+def build(out, name, cfg, seed):
+    folder = os.path.join(out, name)
+    os.makedirs(folder, exist_ok=True)
+    sd = make_weights(cfg, seed)
+    write_safetensors(os.path.join(folder, "model.safetensors"), sd)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with torch.no_grad():
+        logits = forward(cfg, sd, INPUT_IDS)
+        controls = {c: [[float(v) for v in row] for row in forward(cfg, sd, INPUT_IDS, off=(c,))]
+                    for c in CONTROLS[name]}
+        tokens = greedy(cfg, sd, PROMPT, GREEDY_TOKENS.get(name, 10))
+    golden = {"script": "tests/reference/family_reference.py", "input_ids": INPUT_IDS,
+              "logits": [[float(v) for v in row] for row in logits], "prompt": PROMPT, "greedy": tokens,
+              "controls": controls}
+    with open(os.path.join(folder, "golden.json"), "w") as f:
+        json.dump(golden, f)
+        f.write("\n")
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: family_reference.py OUT_DIR")
+    torch.set_num_threads(1)
+    for i, (name, cfg) in enumerate(FAMILIES.items()):
+        build(sys.argv[1], name, cfg, 4321 + i)
+
+
+if __name__ == "__main__":
+    main()
