@@ -139,7 +139,7 @@ ExportResult export_model(const ModelExportJob& job) {
       continue;
     }
     const int layer = layer_of(*g);
-    const int group = *g == "token_embd.weight" ? 0 : layer >= 0 ? 1 : 2;
+    const int group = *g == "token_embd.weight" ? 0 : layer >= 0 ? 1 : *g == "output.weight" ? 3 : 2;
     items.push_back({hf, *g, group, layer});
   }
   std::stable_sort(items.begin(), items.end(), [](const Item& x, const Item& y) {
