@@ -35,5 +35,7 @@ void add_merge_command(CLI::App& app, Dispatch& dispatch);
 void add_inference_command(CLI::App& app, Dispatch& dispatch);
 void add_download_command(CLI::App& app, Dispatch& dispatch);
 void add_create_tiny_command(CLI::App& app, Dispatch& dispatch);
+void add_inspect_command(CLI::App& app, Dispatch& dispatch);
+void add_export_command(CLI::App& app, Dispatch& dispatch);
 
 }  // namespace axolotl::cli

@@ -1,0 +1,38 @@
+// The tokenizer.* keys of a GGUF model (FORMATS2.md §3.5, llama.cpp convert_hf_to_gguf.py
+// _create_vocab_sentencepiece / _set_vocab_gpt2, gguf-py vocab.py SpecialVocab): a sentencepiece
+// tokenizer.model becomes model "llama" (tokens, scores, types); a byte-level BPE tokenizer.json
+// becomes model "gpt2" (tokens, types, merges, pre). Special ids, add_bos/eos and the chat template
+// come from tokenizer_config.json (then config.json). Torch-free.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "axolotl/export/gguf_writer.h"
+
+namespace axolotl::gguf {
+
+struct TokenizerMetadata {
+  std::string model;  // "llama" or "gpt2"
+  std::string pre;    // gpt2 only: "llama-bpe", "qwen2", "gpt-2" or "default"
+  std::vector<std::string> tokens;
+  std::vector<float> scores;  // llama only
+  std::vector<int32_t> types; // 1 normal, 2 unknown, 3 control, 4 user defined, 5 unused, 6 byte
+  std::vector<std::string> merges;
+  int64_t bos = -1, eos = -1, unk = -1, pad = -1;
+  int8_t add_bos = -1, add_eos = -1;  // -1: not stated by tokenizer_config.json (llama.cpp decides)
+  std::string chat_template;
+  std::vector<std::string> stop_tokens;  // eos and end-of-turn tokens, for the Ollama Modelfile
+};
+
+// Reads the tokenizer of `dir` (tokenizer.model first, else tokenizer.json), padding the vocabulary
+// to `vocab_size` (config.json) with [PAD{i}] tokens of type unused. `config_dir` supplies
+// config.json's *_token_id fallbacks. IoError when neither file is there or the BPE model is not
+// byte-level.
+TokenizerMetadata read_tokenizer_metadata(const std::string& dir, const std::string& config_dir, int64_t vocab_size);
+
+// Adds the tokenizer.ggml.* keys and tokenizer.chat_template to `w`.
+void write_tokenizer_metadata(const TokenizerMetadata& t, GgufWriter& w);
+
+}  // namespace axolotl::gguf

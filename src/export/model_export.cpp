@@ -1,0 +1,239 @@
+// HF folder -> GGUF model (see model_export.h). Sources: llama.cpp convert_hf_to_gguf.py
+// (LlamaModel: metadata, permute, prepare_tensors' F32 rules, generate_extra_tensors) and
+// src/llama-quant.cpp (llama_tensor_get_type_impl, tensor_type_fallback).
+#include "axolotl/export/model_export.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "axolotl/export/gguf_arch.h"
+#include "axolotl/export/gguf_writer.h"
+#include "axolotl/export/quantize.h"
+#include "axolotl/export/tensor_names.h"
+#include "axolotl/export/tokenizer_metadata.h"
+#include "axolotl/io/half.h"
+#include "axolotl/io/sharded_reader.h"
+#include "axolotl/model/llama_config.h"
+#include "axolotl/util/error.h"
+#include "axolotl/util/log.h"
+
+namespace axolotl::gguf {
+namespace fs = std::filesystem;
+namespace {
+
+bool ends_with(const std::string& s, const std::string& t) {
+  return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
+}
+
+bool use_more_bits(int i_layer, int n_layers) {
+  return i_layer < n_layers / 8 || i_layer >= 7 * n_layers / 8 || (i_layer - n_layers / 8) % 3 == 2;
+}
+
+// llama-quant.cpp tensor_type_fallback for the types chosen here; Q8_0/Q4_0 rows that are not a
+// multiple of 32 fall back to F16 as convert_hf_to_gguf's QuantError does.
+GgmlType fallback(const std::string& name, int64_t ncols, GgmlType t, std::string* note) {
+  if (ncols % traits(t).block_size == 0) return t;
+  GgmlType r = GgmlType::kF16;
+  if (t == GgmlType::kQ4_K) r = GgmlType::kQ5_0;
+  if (t == GgmlType::kQ6_K) r = GgmlType::kQ8_0;
+  if (ncols % traits(r).block_size != 0) r = GgmlType::kF16;
+  if (note) {
+    *note = name + ": " + std::string(type_name(t)) + " -> " + std::string(type_name(r)) + " (" +
+            std::to_string(ncols) + " columns, not a multiple of " + std::to_string(traits(t).block_size) + ")";
+  }
+  return r;
+}
+
+std::vector<float> read_f32(const io::TensorRef& ref) {
+  const auto& info = *ref.info;
+  std::vector<float> out(static_cast<size_t>(info.numel()));
+  const uint8_t* p = ref.data();
+  switch (info.dtype) {
+    case io::DType::kF32: std::memcpy(out.data(), p, out.size() * 4); break;
+    case io::DType::kBF16: io::convert_bf16_to_f32(reinterpret_cast<const uint16_t*>(p), out.data(), out.size()); break;
+    case io::DType::kF16: io::convert_f16_to_f32(reinterpret_cast<const uint16_t*>(p), out.data(), out.size()); break;
+    default:
+      throw IoError(Diagnostic{Location{ref.file->path(), 0, 0}, info.name, "cannot export this dtype to GGUF",
+                               std::string(io::dtype_name(info.dtype)), "F32, F16 or BF16",
+                               "merge quantized checkpoints first (axolotl merge)"});
+  }
+  ref.file->release(info);
+  return out;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// convert_hf_to_gguf LlamaModel.generate_extra_tensors: the llama3 rope factors per frequency.
+std::vector<float> llama3_rope_factors(const model::LlamaConfig& c) {
+  const auto& rs = c.rope_scaling;
+  const double old_ctx = static_cast<double>(rs.original_max_position_embeddings);
+  const double low_wavelen = old_ctx / rs.low_freq_factor, high_wavelen = old_ctx / rs.high_freq_factor;
+  std::vector<float> out;
+  for (int64_t i = 0; i < c.head_dim; i += 2) {
+    const double freq = 1.0 / std::pow(c.rope_theta, static_cast<double>(i) / static_cast<double>(c.head_dim));
+    const double wavelen = 2 * M_PI / freq;
+    if (wavelen < high_wavelen) {
+      out.push_back(1.f);
+    } else if (wavelen > low_wavelen) {
+      out.push_back(static_cast<float>(rs.factor));
+    } else {
+      const double smooth = (old_ctx / wavelen - rs.low_freq_factor) / (rs.high_freq_factor - rs.low_freq_factor);
+      out.push_back(static_cast<float>(1.0 / ((1 - smooth) / rs.factor + smooth)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+GgmlType choose_type(const std::string& name, const std::vector<int64_t>& ne, const QuantPlan& plan, std::string* note) {
+  // Always F32: 1-D tensors, norms, biases (convert_hf_to_gguf prepare_tensors, llama-quant's filter).
+  if (ne.size() < 2 || ends_with(name, "_norm.weight") || !ends_with(name, ".weight")) return GgmlType::kF32;
+  const FileType ft = plan.file_type;
+  const GgmlType base = default_type(ft);
+  if (ft == FileType::kAllF32 || ft == FileType::kMostlyF16 || ft == FileType::kMostlyBF16) return base;
+  if (ft == FileType::kMostlyQ8_0) return fallback(name, ne[0], base, note);
+  // q4_0 / q4_k_m: llama_tensor_get_type_impl.
+  GgmlType t = base;
+  const int layer = layer_of(name);
+  if (name == "output.weight" || (!plan.has_output && name == "token_embd.weight")) {
+    t = ne[0] % traits(base).block_size != 0 ? GgmlType::kQ8_0 : GgmlType::kQ6_K;
+  } else if (name.find("attn_v.weight") != std::string::npos) {
+    if (ft == FileType::kMostlyQ4_K_M && use_more_bits(layer, plan.n_attention_wv)) t = GgmlType::kQ6_K;
+  } else if (name.find("ffn_down") != std::string::npos) {
+    if (ft == FileType::kMostlyQ4_K_M && use_more_bits(layer, plan.n_ffn_down)) t = GgmlType::kQ6_K;
+  }
+  return fallback(name, ne[0], t, note);
+}
+
+ExportResult export_model(const ModelExportJob& job) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string config_dir = job.config_dir.empty() ? job.model_dir : job.config_dir;
+  const auto cfg_json = nlohmann::json::parse(read_text(fs::path(config_dir) / "config.json"), nullptr, false);
+  const auto cfg = model::load_llama_config(config_dir);
+  const ArchTraits& arch = arch_for_class(cfg.architecture);
+  auto reader = io::ShardedReader::open(job.model_dir);
+  const std::string a = arch.name;
+
+  // The tensors in llama.cpp's order: token_embd, blocks by layer, output_norm, output.
+  struct Item {
+    std::string hf, gguf;
+    int group, layer;
+  };
+  std::vector<Item> items;
+  for (const auto& hf : reader->names()) {
+    auto g = gguf_name(hf);
+    if (!g) {
+      log::warn("export", "skipping {} (no GGUF name)", hf);
+      continue;
+    }
+    const int layer = layer_of(*g);
+    const int group = *g == "token_embd.weight" ? 0 : layer >= 0 ? 1 : *g == "output.weight" ? 3 : 2;
+    items.push_back({hf, *g, group, layer});
+  }
+  std::stable_sort(items.begin(), items.end(), [](const Item& x, const Item& y) {
+    return std::tie(x.group, x.layer) < std::tie(y.group, y.layer);
+  });
+  QuantPlan plan;
+  plan.file_type = job.file_type;
+  for (const auto& it : items) {
+    if (it.gguf.find("attn_v.weight") != std::string::npos) ++plan.n_attention_wv;
+    if (it.gguf.find("ffn_down") != std::string::npos) ++plan.n_ffn_down;
+    if (it.gguf == "output.weight") plan.has_output = true;
+  }
+
+  GgufWriter w(job.output);
+  w.set("general.architecture", Value::str(a));
+  w.set("general.type", Value::str("model"));
+  w.set("general.name", Value::str(job.name.empty() ? fs::path(job.model_dir).filename().string() : job.name));
+  auto u32 = [](int64_t v) { return Value::u32(static_cast<uint32_t>(v)); };
+  w.set(a + ".block_count", u32(cfg.num_hidden_layers));
+  w.set(a + ".context_length", u32(cfg.max_position_embeddings));
+  w.set(a + ".embedding_length", u32(cfg.hidden_size));
+  w.set(a + ".feed_forward_length", u32(cfg.intermediate_size));
+  w.set(a + ".attention.head_count", u32(cfg.num_attention_heads));
+  w.set(a + ".attention.head_count_kv", u32(cfg.num_key_value_heads));
+  w.set(a + ".rope.freq_base", Value::f32(static_cast<float>(cfg.rope_theta)));
+  w.set(a + ".attention.layer_norm_rms_epsilon", Value::f32(static_cast<float>(cfg.rms_norm_eps)));
+  if (arch.write_key_value_length && cfg_json.is_object() && cfg_json.contains("head_dim") &&
+      cfg_json["head_dim"].is_number_integer()) {
+    w.set(a + ".attention.key_length", u32(cfg.head_dim));
+    w.set(a + ".attention.value_length", u32(cfg.head_dim));
+  }
+  w.set(a + ".rope.dimension_count", u32(cfg.head_dim));
+  w.set(a + ".vocab_size", u32(cfg.vocab_size));
+  if (cfg.rope_scaling.type == model::RopeType::kLinear) {
+    w.set(a + ".rope.scaling.type", Value::str("linear"));
+    w.set(a + ".rope.scaling.factor", Value::f32(static_cast<float>(cfg.rope_scaling.factor)));
+  }
+  w.set("general.file_type", Value::u32(static_cast<uint32_t>(job.file_type)));
+  const auto tok = read_tokenizer_metadata(job.tokenizer_dir.empty() ? job.model_dir : job.tokenizer_dir, config_dir,
+                                           cfg.vocab_size);
+  write_tokenizer_metadata(tok, w);
+  w.set("general.quantization_version", Value::u32(2));
+
+  ExportResult result;
+  result.stop_tokens = tok.stop_tokens;
+  result.chat_template = tok.chat_template;
+  if (cfg.rope_scaling.type == model::RopeType::kLlama3) {
+    auto factors = std::make_shared<std::vector<float>>(llama3_rope_factors(cfg));
+    TensorEntry t{"rope_freqs.weight", {static_cast<int64_t>(factors->size())}, GgmlType::kF32,
+                  [factors](uint8_t* dst) { std::memcpy(dst, factors->data(), factors->size() * 4); }};
+    w.add_tensor(std::move(t));
+  }
+  const io::ShardedReader* rd = reader.get();
+  for (const auto& it : items) {
+    const auto ref = reader->at(it.hf);
+    std::vector<int64_t> ne(ref.info->shape.rbegin(), ref.info->shape.rend());
+    std::string note;
+    const GgmlType type = choose_type(it.gguf, ne, plan, &note);
+    if (!note.empty()) {
+      log::info("export", "{}", note);
+      result.fallbacks.push_back(note);
+    }
+    ++result.types[std::string(type_name(type))];
+    int64_t n_head = 0;
+    if (arch.permute_qk && ne.size() == 2) {
+      if (it.gguf.find(".attn_q.") != std::string::npos) n_head = cfg.num_attention_heads;
+      if (it.gguf.find(".attn_k.") != std::string::npos) n_head = cfg.num_key_value_heads;
+    }
+    const int threads = job.threads;
+    const std::string hf = it.hf, gname = it.gguf;
+    w.add_tensor(TensorEntry{gname, ne, type, [rd, hf, gname, ne, type, n_head, threads](uint8_t* dst) {
+                               auto data = read_f32(rd->at(hf));
+                               const int64_t cols = ne[0];
+                               const int64_t rows = static_cast<int64_t>(data.size()) / std::max<int64_t>(cols, 1);
+                               if (n_head > 0) permute_qk_rows(data.data(), rows, cols, n_head);  // rows = HF out dim
+                               log::debug("export", "{} {} [{} x {}]", gname, type_name(type), cols, rows);
+                               convert_rows(type, data.data(), rows, cols, dst, threads);
+                             }});
+  }
+  result.tensors = static_cast<int64_t>(w.tensors().size());
+  size_t last_pct = 0;
+  result.bytes = w.write([&](size_t i, size_t n) {
+    const size_t pct = i * 10 / n;
+    if (pct != last_pct) {
+      last_pct = pct;
+      log::info("export", "{}/{} tensors written", i, n);
+    }
+  });
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string types;
+  for (const auto& [k, v] : result.types) types += (types.empty() ? "" : ", ") + k + " x" + std::to_string(v);
+  log::info("export", "wrote {} ({} tensors: {}; {:.1f} MB) in {:.1f} s", job.output, result.tensors, types,
+            static_cast<double>(result.bytes) / 1e6, secs);
+  return result;
+}
+
+}  // namespace axolotl::gguf

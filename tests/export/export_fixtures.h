@@ -1,0 +1,28 @@
+// A tiny LLaMA HF folder written without LibTorch (config.json + model.safetensors with values that
+// encode their (row, column), so permutations can be checked), and a PEFT adapter for it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace axolotl::testing {
+
+struct TinyLlamaSpec {
+  int64_t hidden = 64, intermediate = 96, layers = 2, heads = 4, kv_heads = 2, vocab = 20;
+  bool tied = false;
+};
+
+// Value of element (r, c) of tensor number `t`: t * 1e4 + r * 100 + c (exact in float32 for these sizes).
+float fixture_value(int t, int64_t r, int64_t c);
+
+// Writes config.json and model.safetensors (F32) into `dir`; tensor number t is the t-th HF name in
+// sorted order, which fixture_index() returns (-1 when absent).
+void write_tiny_llama(const std::filesystem::path& dir, const TinyLlamaSpec& spec);
+int fixture_index(const TinyLlamaSpec& spec, const std::string& name);
+
+// adapter_config.json (r, alpha) + adapter_model.safetensors with A/B for q_proj and v_proj of layer 0;
+// A values 1000 + r*100 + c, B values 2000 + r*100 + c.
+void write_tiny_adapter(const std::filesystem::path& dir, const TinyLlamaSpec& spec, int rank, double alpha);
+
+}  // namespace axolotl::testing
