@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   cli::add_inference_command(app, dispatch);
   cli::add_download_command(app, dispatch);
   cli::add_create_tiny_command(app, dispatch);
+  cli::add_tokenize_command(app, dispatch);
 
   try {
     app.parse(argc, argv);
