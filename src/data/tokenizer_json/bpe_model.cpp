@@ -23,7 +23,14 @@ std::atomic<uint64_t> next_instance{1};
 // A per-thread word cache; reset whenever the thread switches to another model instance.
 struct WordCache {
   uint64_t owner = 0;
-  std::unordered_map<std::string, std::vector<int32_t>> words;
+  StringIdMap index;                               // word -> entry
+  std::vector<std::pair<uint32_t, uint32_t>> entries;  // (offset, count) in ids
+  std::vector<int32_t> ids;
+  void clear() {
+    index.clear();
+    entries.clear();
+    ids.clear();
+  }
 };
 thread_local WordCache cache;
 
@@ -67,30 +74,28 @@ BpeModel::BpeModel(const json& j, const std::string& where) : instance_(next_ins
                              {}});
     }
     const auto tid = static_cast<int32_t>(id.get<int64_t>());
-    vocab_[token] = tid;
+    vocab_.set(token, tid);
     if (static_cast<size_t>(tid) >= id_to_token_.size()) id_to_token_.resize(static_cast<size_t>(tid) + 1);
     id_to_token_[static_cast<size_t>(tid)] = token;
   }
   const std::string unk = opt_string("unk_token");
   if (!unk.empty()) {
-    auto it = vocab_.find(unk);
-    if (it == vocab_.end()) {
-      throw Error(Diagnostic{{where, 0, 0}, "model.unk_token", "unk_token is not in the vocab", unk, {}, {}});
-    }
-    unk_ = it->second;
+    const int32_t id = vocab_.find(unk);
+    if (id < 0) throw Error(Diagnostic{{where, 0, 0}, "model.unk_token", "unk_token is not in the vocab", unk, {}, {}});
+    unk_ = id;
   }
   for (int b = 0; b < 256; ++b) {
     char name[8];
     std::snprintf(name, sizeof name, "<0x%02X>", b);
-    auto it = vocab_.find(name);
-    byte_ids_[static_cast<size_t>(b)] = it == vocab_.end() ? -1 : it->second;
+    byte_ids_[static_cast<size_t>(b)] = vocab_.find(name);
   }
 
   const json& merges = member(j, "merges", "model", where);
   merges_.reserve(merges.size());
   int32_t rank = 0;
+  std::string merged;
   for (const auto& m : merges) {
-    std::string a, b;
+    std::string_view a, b;
     if (m.is_string()) {
       const std::string& line = m.get_ref<const std::string&>();
       if (line.rfind("#version", 0) == 0) continue;
@@ -98,29 +103,31 @@ BpeModel::BpeModel(const json& j, const std::string& where) : instance_(next_ins
       if (sp == std::string::npos || line.find(' ', sp + 1) != std::string::npos) {
         throw Error(Diagnostic{{where, 0, 0}, "model.merges", "bad merge", line, "\"a b\" (two tokens)", {}});
       }
-      a = line.substr(0, sp);
-      b = line.substr(sp + 1);
+      a = std::string_view(line).substr(0, sp);
+      b = std::string_view(line).substr(sp + 1);
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      a = m[0].get<std::string>();
-      b = m[1].get<std::string>();
+      a = m[0].get_ref<const std::string&>();
+      b = m[1].get_ref<const std::string&>();
     } else {
       throw Error(Diagnostic{{where, 0, 0}, "model.merges", "bad merge", m.dump(), "\"a b\" or [\"a\", \"b\"]", {}});
     }
-    const std::string merged = a + b.substr(std::min(prefix_.size(), b.size()));
-    auto ia = vocab_.find(a), ib = vocab_.find(b), im = vocab_.find(merged);
-    if (ia == vocab_.end() || ib == vocab_.end() || im == vocab_.end()) {
-      throw Error(Diagnostic{{where, 0, 0}, "model.merges", "merge token out of vocabulary", a + " + " + b,
+    merged.assign(a);
+    merged.append(b.substr(std::min(prefix_.size(), b.size())));
+    const int32_t ia = vocab_.find(a), ib = vocab_.find(b), im = vocab_.find(merged);
+    if (ia < 0 || ib < 0 || im < 0) {
+      throw Error(Diagnostic{{where, 0, 0}, "model.merges", "merge token out of vocabulary",
+                             std::string(a) + " + " + std::string(b),
                              "both parts and their concatenation in model.vocab", {}});
     }
-    merges_.emplace(pair_key(ia->second, ib->second), Merge{rank, im->second});
+    merges_.set(pair_key(ia, ib), PairMap::Value{rank, im});
     ++rank;
   }
 }
 
 std::optional<int32_t> BpeModel::token_to_id(std::string_view token) const {
-  auto it = vocab_.find(std::string(token));
-  if (it == vocab_.end()) return std::nullopt;
-  return it->second;
+  const int32_t id = vocab_.find(token);
+  if (id < 0) return std::nullopt;
+  return id;
 }
 
 const std::string& BpeModel::id_to_token(int32_t id) const {
@@ -132,8 +139,8 @@ const std::string& BpeModel::id_to_token(int32_t id) const {
 void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) const {
   if (word.empty()) return;
   if (ignore_merges_) {
-    if (auto it = vocab_.find(std::string(word)); it != vocab_.end()) {
-      out.push_back(it->second);
+    if (const int32_t id = vocab_.find(word); id >= 0) {
+      out.push_back(id);
       return;
     }
   }
@@ -142,18 +149,20 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) con
     return;
   }
   if (cache.owner != instance_) {
-    cache.words.clear();
+    cache.clear();
     cache.owner = instance_;
   }
-  const std::string key(word);
-  if (auto it = cache.words.find(key); it != cache.words.end()) {
-    out.insert(out.end(), it->second.begin(), it->second.end());
+  if (const int32_t e = cache.index.find(word); e >= 0) {
+    const auto [off, n] = cache.entries[static_cast<size_t>(e)];
+    out.insert(out.end(), cache.ids.begin() + off, cache.ids.begin() + off + n);
     return;
   }
   const size_t first = out.size();
   merge_word(word, out);
-  if (cache.words.size() >= kCacheCapacity) cache.words.clear();
-  cache.words.emplace(key, std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()));
+  if (cache.entries.size() >= kCacheCapacity) cache.clear();
+  cache.index.set(word, static_cast<int32_t>(cache.entries.size()));
+  cache.entries.emplace_back(static_cast<uint32_t>(cache.ids.size()), static_cast<uint32_t>(out.size() - first));
+  cache.ids.insert(cache.ids.end(), out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
 }
 
 void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) const {
@@ -172,8 +181,8 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
     piece.append(word.data() + i, len);
     if (i + len == word.size()) piece += suffix_;
     i += len;
-    if (auto it = vocab_.find(piece); it != vocab_.end()) {
-      push(it->second);
+    if (const int32_t id = vocab_.find(piece); id >= 0) {
+      push(id);
       last_unk = false;
       continue;
     }
@@ -198,9 +207,9 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
   auto consider = [&](int32_t pos) {
     const Symbol& s = symbols[static_cast<size_t>(pos)];
     if (s.next < 0) return;
-    auto it = merges_.find(pair_key(s.id, symbols[static_cast<size_t>(s.next)].id));
-    if (it == merges_.end()) return;
-    heap.push_back(Candidate{it->second.rank, pos, it->second.id});
+    const PairMap::Value* m = merges_.find(pair_key(s.id, symbols[static_cast<size_t>(s.next)].id));
+    if (m == nullptr) return;
+    heap.push_back(Candidate{m->rank, pos, m->id});
     std::push_heap(heap.begin(), heap.end(), std::greater<Candidate>());
   };
   for (size_t k = 0; k + 1 < symbols.size(); ++k) consider(static_cast<int32_t>(k));
@@ -211,8 +220,8 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
     Symbol& s = symbols[static_cast<size_t>(top.pos)];
     if (!s.alive || s.next < 0) continue;
     Symbol& right = symbols[static_cast<size_t>(s.next)];
-    auto it = merges_.find(pair_key(s.id, right.id));
-    if (it == merges_.end() || it->second.id != top.id) continue;  // stale
+    const PairMap::Value* m = merges_.find(pair_key(s.id, right.id));
+    if (m == nullptr || m->id != top.id) continue;  // stale
     s.id = top.id;
     right.alive = false;
     s.next = right.next;

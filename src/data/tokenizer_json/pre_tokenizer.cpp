@@ -19,7 +19,10 @@ enum class Behavior { kRemoved, kIsolated, kMergedWithPrevious, kMergedWithNext,
 // Cuts `p` by the matches in `spans` (sorted, non-overlapping) with `behavior` (tokenizers normalizer.rs: split).
 void apply_behavior(const Piece& p, const Spans& spans, Behavior behavior, bool invert, std::vector<Piece>& out) {
   // Alternating (span, is_match) list covering the whole text.
-  std::vector<std::pair<std::pair<size_t, size_t>, bool>> parts;
+  thread_local std::vector<std::pair<std::pair<size_t, size_t>, bool>> parts;
+  thread_local std::vector<std::pair<size_t, size_t>> cuts;
+  parts.clear();
+  cuts.clear();
   size_t prev = 0;
   for (const auto& [b, e] : spans) {
     if (b > prev) parts.push_back({{prev, b}, invert});
@@ -28,7 +31,6 @@ void apply_behavior(const Piece& p, const Spans& spans, Behavior behavior, bool 
   }
   if (prev < p.text.size()) parts.push_back({{prev, p.text.size()}, invert});
 
-  std::vector<std::pair<size_t, size_t>> cuts;
   switch (behavior) {
     case Behavior::kRemoved:
       for (const auto& [s, m] : parts) {
@@ -78,8 +80,8 @@ class Split final : public PreTokenizer {
   Split(const std::string& pattern, Behavior behavior, bool invert, const std::string& where)
       : regex_(pattern, where), behavior_(behavior), invert_(invert) {}
   void split(std::vector<Piece>& pieces) const override {
-    std::vector<Piece> out;
-    out.reserve(pieces.size() * 4);
+    thread_local std::vector<Piece> out;
+    out.clear();
     thread_local Spans spans;
     for (const auto& p : pieces) {
       regex_.find_all(p.text, spans);
@@ -119,9 +121,16 @@ class ByteLevel final : public PreTokenizer {
     }
     const auto& table = byte_to_unicode();
     for (auto& p : pieces) {
-      std::string mapped;
-      mapped.reserve(p.text.size() * 2);
-      for (char c : p.text) mapped += table[static_cast<unsigned char>(c)];
+      size_t n = 0;
+      for (char c : p.text) n += table[static_cast<unsigned char>(c)].size();
+      std::string mapped(n, '\0');
+      char* dst = mapped.data();
+      for (char c : p.text) {
+        const std::string& m = table[static_cast<unsigned char>(c)];
+        dst[0] = m[0];
+        if (m.size() > 1) dst[1] = m[1];
+        dst += m.size();
+      }
       p.text.swap(mapped);
     }
   }

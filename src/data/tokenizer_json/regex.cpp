@@ -21,6 +21,11 @@ void init_onig() {
     onig_initialize(encodings, 1);
   });
 }
+// One match region per thread, reused by every search.
+struct ThreadRegion {
+  OnigRegion* region = onig_region_new();
+  ~ThreadRegion() { onig_region_free(region, 1); }
+};
 }  // namespace
 
 Regex::Regex(const std::string& pattern, const std::string& where) : impl_(std::make_unique<Impl>()) {
@@ -46,7 +51,8 @@ void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t
   out.clear();
   const auto* str = reinterpret_cast<const OnigUChar*>(text.data());
   const auto* end = str + text.size();
-  OnigRegion* region = onig_region_new();
+  thread_local ThreadRegion holder;
+  OnigRegion* region = holder.region;
   size_t start = 0;
   while (start <= text.size()) {
     const int r = onig_search(impl_->re, str, end, str + start, end, region, ONIG_OPTION_NONE);
@@ -63,7 +69,6 @@ void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t
     }
     onig_region_clear(region);
   }
-  onig_region_free(region, 1);
 }
 
 std::string Regex::escape(std::string_view literal) {

@@ -9,10 +9,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
+
+#include "axolotl/data/tokenizer_json/flat_map.h"
 
 namespace axolotl::data::tokjson {
 
@@ -33,17 +34,13 @@ class BpeModel {
  private:
   void merge_word(std::string_view word, std::vector<int32_t>& out) const;
 
-  struct Merge {
-    int32_t rank;
-    int32_t id;
-  };
   static uint64_t pair_key(int32_t a, int32_t b) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
   }
 
-  std::unordered_map<std::string, int32_t> vocab_;
+  StringIdMap vocab_;
   std::vector<std::string> id_to_token_;
-  std::unordered_map<uint64_t, Merge> merges_;
+  PairMap merges_;
   std::optional<int32_t> unk_;
   std::string prefix_, suffix_;
   bool fuse_unk_ = false, byte_fallback_ = false, ignore_merges_ = false;
