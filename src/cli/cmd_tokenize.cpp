@@ -1,8 +1,9 @@
-// `axolotl tokenize CONFIG | --tokenizer DIR [--text T] [--tokens|--count] [--no-special]`: encodes
+// `axolotl tokenize CONFIG | --tokenizer DIR [--text T] [--tokens|--count] [--lines] [--no-special]`: encodes
 // text (from --text, else stdin) with the config's tokenizer and prints the ids as JSON, the
 // piece/id pairs, or the count. Torch-free (core library only).
 #include <iostream>
 #include <iterator>
+#include <string_view>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -24,6 +25,7 @@ struct TokenizeArgs {
   bool tokens = false;
   bool count = false;
   bool no_special = false;
+  bool lines = false;
 };
 
 int run_tokenize(const TokenizeArgs& a, const std::vector<std::string>& extras) {
@@ -42,7 +44,22 @@ int run_tokenize(const TokenizeArgs& a, const std::vector<std::string>& extras) 
   auto tok = data::Tokenizer::load(path, tcfg);
   std::string text = a.text;
   if (!a.has_text) text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  const std::vector<int32_t> ids = a.no_special ? tok->encode(text, false, false) : tok->encode(text);
+  auto encode = [&](std::string_view t) { return a.no_special ? tok->encode(t, false, false) : tok->encode(t); };
+  if (a.lines) {  // each line on its own: one ids array per line, or the total count
+    size_t total = 0;
+    std::string_view rest(text);
+    while (!rest.empty()) {
+      const size_t nl = rest.find('\n');
+      const std::string_view line = rest.substr(0, nl);
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+      const std::vector<int32_t> ids = encode(line);
+      total += ids.size();
+      if (!a.count) std::cout << nlohmann::json(ids).dump() << "\n";
+    }
+    if (a.count) std::cout << total << "\n";
+    return 0;
+  }
+  const std::vector<int32_t> ids = encode(text);
   if (a.count) {
     std::cout << ids.size() << "\n";
   } else if (a.tokens) {
@@ -67,12 +84,13 @@ void add_tokenize_command(CLI::App& app, Dispatch& dispatch) {
   sub->add_flag("--tokens", a->tokens, "print [piece, id] pairs instead of ids");
   sub->add_flag("--count", a->count, "print only the number of tokens");
   sub->add_flag("--no-special", a->no_special, "do not add BOS/EOS (special tokens in the text still match)");
+  sub->add_flag("--lines", a->lines, "encode each input line on its own (one ids array per line; --count: the total)");
   sub->allow_extras();
   sub->footer("Examples:\n  axolotl tokenize examples/tiny/config.yml --text 'Hello world'\n"
               "  echo 'Hello' | axolotl tokenize --tokenizer ./Meta-Llama-3-8B --tokens");
   sub->callback([sub, a, text, &dispatch] {
     a->has_text = text->count() > 0;
-    if (a->tokens && a->count) throw CLI::ValidationError("--tokens and --count exclude each other");
+    if (a->tokens && (a->count || a->lines)) throw CLI::ValidationError("--tokens excludes --count and --lines");
     dispatch.run = [sub, a] { return run_tokenize(*a, sub->remaining()); };
   });
 }

@@ -27,6 +27,9 @@ TEST_F(TokenizeCli, PrintsIdsPairsAndCounts) {
   r = testing::run_axolotl({"tokenize", "--tokenizer", tok(), "--count"}, "hi</s>hi");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "4\n");
+  r = testing::run_axolotl({"tokenize", "--tokenizer", tok(), "--lines", "--no-special"}, "hi\nt\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "[10]\n[12]\n");
 }
 
 TEST_F(TokenizeCli, UsageErrors) {
