@@ -41,6 +41,7 @@ struct TinyModelOptions {
   std::string corpus_path;           // text to train the sentencepiece tokenizer on
   bool force = false;
   uint64_t seed = 0;
+  std::string tokenizer_dir;         // optional: copy this tokenizer (tokenizer.json/.model) instead of training one
 };
 
 // The engine's entry points. Each returns the process exit status; errors are thrown as

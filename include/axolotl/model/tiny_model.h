@@ -13,7 +13,10 @@ namespace axolotl::model {
 // The tiny architecture for a vocabulary of `vocab_size` pieces.
 LlamaConfig tiny_llama_config(int64_t vocab_size);
 
-// Creates `output_dir`; UsageError when it exists and is not empty, unless `force`.
-void create_tiny_model(const std::string& output_dir, const std::string& corpus_path, bool force, uint64_t seed);
+// Creates `output_dir`; UsageError when it exists and is not empty, unless `force`. With
+// `tokenizer_dir`, its tokenizer files are copied (no corpus needed) and the vocab, BOS and EOS
+// come from that tokenizer (e.g. the real Llama-3 tokenizer, vocab 128,256).
+void create_tiny_model(const std::string& output_dir, const std::string& corpus_path, bool force, uint64_t seed,
+                       const std::string& tokenizer_dir = {});
 
 }  // namespace axolotl::model
