@@ -300,6 +300,42 @@ def preprocessing(a, sizes, work, tok):
             "spm_tokens_per_second_1thread": n / spm_seconds}
 
 
+# ---------------------------------------------------------------- 3b. tokenizer.json encode rate
+SHARED_LLAMA3 = "/work/shared/tokenizers/llama3"
+
+
+def tokenizer_rates(a, sizes, work, tok):
+    """One-thread encode rate of `axolotl tokenize --lines` on English prose: the tokenizer.json backend on the
+    Llama-3 tokenizer vs the sentencepiece backend on the Llama-2 one; load time is measured on empty
+    input and taken off. None when the shared tokenizers are absent."""
+    llama2 = SHARED_TOKENIZER if os.path.exists(os.path.join(SHARED_TOKENIZER, "tokenizer.model")) else None
+    if not llama2 or not os.path.exists(os.path.join(SHARED_LLAMA3, "tokenizer.json")):
+        return None
+    prose = open(os.path.join(ROOT, "examples", "tiny", "corpus.txt"), encoding="utf-8").read()
+    text = prose * sizes["tok_repeat"]
+    axolotl = os.path.join(a.bin_dir, "axolotl")
+
+    def timed(folder, data):
+        times, count = [], 0
+        for _ in range(sizes["tok_runs"]):
+            start = time.perf_counter()
+            out = subprocess.run([axolotl, "-q", "tokenize", "--tokenizer", folder, "--count", "--lines", "--no-special"],
+                                 input=data.encode(), env=clean_env(), capture_output=True, check=True,
+                                 timeout=a.timeout)
+            times.append(time.perf_counter() - start)
+            count = int(out.stdout)
+        return statistics.median(times), count
+
+    res = {}
+    for name, folder in (("json_llama3", SHARED_LLAMA3), ("spm_llama2", llama2)):
+        log(f"tokenizer: {name}")
+        load, _ = timed(folder, "")
+        full, n = timed(folder, text)
+        res[name] = {"tokens": n, "load_seconds": load, "encode_seconds": max(full - load, 1e-9),
+                     "tokens_per_second": n / max(full - load, 1e-9)}
+    return res
+
+
 # ---------------------------------------------------------------- 4. start-up
 def startup(a, sizes, work, tok):
     axolotl = os.path.join(a.bin_dir, "axolotl")
@@ -344,6 +380,10 @@ def verdicts(r):
         floor = 0.8 * p["threads"] * p["spm_tokens_per_second_1thread"]
         x = p["tokens_per_second"] / (p["threads"] * p["spm_tokens_per_second_1thread"])
         rows.append((f"preprocess / ({p['threads']} thr x 1-thr spm)", x, ">= 0.80", p["tokens_per_second"] >= floor))
+    k = r.get("tokenizer_rates")
+    if k:
+        x = k["json_llama3"]["tokens_per_second"] / k["spm_llama2"]["tokens_per_second"]
+        rows.append(("encode 1 thr: tokenizer.json llama3 / spm llama2", x, ">= 1.00", x >= 1.0))
     s = r.get("startup")
     if s:
         for name in ("validate", "help"):
@@ -376,15 +416,20 @@ def table(r):
         lines.append(f"preprocess: {p['tokens_per_second']:.0f} tokens/s on {p['threads']} threads "
                      f"({p['tokens']} tokens, {p['wall_seconds']:.2f} s wall incl. start-up); "
                      f"sentencepiece 1 thread: {p['spm_tokens_per_second_1thread']:.0f} tokens/s")
+    k = r.get("tokenizer_rates")
+    if k:
+        lines.append(f"encode, 1 thread: tokenizer.json (llama3) {k['json_llama3']['tokens_per_second']:.0f} tokens/s, "
+                     f"sentencepiece (llama2) {k['spm_llama2']['tokens_per_second']:.0f} tokens/s "
+                     f"(load {k['json_llama3']['load_seconds']:.2f} s / {k['spm_llama2']['load_seconds']:.2f} s)")
     return "\n".join(lines)
 
 
 FULL = dict(batch=4, seq=256, dim=288, hidden=768, layers=6, heads=6, vocab=32000, warmup=2, steps=8, rounds=2,
             mem_dim=2048, mem_hidden=5632, mem_layers=16, mem_heads=16, mem_vocab=32000, mem_seq=256,
-            shard=200_000_000, pre_rows=20000, pre_runs=3, startup_runs=7)
+            shard=200_000_000, pre_rows=20000, pre_runs=3, startup_runs=7, tok_repeat=20, tok_runs=3)
 SMOKE = dict(batch=1, seq=16, dim=32, hidden=64, layers=1, heads=2, vocab=256, warmup=1, steps=1, rounds=1,
              mem_dim=64, mem_hidden=128, mem_layers=2, mem_heads=4, mem_vocab=None, mem_seq=512,
-             shard=40_000, pre_rows=200, pre_runs=1, startup_runs=2)
+             shard=40_000, pre_rows=200, pre_runs=1, startup_runs=2, tok_repeat=2, tok_runs=1)
 
 
 def main():
@@ -393,7 +438,7 @@ def main():
                         help="folder with axolotl and axolotl_bench_lora")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for <timestamp>.json")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--sections", default="training,memory,preprocessing,startup")
+    parser.add_argument("--sections", default="training,memory,preprocessing,tokenizer_rates,startup")
     parser.add_argument("--smoke", action="store_true", help="toy sizes: checks the harness, not the targets")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per child process")
     a = parser.parse_args()
@@ -411,7 +456,7 @@ def main():
             sizes["mem_vocab"] = spm.SentencePieceProcessor(model_file=os.path.join(tok, "tokenizer.model")).vocab_size()
         result["tokenizer"] = tok
         for name, fn in (("training", training), ("memory", memory), ("preprocessing", preprocessing),
-                         ("startup", startup)):
+                         ("tokenizer_rates", tokenizer_rates), ("startup", startup)):
             if name in sections:
                 result[name] = fn(a, sizes, work, tok) if name != "training" else fn(a, sizes)
     result["seconds"] = time.perf_counter() - start
@@ -428,7 +473,7 @@ def main():
     if a.smoke:  # the harness works: every figure present and finite
         missing = [v["figure"] for v in result["verdicts"] if not (v["value"] == v["value"] and v["value"] >= 0)]
         expected = 4 * ("training" in sections) + 2 * ("memory" in sections) + ("preprocessing" in sections) + \
-            2 * ("startup" in sections)
+            2 * ("startup" in sections) + (result.get("tokenizer_rates") is not None)
         if missing or len(result["verdicts"]) != expected:
             print(f"smoke: bad or missing figures {missing} ({len(result['verdicts'])} of {expected})", file=sys.stderr)
             return 1

@@ -13,6 +13,9 @@ find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # SHA-256 of Hub downloads
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
+# tokenizer.json: Oniguruma for the split regexes (the engine HF tokenizers uses), utf8proc for NFC/NFKC.
+pkg_check_modules(ONIGURUMA REQUIRED IMPORTED_TARGET oniguruma)
+pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 find_package(Threads REQUIRED)
 
 # LibTorch: Debian's libtorch-dev (1.13, CPU) by default, or a CUDA build via -DTorch_DIR=...

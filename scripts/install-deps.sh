@@ -9,6 +9,7 @@ packages=(
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libsentencepiece-dev sentencepiece
   libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libgtest-dev
   python3 python3-torch python3-sentencepiece
+  libonig-dev libutf8proc-dev
 )
 
 missing=()

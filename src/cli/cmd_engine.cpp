@@ -97,12 +97,18 @@ void add_create_tiny_command(CLI::App& app, Dispatch& dispatch) {
   auto* sub = app.add_subcommand("create-tiny", "create the small offline LLaMA model of the bundled example");
   auto options = std::make_shared<engine::TinyModelOptions>();
   sub->add_option("--output", options->output_dir, "folder for the model")->required();
-  sub->add_option("--corpus", options->corpus_path, "text file to train the tokenizer on")->required();
+  auto* corpus = sub->add_option("--corpus", options->corpus_path, "text file to train the tokenizer on");
+  auto* tokenizer = sub->add_option("--tokenizer", options->tokenizer_dir,
+                                    "copy this tokenizer folder (tokenizer.json or tokenizer.model) instead");
+  corpus->excludes(tokenizer);
   sub->add_flag("--force", options->force, "replace an existing folder");
   sub->add_option("--seed", options->seed, "initialisation seed");
   sub->add_option("--family", options->family,
                   "architecture of the model: llama (default), mistral, qwen2, qwen3, gemma2, gemma3 or phi3");
   sub->callback([options, &dispatch] {
+    if (options->corpus_path.empty() && options->tokenizer_dir.empty()) {
+      throw CLI::ValidationError("give --corpus (train a tokenizer) or --tokenizer (copy one)");
+    }
     dispatch.run = [options] { return engine::load_engine().create_tiny_model(*options); };
   });
 }

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   cli::add_create_tiny_command(app, dispatch);
   cli::add_inspect_command(app, dispatch);
   cli::add_export_command(app, dispatch);
+  cli::add_tokenize_command(app, dispatch);
 
   try {
     app.parse(argc, argv);

@@ -56,7 +56,6 @@ const ForeignKey kKeys[] = {
     {"max_memory", false, false, false, kMemory},
     {"gpu_memory_limit", false, false, false, kMemory},
     {"save_safetensors", false, false, false, "checkpoints are always safetensors"},
-    {"tokenizer_use_fast", false, false, false, "the sentencepiece model is used directly"},
     {"tokenizer_legacy", false, false, false, "the sentencepiece model is used directly"},
     {"trust_remote_code", false, false, false, "no remote code is ever run; only the built-in LLaMA model"},
     {"is_llama_derived_model", false, false, true, "the LLaMA architecture is assumed"},

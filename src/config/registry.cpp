@@ -50,6 +50,8 @@ std::vector<Field> build() {
                "prepend BOS; unset = the tokenizer's setting"),
       plain<C>("tokenizer.add_eos_token", {"add_eos_token"}, AXOLOTL_REF(tokenizer.add_eos_token),
                "append EOS; unset = the tokenizer's setting"),
+      plain<C>("tokenizer.use_fast", {"tokenizer_use_fast"}, AXOLOTL_REF(tokenizer.use_fast),
+               "read tokenizer.json when present; false = the sentencepiece tokenizer.model"),
       // data
       datasets_field("datasets", {"datasets"}, false),
       datasets_field("test_datasets", {"test_datasets"}, true),

@@ -98,7 +98,8 @@ std::string prepared_key(const config::DataConfig& data, const config::Tokenizer
                            {"probe", tok.encode("Hello <|im_start|> world\n", true, true)}};
   Hasher h;
   h.update(settings.dump());
-  for (const char* name : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"}) {
+  for (const char* name : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+                           "tokenizer.json"}) {
     fs::path p = fs::is_directory(tokenizer_dir) ? fs::path(tokenizer_dir) / name : fs::path(tokenizer_dir);
     if (fs::is_regular_file(p)) h.update_file(p.string());
     if (!fs::is_directory(tokenizer_dir)) break;

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "axolotl/data/sentencepiece_backend.h"
+#include "axolotl/data/tokenizer_json/json_tokenizer.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
 #include "tokenizer_files.h"
@@ -219,6 +221,17 @@ std::optional<std::string> special_slot(const detail::TokenizerFiles& files, con
 Tokenizer::~Tokenizer() = default;
 
 std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path, const config::TokenizerConfig& overrides) {
+  // As Axolotl by default: the fast tokenizer (tokenizer.json) when the folder has one.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  if (fs::is_regular_file(p, ec) && p.filename() == "tokenizer.json") {
+    return tokjson::load_json_tokenizer(p.parent_path().empty() ? "." : p.parent_path().string(), overrides);
+  }
+  if (fs::is_directory(p, ec) && fs::is_regular_file(p / "tokenizer.json", ec) &&
+      (overrides.use_fast || !fs::is_regular_file(p / "tokenizer.model", ec))) {
+    return tokjson::load_json_tokenizer(path, overrides);
+  }
   detail::TokenizerFiles files = detail::read_tokenizer_files(path);
   std::string error;
   std::unique_ptr<spm::Model> sp = spm::load_module().load(files.model_bytes, &error);

@@ -99,6 +99,8 @@ int parse_id(const fs::path& file, const std::string& key, const std::string& te
 void read_config(const fs::path& file, const json& j, TokenizerFiles& out) {
   out.add_bos = read_bool(file, j, "add_bos_token");
   out.add_eos = read_bool(file, j, "add_eos_token");
+  if (j.contains("tokenizer_class") && j["tokenizer_class"].is_string()) out.tokenizer_class = j["tokenizer_class"];
+  out.clean_up_spaces = read_bool(file, j, "clean_up_tokenization_spaces").value_or(false);
   read_special(file, j, out);
   if (j.contains("added_tokens_decoder") && !j["added_tokens_decoder"].is_null()) {
     const json& dec = j["added_tokens_decoder"];
@@ -129,8 +131,7 @@ void read_added_tokens_json(const fs::path& file, const json& j, TokenizerFiles&
   d.message = "no tokenizer.model (SentencePiece model) in " + folder.string();
   if (has_json) {
     d.found = "tokenizer.json only";
-    d.hint = "tokenizers shipped only as tokenizer.json (Hugging Face fast tokenizers, e.g. Llama-3) are not "
-             "supported yet; use a SentencePiece LLaMA tokenizer (Llama-1/2 style, with tokenizer.model)";
+    d.hint = "tokenizer_use_fast: false asks for the SentencePiece model; remove it to use tokenizer.json";
   } else {
     d.hint = "point tokenizer_config (or base_model) at a folder holding tokenizer.model, or at the .model file";
   }
@@ -160,9 +161,15 @@ TokenizerFiles read_tokenizer_files(const std::string& path) {
     folder = p.parent_path().empty() ? fs::path(".") : p.parent_path();
     model = p;
   }
-  TokenizerFiles out;
+  TokenizerFiles out = read_side_files(folder.string());
   out.model_path = model.string();
   out.model_bytes = read_bytes(model);
+  return out;
+}
+
+TokenizerFiles read_side_files(const std::string& folder_name) {
+  const fs::path folder(folder_name);
+  TokenizerFiles out;
   if (auto j = read_json(folder / "tokenizer_config.json")) read_config(folder / "tokenizer_config.json", *j, out);
   if (auto j = read_json(folder / "special_tokens_map.json")) read_special(folder / "special_tokens_map.json", *j, out);
   if (auto j = read_json(folder / "added_tokens.json")) read_added_tokens_json(folder / "added_tokens.json", *j, out);

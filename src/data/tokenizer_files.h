@@ -31,10 +31,15 @@ struct TokenizerFiles {
   std::vector<AddedTokenSpec> added;            // with ids, in file order
   std::optional<bool> add_bos;
   std::optional<bool> add_eos;
+  std::string tokenizer_class;       // tokenizer_config.json "tokenizer_class" ("" when absent)
+  bool clean_up_spaces = false;      // clean_up_tokenization_spaces
 };
 
 // `path`: a folder with tokenizer.model, or the .model file itself (side files are then read from
 // its folder). Throws IoError for missing/unreadable files, malformed JSON or wrongly typed keys.
 TokenizerFiles read_tokenizer_files(const std::string& path);
+
+// Only the side files of `folder` (no tokenizer.model), for the tokenizer.json backend.
+TokenizerFiles read_side_files(const std::string& folder);
 
 }  // namespace axolotl::data::detail

@@ -78,7 +78,8 @@ int inference(const config::Config& config, const InferenceOptions& options) {
   return model::run_inference(config.model, config.tokenizer, request, std::cin, std::cout);
 }
 int create_tiny_model(const TinyModelOptions& options) {
-  model::create_tiny_model(options.output_dir, options.corpus_path, options.force, options.seed, options.family);
+  model::create_tiny_model(options.output_dir, options.corpus_path, options.force, options.seed, options.family,
+                           options.tokenizer_dir);
   return 0;
 }
 

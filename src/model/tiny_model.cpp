@@ -1,4 +1,4 @@
-// create_tiny_model: tokenizer (data::train_tokenizer) + config.json + N(0, 0.02) weights.
+// create_tiny_model: tokenizer (data::train_tokenizer, or a copied one) + config.json + N(0, 0.02) weights.
 #include "axolotl/model/tiny_model.h"
 
 #include <unistd.h>
@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "axolotl/data/tokenizer.h"
 #include "axolotl/data/tokenizer_trainer.h"
 #include "axolotl/io/atomic_file.h"
 #include "axolotl/io/safetensors.h"
@@ -85,7 +86,7 @@ std::string generation_config_json(const LlamaConfig& c) {
 }  // namespace
 
 void create_tiny_model(const std::string& output_dir, const std::string& corpus_path, bool force, uint64_t seed,
-                       const std::string& family) {
+                       const std::string& family, const std::string& tokenizer_dir) {
   (void)tiny_family_config(family, 64);  // an unknown family fails before any work
   const auto start = std::chrono::steady_clock::now();
   const fs::path out = fs::absolute(output_dir).lexically_normal();
@@ -93,7 +94,7 @@ void create_tiny_model(const std::string& output_dir, const std::string& corpus_
     throw UsageError(Diagnostic{{}, "--output", "the output folder exists and is not empty", out.string(), {},
                                 "pass --force to replace it"});
   }
-  if (!fs::exists(corpus_path)) {
+  if (tokenizer_dir.empty() && !fs::exists(corpus_path)) {
     throw IoError(Diagnostic{{corpus_path, 0, 0}, {}, "corpus file not found", {}, {}, {}});
   }
   const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::current_path();
@@ -102,8 +103,18 @@ void create_tiny_model(const std::string& output_dir, const std::string& corpus_
   fs::remove_all(tmp);
   fs::create_directories(tmp);
   try {
-    const int pieces = data::train_tokenizer(corpus_path, tmp.string(), 512, static_cast<uint32_t>(seed));
-    const LlamaConfig config = tiny_family_config(family, pieces);
+    LlamaConfig config;
+    if (tokenizer_dir.empty()) {
+      config = tiny_family_config(family, data::train_tokenizer(corpus_path, tmp.string(), 512, static_cast<uint32_t>(seed)));
+    } else {
+      for (const char* name : {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"}) {
+        if (fs::is_regular_file(fs::path(tokenizer_dir) / name)) fs::copy_file(fs::path(tokenizer_dir) / name, tmp / name);
+      }
+      const auto tok = data::Tokenizer::load(tmp.string());
+      config = tiny_family_config(family, tok->vocab_size());
+      config.bos_token_id = tok->bos_id() >= 0 ? tok->bos_id() : 0;
+      config.eos_token_ids = {tok->eos_id() >= 0 ? tok->eos_id() : 0};
+    }
     io::write_file_atomic((tmp / "config.json").string(), llama_config_json(config));
     io::write_file_atomic((tmp / "generation_config.json").string(), generation_config_json(config));
     write_weights(config, seed, (tmp / "model.safetensors").string());

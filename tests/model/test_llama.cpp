@@ -299,6 +299,10 @@ TEST(TextStream, HoldsIncompleteUtf8) {
   EXPECT_EQ(out.str(), "a\xC3\xA9");
   s.push("\xAC!");
   EXPECT_EQ(out.str(), "a\xC3\xA9\xE2\x82\xAC!");
+  s.push("\xFF\xF0\x9F");  // an invalid byte is written as U+FFFD at once; the cut-off emoji waits
+  EXPECT_EQ(out.str(), "a\xC3\xA9\xE2\x82\xAC!\xEF\xBF\xBD");
+  s.finish();  // never completed: one U+FFFD
+  EXPECT_EQ(out.str(), "a\xC3\xA9\xE2\x82\xAC!\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST(Stories260K, GreedyContinuationAndLogits) {

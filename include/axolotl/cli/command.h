@@ -37,5 +37,6 @@ void add_download_command(CLI::App& app, Dispatch& dispatch);
 void add_create_tiny_command(CLI::App& app, Dispatch& dispatch);
 void add_inspect_command(CLI::App& app, Dispatch& dispatch);
 void add_export_command(CLI::App& app, Dispatch& dispatch);
+void add_tokenize_command(CLI::App& app, Dispatch& dispatch);
 
 }  // namespace axolotl::cli

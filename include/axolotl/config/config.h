@@ -30,6 +30,7 @@ struct TokenizerConfig {
   std::vector<std::string> added_tokens;              // `tokens:`
   std::optional<bool> add_bos_token;
   std::optional<bool> add_eos_token;
+  bool use_fast = true;  // tokenizer_use_fast: false = tokenizer.model even when tokenizer.json exists
 };
 
 enum class DatasetFormat {

@@ -43,6 +43,7 @@ struct TinyModelOptions {
   bool force = false;
   uint64_t seed = 0;
   std::string family = "llama";      // model/family.h model_type: qwen2, qwen3, gemma2, gemma3, phi3, ...
+  std::string tokenizer_dir;         // optional: copy this tokenizer (tokenizer.json/.model) instead of training one
 };
 
 // The engine's entry points. Each returns the process exit status; errors are thrown as

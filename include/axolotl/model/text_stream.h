@@ -1,5 +1,6 @@
 // Streams generated token text to an ostream as it comes, holding back an incomplete UTF-8 sequence
-// (a byte-fallback token can carry half a character) until its last byte arrives; flushes per token.
+// (a byte-fallback or byte-level token can carry half a character) until its last byte arrives;
+// invalid bytes are written as U+FFFD (as HF decode does), never raw. Flushes per token.
 #pragma once
 
 #include <ostream>
@@ -11,14 +12,14 @@ class TextStream {
  public:
   explicit TextStream(std::ostream& out) : out_(out) {}
   void push(const std::string& bytes);  // writes every complete character, then flushes
-  void finish();                        // writes what is left (even if malformed) and flushes
+  void finish();                        // writes what is left (U+FFFD for a cut-off character), flushes
 
  private:
   std::ostream& out_;
   std::string pending_;
 };
 
-// Length of the longest prefix of `s` that does not end inside a UTF-8 sequence.
+// Length of the longest prefix of `s` that does not end inside a possibly valid UTF-8 sequence.
 size_t complete_utf8_prefix(const std::string& s);
 
 }  // namespace axolotl::model

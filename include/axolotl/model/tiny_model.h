@@ -18,8 +18,10 @@ LlamaConfig tiny_llama_config(int64_t vocab_size);
 // UsageError for other names.
 LlamaConfig tiny_family_config(const std::string& family, int64_t vocab_size);
 
-// Creates `output_dir`; UsageError when it exists and is not empty, unless `force`.
+// Creates `output_dir`; UsageError when it exists and is not empty, unless `force`. `family` picks the
+// architecture (model/family.h). With `tokenizer_dir`, its tokenizer files are copied (no corpus
+// needed) and the vocab, BOS and EOS come from that tokenizer (e.g. the real Llama-3 tokenizer).
 void create_tiny_model(const std::string& output_dir, const std::string& corpus_path, bool force, uint64_t seed,
-                       const std::string& family = "llama");
+                       const std::string& family = "llama", const std::string& tokenizer_dir = {});
 
 }  // namespace axolotl::model
