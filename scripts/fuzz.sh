@@ -2,7 +2,7 @@
 # Builds the libFuzzer harnesses (clang, AddressSanitizer + UBSan) in their own build folder and runs
 # each for a fixed time; exits non-zero on the first finding (crash, sanitizer report, leak, timeout,
 # out-of-memory, or an exception other than axolotl::Error), leaving the reproducer in the build folder.
-#   scripts/fuzz.sh                 30 s per harness (what .ci/run does)
+#   scripts/fuzz.sh                 30 s per harness (what .ci/run does; six harnesses)
 #   scripts/fuzz.sh 14400           four hours per harness
 #   FUZZ_TARGETS="config" scripts/fuzz.sh 600
 #   build-fuzz/tests/fuzz/fuzz_config CRASH_FILE      replays one finding
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
-targets=${FUZZ_TARGETS:-"config safetensors records"}
+targets=${FUZZ_TARGETS:-"config safetensors records tokenizer_json jinja gguf"}
 jobs=${JOBS:-$(nproc)}
 
 if [ ! -f "$build/build.ninja" ]; then
@@ -26,6 +26,9 @@ declare -A seeds=(
   [config]="tests/fuzz/corpus/config configs examples/tiny tests/assets/config/bad"
   [safetensors]="tests/fuzz/corpus/safetensors"
   [records]="tests/fuzz/corpus/records"
+  [tokenizer_json]="tests/assets/data/tokenizer_json tests/assets/export/bpe"
+  [jinja]="src/data/chat_templates"
+  [gguf]="tests/fuzz/corpus/gguf"
 )
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

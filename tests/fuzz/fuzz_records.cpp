@@ -1,25 +1,13 @@
 // libFuzzer harness: dataset records from a .jsonl and a .json file (both readers), written to a
 // private temporary file per process because RecordReader reads files.
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
-
 #include "axolotl/data/record_reader.h"
+#include "fuzz_file.h"
 #include "fuzz_target.h"
 
 namespace {
 
-std::string temp_path(const char* ext) {
-  auto dir = std::filesystem::temp_directory_path();
-  return (dir / ("axolotl-fuzz-" + std::to_string(getpid()) + ext)).string();
-}
-
 void read_all(const std::string& path, const std::string& text, bool keep_bad) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-  }
+  axolotl::fuzz::write_bytes(path, text);
   axolotl::data::RecordReader reader(path, "", "");
   axolotl::data::Record r;
   axolotl::Diagnostic bad;
@@ -31,8 +19,8 @@ void read_all(const std::string& path, const std::string& text, bool keep_bad) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace axolotl;
-  static const std::string jsonl = temp_path(".jsonl");
-  static const std::string json = temp_path(".json");
+  static const std::string jsonl = fuzz::temp_path(".jsonl");
+  static const std::string json = fuzz::temp_path(".json");
   std::string text = fuzz::text_of(data, size);
   fuzz::expect_clean([&] { read_all(jsonl, text, size > 0 && (data[0] & 1)); });
   fuzz::expect_clean([&] { read_all(json, text, false); });
