@@ -191,5 +191,28 @@ TEST_F(TrainE2E, Stories260KLoraLossFalls) {
   EXPECT_LT(l[15], l[0]);
 }
 
+// `axolotl evaluate` (Axolotl's command) on the adapter a run left in output_dir repeats that run's
+// last evaluation, and trains nothing.
+TEST_F(TrainE2E, EvaluateRepeatsTheLastEvalOfTheRun) {
+  const fs::path out = dir_->path() / "run-evaluate";
+  const fs::path cfg = config(out, "max_steps: 4\nval_set_size: 0.1\neval_steps: 4\nsave_steps: 0\n");
+  ASSERT_EQ(run_axolotl({"train", cfg.string()}).exit_code, 0);
+  double last = -1;
+  for (const auto& j : read_metrics((out / "metrics.jsonl").string()))
+    if (j.contains("eval_loss") && j["step"].get<int64_t>() == 4) last = j["eval_loss"].get<double>();
+  ASSERT_GT(last, 0);
+  const auto before = fs::last_write_time(out / "metrics.jsonl");
+  const auto r = run_axolotl({"evaluate", cfg.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto at = r.out.find("eval_loss: ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_NEAR(std::stod(r.out.substr(at + 11)), last, 1e-4) << r.out;
+  EXPECT_NE(r.out.find("eval_perplexity: "), std::string::npos);
+  EXPECT_EQ(fs::last_write_time(out / "metrics.jsonl"), before) << "evaluate must not write metrics";
+  const auto none = run_axolotl({"evaluate", cfg.string(), "--val-set-size", "0"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("nothing to evaluate"), std::string::npos) << none.err;
+}
+
 }  // namespace
 }  // namespace axolotl::train

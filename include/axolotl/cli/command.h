@@ -35,5 +35,6 @@ void add_merge_command(CLI::App& app, Dispatch& dispatch);
 void add_inference_command(CLI::App& app, Dispatch& dispatch);
 void add_download_command(CLI::App& app, Dispatch& dispatch);
 void add_create_tiny_command(CLI::App& app, Dispatch& dispatch);
+void add_evaluate_command(CLI::App& app, Dispatch& dispatch);  // Axolotl's `evaluate`: eval loss, no training
 
 }  // namespace axolotl::cli
