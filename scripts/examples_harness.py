@@ -5,7 +5,8 @@ For every Axolotl config (a YAML file with base_model) under CONFIGS it
   1. guesses the model family from base_model (then model_type, then the folder name),
   2. swaps base_model (and tokenizer_config / base_model_config) for MODELS/<family> when that tiny
      model exists, and every dataset for a generated local JSONL file of the same type,
-  3. runs `axolotl validate` and, when that passes, `axolotl train --max-steps 2`,
+  3. runs `axolotl validate` and, when that passes, `axolotl train --max-steps 2` (sequence_len
+     capped at --max-seq-len, output and prepared data under OUT),
 and prints a table per family: configs / validated / trained / refused-by-name / other failures.
 A refusal "by name" is a config error that names what is missing (an unsupported key, value or
 architecture); "unknown key" or a crash counts as another failure. Needs no network: Hub ids are
@@ -128,10 +129,13 @@ def rows_for(entry, n=48):
     return None
 
 
-def swap(cfg, model_dir, work):
+def swap(cfg, model_dir, work, max_seq_len):
     """The config with base_model and datasets swapped; notes on what else was changed."""
     c = dict(cfg)
     changes = []
+    if isinstance(c.get("sequence_len"), int) and c["sequence_len"] > max_seq_len:
+        c["sequence_len"] = max_seq_len  # a 2-step run on a tiny model; the rows are short anyway
+        changes.append("sequence_len capped")
     c["base_model"] = model_dir
     for k in ("base_model_config", "tokenizer_config"):
         if k in c:
@@ -212,6 +216,7 @@ def main():
     ap.add_argument("--out", default="/tmp/examples-harness")
     ap.add_argument("--steps", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--max-seq-len", type=int, default=512, help="cap on sequence_len (speed)")
     ap.add_argument("--only", default="", help="regex on config paths")
     ap.add_argument("--validate-only", action="store_true", help="skip the training runs")
     ap.add_argument("--keys", metavar="FOLDER", help="print the top-level and dataset keys used in FOLDER")
@@ -253,7 +258,7 @@ def main():
             continue
         work = os.path.join(a.out, "work", re.sub(r"[^A-Za-z0-9_.-]", "_", rel))
         os.makedirs(work, exist_ok=True)
-        swapped, _ = swap(cfg, models[fam], work)
+        swapped, _ = swap(cfg, models[fam], work, a.max_seq_len)
         path = os.path.join(work, "config.yml")
         with open(path, "w", encoding="utf-8") as f:
             yaml.safe_dump(swapped, f, sort_keys=False)

@@ -131,6 +131,15 @@ void check_config(const Config& c, State& st) {
     check_names(c.adapter.modules_to_save, llama_saveable_modules(), "adapter.modules_to_save",
                 "lora_modules_to_save", st);
   }
+  // Read, but with nothing to do here (Axolotl's examples set them): one warning each.
+  if (c.training.tf32) {
+    st.note(st.where("training.tf32"), "tf32", "TF32 matmuls are not enabled: CUDA matmuls run in the training "
+            "precision (no effect on CPU)");
+  }
+  if (c.eval.eval_table_size > 0) {
+    st.note(st.where("eval.table_size"), "eval_table_size", "sample generations are not logged during evaluation; "
+            "run `axolotl inference` on a checkpoint");
+  }
   double v = c.data.val_set_size;
   if (v >= 1 && v != static_cast<double>(static_cast<int64_t>(v))) {
     st.error(st.where("data.val_set_size"), "data.val_set_size", "a row count must be whole", std::to_string(v),

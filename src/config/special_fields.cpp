@@ -25,7 +25,21 @@ const OptimizerName kOptimizers[] = {
     {"adamw_8bit", Optimizer::kAdamW, "8-bit optimizer states are bitsandbytes-only; plain AdamW with fp32 states"},
     {"paged_adamw_8bit", Optimizer::kAdamW, "paged 8-bit states are bitsandbytes-only; plain AdamW with fp32 states"},
     {"paged_adamw_32bit", Optimizer::kAdamW, "paged states are bitsandbytes-only; plain AdamW (same update)"},
+    {"adamw_torch_8bit", Optimizer::kAdamW, "torchao 8-bit optimizer states are Python-only; plain AdamW with fp32 "
+                                            "states (same update, more memory)"},
+    {"adamw_torch_4bit", Optimizer::kAdamW, "torchao 4-bit optimizer states are Python-only; plain AdamW with fp32 "
+                                            "states (same update, more memory)"},
+    {"ao_adamw_8bit", Optimizer::kAdamW, "torchao 8-bit states are Python-only; plain AdamW with fp32 states"},
+    {"ao_adamw_4bit", Optimizer::kAdamW, "torchao 4-bit states are Python-only; plain AdamW with fp32 states"},
+    {"ao_adamw_fp8", Optimizer::kAdamW, "torchao fp8 states are Python-only; plain AdamW with fp32 states"},
+    {"adamw_torch_xla", Optimizer::kAdamW, "XLA is Python-only; plain AdamW (same update)"},
+    {"adamw_torch_npu_fused", Optimizer::kAdamW, "the NPU kernel is Python-only; plain AdamW (same update)"},
+    {"adamw_anyprecision", Optimizer::kAdamW, "torchdistx AnyPrecisionAdamW is Python-only; plain AdamW with fp32 "
+                                              "states"},
+    {"optimi_adamw", Optimizer::kAdamW, "optimi is Python-only; plain AdamW (same update)"},
+    {"flash_adamw", Optimizer::kAdamW, "flashoptim is Python-only; plain AdamW (same update)"},
     {"sgd", Optimizer::kSgd, ""},
+    {"flash_sgd", Optimizer::kSgd, "flashoptim is Python-only; plain SGD (same update)"},
 };
 
 const Names<AdapterType> kAdapters = {{"none", AdapterType::kNone}, {"lora", AdapterType::kLora},

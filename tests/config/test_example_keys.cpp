@@ -231,6 +231,20 @@ TEST(ParityKeys, SavingEvalAndDataKeys) {
   EXPECT_FALSE(problems_with("save_strategy: best\n").empty());
 }
 
+// The optimizer names Axolotl's examples use: the AdamW variants run as AdamW (a note when the
+// variant's states or kernel differ); others that change the update are refused by name.
+TEST(ParityKeys, AxolotlAdamWNamesRunAsAdamW) {
+  for (const char* name : {"adamw_8bit", "adamw_bnb_8bit", "adamw_torch", "adamw_torch_4bit", "adamw_torch_8bit",
+                           "adamw_torch_fused", "paged_adamw_32bit", "paged_adamw_8bit", "ao_adamw_8bit"}) {
+    auto r = load_with(std::string("optimizer: ") + name + "\n");
+    EXPECT_EQ(r.config.training.optimizer, Optimizer::kAdamW) << name;
+    EXPECT_LE(r.notes.size(), 1u) << name;
+  }
+  auto p = problems_with("optimizer: muon\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].message.find("unsupported optimizer"), std::string::npos) << p[0].str();
+}
+
 TEST(ParityKeys, TorchdistxPathWarnsEvenWhenEmpty) {
   auto r = load_with("torchdistx_path:\n");
   ASSERT_EQ(r.notes.size(), 1u);

@@ -214,5 +214,53 @@ TEST_F(TrainE2E, EvaluateRepeatsTheLastEvalOfTheRun) {
   EXPECT_NE(none.err.find("nothing to evaluate"), std::string::npos) << none.err;
 }
 
+// Every preset `axolotl init` writes trains once its model is present (here the tiny model stands in
+// for the preset's Hub model; data, sizes and steps are shrunk on the command line).
+TEST_F(TrainE2E, EveryPresetTrainsOnceItsModelIsPresent) {
+  for (const std::string preset : {"tiny", "llama-2-7b", "llama-3-8b", "mistral-7b", "tinyllama-1.1b"}) {
+    for (const bool qlora : {false, true}) {
+      if (qlora && preset == "tiny") continue;
+      SCOPED_TRACE(preset + (qlora ? " --qlora" : ""));
+      const fs::path out = dir_->path() / ("preset-" + preset + (qlora ? "-qlora" : ""));
+      const fs::path yml = out.string() + ".yml";
+      std::vector<std::string> init = {"init", "--preset", preset, "--output", yml.string()};
+      if (qlora) init.push_back("--qlora");
+      ASSERT_EQ(run_axolotl(init).exit_code, 0);
+      const auto r = run_axolotl(
+          {"train", yml.string(), "--base-model", model_dir().string(), "--max-steps", "1", "--sequence-len", "96",
+           "--micro-batch-size", "2", "--gradient-accumulation-steps", "1", "--output-dir", out.string(),
+           "--dataset-prepared-path", (out / "prepared").string(), "--val-set-size", "0", "--set",
+           "datasets=[{path: " + (testing::source_dir() / "examples/tiny/data.jsonl").string() + ", type: alpaca}]"});
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+  }
+}
+
+// save_only_model writes weights without optimizer state; save_strategy: no writes no checkpoint;
+// dataset_exact_deduplication drops the second copy of every row.
+TEST_F(TrainE2E, SaveStrategySaveOnlyModelAndDeduplication) {
+  const fs::path out = dir_->path() / "run-save-only-model";
+  auto r = run_axolotl({"train", config(out, "max_steps: 2\nsave_steps: 2\nsave_only_model: true\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(out / "checkpoint-2" / "adapter_model.safetensors"));
+  EXPECT_FALSE(fs::exists(out / "checkpoint-2" / "optimizer.pt"));
+  const fs::path none = dir_->path() / "run-save-no";
+  r = run_axolotl({"train", config(none, "max_steps: 2\nsave_steps: 1\nsave_strategy: 'no'\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(none / "checkpoint-1"));
+  EXPECT_FALSE(fs::exists(none / "checkpoint-2"));
+  EXPECT_TRUE(fs::exists(none / "adapter_model.safetensors"));
+  const fs::path twice = dir_->path() / "twice.jsonl";
+  const std::string rows = testing::read_file(testing::source_dir() / "examples/tiny/data.jsonl");
+  testing::write_file(twice, rows + rows);
+  const fs::path dedup = dir_->path() / "run-dedup";
+  r = run_axolotl({"train", config(dedup, "max_steps: 1\ndataset_exact_deduplication: true\n").string(), "--set",
+                   "datasets=[{path: " + twice.string() + ", type: alpaca}]", "--dataset-prepared-path",
+                   (dedup / "prepared").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("dataset_exact_deduplication: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("rows were duplicates"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace axolotl::train
