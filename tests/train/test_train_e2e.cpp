@@ -227,7 +227,7 @@ TEST_F(TrainE2E, EveryPresetTrainsOnceItsModelIsPresent) {
       if (qlora) init.push_back("--qlora");
       ASSERT_EQ(run_axolotl(init).exit_code, 0);
       const auto r = run_axolotl(
-          {"train", yml.string(), "--base-model", model_dir().string(), "--max-steps", "1", "--sequence-len", "96",
+          {"train", yml.string(), "--base-model", model_dir().string(), "--max-steps", "1", "--sequence-len", "256",
            "--micro-batch-size", "2", "--gradient-accumulation-steps", "1", "--output-dir", out.string(),
            "--dataset-prepared-path", (out / "prepared").string(), "--val-set-size", "0", "--set",
            "datasets=[{path: " + (testing::source_dir() / "examples/tiny/data.jsonl").string() + ", type: alpaca}]"});
