@@ -120,7 +120,7 @@ def rows_for(entry, n=48):
                  "category": "words", "text": sentence(i), "response": sentence(i, 5)} for i in range(n)]
     if base in ("completion", "pretrain", ""):
         field = entry.get("field") or entry.get("text_column") or "text"
-        return [{field: sentence(i, 40)} for i in range(n)]
+        return [{field: sentence(i, 16)} for i in range(n)]
     if base in ("chat_template", "sharegpt", "chatml", "llama3", "messages"):
         return chat_rows(entry, n)
     if base == "input_output":
@@ -216,7 +216,7 @@ def main():
     ap.add_argument("--out", default="/tmp/examples-harness")
     ap.add_argument("--steps", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=300)
-    ap.add_argument("--max-seq-len", type=int, default=512, help="cap on sequence_len (speed)")
+    ap.add_argument("--max-seq-len", type=int, default=256, help="cap on sequence_len (speed)")
     ap.add_argument("--only", default="", help="regex on config paths")
     ap.add_argument("--validate-only", action="store_true", help="skip the training runs")
     ap.add_argument("--keys", metavar="FOLDER", help="print the top-level and dataset keys used in FOLDER")
