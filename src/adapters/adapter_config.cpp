@@ -63,8 +63,9 @@ AdapterConfig adapter_config_from(const config::LoraConfig& lora, const std::str
   c.lora_dropout = lora.dropout;
   std::set<std::string> targets(lora.target_modules.begin(), lora.target_modules.end());
   if (lora.target_linear) targets.insert(llama_linear_names().begin(), llama_linear_names().end());
-  if (targets.empty()) targets = {"q_proj", "v_proj"};
+  if (targets.empty() && lora.target_regex.empty()) targets = {"q_proj", "v_proj"};
   c.target_modules.assign(targets.begin(), targets.end());
+  if (targets.empty()) c.target_regex = lora.target_regex;  // PEFT: a string is one full-match regex
   if (!lora.modules_to_save.empty()) c.modules_to_save = lora.modules_to_save;
   c.use_rslora = lora.use_rslora;
   // PEFT resets fan_in_fan_out to false for nn.Linear targets (LLaMA's) and saves that.

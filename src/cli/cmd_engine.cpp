@@ -1,5 +1,6 @@
 // `train`, `merge`, `inference` and `create-tiny`: parse here, run in the LibTorch engine.
 #include "axolotl/cli/command.h"
+#include "axolotl/cli/model_checks.h"
 #include "axolotl/cli/overrides.h"
 #include "axolotl/config/loader.h"
 #include "axolotl/engine/engine_api.h"
@@ -14,7 +15,7 @@ namespace {
 
 config::Config load_logged(CLI::App* sub, const ConfigArgs& args) {
   auto result = config::load_file(args.path, overrides_from(args, sub->remaining()));
-  for (const auto& n : result.notes) log::info("config", "{}", n.str());
+  for (const auto& n : result.notes) log::warn("config", "{}", n.str());
   return std::move(result.config);
 }
 
@@ -31,6 +32,7 @@ void add_train_command(CLI::App& app, Dispatch& dispatch) {
   sub->callback([sub, args, options, &dispatch] {
     dispatch.run = [sub, args, options] {
       auto config = load_logged(sub, *args);  // a bad config fails here once, not in every worker
+      require_model_side(config, true);           // before any dataset is read
       if (options->nproc_per_node > 1 && std::getenv("RANK") == nullptr) {
         // The launcher re-runs this command line without the option in N workers (RANK set), so
         // this process never loads LibTorch.
@@ -55,6 +57,7 @@ void add_train_command(CLI::App& app, Dispatch& dispatch) {
 
 void add_merge_command(CLI::App& app, Dispatch& dispatch) {
   auto* sub = app.add_subcommand("merge", "fold a LoRA adapter into the base model and write a HF folder");
+  sub->alias("merge-lora");  // Python Axolotl's spelling
   auto args = std::make_shared<ConfigArgs>();
   auto options = std::make_shared<engine::MergeOptions>();
   add_config_args(*sub, *args);
@@ -89,6 +92,21 @@ void add_inference_command(CLI::App& app, Dispatch& dispatch) {
     dispatch.run = [sub, args, options] {
       options->prompts_from_stdin = options->prompts.empty();
       return engine::load_engine().inference(load_logged(sub, *args), *options);
+    };
+  });
+}
+
+void add_evaluate_command(CLI::App& app, Dispatch& dispatch) {
+  auto* sub = app.add_subcommand("evaluate", "loss and perplexity on the eval split or test_datasets, no training");
+  auto args = std::make_shared<ConfigArgs>();
+  add_config_args(*sub, *args);
+  sub->footer("Evaluates the config's model with its adapter (lora_model_dir, else the one in output_dir).\n"
+              "Example:\n  axolotl evaluate examples/tiny/config.yml");
+  sub->callback([sub, args, &dispatch] {
+    dispatch.run = [sub, args] {
+      auto config = load_logged(sub, *args);
+      require_model_side(config, true);
+      return engine::load_engine().evaluate(config);
     };
   });
 }

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "axolotl/cli/command.h"
+#include "axolotl/cli/model_checks.h"
 #include "axolotl/cli/overrides.h"
 #include "axolotl/config/dump.h"
 #include "axolotl/config/loader.h"
@@ -51,7 +52,8 @@ void add_validate_command(CLI::App& app, Dispatch& dispatch) {
   sub->callback([sub, args, format, &dispatch] {
     dispatch.run = [sub, args, format] {
       auto result = config::load_file(args->path, overrides_from(*args, sub->remaining()));
-      for (const auto& n : result.notes) log::info("config", "{}", n.str());
+      for (const auto& n : result.notes) log::warn("config", "{}", n.str());
+      require_model_side(result.config, false);  // base_model, tokenizer, device: each problem a config error
       auto summary = config::summary(result.config);
       const std::string family = model_family(result.config.model);
       if (!family.empty()) summary["model_family"] = family;

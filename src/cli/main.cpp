@@ -1,8 +1,11 @@
 // The `axolotl` executable: parses the command line, runs one command, and is the only catch site.
 // Exit status: 0 ok, 1 runtime failure, 2 usage or config error, 128+signal after a graceful stop.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "axolotl/cli/command.h"
 #include "axolotl/util/error.h"
@@ -19,6 +22,57 @@ constexpr const char* kFooter = R"(Examples:
 
 Settings are taken from built-in defaults, then the YAML file, then the command line, the later
 winning. Both Python Axolotl's flat YAML and this project's nested YAML are accepted.)";
+
+// Levenshtein distance, for "did you mean" on command names.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The first word that is not an option (or an option's value): the command the user meant.
+// Empty when there is none or when it names a command (or alias).
+std::string unknown_command(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--log-level") {
+      ++i;
+      continue;
+    }
+    if (a.empty() || a[0] == '-') continue;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->check_name(a)) return {};
+    }
+    return a;
+  }
+  return {};
+}
+
+// "did you mean 'merge'?" for the closest command name, or a list of all of them.
+std::string command_hint(const CLI::App& app, const std::string& word) {
+  std::string best, all;
+  size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    const std::string& name = sub->get_name();
+    all += (all.empty() ? "" : ", ") + name;
+    size_t d = edit_distance(word, name);
+    if (word.rfind(name, 0) == 0 || name.rfind(word, 0) == 0) d = std::min<size_t>(d, 1);
+    if (d < best_d) {
+      best_d = d;
+      best = name;
+    }
+  }
+  return best.empty() ? "commands: " + all : "did you mean '" + best + "'?";
+}
 
 }  // namespace
 
@@ -49,6 +103,13 @@ int main(int argc, char** argv) {
   cli::add_inspect_command(app, dispatch);
   cli::add_export_command(app, dispatch);
   cli::add_tokenize_command(app, dispatch);
+  cli::add_evaluate_command(app, dispatch);
+
+  if (const std::string word = unknown_command(app, argc, argv); !word.empty()) {
+    std::cerr << "error: unknown command '" << word << "'; " << command_hint(app, word)
+              << "\n  hint: axolotl --help lists every command\n";
+    return 2;
+  }
 
   try {
     app.parse(argc, argv);

@@ -2,6 +2,8 @@
 #include "checks.h"
 
 #include <algorithm>
+#include <cctype>
+#include <regex>
 
 #include "axolotl/config/resolve.h"
 
@@ -27,6 +29,69 @@ void check_names(const std::vector<std::string>& names, const std::vector<std::s
     st.error(st.where(path), st.was_set(path) ? path : flat, "not a module of a LLaMA model", "'" + n + "'",
              "one of " + join(allowed), guess.empty() ? "" : "did you mean '" + guess + "'?");
   }
+}
+
+// Module paths of one LLaMA decoder layer (layer 0), as Hugging Face names them.
+std::vector<std::string> llama_module_paths() {
+  std::vector<std::string> out;
+  for (const auto& n : llama_linear_names()) {
+    const bool attn = n == "q_proj" || n == "k_proj" || n == "v_proj" || n == "o_proj";
+    out.push_back(std::string("model.layers.0.") + (attn ? "self_attn." : "mlp.") + n);
+  }
+  return out;
+}
+
+// lora_target_modules entries: a name (q_proj) or a dotted suffix of a module path (self_attn.q_proj,
+// layers.3.mlp.up_proj), as PEFT matches list entries.
+void check_target_modules(const std::vector<std::string>& names, State& st) {
+  std::vector<std::string> dotted;
+  for (const auto& n : names) {
+    if (n.find('.') != std::string::npos) dotted.push_back(n);
+  }
+  std::vector<std::string> plain_names;
+  for (const auto& n : names) {
+    if (n.find('.') == std::string::npos) plain_names.push_back(n);
+  }
+  check_names(plain_names, llama_linear_names(), "adapter.target_modules", "lora_target_modules", st);
+  for (const auto& entry : dotted) {
+    std::string norm;  // layer numbers compared as layer 0
+    size_t i = 0;
+    while (i < entry.size()) {
+      size_t j = entry.find('.', i);
+      if (j == std::string::npos) j = entry.size();
+      const std::string seg = entry.substr(i, j - i);
+      const bool digits = !seg.empty() && std::all_of(seg.begin(), seg.end(), [](unsigned char ch) { return std::isdigit(ch); });
+      norm += (norm.empty() ? "" : ".") + (digits ? std::string("0") : seg);
+      i = j + 1;
+    }
+    bool found = false;
+    for (const auto& p : llama_module_paths()) {
+      if (p == norm || (p.size() > norm.size() && p.compare(p.size() - norm.size(), norm.size(), norm) == 0 &&
+                        p[p.size() - norm.size() - 1] == '.')) {
+        found = true;
+      }
+    }
+    if (!found) {
+      st.error(st.where("adapter.target_modules"), "lora_target_modules", "not a module suffix of a LLaMA model",
+               "'" + entry + "'", "a name (q_proj) or a suffix of model.layers.N.self_attn.q_proj / mlp.up_proj");
+    }
+  }
+}
+
+// lora_target_modules as one regex: it must fully match some LLaMA module path.
+void check_target_regex(const std::string& rx, State& st) {
+  std::regex re;
+  try {
+    re = std::regex(rx);
+  } catch (const std::regex_error&) {
+    return;  // reported where it was read
+  }
+  for (const auto& p : llama_module_paths()) {
+    if (std::regex_match(p, re)) return;
+  }
+  st.error(st.where("adapter.target_modules"), "lora_target_modules", "the regex matches no module of a LLaMA model",
+           "'" + rx + "'", "a full match of names such as model.layers.0.self_attn.q_proj",
+           "is this config for another architecture (a vision or MoE model)?");
 }
 
 // Both of two alternatives set: name both and where they are.
@@ -59,9 +124,21 @@ void check_config(const Config& c, State& st) {
   exclusive(c.checkpoint.save_steps > 0, "checkpoint.save_steps", c.checkpoint.saves_per_epoch > 0,
             "checkpoint.per_epoch", st);
   if (c.adapter.type != AdapterType::kNone) {
-    check_names(c.adapter.target_modules, llama_linear_names(), "adapter.target_modules", "lora_target_modules", st);
+    if (!st.is_bad("adapter.target_modules")) {
+      check_target_modules(c.adapter.target_modules, st);
+      if (!c.adapter.target_regex.empty()) check_target_regex(c.adapter.target_regex, st);
+    }
     check_names(c.adapter.modules_to_save, llama_saveable_modules(), "adapter.modules_to_save",
                 "lora_modules_to_save", st);
+  }
+  // Read, but with nothing to do here (Axolotl's examples set them): one warning each.
+  if (c.training.tf32) {
+    st.note(st.where("training.tf32"), "tf32", "TF32 matmuls are not enabled: CUDA matmuls run in the training "
+            "precision (no effect on CPU)");
+  }
+  if (c.eval.eval_table_size > 0) {
+    st.note(st.where("eval.table_size"), "eval_table_size", "sample generations are not logged during evaluation; "
+            "run `axolotl inference` on a checkpoint");
   }
   double v = c.data.val_set_size;
   if (v >= 1 && v != static_cast<double>(static_cast<int64_t>(v))) {
@@ -73,6 +150,28 @@ void check_config(const Config& c, State& st) {
       if (d.format == DatasetFormat::kCustom && d.field_instruction.empty()) {
         st.error(st.where("datasets"), "datasets", "custom format without an instruction column", d.path,
                  "columns: {instruction: ...}");
+      }
+    }
+  }
+}
+
+void derive_config(Config& c, State& st) {
+  auto& t = c.training;
+  // Axolotl's normalize_config: gradient_accumulation_steps = batch_size // micro_batch_size, and
+  // its check_gas_bsz: never both.
+  if (t.batch_size && !st.is_bad("training.step_batch_size")) {
+    if (st.was_set("training.gradient_accumulation")) {
+      st.error(st.where("training.step_batch_size"), "batch_size", "set together with gradient_accumulation_steps (" +
+               st.where("training.gradient_accumulation").str() + ")", "both", "one of them");
+    } else if (*t.batch_size < t.micro_batch_size) {
+      st.error(st.where("training.step_batch_size"), "batch_size", "smaller than micro_batch_size",
+               std::to_string(*t.batch_size), ">= micro_batch_size (" + std::to_string(t.micro_batch_size) + ")");
+    } else {
+      t.gradient_accumulation_steps = *t.batch_size / t.micro_batch_size;
+      if (*t.batch_size % t.micro_batch_size != 0) {
+        st.note(st.where("training.step_batch_size"), "batch_size",
+                "not a multiple of micro_batch_size: gradient_accumulation_steps = " +
+                    std::to_string(t.gradient_accumulation_steps) + " (rounded down, as Axolotl does)");
       }
     }
   }

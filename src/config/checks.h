@@ -7,6 +7,7 @@
 
 namespace axolotl::config::detail {
 
+void derive_config(Config& config, State& st);  // values Axolotl derives: batch_size -> accumulation
 void check_config(const Config& c, State& st);
 
 }  // namespace axolotl::config::detail

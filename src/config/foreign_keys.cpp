@@ -15,6 +15,18 @@ constexpr const char* kHub = "uploading to the Hub is not supported; push output
 constexpr const char* kLoader = "Python data-loader tuning; our loader has its own threads (dataset_processes)";
 constexpr const char* kDdp = "PyTorch DDP tuning; gradients are all-reduced once per optimizer step";
 constexpr const char* kMemory = "Python model-loading placement; weights are loaded onto model.device";
+constexpr const char* kKernel = "fused Python/Triton kernels are not available; the standard LibTorch kernels run "
+                                "(same math)";
+constexpr const char* kCompile = "torch.compile is Python-only; eager LibTorch execution";
+constexpr const char* kMoe = "mixture-of-experts models are not supported (only dense LLaMA-architecture models)";
+constexpr const char* kMultimodal = "multimodal (vision/audio) models are not supported; text-only LLaMA-architecture "
+                                    "models";
+constexpr const char* kClassifier = "sequence-classification and reward models are not supported; only causal LM "
+                                    "fine-tuning";
+constexpr const char* kQuantized = "pre-quantized checkpoints and quantization recipes are not supported; QLoRA "
+                                   "quantizes to NF4 while loading (load_in_4bit)";
+constexpr const char* kParallel = "model/sequence parallelism is not implemented; multi-process runs are plain data "
+                                  "parallel (WORLD_SIZE/RANK)";
 
 const ForeignKey kKeys[] = {
     // accepted: steer only the Python backend
@@ -68,6 +80,98 @@ const ForeignKey kKeys[] = {
     {"profiler_steps", false, false, false, "no PyTorch profiler; use perf or nsys"},
     {"save_first_step", false, false, false, "no extra checkpoint after step 1"},
     {"bnb_config_kwargs", false, false, false, "use bnb_4bit_quant_type / bnb_4bit_use_double_quant"},
+    // from the sweep of Axolotl's examples/: Python-only back-end switches
+    {"gradient_checkpointing_kwargs", false, false, false,
+     "the checkpointing here has no reentrant variant; gradient_checkpointing alone decides"},
+    {"remove_unused_columns", false, false, false, "rows are tokenized into input ids and labels; other columns are "
+                                                   "never kept"},
+    {"skip_prepare_dataset", false, false, false, "datasets are always tokenized before training (and cached in "
+                                                  "dataset_prepared_path)"},
+    {"lora_mlp_kernel", false, false, false, kKernel},
+    {"lora_qkv_kernel", false, false, false, kKernel},
+    {"lora_o_kernel", false, false, false, kKernel},
+    {"use_kernels", false, false, false, kKernel},
+    {"fused_attn_kernel", false, false, false, kKernel},
+    {"cut_cross_entropy", false, false, false, "the loss is a plain chunked cross-entropy (same math)"},
+    {"tiled_mlp", false, false, false, kKernel},
+    {"torchdistx_path", false, false, true, "torchdistx deferred init is Python-only; weights load directly"},
+    {"activation_offloading", false, false, false, "activations stay in memory (use gradient_checkpointing to save "
+                                                   "memory)"},
+    {"max_packed_sequence_len", false, false, true, "packing uses sequence_len with sample_packing: true"},
+    {"sample_packing_eff_est", false, false, true, "packing needs no efficiency estimate"},
+    {"sample_packing_seq_len_multiplier", false, false, true, "packing bins are sequence_len long"},
+    {"total_num_tokens", false, false, false, "the token count is measured, not read from the config"},
+    {"swanlab_", true, false, false, kTracker},
+    {"use_swanlab", false, false, false, kTracker},
+    {"trackio_", true, false, false, kTracker},
+    {"otel_metrics_", true, false, false, kTracker},
+    {"use_otel_metrics", false, false, false, kTracker},
+    {"torch_compile_mode", false, false, false, kCompile},
+    {"flex_attn_compile_kwargs", false, false, false, kCompile},
+    {"experimental_skip_move_to_device", false, false, false, kMemory},
+    {"base_model_ignore_patterns", false, false, false, "`axolotl download` picks safetensors, config and tokenizer "
+                                                        "files itself"},
+    {"accelerator_config", false, false, false, kDdp},
+    {"ddp", false, false, false, "data parallelism follows WORLD_SIZE/RANK (or train --nproc-per-node)"},
+    {"dp_replicate_size", false, false, false, kSharding},
+    {"dp_shard_size", false, false, false, kSharding},
+    {"use_ray", false, false, false, "Ray is Python-only; start ranks with train --nproc-per-node or torchrun"},
+    {"ray_num_workers", false, false, false, "Ray is Python-only; start ranks with train --nproc-per-node or torchrun"},
+    {"vllm", false, false, false, "the vLLM generation server is Python-only"},
+    {"eval_causal_lm_metrics", false, false, false, "evaluation logs loss and perplexity; other generation metrics "
+                                                    "are not computed"},
+    {"do_causal_lm_eval", false, false, false, "evaluation logs loss and perplexity; generation metrics are not "
+                                               "computed"},
+    {"eval_strategy", false, false, false, "evaluation follows eval_steps / evals_per_epoch (with validation data)"},
+    {"evaluation_strategy", false, false, true, "evaluation follows eval_steps / evals_per_epoch"},
+    {"gemma4_hybrid_attn_impl", false, false, false, kAttention},
+    {"full_finetune", false, false, false, "full fine-tuning is `adapter:` unset"},
+    {"eta_min", false, false, false, "only Axolotl's cosine/linear/constant schedules run; cosine_min_lr_ratio sets "
+                                     "the floor"},
+    // from the sweep: misspelt or stray keys in Axolotl's own examples, which Axolotl ignores (pydantic drops
+    // unknown keys); accepted with a warning so those files run as they do there
+    {"adam_eps", false, false, false, "not an Axolotl key (Axolotl ignores it too); the epsilon is adam_epsilon"},
+    {"context_parapllel_size", false, false, false, "not an Axolotl key (Axolotl ignores this misspelling of "
+                                                    "context_parallel_size too)"},
+    {"test_value", false, false, false, "not an Axolotl key (Axolotl ignores it too)"},
+    // from the sweep: features that change the result, refused by name
+    {"relora", false, true, false, "ReLoRA is not implemented"},
+    {"context_parallel_size", false, true, false, kParallel},
+    {"expert_parallel_", true, true, false, kMoe},
+    {"experts_implementation", false, true, false, kMoe},
+    {"quantize_moe_experts", false, true, false, kMoe},
+    {"use_scattermoe", false, true, false, kMoe},
+    {"use_sonicmoe", false, true, false, kMoe},
+    {"llama4_linearized_experts", false, true, false, kMoe},
+    {"lora_target_parameters", false, true, false, "LoRA on raw parameters (MoE expert weights) is not implemented"},
+    {"use_dsv4_kernels", false, true, false, "DeepSeek-V4 models are not supported"},
+    {"dsv4_fp4_grouped_mode", false, true, false, "DeepSeek-V4 models are not supported"},
+    {"use_glm_dsa_kernels", false, true, false, "GLM sparse-attention models are not supported"},
+    {"processor_type", false, true, false, kMultimodal},
+    {"freeze_mm_modules", false, true, false, kMultimodal},
+    {"num_labels", false, true, false, kClassifier},
+    {"cls_model_config", false, true, false, kClassifier},
+    {"center_rewards_coefficient", false, true, false, kClassifier},
+    {"model_quantization_config", false, true, false, kQuantized},
+    {"model_quantization_config_kwargs", false, true, false, kQuantized},
+    {"llmcompressor", false, true, false, kQuantized},
+    {"nvfp4_merge_aware", false, true, false, kQuantized},
+    {"use_onebitllms", false, true, false, kQuantized},
+    {"qat", false, true, false, "quantization-aware training is not implemented"},
+    {"fp8", false, true, false, "fp8 training is not implemented (bf16, fp16 or fp32)"},
+    {"fp8_enable_fsdp_float8_all_gather", false, true, false, "fp8 training is not implemented"},
+    {"diffusion", false, true, false, "diffusion language-model training is not implemented"},
+    {"ebft", false, true, false, "EBFT training is not implemented"},
+    {"use_eaft", false, true, false, "the EAFT loss is not implemented"},
+    {"eaft_", true, true, false, "the EAFT loss is not implemented"},
+    {"jagged_restart_", true, true, false, "jagged-restart learning-rate schedules are not implemented"},
+    {"peft", false, true, false, "PEFT initialisation options (LoftQ, ...) are not implemented"},
+    {"model_config", false, true, false, "model config overrides are not implemented"},
+    {"reinit_weights", false, true, false, "re-initialising the base weights is not implemented"},
+    {"sample_packing_sequentially", false, true, false, "sequential (next-fit) packing is not implemented; packing is "
+                                                        "first-fit decreasing"},
+    {"tokenizer_use_mistral_common", false, true, false, "mistral-common tokenizers are not supported; use the "
+                                                         "tokenizer files of the model"},
     // errors when set: they change what is trained
     {"rl", false, true, false, "preference training (DPO/ORPO/KTO/GRPO) is not implemented; only supervised fine-tuning"},
     {"dpo_", true, true, false, "DPO is not implemented"},
@@ -93,7 +197,6 @@ const ForeignKey kKeys[] = {
     {"lisa_", true, true, false, "LISA layer sampling is not implemented"},
     {"unfrozen_parameters", false, true, false, "partial freezing is not implemented"},
     {"multipack_real_batches", false, true, false, "only Axolotl's default packing (one bin per batch) is implemented"},
-    {"curriculum_sampling", false, true, false, "curriculum sampling is not implemented"},
     {"model_config_overrides", false, true, false, "model config overrides are not implemented"},
     {"overrides_of_model_config", false, true, false, "model config overrides are not implemented"},
 };

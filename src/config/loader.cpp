@@ -91,6 +91,13 @@ void apply_foreign(const ForeignKey& fk, const std::string& key, const YAML::Nod
   if (value.IsNull() && !fk.deprecated) return;
   std::string msg = std::string("accepted, ignored: ") + fk.text;
   if (fk.deprecated) msg += " (deprecated in Axolotl too)";
+  // One warning per reason: keys sharing it (wandb_project, wandb_entity, ...) are named together.
+  for (auto& n : st.notes()) {
+    if (n.message == msg) {
+      n.key += ", " + key;
+      return;
+    }
+  }
   st.note(st.at(key_node), key, msg);
 }
 
@@ -207,7 +214,8 @@ bool read_root(const YAML::Node& root, Config& c, State& st) {
       apply_foreign(*fk, key, value, kv.first, st);
       continue;
     }
-    std::string guess = did_you_mean(key, st.flat ? ix.flat_names : ix.root_nested_names);
+    // Past the cap on shown problems (suppressed > 0) a guess would not be printed: skip the search.
+    std::string guess = st.suppressed() > 0 ? "" : did_you_mean(key, st.flat ? ix.flat_names : ix.root_nested_names);
     st.error(st.at(kv.first), key, "unknown key", "'" + key + "'", {},
              guess.empty() ? "" : "did you mean '" + guess + "'?");
   }
@@ -269,6 +277,7 @@ LoadResult load_string(const std::string& yaml, const std::string& name, const s
   }
   st.set_source(name);
   if (parsed) {
+    detail::derive_config(r.config, st);
     resolve(r.config, cpu_has_bf16());
     detail::check_config(r.config, st);
   }

@@ -20,6 +20,15 @@ const Names<Scheduler> kSchedulers = {{"cosine", Scheduler::kCosine},
 const Names<ExcessLength> kExcess = {{"drop", ExcessLength::kDrop}, {"truncate", ExcessLength::kTruncate}};
 const Names<std::string> kBackends = {{"auto", "auto"}, {"gloo", "gloo"}, {"nccl", "nccl"}};
 const Names<std::string> kQuantTypes = {{"nf4", "nf4"}, {"fp4", "fp4"}};
+const Names<SaveStrategy> kSaveStrategies = {
+    {"steps", SaveStrategy::kSteps}, {"epoch", SaveStrategy::kEpoch}, {"no", SaveStrategy::kNo}};
+
+// Axolotl's `torch_dtype: bfloat16`: the weight dtype, spelt as model.dtype (flat only, not dumped).
+Field torch_dtype_alias() {
+  Field f = choice<Config>("", {"torch_dtype"}, AXOLOTL_REF(model.dtype), kDTypes, "weight dtype (sets model.dtype)");
+  f.get = nullptr;
+  return f;
+}
 
 std::vector<Field> build() {
   using C = Config;
@@ -45,7 +54,7 @@ std::vector<Field> build() {
                "Axolotl's tokenizer class name (informational: sentencepiece is used)"),
       plain<C>("tokenizer.special_tokens", {"special_tokens"}, AXOLOTL_REF(tokenizer.special_tokens),
                "bos_token / eos_token / pad_token / unk_token overrides"),
-      plain<C>("tokenizer.tokens", {"tokens"}, AXOLOTL_REF(tokenizer.added_tokens), "tokens to add to the vocabulary"),
+      added_tokens_field(),
       plain<C>("tokenizer.add_bos_token", {"add_bos_token"}, AXOLOTL_REF(tokenizer.add_bos_token),
                "prepend BOS; unset = the tokenizer's setting"),
       plain<C>("tokenizer.add_eos_token", {"add_eos_token"}, AXOLOTL_REF(tokenizer.add_eos_token),
@@ -87,6 +96,10 @@ std::vector<Field> build() {
                "tokenization threads; 0 = all cores", at_least(0)),
       plain<C>("data.skip_bad_rows", {"skip_bad_rows"}, AXOLOTL_REF(data.skip_bad_rows),
                "skip malformed dataset rows with a warning instead of failing"),
+      plain<C>("data.exact_deduplication", {"dataset_exact_deduplication"}, AXOLOTL_REF(data.exact_deduplication),
+               "drop rows whose tokens repeat an earlier row (train and eval each)"),
+      plain<C>("data.curriculum_sampling", {"curriculum_sampling"}, AXOLOTL_REF(data.curriculum_sampling),
+               "train on rows in dataset order (no shuffling)"),
       // adapter
       adapter_type_field(),
       plain<C>("adapter.rank", {"lora_r"}, AXOLOTL_REF(adapter.rank), "LoRA rank r", between(1, 65536)),
@@ -94,8 +107,7 @@ std::vector<Field> build() {
                above(0)),
       plain<C>("adapter.dropout", {"lora_dropout"}, AXOLOTL_REF(adapter.dropout), "dropout on the LoRA input",
                between(0, 1, true)),
-      plain<C>("adapter.target_modules", {"lora_target_modules"}, AXOLOTL_REF(adapter.target_modules),
-               "linear layers to adapt; default q_proj, v_proj"),
+      target_modules_field(),
       plain<C>("adapter.target_linear", {"lora_target_linear"}, AXOLOTL_REF(adapter.target_linear),
                "adapt every linear layer except lm_head"),
       plain<C>("adapter.modules_to_save", {"lora_modules_to_save"}, AXOLOTL_REF(adapter.modules_to_save),
@@ -127,6 +139,9 @@ std::vector<Field> build() {
       plain<C>("training.gradient_accumulation", {"gradient_accumulation_steps"},
                AXOLOTL_REF(training.gradient_accumulation_steps), "micro-batches per optimizer step",
                between(1, 1 << 20)),
+      plain<C>("training.step_batch_size", {"batch_size"}, AXOLOTL_REF(training.batch_size),
+               "Axolotl's batch_size: rows per optimizer step per rank; sets gradient_accumulation_steps to "
+               "batch_size / micro_batch_size", between(1, 1 << 30)),
       plain<C>("training.learning_rate", {"learning_rate"}, AXOLOTL_REF(training.learning_rate), "peak learning rate",
                above(0)),
       optimizer_field(),
@@ -134,6 +149,9 @@ std::vector<Field> build() {
                 "learning-rate schedule after warm-up"),
       plain<C>("training.cosine_min_lr_ratio", {"cosine_min_lr_ratio"}, AXOLOTL_REF(training.cosine_min_lr_ratio),
                "cosine floor as a share of the peak", between(0, 1)),
+      plain<C>("training.cosine_constant_lr_ratio", {"cosine_constant_lr_ratio"},
+               AXOLOTL_REF(training.cosine_constant_lr_ratio),
+               "with cosine_min_lr_ratio: reach the floor at this share of the steps, then stay", between(0, 1)),
       plain<C>("training.warmup_steps", {"warmup_steps"}, AXOLOTL_REF(training.warmup_steps),
                "linear warm-up steps", at_least(0)),
       plain<C>("training.warmup_ratio", {"warmup_ratio"}, AXOLOTL_REF(training.warmup_ratio),
@@ -156,9 +174,9 @@ std::vector<Field> build() {
       dtype_alias("bfloat16", DType::kBFloat16),
       dtype_alias("float16", DType::kFloat16),
       dtype_alias("float32", DType::kFloat32),
+      torch_dtype_alias(),
       plain<C>("training.tf32", {"tf32"}, AXOLOTL_REF(training.tf32), "allow TF32 matmuls on CUDA"),
-      plain<C>("training.gradient_checkpointing", {"gradient_checkpointing"},
-               AXOLOTL_REF(training.gradient_checkpointing), "recompute activations in backward to save memory"),
+      gradient_checkpointing_field(),
       plain<C>("training.seed", {"seed"}, AXOLOTL_REF(training.seed), "random seed (data order, init, dropout)"),
       plain<C>("training.loss_watchdog_threshold", {"loss_watchdog_threshold"},
                AXOLOTL_REF(training.loss_watchdog_threshold), "stop when the loss stays above this; unset = off",
@@ -177,7 +195,13 @@ std::vector<Field> build() {
                "tokens generated for eval samples", at_least(1)),
       plain<C>("eval.table_size", {"eval_table_size"}, AXOLOTL_REF(eval.eval_table_size),
                "sample generations logged per eval; 0 = none", at_least(0)),
+      plain<C>("eval.batch_size", {"eval_batch_size"}, AXOLOTL_REF(eval.eval_batch_size),
+               "rows per eval forward pass; 0 = micro_batch_size", at_least(0)),
       // checkpoint
+      choice<C>("checkpoint.save_strategy", {"save_strategy"}, AXOLOTL_REF(checkpoint.save_strategy), kSaveStrategies,
+                "steps: every save_steps (or saves_per_epoch); epoch: at each epoch end; no: no checkpoints"),
+      plain<C>("checkpoint.save_only_model", {"save_only_model"}, AXOLOTL_REF(checkpoint.save_only_model),
+               "checkpoints hold the weights only (no optimizer/scheduler/RNG state: not resumable)"),
       plain<C>("checkpoint.save_steps", {"save_steps"}, AXOLOTL_REF(checkpoint.save_steps),
                "save every N steps; 0 = per epoch", at_least(0)),
       plain<C>("checkpoint.per_epoch", {"saves_per_epoch"}, AXOLOTL_REF(checkpoint.saves_per_epoch),

@@ -2,6 +2,8 @@
 // bitsandbytes/paged/fused variants map to plain AdamW with a note), precision flags and dataset lists.
 #include "special_fields.h"
 
+#include <regex>
+
 namespace axolotl::config::detail {
 
 namespace {
@@ -23,7 +25,21 @@ const OptimizerName kOptimizers[] = {
     {"adamw_8bit", Optimizer::kAdamW, "8-bit optimizer states are bitsandbytes-only; plain AdamW with fp32 states"},
     {"paged_adamw_8bit", Optimizer::kAdamW, "paged 8-bit states are bitsandbytes-only; plain AdamW with fp32 states"},
     {"paged_adamw_32bit", Optimizer::kAdamW, "paged states are bitsandbytes-only; plain AdamW (same update)"},
+    {"adamw_torch_8bit", Optimizer::kAdamW, "torchao 8-bit optimizer states are Python-only; plain AdamW with fp32 "
+                                            "states (same update, more memory)"},
+    {"adamw_torch_4bit", Optimizer::kAdamW, "torchao 4-bit optimizer states are Python-only; plain AdamW with fp32 "
+                                            "states (same update, more memory)"},
+    {"ao_adamw_8bit", Optimizer::kAdamW, "torchao 8-bit states are Python-only; plain AdamW with fp32 states"},
+    {"ao_adamw_4bit", Optimizer::kAdamW, "torchao 4-bit states are Python-only; plain AdamW with fp32 states"},
+    {"ao_adamw_fp8", Optimizer::kAdamW, "torchao fp8 states are Python-only; plain AdamW with fp32 states"},
+    {"adamw_torch_xla", Optimizer::kAdamW, "XLA is Python-only; plain AdamW (same update)"},
+    {"adamw_torch_npu_fused", Optimizer::kAdamW, "the NPU kernel is Python-only; plain AdamW (same update)"},
+    {"adamw_anyprecision", Optimizer::kAdamW, "torchdistx AnyPrecisionAdamW is Python-only; plain AdamW with fp32 "
+                                              "states"},
+    {"optimi_adamw", Optimizer::kAdamW, "optimi is Python-only; plain AdamW (same update)"},
+    {"flash_adamw", Optimizer::kAdamW, "flashoptim is Python-only; plain AdamW (same update)"},
     {"sgd", Optimizer::kSgd, ""},
+    {"flash_sgd", Optimizer::kSgd, "flashoptim is Python-only; plain SGD (same update)"},
 };
 
 const Names<AdapterType> kAdapters = {{"none", AdapterType::kNone}, {"lora", AdapterType::kLora},
@@ -182,6 +198,75 @@ Field dtype_alias(const char* key_name, DType d) {
     } else if (b) {
       c.model.dtype = d;
     }
+  };
+  return f;
+}
+
+Field gradient_checkpointing_field() {
+  Field f = make("training.gradient_checkpointing", {"gradient_checkpointing"}, "bool | offload",
+                 "recompute activations in backward to save memory (offload: the same, with a note)");
+  f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    bool b = false;
+    if (read_bool(n, b)) {
+      c.training.gradient_checkpointing = b;
+    } else if (n.IsScalar() && (n.Scalar() == "offload" || n.Scalar() == "offload_disk")) {
+      c.training.gradient_checkpointing = true;
+      st.note(st.at(n), key, "'" + n.Scalar() + "': activations are recomputed in backward (checkpointing); "
+              "they are not offloaded to CPU or disk");
+    } else {
+      st.error(st.at(n), key, "wrong type", describe(n), "true, false or offload");
+    }
+  };
+  f.get = [](const Config& c) { return Json(c.training.gradient_checkpointing); };
+  f.reset = [](Config& c) { c.training.gradient_checkpointing = false; };
+  return f;
+}
+
+Field added_tokens_field() {
+  Field f = make("tokenizer.tokens", {"tokens"}, "list of strings | map",
+                 "tokens to add to the vocabulary (the archived map form sets special tokens)");
+  f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    std::map<std::string, std::string> special;
+    if (n.IsMap() && read_string_map(n, special)) {
+      // Axolotl's archived examples write `tokens: {bos_token: ..., pad_token: ...}`: special tokens.
+      for (const auto& [k, v] : special) c.tokenizer.special_tokens[k] = v;
+      st.note(st.at(n), key, "a map of special tokens (the archived form): read as special_tokens");
+    } else if (!read_string_list(n, c.tokenizer.added_tokens)) {
+      st.error(st.at(n), key, "wrong type", describe(n), "a list of tokens (or a map of special tokens)");
+    }
+  };
+  f.get = [](const Config& c) { return Json(c.tokenizer.added_tokens); };
+  f.reset = [](Config& c) { c.tokenizer.added_tokens.clear(); };
+  return f;
+}
+
+Field target_modules_field() {
+  Field f = make("adapter.target_modules", {"lora_target_modules"}, "list of strings | regex",
+                 "linear layers to adapt: names or dotted suffixes (self_attn.q_proj), or one regex string "
+                 "matched against whole module names (PEFT); default q_proj, v_proj");
+  f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    // PEFT matches a string as one regex (re.fullmatch); a bare name stays a name.
+    if (n.IsScalar() && n.Scalar().find_first_of(".*+?[](){}|^$\\") != std::string::npos) {
+      try {
+        std::regex check(n.Scalar());
+      } catch (const std::regex_error& e) {
+        st.error(st.at(n), key, "not a valid regex", describe(n), "a regular expression", e.what());
+        return;
+      }
+      c.adapter.target_regex = n.Scalar();
+      c.adapter.target_modules.clear();
+    } else if (read_string_list(n, c.adapter.target_modules)) {
+      c.adapter.target_regex.clear();
+    } else {
+      st.error(st.at(n), key, "wrong type", describe(n), "a list of module names or one regex string");
+    }
+  };
+  f.get = [](const Config& c) {
+    return c.adapter.target_regex.empty() ? Json(c.adapter.target_modules) : Json(c.adapter.target_regex);
+  };
+  f.reset = [](Config& c) {
+    c.adapter.target_modules.clear();
+    c.adapter.target_regex.clear();
   };
   return f;
 }

@@ -13,6 +13,9 @@ Field precision_field();
 Field bf16_alias();                          // flat `bf16: true | false | auto`
 Field fp16_alias();                          // flat `fp16: true | false`
 Field dtype_alias(const char* key, DType d);  // flat `bfloat16|float16|float32: true` (weight dtype)
+Field gradient_checkpointing_field();        // true | false | offload (checkpointing, with a note)
+Field target_modules_field();                // lora_target_modules: names, dotted suffixes or one regex
+Field added_tokens_field();                  // `tokens:` list, or the archived map of special tokens
 
 // Reads one dataset entry (a map) or a list of them; reports problems with their locations.
 void read_datasets(const YAML::Node& n, std::vector<DatasetConfig>& out, State& st, const std::string& key);

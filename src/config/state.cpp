@@ -121,9 +121,24 @@ bool read_bool(const YAML::Node& n, bool& out) {
   return false;
 }
 
+namespace {
+// YAML 1.1 (PyYAML, so Axolotl) reads plain 500_000 as 500000: digit groups joined by '_'. Quoted
+// scalars stay strings; the result is only used when it parses as a number.
+std::string yaml11_number(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (s.find('_') == std::string::npos || n.Tag() == "!") return s;
+  if (s.find_first_not_of("0123456789_+-.eE") != std::string::npos || s.front() == '_' || s.back() == '_') return s;
+  std::string out;
+  for (char c : s) {
+    if (c != '_') out += c;
+  }
+  return out;
+}
+}  // namespace
+
 bool read_int(const YAML::Node& n, long long& out) {
   if (!n.IsScalar() || n.Scalar().empty()) return false;
-  const std::string& s = n.Scalar();
+  const std::string s = yaml11_number(n);
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(s.c_str(), &end, 10);
@@ -139,7 +154,7 @@ bool read_int(const YAML::Node& n, long long& out) {
 
 bool read_double(const YAML::Node& n, double& out) {
   if (!n.IsScalar() || n.Scalar().empty()) return false;
-  const std::string& s = n.Scalar();
+  const std::string s = yaml11_number(n);
   if (s == ".inf" || s == ".Inf" || s == "+.inf") {
     out = HUGE_VAL;
     return true;

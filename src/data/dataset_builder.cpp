@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "axolotl/data/record_reader.h"
@@ -189,6 +190,22 @@ class Builder {
   BuildProgress progress_;
 };
 
+// dataset_exact_deduplication: keeps the first of rows with equal input ids and labels (Axolotl
+// deduplicates each tokenized split by its row contents).
+RowStore deduplicate(const RowStore& rows, const char* split) {
+  std::set<std::pair<std::vector<int32_t>, std::vector<int32_t>>> seen;
+  std::vector<size_t> keep;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    TokenizedRow r = rows.row(i);
+    if (seen.emplace(std::move(r.input_ids), std::move(r.labels)).second) keep.push_back(i);
+  }
+  if (keep.size() != rows.size()) {
+    log::info("data", "dataset_exact_deduplication: {} of {} {} rows were duplicates", rows.size() - keep.size(),
+              rows.size(), split);
+  }
+  return rows.select(keep);
+}
+
 }  // namespace
 
 std::vector<size_t> seeded_permutation(size_t n, uint64_t seed) {
@@ -244,6 +261,10 @@ PreparedData build_datasets(const config::DataConfig& data, const Tokenizer& tok
     out.val = b.build(data.test_datasets);
   } else {
     out.val = split_validation(out.train, data.val_set_size, options.seed + 1);
+  }
+  if (data.exact_deduplication) {
+    out.train = deduplicate(out.train, "train");
+    out.val = deduplicate(out.val, "validation");
   }
   out.stats = b.stats();
   out.stats.seconds = b.elapsed();

@@ -77,13 +77,23 @@ int inference(const config::Config& config, const InferenceOptions& options) {
   }
   return model::run_inference(config.model, config.tokenizer, request, std::cin, std::cout);
 }
+int evaluate(const config::Config& config) {
+  // The adapter to evaluate: lora_model_dir when set, else the one training left in output_dir.
+  config::Config c = config;
+  if (c.adapter.model_dir.empty() && c.adapter.type != config::AdapterType::kNone &&
+      std::filesystem::exists(std::filesystem::path(c.output.output_dir) / "adapter_config.json")) {
+    c.adapter.model_dir = c.output.output_dir;
+  }
+  if (!c.adapter.model_dir.empty()) log::info("evaluate", "adapter: {}", c.adapter.model_dir);
+  return train::run_evaluation(c);
+}
 int create_tiny_model(const TinyModelOptions& options) {
   model::create_tiny_model(options.output_dir, options.corpus_path, options.force, options.seed, options.family,
                            options.tokenizer_dir);
   return 0;
 }
 
-const Api kApi{kApiVersion, &train, &merge, &inference, &create_tiny_model};
+const Api kApi{kApiVersion, &train, &merge, &inference, &create_tiny_model, &evaluate};
 
 }  // namespace
 }  // namespace axolotl::engine

@@ -29,6 +29,15 @@ double LrScheduler::factor(int64_t step) const {
     case config::Scheduler::kLinear:  // _get_linear_schedule_with_warmup_lr_lambda
       return std::max(0.0, static_cast<double>(total_ - step) / span);
     case config::Scheduler::kCosine:
+      if (min_lr_ratio_ > 0.0 && constant_lr_ratio_ > 0.0) {
+        // axolotl _get_cosine_schedule_with_warmup_decay_constant_lr_lambda (num_cycles 0.5)
+        const int64_t constant_steps = static_cast<int64_t>(static_cast<double>(total_) * constant_lr_ratio_);
+        const double cs = static_cast<double>(std::min(step, constant_steps));
+        const double p = (cs - static_cast<double>(warmup_)) /
+                         static_cast<double>(std::max<int64_t>(1, constant_steps - warmup_));
+        return std::max(0.0, (1.0 - min_lr_ratio_) * 0.5 * (1.0 + std::cos(M_PI * num_cycles_ * 2.0 * p))) +
+               min_lr_ratio_;
+      }
       if (min_lr_ratio_ > 0.0) {  // axolotl _get_cosine_schedule_with_min_lr_lambda (no clamp, no cycles)
         const double scaling = 0.5 * (1.0 + std::cos(M_PI * progress));
         return (1.0 - min_lr_ratio_) * scaling + min_lr_ratio_;

@@ -9,6 +9,7 @@
 namespace axolotl::train {
 
 bool Schedule::saves_at(int64_t step) const {
+  if (!saves) return false;
   if (save_every > 0) return step % save_every == 0;
   return std::find(epoch_end_steps.begin(), epoch_end_steps.end(), step) != epoch_end_steps.end();
 }
@@ -57,7 +58,10 @@ Schedule make_schedule(const config::TrainingConfig& t, const config::EvalConfig
     if (ev.eval_steps > 0) s.eval_every = ev.eval_steps;
     else if (ev.evals_per_epoch > 0) s.eval_every = std::max<int64_t>(1, per_epoch / ev.evals_per_epoch);
   }
-  if (ck.save_steps > 0) s.save_every = ck.save_steps;
+  // save_strategy (HF): steps = save_steps / saves_per_epoch (else epoch ends); epoch; no.
+  s.saves = ck.save_strategy != config::SaveStrategy::kNo;
+  if (ck.save_strategy == config::SaveStrategy::kEpoch) s.save_every = 0;
+  else if (ck.save_steps > 0) s.save_every = ck.save_steps;
   else if (ck.saves_per_epoch > 0) s.save_every = std::max<int64_t>(1, per_epoch / ck.saves_per_epoch);
   s.log_every = std::max<int64_t>(1, lg.logging_steps);
   return s;

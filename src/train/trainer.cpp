@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -87,10 +88,12 @@ class Loop {
     bo.pad_to_sequence_len = c.data.pad_to_sequence_len.value_or(c.data.sample_packing);
     bo.pad_id = std::max(0, s.tokenizer->pad_id());
     bo.seed = c.training.seed;
+    bo.shuffle = !c.data.curriculum_sampling;  // curriculum_sampling: dataset order
     train_loader_ = std::make_unique<data::BatchLoader>(s.data.train, bo);
     if (s.data.val.size() > 0) {
       data::BatchOptions eo = bo;
       eo.gradient_accumulation_steps = 1;
+      if (c.eval.eval_batch_size > 0) eo.micro_batch_size = c.eval.eval_batch_size * dist.world_size();
       eo.shuffle = false;
       eo.sample_packing = c.data.eval_sample_packing.value_or(c.data.sample_packing);
       eval_loader_ = std::make_unique<data::BatchLoader>(s.data.val, eo);
@@ -107,6 +110,7 @@ class Loop {
     scheduler_ = std::make_unique<LrScheduler>(c.training.lr_scheduler, c.training.learning_rate,
                                                schedule_.warmup_steps, schedule_.total_steps,
                                                c.training.cosine_min_lr_ratio);
+    scheduler_->set_constant_lr_ratio(c.training.cosine_constant_lr_ratio);
     state_.max_steps = schedule_.total_steps;
     state_.logging_steps = schedule_.log_every;
     state_.eval_steps = schedule_.eval_every;
@@ -167,6 +171,19 @@ class Loop {
     }
     if (main_) finish(seconds_since(start));
     dist_.barrier("final files");  // no rank reports success before rank 0's outputs are in place
+    return 0;
+  }
+
+  // `axolotl evaluate`: one evaluation of the loaded model, nothing trained or written.
+  int evaluate_only() {
+    if (!eval_loader_) {
+      throw ConfigError({Diagnostic{{c_.source_file, 0, 0}, "val_set_size", "nothing to evaluate",
+                                    "no validation rows", "val_set_size > 0 or test_datasets",
+                                    "evaluate reads the eval split or test_datasets"}});
+    }
+    evaluate(0);
+    const double loss = *state_.best_metric;
+    std::printf("eval_loss: %.6f\neval_perplexity: %.6f\n", loss, std::exp(loss));
     return 0;
   }
 
@@ -375,24 +392,25 @@ class Loop {
     const auto cursor = train_loader_->cursor();
     try {
       save_checkpoint(out_.string(), step, [&](const std::string& dir) {
-      const fs::path d = dir;
-      write_weights(dir, *s_.model, s_.adapter);
-      copy_tokenizer_files(s_.tokenizer_dir, dir);
-      optimizer_.save((d / "optimizer.pt").string());
-      write_text(d / "scheduler.json",
-                 nlohmann::json{{"last_epoch", step}, {"base_lr", c_.training.learning_rate},
-                                {"warmup_steps", schedule_.warmup_steps}, {"total_steps", schedule_.total_steps},
-                                {"last_lr", last_lr_}}.dump(2) + "\n");
-      save_rng_state((d / "rng_state.pt").string());
-      write_rank_rng_states(dir, rng_states);
-      write_trainer_state((d / "trainer_state.json").string(), state_);
-      write_text(d / kProgressFile,
-                 nlohmann::json{{"format", "axolotl-training-progress"}, {"version", 1}, {"global_step", step},
-                                {"total_steps", schedule_.total_steps},
-                                {"cursor", {{"epoch", cursor.epoch}, {"step", cursor.step}}},
-                                {"tokens_seen", counters_.tokens_seen}, {"log_loss_sum", counters_.log_loss_sum},
-                                {"log_steps", counters_.log_steps}, {"log_tokens", counters_.log_tokens}}.dump(2) + "\n");
-      write_text(d / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
+        const fs::path d = dir;
+        write_weights(dir, *s_.model, s_.adapter);
+        copy_tokenizer_files(s_.tokenizer_dir, dir);
+        write_text(d / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
+        if (c_.checkpoint.save_only_model) return;  // weights only, as HF's save_only_model: not resumable
+        optimizer_.save((d / "optimizer.pt").string());
+        write_text(d / "scheduler.json",
+                   nlohmann::json{{"last_epoch", step}, {"base_lr", c_.training.learning_rate},
+                                  {"warmup_steps", schedule_.warmup_steps}, {"total_steps", schedule_.total_steps},
+                                  {"last_lr", last_lr_}}.dump(2) + "\n");
+        save_rng_state((d / "rng_state.pt").string());
+        write_rank_rng_states(dir, rng_states);
+        write_trainer_state((d / "trainer_state.json").string(), state_);
+        write_text(d / kProgressFile,
+                   nlohmann::json{{"format", "axolotl-training-progress"}, {"version", 1}, {"global_step", step},
+                                  {"total_steps", schedule_.total_steps},
+                                  {"cursor", {{"epoch", cursor.epoch}, {"step", cursor.step}}},
+                                  {"tokens_seen", counters_.tokens_seen}, {"log_loss_sum", counters_.log_loss_sum},
+                                  {"log_steps", counters_.log_steps}, {"log_tokens", counters_.log_tokens}}.dump(2) + "\n");
       });
     } catch (const IoError& e) {
       Diagnostic d = e.diagnostic();
@@ -472,6 +490,17 @@ int run_training(const config::Config& c) {
   throw_if_interrupted("train start-up");  // a signal while the model loaded: stop before any step
   Loop loop(c, setup, *dist);
   return loop.run();
+}
+
+int run_evaluation(const config::Config& c) {
+  if (c.data.val_set_size <= 0 && c.data.test_datasets.empty()) {
+    throw ConfigError({Diagnostic{{c.source_file, 0, 0}, "val_set_size", "nothing to evaluate", "val_set_size: 0",
+                                  "val_set_size > 0 or test_datasets", "evaluate reads the eval split or test_datasets"}});
+  }
+  const auto dist = DistributedContext::from_env(c.distributed);
+  TrainingSetup setup = load_training_setup(c, *dist);
+  Loop loop(c, setup, *dist);
+  return loop.evaluate_only();
 }
 
 }  // namespace axolotl::train

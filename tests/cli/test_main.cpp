@@ -27,6 +27,28 @@ TEST(Cli, UnknownCommandIsUsageError) {
   EXPECT_EQ(run_axolotl({"frobnicate"}).exit_code, 2);
 }
 
+TEST(Cli, UnknownCommandSuggestsTheClosest) {
+  auto r = run_axolotl({"trian", "x.yml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown command 'trian'; did you mean 'train'?"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("A subcommand is required"), std::string::npos) << r.err;
+  r = run_axolotl({"--log-level", "warn", "infer", "x.yml"});
+  EXPECT_NE(r.err.find("unknown command 'infer'; did you mean 'inference'?"), std::string::npos) << r.err;
+  r = run_axolotl({"frobnicate"});
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'; commands: validate"), std::string::npos) << r.err;
+}
+
+TEST(Cli, AxolotlSpellingsAreAliases) {
+  // merge-lora is merge: it reaches merge's own option check rather than an unknown-command error.
+  auto r = run_axolotl({"merge-lora", "x.yml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.find("unknown command"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--output"), std::string::npos) << r.err;
+  auto help = run_axolotl({"evaluate", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("eval"), std::string::npos) << help.out;
+}
+
 TEST(Cli, BadLogLevelIsUsageError) {
   auto r = run_axolotl({"--log-level", "loud", "validate", "x.yml"});
   EXPECT_EQ(r.exit_code, 2);

@@ -39,6 +39,16 @@ def cosine_min_lr(step, warmup, total, min_lr_ratio=0.1):
     return (1 - min_lr_ratio) * scaling + min_lr_ratio
 
 
+def cosine_decay_constant(step, warmup, total, min_lr_ratio=0.1, constant_lr_ratio=0.6, num_cycles=0.5):
+    # axolotl _get_cosine_schedule_with_warmup_decay_constant_lr_lambda (cosine_constant_lr_ratio)
+    if step < warmup:
+        return float(step) / float(max(1, warmup))
+    num_constant_steps = int(total * constant_lr_ratio)
+    step = min(step, num_constant_steps)
+    progress = float(step - warmup) / float(max(1, num_constant_steps - warmup))
+    return max(0, (1 - min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))) + min_lr_ratio
+
+
 def lrs(fn, base_lr, warmup, total, steps):
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=base_lr)
@@ -55,5 +65,6 @@ if __name__ == "__main__":
     # warmup = ceil(total * warmup_ratio) with total=10, ratio=0.25 -> 3 (TrainingArguments.get_warmup_steps)
     print("warmup", math.ceil(10 * 0.25))
     for name, fn in [("constant", constant), ("constant_with_warmup", constant_with_warmup),
-                     ("linear", linear), ("cosine", cosine), ("cosine_min_lr", cosine_min_lr)]:
+                     ("linear", linear), ("cosine", cosine), ("cosine_min_lr", cosine_min_lr),
+                     ("cosine_decay_constant", cosine_decay_constant)]:
         print(name, " ".join(repr(x) for x in lrs(fn, 1e-3, 3, 10, 12)))

@@ -128,6 +128,26 @@ TEST(Schedule, StepsEvalsSavesAndEpochs) {
   EXPECT_THROW(make_schedule(t, e, ck, lg, {0}, true), ConfigError);
 }
 
+TEST(Schedule, SaveStrategy) {
+  config::TrainingConfig t;
+  t.num_epochs = 2;
+  config::EvalConfig e;
+  config::CheckpointConfig ck;
+  config::LoggingConfig lg;
+  ck.save_steps = 4;
+  Schedule s = make_schedule(t, e, ck, lg, {10, 10}, false);  // steps (default): every save_steps
+  EXPECT_TRUE(s.saves_at(4));
+  EXPECT_FALSE(s.saves_at(10));
+  ck.save_strategy = config::SaveStrategy::kEpoch;            // epoch: epoch ends, save_steps aside
+  s = make_schedule(t, e, ck, lg, {10, 10}, false);
+  EXPECT_FALSE(s.saves_at(4));
+  EXPECT_TRUE(s.saves_at(10));
+  EXPECT_TRUE(s.saves_at(20));
+  ck.save_strategy = config::SaveStrategy::kNo;               // no: never
+  s = make_schedule(t, e, ck, lg, {10, 10}, false);
+  for (int64_t step : {4, 8, 10, 20}) EXPECT_FALSE(s.saves_at(step)) << step;
+}
+
 }  // namespace
 }  // namespace axolotl::train
 

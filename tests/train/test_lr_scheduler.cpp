@@ -55,6 +55,14 @@ TEST(LrScheduler, CosineWithMinLrRatio) {
               0.00014456400944391147, 0.0001, 0.0001445640094439114});
 }
 
+// cosine_min_lr_ratio 0.1 with cosine_constant_lr_ratio 0.6: the floor from step int(10 * 0.6) = 6 on.
+TEST(LrScheduler, CosineDecayThenConstant) {
+  LrScheduler s(Scheduler::kCosine, 1e-3, 3, 10, 0.1);
+  s.set_constant_lr_ratio(0.6);
+  expect_lrs(s, {0.0, 0.0003333333333333333, 0.0006666666666666666, 0.001, 0.0007750000000000001,
+                 0.00032500000000000015, 0.0001, 0.0001, 0.0001, 0.0001, 0.0001, 0.0001});
+}
+
 TEST(LrScheduler, NoWarmupStartsAtFullRate) {
   LrScheduler s(Scheduler::kLinear, 2e-4, 0, 4);
   EXPECT_DOUBLE_EQ(s.lr(0), 2e-4);

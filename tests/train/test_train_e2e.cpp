@@ -191,5 +191,76 @@ TEST_F(TrainE2E, Stories260KLoraLossFalls) {
   EXPECT_LT(l[15], l[0]);
 }
 
+// `axolotl evaluate` (Axolotl's command) on the adapter a run left in output_dir repeats that run's
+// last evaluation, and trains nothing.
+TEST_F(TrainE2E, EvaluateRepeatsTheLastEvalOfTheRun) {
+  const fs::path out = dir_->path() / "run-evaluate";
+  const fs::path cfg = config(out, "max_steps: 4\nval_set_size: 0.1\neval_steps: 4\nsave_steps: 0\n");
+  ASSERT_EQ(run_axolotl({"train", cfg.string()}).exit_code, 0);
+  double last = -1;
+  for (const auto& j : read_metrics((out / "metrics.jsonl").string()))
+    if (j.contains("eval_loss") && j["step"].get<int64_t>() == 4) last = j["eval_loss"].get<double>();
+  ASSERT_GT(last, 0);
+  const auto before = fs::last_write_time(out / "metrics.jsonl");
+  const auto r = run_axolotl({"evaluate", cfg.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto at = r.out.find("eval_loss: ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_NEAR(std::stod(r.out.substr(at + 11)), last, 1e-4) << r.out;
+  EXPECT_NE(r.out.find("eval_perplexity: "), std::string::npos);
+  EXPECT_EQ(fs::last_write_time(out / "metrics.jsonl"), before) << "evaluate must not write metrics";
+  const auto none = run_axolotl({"evaluate", cfg.string(), "--val-set-size", "0"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("nothing to evaluate"), std::string::npos) << none.err;
+}
+
+// Every preset `axolotl init` writes trains once its model is present (here the tiny model stands in
+// for the preset's Hub model; data, sizes and steps are shrunk on the command line).
+TEST_F(TrainE2E, EveryPresetTrainsOnceItsModelIsPresent) {
+  for (const std::string preset : {"tiny", "llama-2-7b", "llama-3-8b", "mistral-7b", "tinyllama-1.1b"}) {
+    for (const bool qlora : {false, true}) {
+      if (qlora && preset == "tiny") continue;
+      SCOPED_TRACE(preset + (qlora ? " --qlora" : ""));
+      const fs::path out = dir_->path() / ("preset-" + preset + (qlora ? "-qlora" : ""));
+      const fs::path yml = out.string() + ".yml";
+      std::vector<std::string> init = {"init", "--preset", preset, "--output", yml.string()};
+      if (qlora) init.push_back("--qlora");
+      ASSERT_EQ(run_axolotl(init).exit_code, 0);
+      const auto r = run_axolotl(
+          {"train", yml.string(), "--base-model", model_dir().string(), "--max-steps", "1", "--sequence-len", "256",
+           "--micro-batch-size", "2", "--gradient-accumulation-steps", "1", "--output-dir", out.string(),
+           "--dataset-prepared-path", (out / "prepared").string(), "--val-set-size", "0", "--set",
+           "datasets=[{path: " + (testing::source_dir() / "examples/tiny/data.jsonl").string() + ", type: alpaca}]"});
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+  }
+}
+
+// save_only_model writes weights without optimizer state; save_strategy: no writes no checkpoint;
+// dataset_exact_deduplication drops the second copy of every row.
+TEST_F(TrainE2E, SaveStrategySaveOnlyModelAndDeduplication) {
+  const fs::path out = dir_->path() / "run-save-only-model";
+  auto r = run_axolotl({"train", config(out, "max_steps: 2\nsave_steps: 2\nsave_only_model: true\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(out / "checkpoint-2" / "adapter_model.safetensors"));
+  EXPECT_FALSE(fs::exists(out / "checkpoint-2" / "optimizer.pt"));
+  const fs::path none = dir_->path() / "run-save-no";
+  r = run_axolotl({"train", config(none, "max_steps: 2\nsave_steps: 1\nsave_strategy: 'no'\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(none / "checkpoint-1"));
+  EXPECT_FALSE(fs::exists(none / "checkpoint-2"));
+  EXPECT_TRUE(fs::exists(none / "adapter_model.safetensors"));
+  const fs::path twice = dir_->path() / "twice.jsonl";
+  const std::string rows = testing::read_file(testing::source_dir() / "examples/tiny/data.jsonl");
+  testing::write_file(twice, rows + rows);
+  const fs::path dedup = dir_->path() / "run-dedup";
+  r = run_axolotl({"train", config(dedup, "max_steps: 1\ndataset_exact_deduplication: true\n").string(), "--set",
+                   "datasets=[{path: " + twice.string() + ", type: alpaca}]", "--dataset-prepared-path",
+                   (dedup / "prepared").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("dataset_exact_deduplication: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("rows were duplicates"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace axolotl::train

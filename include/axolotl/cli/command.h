@@ -38,5 +38,6 @@ void add_create_tiny_command(CLI::App& app, Dispatch& dispatch);
 void add_inspect_command(CLI::App& app, Dispatch& dispatch);
 void add_export_command(CLI::App& app, Dispatch& dispatch);
 void add_tokenize_command(CLI::App& app, Dispatch& dispatch);
+void add_evaluate_command(CLI::App& app, Dispatch& dispatch);  // Axolotl's `evaluate`: eval loss, no training
 
 }  // namespace axolotl::cli

@@ -89,6 +89,7 @@ struct LoraConfig {
   double alpha = 16.0;
   double dropout = 0.0;
   std::vector<std::string> target_modules;  // default: q_proj, v_proj (PEFT's LLaMA default)
+  std::string target_regex;                 // lora_target_modules as one regex string (PEFT: full match)
   bool target_linear = false;               // lora_target_linear: every linear except lm_head
   std::vector<std::string> modules_to_save;
   bool use_rslora = false;
@@ -124,6 +125,8 @@ struct DataConfig {
   ExcessLength excess_length_strategy = ExcessLength::kDrop;
   int num_workers = 0;                 // dataset_processes; 0 = number of cores
   bool skip_bad_rows = false;
+  bool exact_deduplication = false;    // dataset_exact_deduplication: drop repeated rows
+  bool curriculum_sampling = false;    // rows in dataset order, no shuffling
 };
 
 enum class Optimizer { kAdamW, kSgd };
@@ -140,6 +143,8 @@ struct TrainingConfig {
   std::string optimizer_name = "adamw_torch";  // the spelling used in the file
   Scheduler lr_scheduler = Scheduler::kCosine;
   double cosine_min_lr_ratio = 0.0;
+  double cosine_constant_lr_ratio = 0.0;  // with cosine_min_lr_ratio: the floor is reached at this share
+  std::optional<int> batch_size;          // Axolotl's batch_size: derives gradient_accumulation_steps
   int64_t warmup_steps = 0;
   double warmup_ratio = 0.0;
   double weight_decay = 0.0;
@@ -164,9 +169,14 @@ struct EvalConfig {
   int early_stopping_patience = 0;     // 0 = off
   int eval_max_new_tokens = 128;
   int eval_table_size = 0;             // sample generations logged per eval
+  int eval_batch_size = 0;             // rows per eval forward pass; 0 = micro_batch_size
 };
 
+enum class SaveStrategy { kSteps, kEpoch, kNo };
+
 struct CheckpointConfig {
+  SaveStrategy save_strategy = SaveStrategy::kSteps;  // steps: save_steps/saves_per_epoch; epoch; no
+  bool save_only_model = false;        // checkpoints without optimizer/scheduler/RNG state (not resumable)
   int64_t save_steps = 0;              // 0 = use saves_per_epoch
   int saves_per_epoch = 0;
   int save_total_limit = 0;            // 0 = keep all

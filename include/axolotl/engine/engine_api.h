@@ -12,7 +12,7 @@
 namespace axolotl::engine {
 
 // Bumped whenever Api or an options struct changes layout.
-constexpr int kApiVersion = 1;
+constexpr int kApiVersion = 2;
 
 struct TrainOptions {
   int nproc_per_node = 1;
@@ -54,6 +54,7 @@ struct Api {
   int (*merge)(const config::Config& config, const MergeOptions& options);
   int (*inference)(const config::Config& config, const InferenceOptions& options);
   int (*create_tiny_model)(const TinyModelOptions& options);
+  int (*evaluate)(const config::Config& config);  // eval loss and perplexity, no training
 };
 
 // Core side: loads libaxolotl_engine.so (beside the executable, ../lib/axolotl/, or $AXOLOTL_ENGINE)

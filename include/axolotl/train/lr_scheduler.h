@@ -22,6 +22,9 @@ class LrScheduler {
   double lr(int64_t step) const { return base_lr_ * factor(step); }
   int64_t warmup_steps() const { return warmup_; }
   int64_t total_steps() const { return total_; }
+  // cosine_constant_lr_ratio: with a min_lr_ratio, the cosine reaches the floor at this share of the
+  // steps and stays there (axolotl get_cosine_schedule_with_warmup_decay_constant); 0 = off.
+  void set_constant_lr_ratio(double ratio) { constant_lr_ratio_ = ratio; }
 
  private:
   config::Scheduler kind_;
@@ -30,6 +33,7 @@ class LrScheduler {
   int64_t total_;
   double min_lr_ratio_;
   double num_cycles_;
+  double constant_lr_ratio_ = 0.0;
 };
 
 }  // namespace axolotl::train

@@ -16,6 +16,7 @@ struct Schedule {
   int64_t eval_every = 0;       // 0 = no periodic evaluation
   int64_t save_every = 0;       // 0 = save at epoch ends only
   int64_t log_every = 1;
+  bool saves = true;            // save_strategy: no -> false (a stop signal still saves)
   std::vector<int64_t> epoch_end_steps;  // global step after which each epoch ends (cumulative)
 
   bool logs_at(int64_t step) const { return log_every > 0 && step % log_every == 0; }

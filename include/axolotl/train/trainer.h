@@ -14,4 +14,8 @@ namespace axolotl::train {
 // stopped by a signal after saving); throws Error on failures (divergence included).
 int run_training(const config::Config& config);
 
+// `axolotl evaluate`: the same setup, then one evaluation on the eval split (or test_datasets);
+// prints eval_loss and eval_perplexity on stdout, trains and writes nothing.
+int run_evaluation(const config::Config& config);
+
 }  // namespace axolotl::train

@@ -1,0 +1,255 @@
+// Every top-level and dataset-level key found in the example configs of Python Axolotl's examples/
+// folder (tests/assets/config/axolotl_example_keys.tsv, one key per line with its class and a value
+// taken from those examples) loads as its class says: implemented (read, no note), noted (accepted
+// with exactly one warning naming it), refused (an error naming the key and the missing capability),
+// never "unknown key". Keys another module is implementing now are listed with their owner.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "axolotl/config/loader.h"
+#include "test_support.h"
+
+namespace axolotl::config {
+namespace {
+
+struct KeyLine {
+  std::string level;  // top | dataset
+  std::string key;
+  std::string cls;    // implemented | noted | refused | other:<owner>
+  std::string value;  // YAML (JSON) flow value from the examples
+  int line = 0;
+};
+
+std::vector<KeyLine> read_keys() {
+  std::ifstream in(testing::source_dir() / "tests/assets/config/axolotl_example_keys.tsv");
+  std::vector<KeyLine> out;
+  std::string text;
+  int n = 0;
+  while (std::getline(in, text)) {
+    ++n;
+    if (text.empty() || text[0] == '#') continue;
+    std::vector<std::string> cols;
+    std::stringstream ss(text);
+    std::string col;
+    while (std::getline(ss, col, '\t')) cols.push_back(col);
+    if (cols.size() != 4) {
+      ADD_FAILURE() << "line " << n << ": expected 4 tab-separated columns: " << text;
+      continue;
+    }
+    out.push_back({cols[0], cols[1], cols[2], cols[3], n});
+  }
+  return out;
+}
+
+// A small valid flat config with the key set; dataset keys go into the dataset entry, whose type is
+// the one the examples use with that key (the value column holds "TYPE|VALUE" for dataset keys).
+std::string config_with(const KeyLine& k) {
+  std::vector<std::pair<std::string, std::string>> keys = {
+      {"base_model", "./tiny-model"}, {"sequence_len", "64"}, {"micro_batch_size", "2"}, {"adapter", "lora"},
+      {"datasets", "[{path: data.jsonl, type: alpaca}]"}};
+  if (k.level == "top") {
+    bool replaced = false;
+    for (auto& [name, value] : keys) {
+      if (name == k.key) {
+        value = k.value;
+        replaced = true;
+      }
+    }
+    if (!replaced) keys.emplace_back(k.key, k.value);
+  } else {
+    const auto bar = k.value.find('|');
+    const std::string type = k.value.substr(0, bar), value = k.value.substr(bar + 1);
+    std::string entry = "{path: " + (k.key == "path" ? value : std::string("data.jsonl"));
+    if (k.key == "type") entry += ", type: " + value;
+    else if (type != "-") entry += ", type: " + type;
+    if (k.key != "path" && k.key != "type") entry += ", " + k.key + ": " + value;
+    keys[4].second = "[" + entry + "}]";
+  }
+  std::string yaml;
+  for (const auto& [name, value] : keys) yaml += name + ": " + value + "\n";
+  return yaml;
+}
+
+bool names(const Diagnostic& d, const std::string& key) {
+  const std::string& s = d.key;
+  for (size_t at = s.find(key); at != std::string::npos; at = s.find(key, at + 1)) {
+    const bool start = at == 0 || s[at - 1] == ' ' || s[at - 1] == '.' || s[at - 1] == ']';
+    const size_t end = at + key.size();
+    if (start && (end == s.size() || s[end] == ',')) return true;
+  }
+  return false;
+}
+
+TEST(ExampleKeys, AssetListsEveryClassAndNoDuplicates) {
+  const auto keys = read_keys();
+  ASSERT_GT(keys.size(), 200u) << "the sweep of Axolotl's examples lists over 200 keys";
+  std::set<std::string> seen;
+  for (const auto& k : keys) {
+    EXPECT_TRUE(k.level == "top" || k.level == "dataset") << "line " << k.line;
+    EXPECT_TRUE(k.cls == "implemented" || k.cls == "noted" || k.cls == "refused" || k.cls.rfind("other:", 0) == 0)
+        << "line " << k.line << ": " << k.cls;
+    EXPECT_TRUE(seen.insert(k.level + "/" + k.key).second) << "duplicate " << k.key;
+  }
+}
+
+TEST(ExampleKeys, EachKeyLoadsAsItsClassSays) {
+  for (const auto& k : read_keys()) {
+    if (k.cls.rfind("other:", 0) == 0) continue;  // the owning module's tests decide
+    SCOPED_TRACE("line " + std::to_string(k.line) + ": " + k.level + " key " + k.key + " (" + k.cls + ")");
+    const std::string yaml = config_with(k);
+    std::vector<Diagnostic> problems;
+    LoadResult r;
+    try {
+      r = load_string(yaml, "example.yml");
+    } catch (const ConfigError& e) {
+      problems = e.problems();
+    }
+    for (const auto& p : problems) {
+      EXPECT_EQ(p.message.find("unknown key"), std::string::npos) << p.str() << "\n" << yaml;
+    }
+    int notes = 0;
+    for (const auto& n : r.notes) notes += names(n, k.key) ? 1 : 0;
+    if (k.cls == "implemented") {
+      EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems[0].str()) << "\n" << yaml;
+      for (const auto& n : r.notes) {
+        EXPECT_EQ(n.message.find("accepted, ignored"), std::string::npos) << n.str();
+      }
+    } else if (k.cls == "noted") {
+      EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems[0].str()) << "\n" << yaml;
+      EXPECT_EQ(notes, 1) << "exactly one warning naming the key\n" << yaml;
+    } else {
+      bool refused = false;
+      for (const auto& p : problems) {
+        if (names(p, k.key) && !p.hint.empty() && p.message.find("unknown") == std::string::npos) refused = true;
+      }
+      EXPECT_TRUE(refused) << "an error naming the key and the missing capability\n" << yaml;
+    }
+  }
+}
+
+// Tracker keys that a config repeats (wandb_project, wandb_entity, ...) share one warning.
+TEST(ExampleKeys, KeysWithOneReasonShareOneWarning) {
+  auto r = load_string("base_model: ./m\ndatasets:\n  - path: d.jsonl\n    type: alpaca\nwandb_project: p\n"
+                       "wandb_entity: e\nwandb_watch: gradients\nuse_wandb: true\n",
+                       "t.yml");
+  int tracker = 0;
+  for (const auto& n : r.notes) {
+    if (n.message.find("experiment trackers") != std::string::npos) {
+      ++tracker;
+      EXPECT_NE(n.key.find("wandb_entity"), std::string::npos) << n.str();
+      EXPECT_NE(n.key.find("use_wandb"), std::string::npos) << n.str();
+    }
+  }
+  EXPECT_EQ(tracker, 1);
+}
+
+}  // namespace
+}  // namespace axolotl::config
+
+namespace axolotl::config {
+namespace {
+
+const char* kBase = "base_model: ./m\ndatasets:\n  - path: d.jsonl\n    type: alpaca\nadapter: lora\n";
+
+LoadResult load_with(const std::string& extra) { return load_string(std::string(kBase) + extra, "t.yml"); }
+
+std::vector<Diagnostic> problems_with(const std::string& extra) {
+  try {
+    load_with(extra);
+  } catch (const ConfigError& e) {
+    return e.problems();
+  }
+  ADD_FAILURE() << "loaded without error: " << extra;
+  return {};
+}
+
+TEST(ParityKeys, Yaml11IntegersWithUnderscores) {
+  auto c = load_with("sequence_len: 500_000\nmin_sample_len: 2_0\n").config;
+  EXPECT_EQ(c.data.sequence_len, 500000);
+  EXPECT_EQ(c.data.min_sample_len, 20);
+  EXPECT_FALSE(problems_with("sequence_len: '500_000'\n").empty());  // quoted: a string, as in PyYAML
+}
+
+TEST(ParityKeys, BatchSizeDerivesAccumulationAsAxolotl) {
+  auto c = load_with("micro_batch_size: 4\nbatch_size: 16\n").config;
+  EXPECT_EQ(c.training.gradient_accumulation_steps, 4);
+  auto p = problems_with("micro_batch_size: 4\nbatch_size: 16\ngradient_accumulation_steps: 2\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].message.find("gradient_accumulation_steps"), std::string::npos) << p[0].str();
+  EXPECT_FALSE(problems_with("micro_batch_size: 4\nbatch_size: 2\n").empty());
+}
+
+TEST(ParityKeys, ArchivedTokensMapIsSpecialTokens) {
+  auto r = load_with("tokens:\n  bos_token: \"<s>\"\n  pad_token: \"<pad>\"\n");
+  EXPECT_EQ(r.config.tokenizer.special_tokens.at("pad_token"), "<pad>");
+  EXPECT_TRUE(r.config.tokenizer.added_tokens.empty());
+  auto l = load_with("tokens:\n  - \"<|im_start|>\"\n").config;
+  EXPECT_EQ(l.tokenizer.added_tokens, std::vector<std::string>{"<|im_start|>"});
+}
+
+TEST(ParityKeys, GradientCheckpointingOffloadChecksPointsWithANote) {
+  auto r = load_with("gradient_checkpointing: offload\n");
+  EXPECT_TRUE(r.config.training.gradient_checkpointing);
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].message.find("not offloaded"), std::string::npos);
+  EXPECT_FALSE(problems_with("gradient_checkpointing: sometimes\n").empty());
+}
+
+TEST(ParityKeys, TargetModulesAsDottedSuffixesOrOneRegex) {
+  auto c = load_with("lora_target_modules:\n  - self_attn.q_proj\n  - mlp.down_proj\n  - layers.3.mlp.up_proj\n").config;
+  EXPECT_EQ(c.adapter.target_modules.size(), 3u);
+  EXPECT_TRUE(c.adapter.target_regex.empty());
+  auto p = problems_with("lora_target_modules:\n  - self_attn.up_proj\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].message.find("suffix"), std::string::npos) << p[0].str();
+  c = load_with("lora_target_modules: 'model.layers.[\\d]+.(mlp|self_attn).(up|down|gate|q|k|v|o)_proj'\n").config;
+  EXPECT_TRUE(c.adapter.target_modules.empty());
+  EXPECT_EQ(c.adapter.target_regex, "model.layers.[\\d]+.(mlp|self_attn).(up|down|gate|q|k|v|o)_proj");
+  p = problems_with("lora_target_modules: 'model.language_model.layers.[\\d]+.mlp.up_proj'\n");  // a VLM's names
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].message.find("matches no module"), std::string::npos) << p[0].str();
+  EXPECT_FALSE(problems_with("lora_target_modules: 'model.(layers'\n").empty());  // not a regex
+}
+
+TEST(ParityKeys, SavingEvalAndDataKeys) {
+  auto c = load_with("save_strategy: epoch\nsave_only_model: true\neval_batch_size: 3\ncurriculum_sampling: true\n"
+                     "dataset_exact_deduplication: true\ncosine_constant_lr_ratio: 0.8\ncosine_min_lr_ratio: 0.1\n"
+                     "torch_dtype: bfloat16\n")
+               .config;
+  EXPECT_EQ(c.checkpoint.save_strategy, SaveStrategy::kEpoch);
+  EXPECT_TRUE(c.checkpoint.save_only_model);
+  EXPECT_EQ(c.eval.eval_batch_size, 3);
+  EXPECT_TRUE(c.data.curriculum_sampling);
+  EXPECT_TRUE(c.data.exact_deduplication);
+  EXPECT_DOUBLE_EQ(c.training.cosine_constant_lr_ratio, 0.8);
+  EXPECT_EQ(c.model.dtype, DType::kBFloat16);
+  EXPECT_FALSE(problems_with("save_strategy: best\n").empty());
+}
+
+// The optimizer names Axolotl's examples use: the AdamW variants run as AdamW (a note when the
+// variant's states or kernel differ); others that change the update are refused by name.
+TEST(ParityKeys, AxolotlAdamWNamesRunAsAdamW) {
+  for (const char* name : {"adamw_8bit", "adamw_bnb_8bit", "adamw_torch", "adamw_torch_4bit", "adamw_torch_8bit",
+                           "adamw_torch_fused", "paged_adamw_32bit", "paged_adamw_8bit", "ao_adamw_8bit"}) {
+    auto r = load_with(std::string("optimizer: ") + name + "\n");
+    EXPECT_EQ(r.config.training.optimizer, Optimizer::kAdamW) << name;
+    EXPECT_LE(r.notes.size(), 1u) << name;
+  }
+  auto p = problems_with("optimizer: muon\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].message.find("unsupported optimizer"), std::string::npos) << p[0].str();
+}
+
+TEST(ParityKeys, TorchdistxPathWarnsEvenWhenEmpty) {
+  auto r = load_with("torchdistx_path:\n");
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_EQ(r.notes[0].key, "torchdistx_path");
+}
+
+}  // namespace
+}  // namespace axolotl::config
