@@ -4,11 +4,11 @@
 set -euo pipefail
 
 packages=(
-  cmake g++ make ninja-build ccache pkg-config
+  cmake g++ make ninja-build ccache pkg-config clang libclang-rt-14-dev
   libtorch-dev libgloo-dev libopenblas0-pthread libdnnl-dev
-  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libsentencepiece-dev sentencepiece
-  libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libgtest-dev
-  python3 python3-torch python3-sentencepiece
+  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libsentencepiece-dev
+  libcurl4-openssl-dev libssl-dev ca-certificates libspdlog-dev libfmt-dev libgtest-dev
+  python3 python3-torch python3-sentencepiece python3-yaml
   libonig-dev libutf8proc-dev
 )
 
