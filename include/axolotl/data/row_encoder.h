@@ -47,6 +47,7 @@ class RowEncoder {
   void encode_input_output(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
   void encode_pretokenized(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
   void encode_chat(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+  void encode_preference(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
   std::vector<int32_t> chat_ids(const std::vector<Message>& messages) const;
 
   config::DatasetConfig ds_;
