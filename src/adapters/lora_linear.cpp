@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "axolotl/adapters/adapter_switch.h"
 #include "axolotl/util/error.h"
 
 namespace axolotl::adapters {
@@ -65,6 +66,7 @@ LoraLinear::LoraLinear(std::shared_ptr<model::LinearLike> base, const LoraSpec& 
 
 torch::Tensor LoraLinear::forward(const torch::Tensor& x) {
   auto result = base_layer->forward(x);  // (..., out)
+  if (adapters_disabled()) return result;  // the reference pass of preference training (adapter_switch.h)
   const auto result_dtype = result.scalar_type();
   auto h = cast_input(x, lora_A->weight.scalar_type());  // x cast to lora_A's dtype
   if (spec_.dropout > 0.0) h = torch::dropout(h, spec_.dropout, is_training());

@@ -58,6 +58,10 @@ DatasetField format_field() {
     std::string s;
     if (read_string(n, s)) {
       if (s == "alpaca_chat") s = "alpaca:chat";
+      // Preference strategies (rl): the exact variant is checked when the data is read.
+      if (s == "chatml" || s == "llama3" || s.rfind("chatml.", 0) == 0 || s.rfind("llama3.", 0) == 0 ||
+          s == "chat_template.default" || s == "chat_template.argilla")
+        return set_format(d, s, DatasetFormat::kPreference);
       for (const auto& [name, v] : kFormats) {
         if (name == s && (st.flat ? name != "custom" : true)) return set_format(d, name, v);
       }
@@ -212,6 +216,9 @@ std::vector<DatasetField> build() {
       plain<D>("no_input_format", {"no_input_format"}, AXOLOTL_REF(no_input_format), "custom: prompt when input is empty"),
       plain<D>("system_prompt", {"system_prompt"}, AXOLOTL_REF(system_prompt), "custom: system text"),
       plain<D>("system_format", {"system_format"}, AXOLOTL_REF(system_format), "custom: how {system} is rendered"),
+      plain<D>("field_chosen", {"field_chosen"}, AXOLOTL_REF(field_chosen), "rl chat_template.default: chosen reply key"),
+      plain<D>("field_rejected", {"field_rejected"}, AXOLOTL_REF(field_rejected),
+               "rl chat_template.default: rejected reply key"),
   };
 }
 

@@ -173,11 +173,14 @@ const ForeignKey kKeys[] = {
     {"tokenizer_use_mistral_common", false, true, false, "mistral-common tokenizers are not supported; use the "
                                                          "tokenizer files of the model"},
     // errors when set: they change what is trained
-    {"rl", false, true, false, "preference training (DPO/ORPO/KTO/GRPO) is not implemented; only supervised fine-tuning"},
-    {"dpo_", true, true, false, "DPO is not implemented"},
-    {"orpo_alpha", false, true, false, "ORPO is not implemented"},
+    // deprecated and ignored by Axolotl itself (FORMATS2.md §4.1); before the dpo_ prefix below
+    {"dpo_norm_loss", false, false, true, "deprecated and ignored by Axolotl"},
+    {"rpo_alpha", false, false, true, "deprecated and ignored by Axolotl"},
+    {"dpo_use_logits_to_keep", false, false, true, "deprecated and ignored by Axolotl"},
+    {"dpo_generate_during_eval", false, false, true, "deprecated and ignored by Axolotl"},
+    {"dpo_", true, true, false, "this DPO option is not implemented (supported: dpo_label_smoothing, dpo_use_weighting: "
+                                "false, dpo_padding_free)"},
     {"kto_", true, true, false, "KTO is not implemented"},
-    {"rl_beta", false, true, false, "preference training is not implemented"},
     {"trl", false, true, false, "TRL trainers are not implemented"},
     {"reward_model", false, true, false, "reward-model training is not implemented"},
     {"process_reward_model", false, true, false, "reward-model training is not implemented"},

@@ -29,6 +29,7 @@ Field torch_dtype_alias() {
   f.get = nullptr;
   return f;
 }
+const Names<std::string> kRlMethods = {{"", ""}, {"dpo", "dpo"}, {"ipo", "ipo"}, {"orpo", "orpo"}, {"simpo", "simpo"}};
 
 std::vector<Field> build() {
   using C = Config;
@@ -223,6 +224,35 @@ std::vector<Field> build() {
                 "collective backend"),
       plain<C>("output.dir", {"output_dir"}, AXOLOTL_REF(output.output_dir), "where checkpoints and metrics go"),
       plain<C>("strict", {"strict"}, AXOLOTL_REF(strict), "Axolotl's strict flag (kept for compatibility)"),
+      // preference training (rl)
+      choice<C>("preference.method", {"rl"}, AXOLOTL_REF(preference.method), kRlMethods,
+                "preference training: dpo | ipo | orpo | simpo (TRL 1.8's losses); unset = supervised"),
+      plain<C>("preference.beta", {"rl_beta"}, AXOLOTL_REF(preference.rl_beta),
+               "TRL beta (DPO/IPO temperature, SimPO scale); default 0.1", above(0)),
+      plain<C>("preference.orpo_alpha", {"orpo_alpha"}, AXOLOTL_REF(preference.orpo_alpha),
+               "ORPO's lambda (TRL beta when rl_beta is unset)", above(0)),
+      plain<C>("preference.label_smoothing", {"dpo_label_smoothing"}, AXOLOTL_REF(preference.dpo_label_smoothing),
+               "label smoothing (TRL 1.8: SimPO/CPO only; the DPO sigmoid loss ignores it)", between(0, 0.5, true)),
+      plain<C>("preference.use_weighting", {"dpo_use_weighting"}, AXOLOTL_REF(preference.dpo_use_weighting),
+               "WPO weighting of the DPO loss (not implemented: must be false)"),
+      plain<C>("preference.padding_free", {"dpo_padding_free"}, AXOLOTL_REF(preference.dpo_padding_free),
+               "padding-free DPO batches (same losses; rows are padded here)"),
+      plain<C>("preference.simpo_gamma", {"simpo_gamma"}, AXOLOTL_REF(preference.simpo_gamma),
+               "SimPO target reward margin", at_least(0)),
+      plain<C>("preference.cpo_alpha", {"cpo_alpha"}, AXOLOTL_REF(preference.cpo_alpha),
+               "weight of the NLL term of CPO/SimPO", at_least(0)),
+      plain<C>("preference.kto_desirable_weight", {"kto_desirable_weight"},
+               AXOLOTL_REF(preference.kto_desirable_weight), "KTO weight of desirable rows (KTO: not implemented)",
+               above(0)),
+      plain<C>("preference.kto_undesirable_weight", {"kto_undesirable_weight"},
+               AXOLOTL_REF(preference.kto_undesirable_weight), "KTO weight of undesirable rows (KTO: not implemented)",
+               above(0)),
+      plain<C>("preference.precompute_ref_log_probs", {"precompute_ref_log_probs"},
+               AXOLOTL_REF(preference.precompute_ref_log_probs),
+               "compute reference log-probs once before training (not implemented: must be false)"),
+      plain<C>("preference.max_prompt_len", {"max_prompt_len"}, AXOLOTL_REF(preference.max_prompt_len),
+               "prompt token limit (no effect with TRL 1.8's DPO, which truncates prompt+completion at sequence_len)",
+               at_least(1)),
   };
   return f;
 }

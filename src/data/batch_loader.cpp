@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "axolotl/data/dataset_builder.h"
+#include "axolotl/data/preference_rows.h"
 #include "axolotl/util/error.h"
 
 namespace axolotl::data {
@@ -40,7 +41,7 @@ const BatchLoader::Plan& BatchLoader::plan(int64_t epoch) {
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   }
   std::vector<std::vector<size_t>> bins;
-  if (opt_.sample_packing) {
+  if (opt_.sample_packing && !opt_.preference_pairs) {
     bins = pack_rows(lengths_, order, {opt_.sequence_len, opt_.max_per_bin, opt_.group_size});
     if (opt_.shuffle) {  // FFD emits long-first bins; shuffle so batches do not drift in length
       auto perm = seeded_permutation(bins.size(), s ^ 0x5bd1e995ull);
@@ -55,7 +56,7 @@ const BatchLoader::Plan& BatchLoader::plan(int64_t epoch) {
   size_t mbs = static_cast<size_t>(opt_.micro_batch_size);
   for (size_t b = 0; b < bins.size(); b += mbs) {
     // Packed bins: drop_last as Axolotl's multipack sampler; unpacked: keep the last partial batch.
-    if (opt_.sample_packing && b + mbs > bins.size() && b > 0) break;
+    if (opt_.sample_packing && !opt_.preference_pairs && b + mbs > bins.size() && b > 0) break;
     p.emplace_back(bins.begin() + static_cast<long>(b), bins.begin() + static_cast<long>(std::min(bins.size(), b + mbs)));
   }
   return plans_.emplace(epoch, std::move(p)).first->second;
@@ -102,6 +103,7 @@ StepBatch BatchLoader::next() {
 }
 
 Batch BatchLoader::collate(const std::vector<std::vector<size_t>>& rows) const {
+  if (opt_.preference_pairs) return collate_pairs(rows);
   Batch b;
   b.rows = static_cast<int64_t>(rows.size());
   int64_t longest = 0;
@@ -137,6 +139,47 @@ Batch BatchLoader::collate(const std::vector<std::vector<size_t>>& rows) const {
     }
     for (int32_t k = 0; at < (r + 1) * static_cast<size_t>(b.seq_len); ++at, ++k) b.position_ids[at] = k;
   }
+  return b;
+}
+
+Batch BatchLoader::collate_pairs(const std::vector<std::vector<size_t>>& rows) const {
+  Batch b;
+  const auto p = static_cast<int64_t>(rows.size());
+  b.rows = 2 * p;
+  std::vector<std::pair<const int32_t*, int64_t>> seqs(static_cast<size_t>(b.rows));  // (begin, length)
+  std::vector<std::vector<int32_t>> labels(static_cast<size_t>(p));
+  for (int64_t r = 0; r < p; ++r) {
+    const size_t i = rows[static_cast<size_t>(r)].at(0);
+    const int32_t* t = rows_.tokens(i);
+    const PairSpans s = pair_spans(t, lengths_[i]);
+    seqs[static_cast<size_t>(r)] = {t + s.chosen_begin, s.chosen_length};
+    seqs[static_cast<size_t>(p + r)] = {t + s.rejected_begin, s.rejected_length};
+    labels[static_cast<size_t>(r)].resize(static_cast<size_t>(lengths_[i]));
+    rows_.labels(i, labels[static_cast<size_t>(r)].data());
+  }
+  for (const auto& s : seqs) b.seq_len = std::max(b.seq_len, s.second);
+  b.seq_len = std::max<int64_t>(1, b.seq_len);
+  const size_t total = static_cast<size_t>(b.rows * b.seq_len);
+  b.input_ids.assign(total, opt_.pad_id);
+  b.labels.assign(total, kIgnoreIndex);
+  b.position_ids.assign(total, 0);
+  b.segment_ids.assign(total, 0);
+  for (int64_t r = 0; r < b.rows; ++r) {
+    const auto [begin, len] = seqs[static_cast<size_t>(r)];
+    const size_t i = rows[static_cast<size_t>(r % p)].at(0);
+    const int32_t* pair_labels = labels[static_cast<size_t>(r % p)].data() + (begin - rows_.tokens(i));
+    const size_t at = static_cast<size_t>(r * b.seq_len);
+    for (int64_t k = 0; k < b.seq_len; ++k) {
+      b.position_ids[at + static_cast<size_t>(k)] = static_cast<int32_t>(k < len ? k : k - len);
+      if (k >= len) continue;
+      b.input_ids[at + static_cast<size_t>(k)] = begin[k];
+      b.labels[at + static_cast<size_t>(k)] = k == 0 ? kIgnoreIndex : pair_labels[k];
+      b.segment_ids[at + static_cast<size_t>(k)] = 1;
+      b.trained_tokens += b.labels[at + static_cast<size_t>(k)] != kIgnoreIndex;
+    }
+    b.tokens += len;
+  }
+  b.samples = p;
   return b;
 }
 

@@ -139,7 +139,8 @@ class Builder {
     for (auto& row : result.rows) {
       ++stats_.rows;
       auto len = static_cast<int64_t>(row.input_ids.size());
-      if (len > data_.sequence_len) {
+      // Pair rows hold two sequences, each already cut at sequence_len (preference_rows.h).
+      if (len > data_.sequence_len && encoder.dataset().format != config::DatasetFormat::kPreference) {
         if (data_.excess_length_strategy == config::ExcessLength::kDrop) {
           ++stats_.dropped_too_long;
           continue;

@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "axolotl/data/preference_rows.h"
 #include "axolotl/util/error.h"
 
 namespace axolotl::data {
@@ -109,7 +110,11 @@ RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig
     : ds_(ds), sequence_len_(data.sequence_len), train_on_inputs_(data.train_on_inputs), tok_(tokenizer) {
   bos_text_ = tok_.id_to_token(tok_.bos_id());
   eos_text_ = tok_.id_to_token(tok_.eos_id());
-  if (ds_.format != DatasetFormat::kChatTemplate) return;
+  // An unknown preference strategy fails here, before any row is read.
+  if (ds_.format == DatasetFormat::kPreference && !is_preference_type(ds_.type_name))
+    render_preference(ds_.type_name, nlohmann::json::object());
+  const bool chat_preference = ds_.format == DatasetFormat::kPreference && ds_.type_name.rfind("chat_template.", 0) == 0;
+  if (ds_.format != DatasetFormat::kChatTemplate && !chat_preference) return;
   // Axolotl's extract_chat_template_args: the dataset's chat_template wins over the top-level one.
   bool own = !ds_.chat_template.empty();
   template_ = resolve_chat_template(own ? ds_.chat_template : data.chat_template, data.chat_template_jinja,
@@ -117,7 +122,7 @@ RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig
   chat_vars_.bos_token = bos_text_;
   chat_vars_.eos_token = eos_text_;
   tokenizer_dir_ = tokenizer_dir;
-  setup_chat(data);
+  if (!chat_preference) setup_chat(data);
 }
 
 bool RowEncoder::expects_trained_eos() const {
@@ -150,6 +155,7 @@ void RowEncoder::encode(const nlohmann::json& record, std::vector<TokenizedRow>&
     case DatasetFormat::kInputOutput: return encode_input_output(record, out);
     case DatasetFormat::kPretokenized: return encode_pretokenized(record, out);
     case DatasetFormat::kChatTemplate: return encode_chat(record, out);
+    case DatasetFormat::kPreference: return encode_preference(record, out);
   }
 }
 
@@ -276,6 +282,41 @@ void RowEncoder::encode_pretokenized(const nlohmann::json& record, std::vector<T
   }
   apply_attention_mask(record, row);
   out.push_back(std::move(row));
+}
+
+// One pair row per record (preference_rows.h): Axolotl's drop of long pairs, then TRL's DPO
+// tokenization with max_length = sequence_len (a pair whose prompt fills it gives no row, as in TRL).
+// Dropped pairs are not counted in the dataset stats (the record gives no row). excess_length_strategy
+// truncate is not applied to pairs yet (they are dropped too).
+void RowEncoder::encode_preference(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
+  PreferenceText text;
+  if (template_) {  // chat_template.default, or ORPO's chat_template.argilla
+    ChatPreference c;
+    c.chat_template = &*template_;
+    c.vars = chat_vars_;
+    c.field_messages = ds_.field_messages;
+    c.field_chosen = ds_.field_chosen;
+    c.field_rejected = ds_.field_rejected;
+    c.property_mappings = ds_.message_property_mappings;
+    c.roles = ds_.roles;
+    text = ds_.type_name == "chat_template.argilla" ? render_orpo_argilla(record, c) : render_chat_preference(record, c);
+  } else {
+    text = render_preference(ds_.type_name, record);
+  }
+  for (const auto* part : {&text.prompt, &text.chosen, &text.rejected})
+    if (part->empty()) row_error(ds_.type_name, "an empty prompt, chosen or rejected text",
+                                 "'" + text.prompt + "' / '" + text.chosen + "' / '" + text.rejected + "'",
+                                 "non-empty strings (Axolotl requires all three)");
+  // Axolotl's default excess_length_strategy (drop), before TRL: prompt + reply, each tokenized alone
+  // without special tokens, must fit sequence_len (utils/data/rl.py _drop_long_sequences).
+  const auto n = [&](const std::string& t) { return static_cast<int64_t>(tok_.encode(t, false, false).size()); };
+  const int64_t prompt = n(text.prompt);
+  if (prompt + n(text.chosen) > sequence_len_ || prompt + n(text.rejected) > sequence_len_) return;
+  if (ds_.type_name == "chat_template.argilla") {  // ORPO: TRL's ORPOTrainer tokenization
+    out.push_back(pair_row(tokenize_legacy(tok_, text, sequence_len_)));
+  } else if (auto pair = tokenize_dpo(tok_, text, sequence_len_)) {
+    out.push_back(pair_row(*pair, sequence_len_));
+  }
 }
 
 }  // namespace axolotl::data

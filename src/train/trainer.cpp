@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cmath>
@@ -24,6 +25,8 @@
 #include "axolotl/train/loss_watchdog.h"
 #include "axolotl/train/lr_scheduler.h"
 #include "axolotl/train/metrics_writer.h"
+#include "axolotl/train/objective.h"
+#include "axolotl/train/objective_preference.h"
 #include "axolotl/train/progress.h"
 #include "axolotl/train/schedule.h"
 #include "axolotl/train/stop_signal.h"
@@ -68,13 +71,27 @@ struct Counters {
   double log_loss_sum = 0.0;    // since the last log line
   int64_t log_steps = 0;
   int64_t log_tokens = 0;
+  nlohmann::json log_metrics = nlohmann::json::object();  // objective metrics: name -> [Σ value, count]
 };
+
+// The objective the config asks for (objective.h).
+std::unique_ptr<Objective> make_objective(const config::Config& c, TrainingSetup& s) {
+  const auto& p = c.preference;
+  if (p.method.empty()) return std::make_unique<SftObjective>(*s.model, c.training.gradient_checkpointing);
+  PreferenceOptions o;
+  o.loss = preference_loss_from_name(p.method);
+  o.beta = p.rl_beta.value_or(p.orpo_alpha.value_or(0.1));  // Axolotl: rl_beta > orpo_alpha (FORMATS2.md §4.1)
+  o.label_smoothing = p.dpo_label_smoothing;
+  o.simpo_gamma = p.simpo_gamma;
+  o.cpo_alpha = p.cpo_alpha;
+  return std::make_unique<PreferenceObjective>(*s.model, nullptr, o, c.training.gradient_checkpointing);
+}
 
 class Loop {
  public:
   Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
       : c_(c), s_(s), dist_(dist), main_(dist.is_main_process()), out_(c.output.output_dir),
-        loss_(*s.model, c.training.gradient_checkpointing),
+        objective_(make_objective(c, s)),
         optimizer_(c.training, s.trainable),
         watchdog_(c.training.loss_watchdog_threshold, c.training.loss_watchdog_patience),
         progress_(main_ && isatty(STDERR_FILENO) != 0) {
@@ -89,6 +106,7 @@ class Loop {
     bo.pad_id = std::max(0, s.tokenizer->pad_id());
     bo.seed = c.training.seed;
     bo.shuffle = !c.data.curriculum_sampling;  // curriculum_sampling: dataset order
+    bo.preference_pairs = !c.preference.method.empty();  // [chosen; rejected] rows, never packed
     train_loader_ = std::make_unique<data::BatchLoader>(s.data.train, bo);
     if (s.data.val.size() > 0) {
       data::BatchOptions eo = bo;
@@ -230,6 +248,7 @@ class Loop {
     counters_.log_loss_sum = p.value("log_loss_sum", 0.0);
     counters_.log_steps = p.value("log_steps", int64_t{0});
     counters_.log_tokens = p.value("log_tokens", int64_t{0});
+    if (p.contains("log_metrics")) counters_.log_metrics = p["log_metrics"];
     for (const auto& e : state_.log_history) {
       if (e.contains("loss") && e["loss"].is_number()) train_curve_.push_back({e["step"], e["loss"]});
       if (e.contains("eval_loss") && e["eval_loss"].is_number()) eval_curve_.push_back({e["step"], e["eval_loss"]});
@@ -256,13 +275,25 @@ class Loop {
     int64_t tokens = 0, trained = 0;
     // Σ CE / trained tokens of the whole step on all ranks: every rank's loader sees the global
     // micro-batches, so it knows the global denominator without communicating.
-    const double denom = static_cast<double>(std::max<int64_t>(1, sb.trained_tokens));
-    for (const auto& global : sb.micro) {
-      const data::Batch mine = dist_.distributed() ? rank_share(global, dist_.rank(), c_.training.micro_batch_size) : global;
+    const double denom = objective_->step_denominator(sb);
+    // Objective metrics: [micro-batch][name] -> (sum, weight), summed over ranks with the step's numbers.
+    const std::vector<std::string> names = objective_->metric_names();
+    std::vector<double> metric_sums(sb.micro.size() * names.size() * 2, 0.0);
+    for (size_t mi = 0; mi < sb.micro.size(); ++mi) {
+      const data::Batch& global = sb.micro[mi];
+      const data::Batch mine = dist_.distributed() ? objective_->share(global, dist_.rank(), c_.training.micro_batch_size)
+                                                   : global;
       if (mine.rows == 0) continue;  // the short last micro-batch of an epoch may leave a rank nothing
       const BatchTensors bt = to_tensors(mine, s_.model->device());
-      torch::Tensor l = loss_.sum(bt) / denom;
+      MicroLoss ml = objective_->micro_loss(bt, denom);
+      torch::Tensor l = ml.loss;
       l.backward();
+      for (const Metric& m : ml.metrics) {
+        const auto at = static_cast<size_t>(std::find(names.begin(), names.end(), m.name) - names.begin());
+        if (at == names.size()) throw Error("objective metric '" + m.name + "' is not in its metric_names()");
+        metric_sums[(mi * names.size() + at) * 2] += m.sum;
+        metric_sums[(mi * names.size() + at) * 2 + 1] += m.weight;
+      }
       loss += l.item<double>();
       tokens += mine.tokens;
       trained += mine.trained_tokens;
@@ -270,8 +301,11 @@ class Loop {
     if (dist_.distributed()) {
       // One small all-reduce for the step's numbers and the stop flag (distributed_context.h, step 5).
       const int signal = stop_.requested() ? stop_.signal() : 0;
-      const auto sums = dist_.all_reduce_sum({static_cast<double>(trained), loss, static_cast<double>(tokens),
-                                              signal != 0 ? 1.0 : 0.0, static_cast<double>(signal)});
+      std::vector<double> numbers = {static_cast<double>(trained), loss, static_cast<double>(tokens),
+                                     signal != 0 ? 1.0 : 0.0, static_cast<double>(signal)};
+      numbers.insert(numbers.end(), metric_sums.begin(), metric_sums.end());
+      const auto sums = dist_.all_reduce_sum(numbers);
+      std::copy(sums.begin() + 5, sums.end(), metric_sums.begin());
       all_reduce_gradients(dist_, trainable_tensors_);  // Σ over ranks of Σ CE / global tokens
       if (static_cast<int64_t>(std::llround(sums[0])) != sb.trained_tokens)
         throw Error(fmt::format("ranks disagree on the data: {} trained tokens over all ranks, {} expected "
@@ -280,6 +314,8 @@ class Loop {
       tokens = static_cast<int64_t>(std::llround(sums[2]));
       if (sums[3] > 0) stop_all_signal_ = static_cast<int>(std::lround(sums[4] / sums[3]));
     }
+    for (size_t i = 0; i < metric_sums.size(); i += 2)  // one value per micro-batch, as TRL appends them
+      if (metric_sums[i + 1] > 0) add_metric(names[(i / 2) % names.size()], metric_sums[i] / metric_sums[i + 1]);
     const int64_t step = state_.global_step;
     last_grad_norm_ = clip_grad_norm(s_.trainable, c_.training.max_grad_norm);
     const std::string why = watchdog_.check(step + 1, loss, last_grad_norm_);
@@ -310,8 +346,14 @@ class Loop {
     const double loss = counters_.log_loss_sum / static_cast<double>(counters_.log_steps);
     const double tps = static_cast<double>(counters_.log_tokens) / std::max(1e-9, seconds);
     const double epoch = schedule_.epoch_at(step);
-    if (metrics_) metrics_->write({{"step", step}, {"epoch", epoch}, {"loss", loss}, {"learning_rate", last_lr_},
-                     {"grad_norm", last_grad_norm_}, {"tokens", counters_.tokens_seen}, {"tokens_per_second", tps}});
+    nlohmann::json record = {{"step", step}, {"epoch", epoch}, {"loss", loss}, {"learning_rate", last_lr_},
+                             {"grad_norm", last_grad_norm_}, {"tokens", counters_.tokens_seen}, {"tokens_per_second", tps}};
+    for (const auto& [name, acc] : counters_.log_metrics.items()) {
+      const double mean = acc[0].get<double>() / std::max(1.0, acc[1].get<double>());
+      record[name] = mean;
+      if (tensorboard_) tensorboard_->add_scalar("train/" + name, mean, step);
+    }
+    if (metrics_) metrics_->write(record);
     if (tensorboard_) {
       tensorboard_->add_scalar("train/loss", loss, step);
       tensorboard_->add_scalar("train/learning_rate", last_lr_, step);
@@ -325,6 +367,14 @@ class Loop {
     counters_.log_loss_sum = 0.0;
     counters_.log_steps = 0;
     counters_.log_tokens = 0;
+    counters_.log_metrics = nlohmann::json::object();
+  }
+
+  void add_metric(const std::string& name, double value) {
+    auto& acc = counters_.log_metrics[name];
+    if (acc.is_null()) acc = nlohmann::json::array({0.0, 0.0});
+    acc[0] = acc[0].get<double>() + value;
+    acc[1] = acc[1].get<double>() + 1.0;
   }
 
   // Loss over the whole validation split; returns true when early stopping says stop.
@@ -338,10 +388,11 @@ class Loop {
       torch::NoGradGuard no_grad;
       for (int64_t i = 0; i < n; ++i) {
         for (const auto& global : eval_loader_->step(0, i).micro) {
-          const data::Batch mb = dist_.distributed() ? rank_share(global, dist_.rank(), c_.training.micro_batch_size) : global;
+          const data::Batch mb = dist_.distributed() ? objective_->share(global, dist_.rank(), c_.training.micro_batch_size)
+                                                     : global;
           if (mb.rows == 0) continue;
-          sum += loss_.sum(to_tensors(mb, s_.model->device())).item<double>();
-          trained += mb.trained_tokens;
+          sum += objective_->eval_sum(to_tensors(mb, s_.model->device())).item<double>();
+          trained += objective_->eval_weight(mb);
           rows += mb.samples;
         }
       }
@@ -410,7 +461,8 @@ class Loop {
                                   {"total_steps", schedule_.total_steps},
                                   {"cursor", {{"epoch", cursor.epoch}, {"step", cursor.step}}},
                                   {"tokens_seen", counters_.tokens_seen}, {"log_loss_sum", counters_.log_loss_sum},
-                                  {"log_steps", counters_.log_steps}, {"log_tokens", counters_.log_tokens}}.dump(2) + "\n");
+                                  {"log_steps", counters_.log_steps}, {"log_tokens", counters_.log_tokens},
+                                  {"log_metrics", counters_.log_metrics}}.dump(2) + "\n");
       });
     } catch (const IoError& e) {
       Diagnostic d = e.diagnostic();
@@ -451,7 +503,7 @@ class Loop {
   DistributedContext& dist_;
   const bool main_;  // rank 0: writes files and shows progress
   fs::path out_;
-  CausalLmLoss loss_;
+  std::unique_ptr<Objective> objective_;
   Optimizer optimizer_;
   LossWatchdog watchdog_;
   Progress progress_;

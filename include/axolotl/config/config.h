@@ -42,6 +42,7 @@ enum class DatasetFormat {
   kCompletion,      // completion
   kInputOutput,     // input_output
   kCustom,          // nested dialect's column mapping, or Axolotl's user-defined type mapping
+  kPreference,      // rl: chatml.* / llama3.* DPO strategies (type_name holds the name; data/preference_strategy.h)
 };
 
 struct DatasetConfig {
@@ -79,6 +80,9 @@ struct DatasetConfig {
   std::string no_input_format;
   std::string system_prompt;
   std::string system_format = "{system}";
+  // preference (rl) chat_template.default
+  std::string field_chosen = "chosen";
+  std::string field_rejected = "rejected";
 };
 
 enum class AdapterType { kNone, kLora, kQlora };
@@ -194,6 +198,22 @@ struct DistributedConfig {
   std::string backend = "auto";        // auto | gloo | nccl
 };
 
+// Preference training (rl:), Axolotl's keys as they reach TRL 1.8 (FORMATS2.md §4.1).
+struct PreferenceConfig {
+  std::string method;                  // rl: "" = supervised; dpo | ipo | orpo | simpo
+  std::optional<double> rl_beta;       // TRL beta (default 0.1); precedence rl_beta > orpo_alpha
+  std::optional<double> orpo_alpha;
+  double dpo_label_smoothing = 0.0;    // no effect on TRL 1.8's sigmoid loss; SimPO/CPO's label_smoothing
+  bool dpo_use_weighting = false;
+  bool dpo_padding_free = false;
+  double simpo_gamma = 0.5;
+  double cpo_alpha = 1.0;
+  double kto_desirable_weight = 1.0;
+  double kto_undesirable_weight = 1.0;
+  bool precompute_ref_log_probs = false;
+  std::optional<int> max_prompt_len;
+};
+
 struct OutputConfig {
   std::string output_dir = "./outputs";
 };
@@ -211,6 +231,7 @@ struct Config {
   LoggingConfig logging;
   DistributedConfig distributed;
   OutputConfig output;
+  PreferenceConfig preference;
   bool strict = false;
 };
 

@@ -52,6 +52,9 @@ struct BatchOptions {
   int32_t pad_id = 0;                 // tokenizer pad id (or 0 when it has none)
   uint64_t seed = 42;
   bool shuffle = true;                // false: dataset order (evaluation)
+  // Rows are preference pairs (preference_rows.h): each micro-batch of P pairs becomes 2P rows,
+  // [chosen; rejected], padded to the longest sequence (TRL's collator); samples = P; no packing.
+  bool preference_pairs = false;
   int max_per_bin = 200;
   size_t group_size = 100000;
 };
@@ -76,6 +79,7 @@ class BatchLoader {
   using Plan = std::vector<std::vector<std::vector<size_t>>>;
   const Plan& plan(int64_t epoch);
   Batch collate(const std::vector<std::vector<size_t>>& rows) const;
+  Batch collate_pairs(const std::vector<std::vector<size_t>>& rows) const;
 
   const RowStore& rows_;
   BatchOptions opt_;

@@ -53,6 +53,7 @@ class RowEncoder {
   std::vector<int32_t> chat_ids(const jinja::List& turns, const jinja::Value& tools, int64_t real_last_index) const;
   jinja::List conversation(const nlohmann::json& record, const std::string& field) const;
   void setup_chat(const config::DataConfig& data);
+  void encode_preference(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
 
   config::DatasetConfig ds_;
   int sequence_len_;

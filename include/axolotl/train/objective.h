@@ -1,0 +1,65 @@
+// What the training loop minimises. The loop owns batching, accumulation, clipping, schedules, eval,
+// checkpoints and DDP; an objective turns one micro-batch into its share of the step loss plus named
+// metrics (TRL's names). Peers: SftObjective (causal-LM cross-entropy) and PreferenceObjective
+// (objective_preference.h: DPO, IPO, ORPO, SimPO, KTO).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "axolotl/data/batch_loader.h"
+#include "axolotl/train/causal_lm_loss.h"
+#include "axolotl/train/trainer_shard.h"
+
+namespace axolotl::train {
+
+// A metric of one micro-batch as value = sum / weight, so that ranks combine by summing both (TRL
+// gathers across ranks: pair metrics weigh by pairs, token metrics by tokens, per-rank means by 1).
+struct Metric {
+  std::string name;
+  double sum = 0.0;
+  double weight = 1.0;
+};
+using Metrics = std::vector<Metric>;
+
+struct MicroLoss {
+  torch::Tensor loss;  // () float32, with grad: Σ over a step's micro-batches is the step loss
+  Metrics metrics;     // this micro-batch's values; the loop logs their mean over the logging window
+};
+
+class Objective {
+ public:
+  virtual ~Objective() = default;
+  // The step's loss denominator, known to every rank from the global step (SFT: trained tokens).
+  virtual double step_denominator(const data::StepBatch& step) const = 0;
+  // `batch` is this rank's share of one micro-batch; its loss is divided by `denominator`.
+  virtual MicroLoss micro_loss(const BatchTensors& batch, double denominator) = 0;
+  // () float32 without grad: Σ evaluation loss of the batch, to be divided by the eval token count.
+  virtual torch::Tensor eval_sum(const BatchTensors& batch) = 0;
+  // What eval_sum is divided by, summed over batches (SFT: trained tokens; preference: pairs).
+  virtual int64_t eval_weight(const data::Batch& batch) const { return batch.trained_tokens; }
+  // Every metric micro_loss may report, in a fixed order (the ranks' all-reduce layout).
+  virtual std::vector<std::string> metric_names() const { return {}; }
+  // This rank's share of a global micro-batch of per_rank × world samples (trainer_shard.h).
+  virtual data::Batch share(const data::Batch& global, int rank, int64_t per_rank) const {
+    return rank_share(global, rank, per_rank);
+  }
+};
+
+// Supervised fine-tuning: Σ next-token CE over trained tokens / trained tokens of the whole step.
+class SftObjective : public Objective {
+ public:
+  SftObjective(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing);
+  double step_denominator(const data::StepBatch& step) const override;
+  MicroLoss micro_loss(const BatchTensors& batch, double denominator) override;
+  torch::Tensor eval_sum(const BatchTensors& batch) override;
+
+ private:
+  CausalLmLoss loss_;
+};
+
+}  // namespace axolotl::train

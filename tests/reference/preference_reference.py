@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""Golden numbers for tests/train/test_objective.cpp: DPO (sigmoid), IPO, ORPO and SimPO losses and TRL's
+metrics over a few AdamW steps of a LoRA adapter on the tiny PEFT reference LLaMA
+(tests/assets/adapters/peft_tiny/base). Our own implementation of TRL 1.8's formulas (FORMATS2.md §4.3-4.5;
+trl/trainer/dpo_trainer.py, trl/experimental/{orpo,cpo}); trl itself is not used. The reference model of
+DPO/IPO is the base without the adapter. Run: /usr/bin/python3 tests/reference/preference_reference.py
+Writes tests/assets/train/preference/{adapter/, golden.json}."""
+import json
+import math
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from llama_reference import read_safetensors  # noqa: E402
+from peft_reference import R, ALPHA, forward, write_safetensors  # noqa: E402
+
+ASSETS = os.path.join(HERE, "..", "assets")
+OUT = os.path.join(ASSETS, "train", "preference")
+TARGETS = ["q_proj", "v_proj", "down_proj"]
+BOS, EOS, PAD = 1, 2, 0
+# (prompt, chosen, rejected) token ids as TRL's tokenization gives them: the prompt with BOS, each
+# completion ending in EOS; lengths differ so padding and length normalisation matter.
+PAIRS = [
+    ([BOS, 5, 9, 17], [33, 40, EOS], [12, EOS]),
+    ([BOS, 7, 7], [50, 3, 4, 21, EOS], [50, 3, 8, EOS]),
+    ([BOS, 11, 60, 22, 23], [30, EOS], [31, 44, 45, 46, EOS]),
+]
+STEPS, LR = 3, 2e-2
+SETTINGS = {
+    "dpo": {"beta": 0.1}, "ipo": {"beta": 0.1}, "orpo": {"beta": 0.25},
+    "simpo": {"beta": 2.0, "simpo_gamma": 0.5, "cpo_alpha": 1.0, "label_smoothing": 0.1},
+}
+
+
+def initial_adapter(w):
+    g = torch.Generator().manual_seed(77)
+    a = {}
+    for key in sorted(w):
+        module = key[: -len(".weight")]
+        if any(module.endswith("." + t) for t in TARGETS):
+            out_f, in_f = w[key].shape
+            bound = 1 / math.sqrt(in_f)
+            a[module + ".lora_A.weight"] = (torch.rand(R, in_f, generator=g) * 2 - 1) * bound
+            a[module + ".lora_B.weight"] = 0.05 * torch.randn(out_f, R, generator=g)
+    return a
+
+
+def batch():
+    """[chosen; rejected] rows, right-padded; labels = ids on completion tokens, -100 elsewhere."""
+    rows = [p + c for p, c, _ in PAIRS] + [p + r for p, _, r in PAIRS]
+    prompt_lens = [len(p) for p, _, _ in PAIRS] * 2
+    t = max(len(r) for r in rows)
+    ids = torch.full((len(rows), t), PAD, dtype=torch.long)
+    labels = torch.full((len(rows), t), -100, dtype=torch.long)
+    attn = torch.zeros((len(rows), t), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(r)
+        labels[i, prompt_lens[i]: len(r)] = torch.tensor(r[prompt_lens[i]:])
+        attn[i, : len(r)] = 1
+    return ids, labels, attn
+
+
+def token_logps(logits, labels):
+    shift_logits, shift_labels = logits[:, :-1], labels[:, 1:]
+    mask = shift_labels != -100
+    lp = torch.log_softmax(shift_logits, -1).gather(-1, shift_labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return lp * mask, mask
+
+
+def dpo_loss(name, s, w, lora, ids, labels, attn):
+    beta = s["beta"]
+    logits = forward(w, lora, ids)
+    per_tok, mask = token_logps(logits, labels)
+    logps = per_tok.sum(1)
+    with torch.no_grad():
+        ref_per_tok, _ = token_logps(forward(w, {}, ids), labels)
+        ref = ref_per_tok.sum(1)
+    p = ids.shape[0] // 2
+    cr, rr = logps[:p] - ref[:p], logps[p:] - ref[p:]
+    if name == "ipo":
+        lens = mask.sum(1).clamp(min=1)
+        delta = cr / lens[:p] - rr / lens[p:]
+        loss = ((delta - 1 / (2 * beta)) ** 2).mean()
+    else:
+        loss = (-F.logsigmoid(beta * (cr - rr))).mean()
+    sl = logits[:, :-1].detach()
+    lp = torch.log_softmax(sl, -1)
+    entropy = -(lp.exp() * lp).sum(-1)
+    m = {}
+    m["entropy"] = ((entropy * mask).sum() / mask.sum()).item()
+    cm = mask[:p]
+    m["mean_token_accuracy"] = (((sl[:p].argmax(-1) == labels[:p, 1:]) & cm).sum() / cm.sum()).item()
+    m["logits/chosen"] = (sl[:p][cm].mean(-1).sum() / cm.sum()).item()
+    m["logits/rejected"] = (sl[p:][mask[p:]].mean(-1).sum() / mask[p:].sum()).item()
+    c_rew, r_rew = beta * cr.detach(), beta * rr.detach()
+    m["rewards/chosen"] = c_rew.mean().item()
+    m["rewards/rejected"] = r_rew.mean().item()
+    m["rewards/accuracies"] = (c_rew > r_rew).float().mean().item()
+    m["rewards/margins"] = (c_rew - r_rew).mean().item()
+    m["logps/chosen"] = logps[:p].mean().item()
+    m["logps/rejected"] = logps[p:].mean().item()
+    return loss, m
+
+
+def log1mexp(x):
+    return torch.where(x < -0.6931471805599453, torch.log1p(-torch.exp(x)), torch.log(-torch.expm1(x)))
+
+
+def nll(logits, labels):
+    return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1), ignore_index=-100)
+
+
+def orpo_or_simpo(name, s, w, lora, ids, labels, attn):
+    beta = s["beta"]
+    logits = forward(w, lora, ids)
+    per_tok, mask = token_logps(logits, labels)
+    avg = per_tok.sum(1) / mask.sum(1)
+    p = ids.shape[0] // 2
+    lc, lr = avg[:p], avg[p:]
+    m = {}
+    if name == "orpo":
+        full_labels = torch.where(attn == 1, ids, torch.full_like(ids, -100))
+        nll_loss = nll(logits[:p], full_labels[:p])
+        log_odds = (lc - lr) - (log1mexp(lc) - log1mexp(lr))
+        ratio = F.logsigmoid(log_odds)
+        loss = nll_loss - (beta * ratio).mean()
+        m["log_odds_ratio"] = ratio.mean().item()
+        m["log_odds_chosen"] = log_odds.mean().item()
+        m["logits/chosen"] = logits[:p, :-1].detach().mean().item()
+        m["logits/rejected"] = logits[p:, :-1].detach().mean().item()
+    else:
+        eps = s["label_smoothing"]
+        z = (lc - lr) - s["simpo_gamma"] / beta
+        losses = -F.logsigmoid(beta * z) * (1 - eps) - F.logsigmoid(-beta * z) * eps
+        nll_loss = nll(logits[:p], labels[:p])
+        loss = losses.mean() + s["cpo_alpha"] * nll_loss
+        m["logits/chosen"] = logits[:p].detach().mean().item()
+        m["logits/rejected"] = logits[p:].detach().mean().item()
+    c_rew, r_rew = beta * lc.detach(), beta * lr.detach()
+    m["rewards/chosen"] = c_rew.mean().item()
+    m["rewards/rejected"] = r_rew.mean().item()
+    m["rewards/accuracies"] = (c_rew > r_rew).float().mean().item()
+    m["rewards/margins"] = (c_rew - r_rew).mean().item()
+    m["logps/chosen"] = lc.mean().item()
+    m["logps/rejected"] = lr.mean().item()
+    m["nll_loss"] = nll_loss.item()
+    return loss, m
+
+
+def run(name, w, lora0):
+    lora = {k: v.clone().requires_grad_(True) for k, v in lora0.items()}
+    opt = torch.optim.AdamW([lora[k] for k in sorted(lora)], lr=LR, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    ids, labels, attn = batch()
+    steps = []
+    for _ in range(STEPS):
+        opt.zero_grad()
+        fn = dpo_loss if name in ("dpo", "ipo") else orpo_or_simpo
+        loss, m = fn(name, SETTINGS[name], w, lora, ids, labels, attn)
+        loss.backward()
+        opt.step()
+        steps.append({"loss": loss.item(), "metrics": m})
+    return steps
+
+
+def main():
+    torch.manual_seed(0)
+    w = read_safetensors(os.path.join(ASSETS, "adapters", "peft_tiny", "base", "model.safetensors"))
+    lora = initial_adapter(w)
+    adapter_dir = os.path.join(OUT, "adapter")
+    os.makedirs(adapter_dir, exist_ok=True)
+    write_safetensors(os.path.join(adapter_dir, "adapter_model.safetensors"),
+                      {"base_model.model." + k: v for k, v in lora.items()}, {"format": "pt"})
+    config = {"base_model_name_or_path": "peft_tiny/base", "bias": "none", "fan_in_fan_out": False,
+              "inference_mode": True, "init_lora_weights": True, "lora_alpha": ALPHA, "lora_dropout": 0.0,
+              "modules_to_save": None, "peft_type": "LORA", "r": R, "target_modules": sorted(TARGETS),
+              "task_type": "CAUSAL_LM", "use_dora": False, "use_rslora": False}
+    with open(os.path.join(adapter_dir, "adapter_config.json"), "w") as f:
+        f.write(json.dumps(config, indent=2, sort_keys=True))
+    ids, labels, _ = batch()
+    golden = {"input_ids": ids.tolist(), "labels": labels.tolist(), "steps": STEPS, "learning_rate": LR,
+              "settings": SETTINGS, "runs": {}}
+    for name in SETTINGS:
+        golden["runs"][name] = run(name, w, lora)
+        print(name, [round(s["loss"], 6) for s in golden["runs"][name]])
+    with open(os.path.join(OUT, "golden.json"), "w") as f:
+        json.dump(golden, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
