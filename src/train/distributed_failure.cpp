@@ -2,6 +2,7 @@
 #include "distributed_failure.h"
 
 #include <algorithm>
+#include <cctype>
 #include <thread>
 
 #include "axolotl/util/log.h"
@@ -27,6 +28,14 @@ std::string checks_hint(const DistributedEnv& env) {
 std::string first_line(const std::string& text) {
   std::string line = text.substr(0, text.find('\n'));
   return line.size() > 400 ? line.substr(0, 400) + "..." : line;
+}
+
+// Gloo says "Timed out waiting ..."; a wait() that returns false is reported as aborted.
+bool timed_out(const std::string& cause) {
+  std::string lower;
+  for (char c : cause) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find("timed out") != std::string::npos || lower.find("timeout") != std::string::npos ||
+         lower.find("aborted") != std::string::npos;
 }
 
 }  // namespace
@@ -98,10 +107,16 @@ void FailureReporter::collective_failed(const std::string& what, int64_t seq, co
     d.message = who + "; " + ranks_phrase(missing) + (missing.size() == 1 ? " is" : " are") +
                 " missing (exited, crashed or stuck)";
     d.hint = "read the log of " + ranks_phrase(missing) + " for its own error; " + checks_hint(env_);
-  } else {
+  } else if (timed_out(cause)) {
     d.message = who + " although every rank is alive: the ranks issued different collectives, or one was slower "
                       "than the timeout";
     d.hint = "run every rank with the same config and data; raise distributed.ddp_timeout_s for slow steps";
+  } else {
+    // Every rank is alive and the collective did not time out: the backend refused the operation
+    // itself (a dtype or device it lacks, a closed connection), so its own words are the cause.
+    d.message = who + " on every rank (none is missing, none timed out): the communication backend refused it: " +
+                first_line(cause);
+    d.hint = "this is a limitation or failure of the backend, not of the config; report it with this message";
   }
   d.found = first_line(cause);
   d.expected = "all " + std::to_string(env_.world_size) + " ranks in " + what + " within " + seconds(timeout_);
