@@ -12,7 +12,7 @@
 namespace axolotl::engine {
 
 // Bumped whenever Api or an options struct changes layout.
-constexpr int kApiVersion = 1;
+constexpr int kApiVersion = 2;
 
 struct TrainOptions {
   int nproc_per_node = 1;
@@ -22,6 +22,7 @@ struct MergeOptions {
   std::string output_dir;
   bool force = false;
   int64_t max_shard_bytes = 5'000'000'000;  // as huggingface_hub's default "5GB"
+  std::string dtype;  // --dtype float32|bfloat16|float16; empty: the base checkpoint's torch_dtype
 };
 
 struct InferenceOptions {
