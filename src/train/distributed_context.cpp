@@ -29,7 +29,9 @@ struct DistributedContext::Impl {
   int64_t sequence = 0;  // collectives issued so far (identical on every healthy rank)
 
   // Starts one collective and waits for it up to the timeout; any failure becomes an Error.
-  void run(const std::string& what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
+  // `payload` ("4096 BFloat16 values") prefixes the cause, so the message says what was moved.
+  void run(const std::string& what, const std::string& payload,
+           const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
     failures->throw_if_broken();
     const int64_t seq = ++sequence;
     std::string cause;
@@ -42,7 +44,7 @@ struct DistributedContext::Impl {
     } catch (const std::exception& e) {
       cause = e.what();
     }
-    failures->collective_failed(what, seq, cause);
+    failures->collective_failed(what, seq, payload + ": " + cause);
   }
 };
 
@@ -50,9 +52,9 @@ namespace {
 
 constexpr auto kPoll = std::chrono::milliseconds(50);
 
-// "broadcast(parameters) of 4096 bfloat16 values": what a failing collective was moving.
-std::string describe(const std::string& what, const torch::Tensor& t) {
-  return what + " of " + std::to_string(t.numel()) + " " + std::string(c10::toString(t.scalar_type())) + " values";
+// "4096 BFloat16 values": what a failing collective was moving.
+std::string payload(const torch::Tensor& t) {
+  return std::to_string(t.numel()) + " " + std::string(c10::toString(t.scalar_type())) + " values";
 }
 
 // The same storage under a dtype that Gloo's broadcast accepts in LibTorch 1.13 (float, double,
@@ -252,7 +254,7 @@ void DistributedContext::all_reduce_sum(torch::Tensor& tensor, const std::string
   const bool widen = backend_ == CommBackend::kGloo &&
                      (tensor.scalar_type() == torch::kBFloat16 || tensor.scalar_type() == torch::kFloat16);
   std::vector<torch::Tensor> tensors{widen ? tensor.to(torch::kFloat32) : tensor};
-  impl_->run(describe(what, tensor), [&] {
+  impl_->run(what, payload(tensor), [&] {
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::SUM;
     options.timeout = timeout_;
@@ -266,7 +268,7 @@ void DistributedContext::broadcast(std::vector<torch::Tensor>& tensors, int root
   for (auto& t : tensors) {
     // A broadcast only copies bytes, so a dtype Gloo lacks travels bit for bit as one it has.
     std::vector<torch::Tensor> one{backend_ == CommBackend::kGloo ? as_gloo_bits(t) : t};
-    impl_->run(describe(what, t), [&] {
+    impl_->run(what, payload(t), [&] {
       c10d::BroadcastOptions options;
       options.rootRank = root;
       options.timeout = timeout_;

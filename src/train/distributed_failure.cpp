@@ -38,6 +38,17 @@ bool timed_out(const std::string& cause) {
          lower.find("aborted") != std::string::npos;
 }
 
+// A peer that went away: Gloo reports closed or reset connections (and NCCL remote errors).
+bool peer_failure(const std::string& cause) {
+  std::string lower;
+  for (char c : cause) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : {"connect", "closed", "reset", "peer", "broken pipe", "eof", "socket", "remote", "read",
+                           "write", "abort"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string ranks_phrase(const std::vector<int>& ranks) {
@@ -94,29 +105,30 @@ std::vector<int> FailureReporter::probe(int64_t seq, bool& store_lost) {
 void FailureReporter::collective_failed(const std::string& what, int64_t seq, const std::string& cause) {
   throw_if_broken();
   log::error("distributed", "rank {}: {} failed: {}", env_.rank, what, first_line(cause));
-  bool store_lost = false;
-  std::vector<int> missing = probe(seq, store_lost);
   Diagnostic d;
   d.key = "distributed";
   std::string who = "rank " + std::to_string(env_.rank) + " of " + std::to_string(env_.world_size) + ": " + what +
                     " failed";
-  if (store_lost) {
+  // Neither a timeout nor a lost connection: the backend refused the operation itself (a dtype or
+  // device it lacks), on every rank alike, so its own words are the cause and no peer is probed (a
+  // peer that failed the same way may already have exited).
+  const bool refused = !timed_out(cause) && !peer_failure(cause);
+  bool store_lost = false;
+  std::vector<int> missing = refused ? std::vector<int>{} : probe(seq, store_lost);
+  if (refused) {
+    d.message = who + ": the communication backend refused it: " + first_line(cause);
+    d.hint = "a limitation or failure of the backend, not of the config or of another rank; report it with this message";
+  } else if (store_lost) {
     d.message = who + "; rank 0 (which serves the rendezvous store) is gone (exited, crashed or unreachable)";
     d.hint = "read rank 0's log for its own error; " + checks_hint(env_);
   } else if (!missing.empty()) {
     d.message = who + "; " + ranks_phrase(missing) + (missing.size() == 1 ? " is" : " are") +
                 " missing (exited, crashed or stuck)";
     d.hint = "read the log of " + ranks_phrase(missing) + " for its own error; " + checks_hint(env_);
-  } else if (timed_out(cause)) {
+  } else {
     d.message = who + " although every rank is alive: the ranks issued different collectives, or one was slower "
                       "than the timeout";
     d.hint = "run every rank with the same config and data; raise distributed.ddp_timeout_s for slow steps";
-  } else {
-    // Every rank is alive and the collective did not time out: the backend refused the operation
-    // itself (a dtype or device it lacks, a closed connection), so its own words are the cause.
-    d.message = who + " on every rank (none is missing, none timed out): the communication backend refused it: " +
-                first_line(cause);
-    d.hint = "this is a limitation or failure of the backend, not of the config; report it with this message";
   }
   d.found = first_line(cause);
   d.expected = "all " + std::to_string(env_.world_size) + " ranks in " + what + " within " + seconds(timeout_);
