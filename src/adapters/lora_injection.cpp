@@ -9,6 +9,7 @@
 #include "axolotl/adapters/peft_adapter.h"
 #include "axolotl/adapters/quantized_linear.h"
 #include "axolotl/io/hub_resolve.h"
+#include "axolotl/model/embedding_resize.h"
 #include "axolotl/model/family.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
@@ -194,6 +195,13 @@ InjectionReport inject_lora(model::LlamaForCausalLMImpl& m, const AdapterConfig&
       }
       report.saved_modules.push_back(item.key());
     }
+    // Tied embeddings: lm_head is embed_tokens here, so [embed_tokens, lm_head] (Axolotl's usual list)
+    // trains the one shared table, as PEFT's modules_to_save on a tied model ends up doing.
+    const auto& list = *adapter.modules_to_save;
+    if (!m.lm_head && saved_entries.count("embed_tokens") && std::find(list.begin(), list.end(), "lm_head") != list.end()) {
+      saved_entries.insert("lm_head");
+      log::info("adapters", "lora_modules_to_save: lm_head is tied to embed_tokens; training the shared table once");
+    }
     for (const auto& e : *adapter.modules_to_save) {
       if (!saved_entries.count(e)) {
         problems.push_back(Diagnostic{{}, "lora_modules_to_save", "module not found in the base model", e,
@@ -307,6 +315,11 @@ AdapterConfig setup_adapters(model::LlamaForCausalLMImpl& m, const config::LoraC
       if (!files.config.modules_to_save) files.config.modules_to_save.emplace();
       files.config.modules_to_save->push_back(module.substr(module.rfind('.') + 1));
       log::info("adapters", "{}: {} is stored in full; treating it as a module to save", lora.model_dir, module);
+    }
+    // An adapter trained with added tokens carries the grown embedding (and lm_head): grow the base
+    // to its rows first; the adapter's tensors then overwrite them.
+    if (auto it = files.tensors.find("model.embed_tokens.weight"); it != files.tensors.end() && it->second.dim() == 2) {
+      model::resize_token_embeddings(m, it->second.size(0), 0);
     }
     r = inject_lora(m, files.config);
     load_adapter_state(m, files.config, files.tensors, lora.model_dir);

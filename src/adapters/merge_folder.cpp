@@ -92,6 +92,19 @@ std::string shape_str(const std::vector<int64_t>& s) {
   return out + "]";
 }
 
+// An embedding or lm_head of the adapter with more rows than the base's (tokens were added in
+// training, embedding_resize.h): it replaces the base's table whole.
+bool grown_table(const std::string& name, const std::vector<int64_t>& base_shape, const torch::Tensor& t) {
+  const bool table = name == "model.embed_tokens.weight" || name == "lm_head.weight";
+  return table && base_shape.size() == 2 && t.dim() == 2 && t.size(1) == base_shape[1] && t.size(0) > base_shape[0];
+}
+
+// The rows of the merged vocabulary: the adapter's grown embedding, else none (0: keep config.json's).
+int64_t grown_rows(const AdapterParts& parts) {
+  auto it = parts.saved.find("model.embed_tokens.weight");
+  return it == parts.saved.end() || it->second.dim() != 2 ? 0 : it->second.size(0);
+}
+
 // Checks the adapter against the base's tensor headers; one Error listing every problem.
 void check_fit(const AdapterParts& parts, const std::map<std::string, io::TensorInfo>& base, const std::string& adapter_dir) {
   std::vector<std::string> problems;
@@ -117,6 +130,8 @@ void check_fit(const AdapterParts& parts, const std::map<std::string, io::Tensor
     auto it = base.find(name);
     if (it == base.end()) {
       problems.push_back(name + ": not in the base model");
+    } else if (grown_table(name, it->second.shape, t)) {
+      continue;
     } else if (it->second.shape != t.sizes().vec()) {
       problems.push_back(name + ": " + shape_str(t.sizes().vec()) + " vs base " + shape_str(it->second.shape));
     }
@@ -139,12 +154,29 @@ struct TempFolder {
   }
 };
 
-void write_side_files(const MergeJob& job, const fs::path& tmp) {
-  const fs::path config_src = fs::path(job.config_dir.empty() ? job.base_dir : job.config_dir) / "config.json";
-  auto config = read_json(config_src);
-  if (job.dtype) {
-    config["torch_dtype"] = dtype_string(*job.dtype);
-    if (config.contains("dtype")) config["dtype"] = dtype_string(*job.dtype);
+fs::path config_path(const MergeJob& job) {
+  return fs::path(job.config_dir.empty() ? job.base_dir : job.config_dir) / "config.json";
+}
+
+// The base's own dtype: config.json "torch_dtype" (transformers >= 4.56 also writes "dtype").
+std::optional<torch::ScalarType> base_dtype(const nlohmann::json& config) {
+  for (const char* key : {"torch_dtype", "dtype"}) {
+    if (!config.contains(key) || !config[key].is_string()) continue;
+    const std::string name = config[key].get<std::string>();
+    if (name == "float32") return torch::kFloat32;
+    if (name == "bfloat16") return torch::kBFloat16;
+    if (name == "float16") return torch::kFloat16;
+  }
+  return std::nullopt;
+}
+
+void write_side_files(const MergeJob& job, std::optional<torch::ScalarType> dtype, int64_t vocab_rows,
+                      const fs::path& tmp) {
+  auto config = read_json(config_path(job));
+  if (vocab_rows > 0) config["vocab_size"] = vocab_rows;
+  if (dtype) {
+    config["torch_dtype"] = dtype_string(*dtype);
+    if (config.contains("dtype")) config["dtype"] = dtype_string(*dtype);
   }
   config.erase("quantization_config");  // the merged weights are dense
   io::write_file_atomic((tmp / "config.json").string(), config.dump(2) + "\n");
@@ -249,6 +281,7 @@ MergeResult merge_folder(const MergeJob& job) {
     for (const auto& info : file->tensors()) base[info.name] = info;
   }
   check_fit(parts, base, job.adapter_dir);
+  const std::optional<torch::ScalarType> target = job.dtype ? job.dtype : base_dtype(read_json(config_path(job)));
 
   const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
   fs::create_directories(parent);
@@ -266,7 +299,7 @@ MergeResult merge_folder(const MergeJob& job) {
       torch::ScalarType in_dtype;
       const bool known = torch_dtype_of(info.dtype, &in_dtype);
       const bool floating = known && c10::isFloatingType(in_dtype);
-      const torch::ScalarType out_dtype = (floating && job.dtype) ? *job.dtype : in_dtype;
+      const torch::ScalarType out_dtype = (floating && target) ? *target : in_dtype;
       io::TensorSource src{info.name, known ? io_dtype_of(out_dtype) : info.dtype, info.shape, {}};
       const size_t nbytes = static_cast<size_t>(src.nbytes());
       auto lora = parts.lora.find(info.name);
@@ -281,8 +314,10 @@ MergeResult merge_folder(const MergeJob& job) {
         ++result.merged;
       } else if (saved != parts.saved.end()) {
         const auto t = saved->second;
-        src.fill = [t, out_dtype, nbytes](uint8_t* dst) {
-          std::memcpy(dst, t.to(out_dtype).contiguous().data_ptr(), nbytes);
+        src.shape = t.sizes().vec();  // a grown embedding has more rows than the base's
+        const size_t saved_bytes = static_cast<size_t>(src.nbytes());
+        src.fill = [t, out_dtype, saved_bytes](uint8_t* dst) {
+          std::memcpy(dst, t.to(out_dtype).contiguous().data_ptr(), saved_bytes);
         };
         ++result.replaced;
       } else if (!known || out_dtype == in_dtype) {
@@ -298,7 +333,8 @@ MergeResult merge_folder(const MergeJob& job) {
   }
   result.files = writer.finish();
   result.bytes = writer.total_bytes();
-  write_side_files(job, tmp.path);
+  write_side_files(job, target, grown_rows(parts), tmp.path);
+  if (target) result.dtype = dtype_string(*target);
 
   // Swap into place: an old output (with --force) is moved aside first and removed after.
   const fs::path old = parent / ("." + out.filename().string() + ".old-" + std::to_string(::getpid()));
@@ -310,6 +346,9 @@ MergeResult merge_folder(const MergeJob& job) {
   if (had_old) fs::remove_all(old);
   log::info("adapters", "merged {} of {} tensors ({} replaced by modules_to_save) into {} ({} files, {} bytes)",
             result.merged, result.tensors, result.replaced, job.output_dir, result.files.size(), result.bytes);
+  log::info("adapters", "wrote the weights as {} ({}; merged in float32)",
+            target ? result.dtype : std::string("each tensor's own dtype"),
+            job.dtype ? "--dtype" : target ? "the base's torch_dtype" : "config.json names no torch_dtype");
   return result;
 }
 

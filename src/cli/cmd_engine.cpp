@@ -64,6 +64,9 @@ void add_merge_command(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--output", options->output_dir, "output folder")->required();
   sub->add_flag("--force", options->force, "replace a non-empty output folder");
   sub->add_option("--max-shard-size", options->max_shard_bytes, "bytes per safetensors shard");
+  sub->add_option("--dtype", options->dtype,
+                  "dtype of the merged weights (default: the base checkpoint's torch_dtype; merging is in float32)")
+      ->check(CLI::IsMember(std::vector<std::string>{"float32", "bfloat16", "float16", "fp32", "bf16", "fp16"}));
   sub->footer("Example:\n  axolotl merge examples/tiny/config.yml --output outputs/tiny-merged");
   sub->callback([sub, args, options, &dispatch] {
     dispatch.run = [sub, args, options] { return engine::load_engine().merge(load_logged(sub, *args), *options); };

@@ -36,12 +36,11 @@ int merge(const config::Config& config, const MergeOptions& options) {
                                 std::to_string(options.max_shard_bytes), "bytes > 0", {}});
   }
   job.max_shard_bytes = static_cast<uint64_t>(options.max_shard_bytes);
-  switch (config.model.dtype) {
-    case config::DType::kFloat32: job.dtype = torch::kFloat32; break;
-    case config::DType::kBFloat16: job.dtype = torch::kBFloat16; break;
-    case config::DType::kFloat16: job.dtype = torch::kFloat16; break;
-    case config::DType::kAuto: break;  // keep the base checkpoint's dtypes
-  }
+  // The training precision is not the merge's: without --dtype the base keeps its own torch_dtype.
+  const std::string& d = options.dtype;
+  if (d == "float32" || d == "fp32") job.dtype = torch::kFloat32;
+  if (d == "bfloat16" || d == "bf16") job.dtype = torch::kBFloat16;
+  if (d == "float16" || d == "fp16") job.dtype = torch::kFloat16;
   adapters::merge_folder(job);
   return 0;
 }

@@ -2,6 +2,7 @@
 #include "axolotl/model/linear.h"
 
 #include "axolotl/model/cpu_gemm.h"
+#include "axolotl/util/error.h"
 
 namespace axolotl::model {
 
@@ -19,6 +20,17 @@ TokenEmbeddingImpl::TokenEmbeddingImpl(int64_t vocab, int64_t dim, const torch::
 }
 
 torch::Tensor TokenEmbeddingImpl::forward(const torch::Tensor& ids) {
+  // The last guard before the kernel (which would fail with "index out of range in self" on a CPU and
+  // a device-side assert on a GPU): every id must name a row. Data is checked earlier with its source.
+  if (ids.numel() > 0) {
+    const auto [lo, hi] = torch::aminmax(ids);
+    const int64_t min = lo.item<int64_t>(), max = hi.item<int64_t>();
+    if (min < 0 || max >= weight.size(0)) {
+      throw Error(Diagnostic{{}, "input_ids", "token id outside the embedding table",
+                             std::to_string(min < 0 ? min : max), "0 .. " + std::to_string(weight.size(0) - 1),
+                             "tokens added to the tokenizer need a resized embedding (tokens: / special_tokens)"});
+    }
+  }
   return torch::embedding(weight, ids);  // (B, T, H)
 }
 

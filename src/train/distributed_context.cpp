@@ -29,7 +29,9 @@ struct DistributedContext::Impl {
   int64_t sequence = 0;  // collectives issued so far (identical on every healthy rank)
 
   // Starts one collective and waits for it up to the timeout; any failure becomes an Error.
-  void run(const std::string& what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
+  // `payload` ("4096 BFloat16 values") prefixes the cause, so the message says what was moved.
+  void run(const std::string& what, const std::string& payload,
+           const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
     failures->throw_if_broken();
     const int64_t seq = ++sequence;
     std::string cause;
@@ -42,13 +44,29 @@ struct DistributedContext::Impl {
     } catch (const std::exception& e) {
       cause = e.what();
     }
-    failures->collective_failed(what, seq, cause);
+    failures->collective_failed(what, seq, payload + ": " + cause);
   }
 };
 
 namespace {
 
 constexpr auto kPoll = std::chrono::milliseconds(50);
+
+// "4096 BFloat16 values": what a failing collective was moving.
+std::string payload(const torch::Tensor& t) {
+  return std::to_string(t.numel()) + " " + std::string(c10::toString(t.scalar_type())) + " values";
+}
+
+// The same storage under a dtype that Gloo's broadcast accepts in LibTorch 1.13 (float, double,
+// half, int8, uint8, int32, int64): bf16/int16 as half, bool as uint8. Bitwise, never converted.
+torch::Tensor as_gloo_bits(const torch::Tensor& t) {
+  switch (t.scalar_type()) {
+    case torch::kBFloat16:
+    case torch::kInt16: return t.view(torch::kFloat16);
+    case torch::kBool: return t.view(torch::kUInt8);
+    default: return t;
+  }
+}
 
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
@@ -231,20 +249,26 @@ std::vector<double> DistributedContext::all_reduce_sum(const std::vector<double>
 
 void DistributedContext::all_reduce_sum(torch::Tensor& tensor, const std::string& what) {
   if (!distributed()) return;
-  std::vector<torch::Tensor> tensors{tensor};
-  impl_->run(what, [&] {
+  // Gloo in this LibTorch has no bf16 reduction, and its fp16 one sums in 16 bits: both are summed
+  // as float32 and rounded back once, as PyTorch DDP's fp16 compression hook rounds after the sum.
+  const bool widen = backend_ == CommBackend::kGloo &&
+                     (tensor.scalar_type() == torch::kBFloat16 || tensor.scalar_type() == torch::kFloat16);
+  std::vector<torch::Tensor> tensors{widen ? tensor.to(torch::kFloat32) : tensor};
+  impl_->run(what, payload(tensor), [&] {
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::SUM;
     options.timeout = timeout_;
     return impl_->group->allreduce(tensors, options);
   });
+  if (widen) tensor.copy_(tensors[0]);
 }
 
 void DistributedContext::broadcast(std::vector<torch::Tensor>& tensors, int root, const std::string& what) {
   if (!distributed()) return;
   for (auto& t : tensors) {
-    std::vector<torch::Tensor> one{t};
-    impl_->run(what, [&] {
+    // A broadcast only copies bytes, so a dtype Gloo lacks travels bit for bit as one it has.
+    std::vector<torch::Tensor> one{backend_ == CommBackend::kGloo ? as_gloo_bits(t) : t};
+    impl_->run(what, payload(t), [&] {
       c10d::BroadcastOptions options;
       options.rootRank = root;
       options.timeout = timeout_;

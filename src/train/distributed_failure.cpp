@@ -2,6 +2,7 @@
 #include "distributed_failure.h"
 
 #include <algorithm>
+#include <cctype>
 #include <thread>
 
 #include "axolotl/util/log.h"
@@ -27,6 +28,25 @@ std::string checks_hint(const DistributedEnv& env) {
 std::string first_line(const std::string& text) {
   std::string line = text.substr(0, text.find('\n'));
   return line.size() > 400 ? line.substr(0, 400) + "..." : line;
+}
+
+// Gloo says "Timed out waiting ..."; a wait() that returns false is reported as aborted.
+bool timed_out(const std::string& cause) {
+  std::string lower;
+  for (char c : cause) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find("timed out") != std::string::npos || lower.find("timeout") != std::string::npos ||
+         lower.find("aborted") != std::string::npos;
+}
+
+// A peer that went away: Gloo reports closed or reset connections (and NCCL remote errors).
+bool peer_failure(const std::string& cause) {
+  std::string lower;
+  for (char c : cause) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : {"connect", "closed", "reset", "peer", "broken pipe", "eof", "socket", "remote", "read",
+                           "write", "abort"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -85,13 +105,20 @@ std::vector<int> FailureReporter::probe(int64_t seq, bool& store_lost) {
 void FailureReporter::collective_failed(const std::string& what, int64_t seq, const std::string& cause) {
   throw_if_broken();
   log::error("distributed", "rank {}: {} failed: {}", env_.rank, what, first_line(cause));
-  bool store_lost = false;
-  std::vector<int> missing = probe(seq, store_lost);
   Diagnostic d;
   d.key = "distributed";
   std::string who = "rank " + std::to_string(env_.rank) + " of " + std::to_string(env_.world_size) + ": " + what +
                     " failed";
-  if (store_lost) {
+  // Neither a timeout nor a lost connection: the backend refused the operation itself (a dtype or
+  // device it lacks), on every rank alike, so its own words are the cause and no peer is probed (a
+  // peer that failed the same way may already have exited).
+  const bool refused = !timed_out(cause) && !peer_failure(cause);
+  bool store_lost = false;
+  std::vector<int> missing = refused ? std::vector<int>{} : probe(seq, store_lost);
+  if (refused) {
+    d.message = who + ": the communication backend refused it: " + first_line(cause);
+    d.hint = "a limitation or failure of the backend, not of the config or of another rank; report it with this message";
+  } else if (store_lost) {
     d.message = who + "; rank 0 (which serves the rendezvous store) is gone (exited, crashed or unreachable)";
     d.hint = "read rank 0's log for its own error; " + checks_hint(env_);
   } else if (!missing.empty()) {

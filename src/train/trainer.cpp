@@ -157,6 +157,7 @@ class Loop {
     while (state_.global_step < schedule_.total_steps) {
       if (stop_requested()) break;
       const double loss = train_step();
+      if (diverged_non_finite_) break;
       ++steps_this_session;
       const int64_t step = state_.global_step;
       progress_.update({step, schedule_.total_steps, schedule_.epoch_at(step), loss, last_lr_, last_grad_norm_,
@@ -176,8 +177,10 @@ class Loop {
         state_.should_training_stop = true;
         break;
       }
+      if (!diverged_.empty()) break;
     }
     progress_.finish();
+    if (!diverged_.empty()) return stop_diverged(seconds_since(start));
     if (stop_requested() && state_.global_step < schedule_.total_steps) {
       if (state_.global_step > 0 && last_saved_step_ != state_.global_step) save(state_.global_step);
       if (main_) write_trainer_state((out_ / "trainer_state.json").string(), state_);
@@ -212,6 +215,26 @@ class Loop {
   int stop_signal() const {
     if (stop_.requested()) return stop_.signal();
     return dist_.distributed() && stop_all_signal_ != 0 ? stop_all_signal_ : stop_.signal();
+  }
+
+  // After the watchdog fired: a checkpoint of the current weights (unless this step's is saved or no
+  // step ran) and the usual final outputs, then exit 0 for a loss over the threshold (as Python's
+  // run ends normally) and an Error naming the checkpoint for a non-finite loss.
+  int stop_diverged(double seconds) {
+    const int64_t step = state_.global_step;
+    state_.should_training_stop = true;
+    if (step > 0 && last_saved_step_ != step) save(step);
+    log::warn("train", "loss watchdog: {}; stopped at step {} of {}{}", diverged_, step, schedule_.total_steps,
+              diverged_non_finite_ ? " without applying that step" : "");
+    if (main_ && step > 0) finish(seconds);
+    dist_.barrier("final files");
+    if (!diverged_non_finite_) return 0;
+    Diagnostic d;
+    d.message = "training diverged: " + diverged_ + "; the weights of that step were not updated";
+    d.hint = step > 0 ? "saved the last finite weights in " + (out_ / ("checkpoint-" + std::to_string(step))).string() +
+                            " and " + out_.string() + "; lower learning_rate or check the data"
+                      : "no optimizer step had completed, so nothing was saved; lower learning_rate or check the data";
+    throw Error(d);
   }
 
   std::string resume_dir() {
@@ -318,15 +341,14 @@ class Loop {
       if (metric_sums[i + 1] > 0) add_metric(names[(i / 2) % names.size()], metric_sums[i] / metric_sums[i + 1]);
     const int64_t step = state_.global_step;
     last_grad_norm_ = clip_grad_norm(s_.trainable, c_.training.max_grad_norm);
-    const std::string why = watchdog_.check(step + 1, loss, last_grad_norm_);
-    if (!why.empty()) {
-      progress_.finish();
-      Diagnostic d;
-      d.message = "training diverged: " + why + "; the weights of this step were not updated";
-      const auto good = latest_good_checkpoint(out_.string());
-      d.hint = good ? "the last good checkpoint is " + good->path + "; lower learning_rate or check the data"
-                    : "no checkpoint was saved yet; lower learning_rate or check the data";
-      throw Error(d);
+    // The watchdog stops the run gracefully (run() saves and writes the outputs): a loss over the
+    // threshold after this step's update, as Axolotl's LossWatchDogCallback does at on_step_end; a
+    // non-finite loss or gradient norm before it, so that the weights saved are still finite.
+    diverged_ = watchdog_.check(step + 1, loss, last_grad_norm_);
+    diverged_non_finite_ = !diverged_.empty() && !(std::isfinite(loss) && std::isfinite(last_grad_norm_));
+    if (diverged_non_finite_) {
+      optimizer_.zero_grad();
+      return loss;
     }
     last_lr_ = scheduler_->lr(step);
     optimizer_.set_lr(last_lr_);
@@ -520,6 +542,8 @@ class Loop {
   std::vector<torch::Tensor> trainable_tensors_;  // s_.trainable's tensors, for the gradient all-reduce
   int stop_all_signal_ = 0;                       // the signal some rank saw (distributed runs)
   int64_t last_saved_step_ = 0;
+  std::string diverged_;              // the watchdog's reason to stop; empty while training goes on
+  bool diverged_non_finite_ = false;  // NaN/Inf: that step was not applied
 };
 
 }  // namespace

@@ -1,10 +1,12 @@
 // Loads tokenizer, data, model and adapters for a training run.
 #include "axolotl/train/training_setup.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
 
+#include "axolotl/model/embedding_resize.h"
 #include "axolotl/model/pretrained.h"
 #include "axolotl/model/runtime.h"
 #include "axolotl/train/distributed_grads.h"
@@ -24,6 +26,52 @@ config::ModelConfig worker_model_config(const config::ModelConfig& model, const 
     m.threads = std::max(1, cores / dist.local_world_size());
   }
   return m;
+}
+
+// Axolotl's check_model_config: an adapter run whose vocabulary grows must train the embeddings in
+// full, or the new rows stay at their initial values. Names Axolotl's list for LLaMA.
+void require_saved_embeddings(const config::LoraConfig& lora, int64_t rows, int64_t needed) {
+  std::vector<std::string> missing;
+  for (const char* name : {"embed_tokens", "lm_head"}) {
+    if (std::find(lora.modules_to_save.begin(), lora.modules_to_save.end(), name) == lora.modules_to_save.end()) {
+      missing.push_back(name);
+    }
+  }
+  if (missing.empty()) return;
+  Diagnostic d;
+  d.key = "lora_modules_to_save";
+  d.message = "the tokenizer has " + std::to_string(needed - rows) +
+              " token(s) past the model's embedding, so embed_tokens and lm_head must be trained in full";
+  d.found = lora.modules_to_save.empty() ? "unset" : "missing " + (missing.size() == 1 ? missing[0] : "both");
+  d.expected = "lora_modules_to_save: [embed_tokens, lm_head]";
+  d.hint = "as Axolotl requires when adding tokens (tokens: / special_tokens); tied models accept the same list";
+  throw ConfigError({d});
+}
+
+// Every token id of `rows` must name an embedding row; the first one that does not is an error
+// naming the split, the row and the prepared data folder (never a crash inside a kernel).
+void check_token_ids(const data::RowStore& rows, int64_t table_rows, const char* split, const std::string& folder) {
+  const int32_t* ids = rows.size() ? rows.tokens(0) : nullptr;
+  const int64_t n = rows.total_tokens();
+  int32_t worst = 0;
+  for (int64_t i = 0; i < n; ++i) worst = std::max(worst, ids[i]);
+  if (n == 0 || worst < table_rows) return;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const int32_t* row = rows.tokens(r);
+    for (int64_t j = 0; j < rows.length(r); ++j) {
+      if (row[j] < table_rows) continue;
+      Diagnostic d;
+      d.where.file = folder;
+      d.key = "datasets";
+      d.message = std::string(split) + " row " + std::to_string(r) + " (of the prepared data) has token id " +
+                  std::to_string(row[j]) + " at position " + std::to_string(j) + ", past the model's embedding";
+      d.found = std::to_string(row[j]);
+      d.expected = "ids 0 .. " + std::to_string(table_rows - 1);
+      d.hint = "pre-tokenized input_ids must come from this model's tokenizer; delete the prepared folder if it was "
+               "built with another tokenizer";
+      throw ConfigError({d});
+    }
+  }
 }
 
 }  // namespace
@@ -54,7 +102,19 @@ TrainingSetup load_training_setup(const config::Config& c, DistributedContext& d
   s.model = model::load_pretrained(worker_model_config(c.model, dist), [&](model::LlamaForCausalLMImpl& m) {
     return adapters::quantize_while_loading(m, c.quantization);
   });
+  // Tokens added to the tokenizer (tokens:, special_tokens) get rows, as Axolotl's resize does.
+  const int64_t rows = model::embedding_rows(*s.model);
+  const int64_t needed = model::rows_needed(s.tokenizer->vocab_size(), /*to_32x=*/false);
+  if (needed > rows) {
+    if (c.adapter.type != config::AdapterType::kNone && c.adapter.model_dir.empty()) {
+      require_saved_embeddings(c.adapter, rows, needed);
+    }
+    model::resize_token_embeddings(*s.model, needed, c.training.seed);
+  }
   s.adapter = adapters::setup_adapters(*s.model, c.adapter, c.quantization, c.model.name, &s.report);
+  const int64_t table_rows = model::embedding_rows(*s.model);
+  check_token_ids(s.data.train, table_rows, "train", folder);
+  check_token_ids(s.data.val, table_rows, "validation", folder);
   if (dist.distributed()) {
     if (s.model->device() != dist.device()) s.model->to(dist.device());
     broadcast_parameters(dist, s.model->parameters());  // every rank starts from rank 0's weights

@@ -9,6 +9,7 @@
 #include "axolotl/adapters/tensor_io.h"
 #include "axolotl/io/atomic_file.h"
 #include "axolotl/io/sharded_writer.h"
+#include "axolotl/model/embedding_resize.h"
 #include "axolotl/model/runtime.h"
 #include "axolotl/model/weight_loader.h"
 #include "axolotl/util/error.h"
@@ -27,6 +28,7 @@ void write_weights(const std::string& dir, model::LlamaForCausalLMImpl& m, const
   writer.finish();
   model::LlamaConfig c = m.config();
   c.torch_dtype = model::dtype_name(m.dtype());
+  c.vocab_size = model::embedding_rows(m);  // grown for added tokens (embedding_resize.h)
   const std::string path = (fs::path(dir) / "config.json").string();
   io::write_file_atomic(path, model::llama_config_json(c));
 }

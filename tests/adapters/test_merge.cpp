@@ -4,6 +4,8 @@
 #include <unistd.h>
 #include <torch/torch.h>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "adapter_fixtures.h"
@@ -11,6 +13,7 @@
 #include "axolotl/adapters/lora_merge.h"
 #include "axolotl/adapters/merge_folder.h"
 #include "axolotl/adapters/quantized_linear.h"
+#include "axolotl/io/safetensors.h"
 #include "axolotl/model/weight_loader.h"
 #include "axolotl/util/error.h"
 #include "test_support.h"
@@ -217,6 +220,38 @@ TEST(MergeCommand, PeftAdapterMergedByTheCliGivesPeftLogits) {
   auto again = axolotl::testing::run_axolotl({"merge", (tmp / "merge.yml").string(), "--output", (tmp / "out").string()});
   EXPECT_EQ(again.exit_code, 2) << again.err;
   EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+}
+
+// The training precision (bf16 here) does not leak into a merge: the float32 base stays float32 unless
+// --dtype asks otherwise, and the log says which dtype was written and why.
+TEST(MergeCommand, WritesTheBaseDtypeUnlessDtypeIsGiven) {
+  TempDir tmp;
+  const auto ref = axolotl::testing::source_dir() / "tests/assets/adapters/peft_tiny";
+  axolotl::testing::write_file(tmp / "merge.yml", "base_model: " + (ref / "base").string() +
+                                                      "\nadapter: lora\nlora_model_dir: " + (ref / "adapter").string() +
+                                                      "\nbf16: true\n"
+                                                      "datasets:\n  - path: unused.jsonl\n    type: alpaca\n");
+  auto dtypes_of = [](const fs::path& folder) {
+    const std::string bytes = axolotl::testing::read_file(folder / "model.safetensors");
+    const auto h = axolotl::io::parse_safetensors(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "m");
+    std::set<axolotl::io::DType> out;
+    for (const auto& t : h.tensors) out.insert(t.dtype);
+    return out;
+  };
+  auto run = axolotl::testing::run_axolotl({"merge", (tmp / "merge.yml").string(), "--output", (tmp / "same").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(dtypes_of(tmp / "same"), std::set<axolotl::io::DType>{axolotl::io::DType::kF32});
+  EXPECT_EQ(nlohmann::json::parse(axolotl::testing::read_file(tmp / "same" / "config.json"))["torch_dtype"], "float32");
+  EXPECT_NE(run.err.find("as float32 (the base's torch_dtype"), std::string::npos) << run.err;
+  run = axolotl::testing::run_axolotl(
+      {"merge", (tmp / "merge.yml").string(), "--output", (tmp / "bf16").string(), "--dtype", "bf16"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(dtypes_of(tmp / "bf16"), std::set<axolotl::io::DType>{axolotl::io::DType::kBF16});
+  EXPECT_EQ(nlohmann::json::parse(axolotl::testing::read_file(tmp / "bf16" / "config.json"))["torch_dtype"], "bfloat16");
+  EXPECT_NE(run.err.find("as bfloat16 (--dtype"), std::string::npos) << run.err;
+  run = axolotl::testing::run_axolotl(
+      {"merge", (tmp / "merge.yml").string(), "--output", (tmp / "bad").string(), "--dtype", "int8"});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
 }
 
 // Quantizing while loading (each projection as soon as its weight is in) gives the same model as

@@ -237,6 +237,53 @@ TEST(DistributedFailure, LaterCollectivesFailAtOnceAfterAFailure) {
   EXPECT_EQ(outcomes[0].message.find("after the failure"), std::string::npos) << outcomes[0].message;
 }
 
+// Gloo in LibTorch 1.13 has no bf16 (nor int16, bool) collectives: broadcasts move their bits as
+// a dtype it has, all-reduces of bf16/fp16 sum in float32; values arrive exactly.
+TEST(DistributedContext, SixteenBitAndBoolCollectivesWorkOnGloo) {
+  auto outcomes = run_ranks(2, [](int rank) {
+    auto dist = DistributedContext::from_env(with_timeout(20));
+    // Distinct per rank in every dtype (bool included): element i is i mod (rank + 2), plus 3·rank.
+    auto values = [](int r, torch::ScalarType dtype) {
+      const auto base = torch::arange(37, torch::kInt64).remainder(r + 2);
+      return dtype == torch::kBool ? base.eq(0) : (base + 3 * r).to(dtype);
+    };
+    for (auto dtype : {torch::kBFloat16, torch::kFloat16, torch::kInt16, torch::kBool}) {
+      auto mine = values(rank, dtype);
+      check(rank == 0 || !mine.equal(values(0, dtype)), "ranks started equal");
+      std::vector<torch::Tensor> one{mine};
+      dist->broadcast(one, 0, "broadcast(test)");
+      check(mine.equal(values(0, dtype)), std::string("broadcast of ") + c10::toString(dtype));
+    }
+    for (auto dtype : {torch::kBFloat16, torch::kFloat16}) {
+      auto t = (torch::arange(11, torch::kFloat32) * 0.25 + rank).to(dtype);  // exact in both dtypes
+      dist->all_reduce_sum(t, "all_reduce(test)");
+      check(t.equal((torch::arange(11, torch::kFloat32) * 0.5 + 1).to(dtype)),
+            std::string("all_reduce of ") + c10::toString(dtype));
+    }
+    dist->barrier("end");
+  }, 60);
+  expect_all_ok(outcomes);
+}
+
+// A collective the backend refuses on every rank names the backend's reason (here Gloo's
+// "Invalid scalar type" for an int16 sum), not "the ranks issued different collectives".
+TEST(DistributedFailure, RefusedCollectiveReportsTheBackendsReason) {
+  auto outcomes = run_ranks(2, [](int) {
+    auto dist = DistributedContext::from_env(with_timeout(10));
+    auto t = torch::ones({3}, torch::kInt16);
+    dist->all_reduce_sum(t, "all_reduce(int16)");
+  }, 40);
+  show(outcomes);
+  for (const auto& o : outcomes) {
+    EXPECT_EQ(o.status, 1) << describe(outcomes);
+    EXPECT_NE(o.message.find("Invalid scalar type"), std::string::npos) << o.message;
+    EXPECT_NE(o.message.find("backend refused it"), std::string::npos) << o.message;
+    EXPECT_NE(o.message.find("3 Short values"), std::string::npos) << o.message;
+    EXPECT_EQ(o.message.find("different collectives"), std::string::npos) << o.message;
+    EXPECT_LT(o.seconds, 9.0) << "a refusal must not wait for the timeout";
+  }
+}
+
 TEST(DistributedContext, BadBackendIsAUsageError) {
   auto outcomes = run_ranks(2, {0}, [](int) {
     config::DistributedConfig config;

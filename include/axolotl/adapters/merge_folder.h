@@ -23,7 +23,9 @@ struct MergeJob {
   std::string output_dir;
   bool force = false;                    // replace a non-empty output_dir
   uint64_t max_shard_bytes = 5'000'000'000;
-  std::optional<torch::ScalarType> dtype;  // cast floating tensors; nullopt keeps the base's dtypes
+  // Floating tensors are written in this dtype; nullopt: the base's config.json torch_dtype (each
+  // tensor's own dtype when config.json names none). The merge itself is computed in float32.
+  std::optional<torch::ScalarType> dtype;
 };
 
 struct MergeResult {
@@ -32,6 +34,7 @@ struct MergeResult {
   int64_t replaced = 0;      // modules_to_save tensors taken from the adapter
   uint64_t bytes = 0;        // tensor data written
   std::vector<std::string> files;  // weight files written (names in output_dir)
+  std::string dtype;               // "bfloat16", ...: the floating dtype written; empty: each tensor's own
 };
 
 // The safetensors files of a HF folder in shard order (model.safetensors, else the index's shards).

@@ -22,6 +22,7 @@ struct MergeOptions {
   std::string output_dir;
   bool force = false;
   int64_t max_shard_bytes = 5'000'000'000;  // as huggingface_hub's default "5GB"
+  std::string dtype;  // --dtype float32|bfloat16|float16; empty: the base checkpoint's torch_dtype
 };
 
 struct InferenceOptions {

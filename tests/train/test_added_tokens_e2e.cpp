@@ -1,0 +1,136 @@
+// Tokens added by a config (`tokens:`) through the real executable on the tiny model (tied
+// embeddings): LoRA without lora_modules_to_save is refused as Axolotl refuses it; with
+// [embed_tokens, lm_head] the run trains, the adapter carries the grown table, inference reloads it
+// and generates from a prompt holding the new tokens, and merge writes a model of the grown vocabulary
+// that generates by itself. A pre-tokenized id past the vocabulary is an error naming file and row.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "axolotl/io/safetensors.h"
+#include "test_support.h"
+
+namespace axolotl::train {
+namespace {
+namespace fs = std::filesystem;
+using testing::run_axolotl;
+
+class AddedTokensE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    const auto r = run_axolotl({"create-tiny", "--output", model_dir().string(), "--corpus",
+                                (testing::source_dir() / "examples/tiny/corpus.txt").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static fs::path model_dir() { return dir_->path() / "tiny-model"; }
+  static int64_t base_vocab() {
+    return nlohmann::json::parse(testing::read_file(model_dir() / "config.json"))["vocab_size"].get<int64_t>();
+  }
+
+  static fs::path config(const fs::path& out, const std::string& extra) {
+    std::map<std::string, std::string> keys = {
+        {"base_model", model_dir().string()}, {"dataset_prepared_path", (dir_->path() / "prepared").string()},
+        {"output_dir", out.string()}, {"sequence_len", "128"}, {"adapter", "lora"}, {"lora_r", "4"},
+        {"lora_alpha", "8"}, {"lora_target_linear", "true"}, {"micro_batch_size", "4"}, {"learning_rate", "0.003"},
+        {"bf16", "false"}, {"seed", "7"}, {"logging_steps", "1"}, {"max_steps", "2"},
+        {"tokens", "[\"<|im_start|>\", \"<|im_end|>\"]"}};
+    return testing::write_alpaca_config(out, std::move(keys), extra);
+  }
+
+  // Rows of the tensor whose name ends with `suffix` in a safetensors file (-1 when absent).
+  static int64_t rows_of(const fs::path& file, const std::string& suffix) {
+    const std::string bytes = testing::read_file(file);
+    const auto h = io::parse_safetensors(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), file.string());
+    for (const auto& t : h.tensors) {
+      if (t.name.size() >= suffix.size() && t.name.compare(t.name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        return t.shape.at(0);
+      }
+    }
+    return -1;
+  }
+
+  static testing::TempDir* dir_;
+};
+testing::TempDir* AddedTokensE2E::dir_ = nullptr;
+
+TEST_F(AddedTokensE2E, LoraWithoutSavedEmbeddingsIsRefusedBeforeTraining) {
+  const fs::path out = dir_->path() / "unsaved";
+  const auto r = run_axolotl({"train", config(out, "").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("lora_modules_to_save"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[embed_tokens, lm_head]"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out / "adapter_model.safetensors"));
+}
+
+TEST_F(AddedTokensE2E, TrainSaveReloadMergeAndGenerateWithTheGrownVocabulary) {
+  const fs::path out = dir_->path() / "added";
+  const int64_t vocab = base_vocab();
+  const fs::path cfg = config(out, "lora_modules_to_save: [embed_tokens, lm_head]\nsave_steps: 1\n");
+  auto r = run_axolotl({"train", cfg.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("resized the token embedding"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("lm_head is tied to embed_tokens"), std::string::npos) << r.err;
+  EXPECT_EQ(rows_of(out / "adapter_model.safetensors", "embed_tokens.weight"), vocab + 2);
+  EXPECT_EQ(rows_of(out / "checkpoint-1" / "adapter_model.safetensors", "embed_tokens.weight"), vocab + 2);
+
+  // Reload: inference grows the base to the adapter's rows, then runs on the new ids.
+  const std::vector<std::string> prompt{"--prompt", "<|im_start|>user Tell a story<|im_end|>", "--max-new-tokens", "6"};
+  std::vector<std::string> args{"inference", cfg.string()};
+  args.insert(args.end(), prompt.begin(), prompt.end());
+  r = run_axolotl(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(r.out.empty());
+
+  // Merge: the grown table replaces the base's, and config.json says so.
+  const fs::path merged = dir_->path() / "added-merged";
+  r = run_axolotl({"merge", cfg.string(), "--output", merged.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(rows_of(merged / "model.safetensors", "model.embed_tokens.weight"), vocab + 2);
+  EXPECT_EQ(nlohmann::json::parse(testing::read_file(merged / "config.json"))["vocab_size"], vocab + 2);
+
+  // The merged model generates alone (no adapter), with the same tokens in its config.
+  testing::write_file(dir_->path() / "merged.yml",
+                      "base_model: " + merged.string() + "\ntokens: [\"<|im_start|>\", \"<|im_end|>\"]\nbf16: false\n"
+                      "datasets:\n  - path: unused.jsonl\n    type: alpaca\n");
+  args = {"inference", (dir_->path() / "merged.yml").string()};
+  args.insert(args.end(), prompt.begin(), prompt.end());
+  r = run_axolotl(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(r.out.empty());
+}
+
+TEST_F(AddedTokensE2E, BaseModelAloneRefusesTheNewIdsCleanly) {
+  // No resize happens outside training: a prompt with an added token is an error, not a crash.
+  testing::write_file(dir_->path() / "plain.yml",
+                      "base_model: " + model_dir().string() + "\ntokens: [\"<|im_start|>\"]\nbf16: false\n"
+                      "datasets:\n  - path: unused.jsonl\n    type: alpaca\n");
+  const auto r = run_axolotl({"inference", (dir_->path() / "plain.yml").string(), "--prompt", "<|im_start|> hi",
+                              "--max-new-tokens", "2"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("token id outside the embedding table"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("index out of range"), std::string::npos) << r.err;
+}
+
+TEST_F(AddedTokensE2E, PretokenizedIdPastTheVocabularyNamesFileAndRow) {
+  const fs::path rows = dir_->path() / "ids.jsonl";
+  testing::write_file(rows, "{\"input_ids\": [1, 5, 6, 7]}\n{\"input_ids\": [1, 5, " + std::to_string(base_vocab() + 40) +
+                                "]}\n");
+  const fs::path out = dir_->path() / "pretok";
+  testing::write_file(out.string() + ".yml", "base_model: " + model_dir().string() + "\ndatasets:\n  - path: " +
+                                                 rows.string() + "\noutput_dir: " + out.string() +
+                                                 "\nbf16: false\nmax_steps: 1\nmicro_batch_size: 1\n");
+  const auto r = run_axolotl({"train", out.string() + ".yml"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find(rows.string()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("token id out of range"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("index out of range"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace axolotl::train
