@@ -91,6 +91,23 @@ TEST_P(TinyGolden, NamedParametersAreCheckpointKeys) {
 
 INSTANTIATE_TEST_SUITE_P(Model, TinyGolden, ::testing::Values("tiny_tied", "tiny_untied"));
 
+// The position limit bounds generation: a prompt at or past it is an error naming both numbers (no
+// forward over it, so a huge prompt cannot exhaust memory); new tokens stop at the limit.
+TEST(Generation, PromptAndNewTokensStayWithinThePositionLimit) {
+  auto m = load(asset("tiny_tied"));
+  const int64_t limit = m->config().max_position_embeddings;
+  try {
+    greedy(*m, std::vector<int64_t>(static_cast<size_t>(limit) + 100, 1), 4, true);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("longer than the model's context"), std::string::npos) << what;
+    EXPECT_NE(what.find(std::to_string(limit)), std::string::npos) << what;
+  }
+  const auto tokens = greedy(*m, std::vector<int64_t>(static_cast<size_t>(limit) - 3, 1), 50, true);
+  EXPECT_EQ(tokens.size(), 3u);
+}
+
 TEST(LlamaModel, PackedSequencesMatchSeparateRuns) {
   torch::NoGradGuard no_grad;
   auto m = load(asset("tiny_tied"));
