@@ -27,7 +27,7 @@ TEST(ExamplesHarness, CountsValidatedRefusedAndMissingFamilies) {
                              "micro_batch_size: 2\nnum_epochs: 1\nlearning_rate: 0.0002\nwandb_project: x\n"
                              "gradient_checkpointing_kwargs:\n  use_reentrant: false\n";
   write_file(configs / "llama-3/lora.yml", "base_model: meta-llama/Llama-3.2-1B\n" + common);
-  write_file(configs / "llama-3/dpo.yml", "base_model: meta-llama/Llama-3.2-1B\nrl: dpo\n" + common);
+  write_file(configs / "llama-3/cp.yml", "base_model: meta-llama/Llama-3.2-1B\ncontext_parallel_size: 8\n" + common);
   write_file(configs / "qwen3/lora.yml", "base_model: Qwen/Qwen3-0.6B\n" + common);
   write_file(configs / "cloud.yaml", "provider: modal\ngpu: h100\n");  // not an Axolotl config: skipped
   const fs::path out = dir / "out";
@@ -41,7 +41,7 @@ TEST(ExamplesHarness, CountsValidatedRefusedAndMissingFamilies) {
   EXPECT_NE(table.find("| llama | 2 | 1 | 0 | 1 | 0 | 0 | 0 | 0 |"), std::string::npos) << table;
   EXPECT_NE(table.find("| qwen3 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 1 |"), std::string::npos) << table;
   const std::string results = read_file(out / "results.tsv");
-  EXPECT_NE(results.find("rl: not supported"), std::string::npos) << results;
+  EXPECT_NE(results.find("context_parallel_size"), std::string::npos) << results;
   EXPECT_EQ(results.find("cloud.yaml"), std::string::npos) << results;
 }
 
