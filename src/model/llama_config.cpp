@@ -1,6 +1,7 @@
 // config.json -> LlamaConfig (FORMATS.md §2.1 defaults, §2.4 rope scaling types).
 #include "axolotl/model/llama_config.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -366,6 +367,14 @@ LlamaConfig parse_llama_config(const json& j, const std::string& file) {
   if (c.rotary_dim() % 2 != 0) {
     r.problem("partial_rotary_factor", "head_dim · partial_rotary_factor must be even", std::to_string(c.rotary_dim()));
   }
+  // Values that parse but give a silently broken model: a zero or negative epsilon divides by
+  // ~0 in RMSNorm, a non-positive RoPE base gives NaN or constant angles.
+  if (!(c.rms_norm_eps > 0) || !std::isfinite(c.rms_norm_eps))
+    r.problem("rms_norm_eps", "must be a positive number", std::to_string(c.rms_norm_eps), "> 0 (typically 1e-5 or 1e-6)");
+  if (!(c.rope_theta > 0) || !std::isfinite(c.rope_theta))
+    r.problem("rope_theta", "must be a positive number", std::to_string(c.rope_theta), "> 0 (typically 10000 or 500000)");
+  if (c.rope_local_theta && (!(*c.rope_local_theta > 0) || !std::isfinite(*c.rope_local_theta)))
+    r.problem("rope_local_base_freq", "must be a positive number", std::to_string(*c.rope_local_theta), "> 0");
   if (!r.problems().empty()) throw ConfigError(std::move(r.problems()));
   return c;
 }

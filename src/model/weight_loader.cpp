@@ -1,6 +1,7 @@
 // Checkpoint -> LlamaForCausalLM: validate all names/shapes/dtypes, then copy tensor by tensor.
 #include "axolotl/model/weight_loader.h"
 
+#include <cmath>
 #include <chrono>
 #include <filesystem>
 
@@ -94,6 +95,12 @@ LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder, c
     auto src = torch::from_blob(const_cast<uint8_t*>(ref.data()), info->shape,
                                 torch::TensorOptions().dtype(st));  // a view of the mapping
     item.value().copy_(src);                                        // converts dtype and device
+    // NaN/Inf in a checkpoint trains and generates garbage with exit 0: one summing pass (float64,
+    // so finite weights cannot overflow) catches any non-finite element.
+    if (c10::isFloatingType(st) && !std::isfinite(item.value().sum(torch::kFloat64).item<double>())) {
+      throw Error(Diagnostic{{ref.file->path(), 0, 0}, item.key(), "the checkpoint tensor holds NaN or infinity",
+                             "non-finite values", "finite weights", "the checkpoint is damaged; download it again"});
+    }
     ref.file->release(*info);        // the mapping's pages leave our resident set
     item.value() = torch::Tensor();  // only the module keeps it now, so on_loaded can release it
     stats.tensors += 1;

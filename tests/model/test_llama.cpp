@@ -5,8 +5,10 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -93,6 +95,31 @@ INSTANTIATE_TEST_SUITE_P(Model, TinyGolden, ::testing::Values("tiny_tied", "tiny
 
 // The position limit bounds generation: a prompt at or past it is an error naming both numbers (no
 // forward over it, so a huge prompt cannot exhaust memory); new tokens stop at the limit.
+// A checkpoint with a NaN in one tensor is refused while loading, naming the file and tensor.
+TEST(WeightLoading, NonFiniteWeightsAreRefused) {
+  testing::TempDir dir;
+  fs::copy(asset("tiny_tied"), dir.path() / "m", fs::copy_options::recursive);
+  const fs::path file = dir.path() / "m" / "model.safetensors";
+  std::string bytes = testing::read_file(file);
+  const auto h = io::parse_safetensors(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "x");
+  const io::TensorInfo* victim = nullptr;
+  for (const auto& t : h.tensors)
+    if (t.dtype == io::DType::kF32 && t.name.find("mlp.up_proj") != std::string::npos) victim = &t;
+  ASSERT_NE(victim, nullptr);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(bytes.data() + h.data_start + victim->begin + 4, &nan, 4);
+  testing::write_file(file, bytes);
+  try {
+    load(dir.path() / "m");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("NaN or infinity"), std::string::npos) << what;
+    EXPECT_NE(what.find(victim->name), std::string::npos) << what;
+    EXPECT_NE(what.find("model.safetensors"), std::string::npos) << what;
+  }
+}
+
 TEST(Generation, PromptAndNewTokensStayWithinThePositionLimit) {
   auto m = load(asset("tiny_tied"));
   const int64_t limit = m->config().max_position_embeddings;

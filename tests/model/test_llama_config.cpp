@@ -109,3 +109,18 @@ TEST(LlamaConfig, JsonRoundTripAndFileErrors) {
 
 }  // namespace
 }  // namespace axolotl::model
+
+namespace axolotl::model {
+namespace {
+
+// Values that parse as numbers but would give a silently broken model.
+TEST(LlamaConfig, NonPositiveEpsilonAndRopeBaseAreErrors) {
+  EXPECT_NE(config_error(json{{"rms_norm_eps", 0.0}}).find("rms_norm_eps: must be a positive number"), std::string::npos);
+  EXPECT_NE(config_error(json{{"rms_norm_eps", -1e-6}}).find("rms_norm_eps"), std::string::npos);
+  EXPECT_NE(config_error(json{{"rope_theta", 0}}).find("rope_theta: must be a positive number"), std::string::npos);
+  EXPECT_NE(config_error(json{{"rope_theta", -10000.0}}).find("cfg/config.json"), std::string::npos);
+  EXPECT_EQ(config_error(json{{"rms_norm_eps", 1e-5}, {"rope_theta", 10000.0}}), "");
+}
+
+}  // namespace
+}  // namespace axolotl::model
