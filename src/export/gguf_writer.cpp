@@ -5,6 +5,7 @@
 
 #include "axolotl/io/atomic_file.h"
 #include "axolotl/util/error.h"
+#include "axolotl/util/interrupt.h"
 
 namespace axolotl::gguf {
 
@@ -89,6 +90,7 @@ uint64_t GgufWriter::write(const std::function<void(size_t, size_t)>& progress) 
   uint64_t total = head.size();
   std::vector<uint8_t> buffer;
   for (size_t i = 0; i < tensors_.size(); ++i) {
+    throw_if_interrupted("export");  // SIGINT/SIGTERM: the AtomicFile's temporary is removed
     const auto& t = tensors_[i];
     const uint64_t n = t.nbytes();
     const uint64_t padded = align_up(n, align);
