@@ -167,6 +167,29 @@ TEST_F(TrainFaults, UnfinishedCheckpointOfADeadRunIsRemovedAtStart) {
   EXPECT_TRUE(fs::exists(out / "checkpoint-2" / "checkpoint_manifest.json"));
 }
 
+// The same hook covers merge and export: a full disk leaves no output folder or file behind.
+TEST_F(TrainFaults, FullDiskDuringMergeAndExportLeavesNothing) {
+  const fs::path out = dir_->path() / "merge-export";
+  const fs::path cfg = config(out, "max_steps: 2\n");
+  auto r = run_axolotl({"train", cfg.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  {
+    ScopedEnv fail("AXOLOTL_FAIL_WRITES", "merged");  // its temporary folder .merged.tmp-PID
+    r = run_axolotl({"merge", cfg.string(), "--output", (out / "merged").string()});
+  }
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out / "merged"));
+  {
+    ScopedEnv fail("AXOLOTL_FAIL_WRITES", "model.gguf@1000");
+    r = run_axolotl({"export", cfg.string(), "--quant", "f32", "--output", (out / "model.gguf").string()});
+  }
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out / "model.gguf"));
+  EXPECT_TRUE(leftovers(out).empty()) << leftovers(out).front();
+}
+
 // SIGTERM during preprocessing stops at the next chunk with 128+15 and leaves no temporary file.
 TEST_F(TrainFaults, SigtermDuringPreprocessingStopsCleanly) {
   const fs::path out = dir_->path() / "preprocess-sigterm";
