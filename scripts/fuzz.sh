@@ -2,10 +2,12 @@
 # Builds the libFuzzer harnesses (clang, AddressSanitizer + UBSan) in their own build folder and runs
 # each for a fixed time; exits non-zero on the first finding (crash, sanitizer report, leak, timeout,
 # out-of-memory, or an exception other than axolotl::Error), leaving the reproducer in the build folder.
-#   scripts/fuzz.sh                 30 s per harness (what .ci/run does; six harnesses)
+#   scripts/fuzz.sh                 30 s per harness (six harnesses), a random seed each run
 #   scripts/fuzz.sh 14400           four hours per harness
+#   FUZZ_RUNS=20000 scripts/fuzz.sh 20000 inputs per harness from seed 1: the same inputs every time
+#                                   (what .ci/run does, so that CI is deterministic)
 #   FUZZ_TARGETS="config" scripts/fuzz.sh 600
-#   build-fuzz/tests/fuzz/fuzz_config CRASH_FILE      replays one finding
+#   build-fuzz/bin/fuzz_config CRASH_FILE      replays one finding
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
@@ -38,8 +40,9 @@ for t in $targets; do
   mkdir -p "$work" "$build/findings-$t"
   dirs=()
   for d in ${seeds[$t]:-tests/fuzz/corpus/$t}; do [ -d "$d" ] && dirs+=("$d"); done
-  echo "fuzz: $t for ${seconds}s (seeds: ${dirs[*]})"
-  if ! "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  echo "fuzz: $t, ${FUZZ_RUNS:+$FUZZ_RUNS inputs from seed 1}${FUZZ_RUNS:-${seconds}s} (seeds: ${dirs[*]})"
+  if [ -n "${FUZZ_RUNS:-}" ]; then budget=(-runs="$FUZZ_RUNS" -seed=1); else budget=(-max_total_time="$seconds"); fi
+  if ! "$build/bin/fuzz_$t" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
        -max_len=65536 -artifact_prefix="$build/findings-$t/" -print_final_stats=1 \
        "$work" "${dirs[@]}" > "$build/fuzz-$t.log" 2>&1; then
     echo "fuzz: FINDING in $t (log: $build/fuzz-$t.log; reproducer in $build/findings-$t/)"

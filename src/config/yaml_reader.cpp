@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <sstream>
 #include <unordered_map>
 
 namespace axolotl::config::detail {
@@ -128,21 +129,33 @@ class TreeCheck {
   bool bad_key_ = false;
 };
 
+// The 1-based line of the "---" that starts a second document (0: one document), and the count of
+// documents. A marker before any content only opens the first. Found by scanning rather than with
+// yaml-cpp's LoadAll, which loops forever on some malformed streams (0.7, found by tests/fuzz).
+int second_document_line(const std::string& text, int* docs) {
+  *docs = 1;
+  int line = 0, second = 0;
+  bool content = false;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) {
+    ++line;
+    const bool marker = l.rfind("---", 0) == 0 && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    if (marker && content) {
+      ++*docs;
+      if (second == 0) second = line;
+    }
+    const size_t first = l.find_first_not_of(" \t\r");
+    if (!marker && first != std::string::npos && l[first] != '#' && l[first] != '%') content = true;
+  }
+  return second;
+}
+
 }  // namespace
 
 bool parse_yaml(const std::string& text, State& st, YAML::Node& root) {
   if (!prescan(text, st)) return false;
   try {
-    // PyYAML's safe_load (what Axolotl calls) refuses a stream of several documents; so do we,
-    // rather than silently training on the first one.
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1) {
-      st.error(st.at(docs[1].Mark()), {}, "the file holds " + std::to_string(docs.size()) + " YAML documents",
-               "a second document (after '---')", "one document",
-               "a config is one YAML document: remove the '---' separator or split the file");
-      return false;
-    }
-    root = docs.empty() ? YAML::Node() : docs.front();
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     Location where = st.at(e.mark);
     if (where.line == 0) where = Location{st.source(), 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n')), 1};
@@ -150,6 +163,15 @@ bool parse_yaml(const std::string& text, State& st, YAML::Node& root) {
     return false;
   } catch (const std::exception& e) {
     st.error(Location{st.source(), 1, 1}, {}, std::string("YAML could not be read: ") + e.what());
+    return false;
+  }
+  // PyYAML's safe_load (what Axolotl calls) refuses a stream of several documents; so do we, rather
+  // than silently training on the first one.
+  int docs = 0;
+  if (const int line = second_document_line(text, &docs); line > 0) {
+    st.error(Location{st.source(), line, 1}, {}, "the file holds " + std::to_string(docs) + " YAML documents",
+             "a second document (after '---')", "one document",
+             "a config is one YAML document: remove the '---' separator or split the file");
     return false;
   }
   return TreeCheck(st).run(root);

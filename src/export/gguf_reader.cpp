@@ -154,6 +154,10 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
       if (v < 0) c.fail("dimension of " + t.name, std::to_string(v), ">= 0");
       t.ne.push_back(v);
     }
+    int64_t elements = 1;  // the product must fit, or numel() and the byte size overflow (tests/fuzz)
+    for (int64_t d : t.ne)
+      if (__builtin_mul_overflow(elements, d, &elements) || elements > (int64_t{1} << 56))
+        c.fail("shape of " + t.name, "more than 2^56 elements", "a tensor that fits in a file");
     auto type = c.pod<uint32_t>("tensor type");
     auto tt = type_traits(type);
     if (!tt) c.fail("type of " + t.name, std::to_string(type), "a known ggml type");
