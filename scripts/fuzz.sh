@@ -40,7 +40,8 @@ for t in $targets; do
   mkdir -p "$work" "$build/findings-$t"
   dirs=()
   for d in ${seeds[$t]:-tests/fuzz/corpus/$t}; do [ -d "$d" ] && dirs+=("$d"); done
-  echo "fuzz: $t, ${FUZZ_RUNS:+$FUZZ_RUNS inputs from seed 1}${FUZZ_RUNS:-${seconds}s} (seeds: ${dirs[*]})"
+  if [ -n "${FUZZ_RUNS:-}" ]; then what="$FUZZ_RUNS inputs from seed 1"; else what="${seconds}s"; fi
+  echo "fuzz: $t, $what (seeds: ${dirs[*]})"
   if [ -n "${FUZZ_RUNS:-}" ]; then budget=(-runs="$FUZZ_RUNS" -seed=1); else budget=(-max_total_time="$seconds"); fi
   if ! "$build/bin/fuzz_$t" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
        -max_len=65536 -artifact_prefix="$build/findings-$t/" -print_final_stats=1 \
