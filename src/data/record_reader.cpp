@@ -88,11 +88,12 @@ std::vector<std::string> list_data_files(const std::string& name_or_path, const 
   std::error_code ec;
   // A Hub dataset id ("org/name" or "org/name@revision") becomes its snapshot folder in the cache.
   const bool from_hub = !fs::exists(name_or_path, ec) && looks_like_hub_id(name_or_path);
+  if (from_hub)  // before any download: names that climb out of the repository never reach the Hub
+    for (const auto& f : data_files) check_hub_data_file(name_or_path, f);
   const std::string path = from_hub ? io::resolve_dataset_path(name_or_path) : name_or_path;
   if (!data_files.empty()) {
     std::vector<std::string> out;
     for (const auto& f : data_files) {
-      if (from_hub) check_hub_data_file(name_or_path, f);
       fs::path p = fs::path(f).is_absolute() || !fs::is_directory(path, ec) ? fs::path(f) : fs::path(path) / f;
       if (!fs::is_regular_file(p, ec)) {
         Diagnostic d;

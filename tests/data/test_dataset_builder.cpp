@@ -69,6 +69,12 @@ TEST(RecordReader, BadInputNamesFileAndLine) {
   setenv("HF_HUB_OFFLINE", "1", 1);
   setenv("HF_HUB_CACHE", (dir / "hub-cache").c_str(), 1);
   auto hub = error_of([&] { list_data_files("tatsu-lab/alpaca"); });
+  // A Hub dataset's data_files stay inside its repository (checked before any download).
+  for (const std::string bad : {"../secrets.jsonl", "/etc/passwd", "data/../../x.jsonl"}) {
+    auto escape = error_of([&] { list_data_files("tatsu-lab/alpaca", {bad}); });
+    EXPECT_EQ(escape.key, "data_files") << bad;
+    EXPECT_EQ(escape.found, bad);
+  }
   unsetenv("HF_HUB_OFFLINE");
   unsetenv("HF_HUB_CACHE");
   EXPECT_EQ(hub.key, "tatsu-lab/alpaca");
