@@ -9,6 +9,7 @@
 
 #include "axolotl/cli/command.h"
 #include "axolotl/util/error.h"
+#include "axolotl/util/edit_distance.h"
 #include "axolotl/util/interrupt.h"
 #include "axolotl/util/log.h"
 
@@ -22,22 +23,6 @@ constexpr const char* kFooter = R"(Examples:
 
 Settings are taken from built-in defaults, then the YAML file, then the command line, the later
 winning. Both Python Axolotl's flat YAML and this project's nested YAML are accepted.)";
-
-// Levenshtein distance, for "did you mean" on command names.
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // The first word that is not an option (or an option's value): the command the user meant.
 // Empty when there is none or when it names a command (or alias).
@@ -64,7 +49,7 @@ std::string command_hint(const CLI::App& app, const std::string& word) {
   for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
     const std::string& name = sub->get_name();
     all += (all.empty() ? "" : ", ") + name;
-    size_t d = edit_distance(word, name);
+    size_t d = axolotl::edit_distance(word, name);
     if (word.rfind(name, 0) == 0 || name.rfind(word, 0) == 0) d = std::min<size_t>(d, 1);
     if (d < best_d) {
       best_d = d;

@@ -7,6 +7,8 @@
 #include "field.h"
 #include "state.h"
 
+#include "axolotl/util/edit_distance.h"
+
 namespace axolotl::config::detail {
 
 namespace {
@@ -60,23 +62,6 @@ std::string describe(const YAML::Node& n) {
   if (s.size() > 40) s = s.substr(0, 37) + "...";
   return "'" + s + "'";
 }
-
-namespace {
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-}  // namespace
 
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
   if (word.empty() || word.size() > 64) return {};
