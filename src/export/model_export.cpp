@@ -42,6 +42,7 @@ GgmlType fallback(const std::string& name, int64_t ncols, GgmlType t, std::strin
   if (ncols % traits(t).block_size == 0) return t;
   GgmlType r = GgmlType::kF16;
   if (t == GgmlType::kQ4_K) r = GgmlType::kQ5_0;
+  if (t == GgmlType::kQ5_K) r = GgmlType::kQ5_1;
   if (t == GgmlType::kQ6_K) r = GgmlType::kQ8_0;
   if (ncols % traits(r).block_size != 0) r = GgmlType::kF16;
   if (note) {
@@ -98,8 +99,7 @@ GgmlType choose_type(const std::string& name, const std::vector<int64_t>& ne, co
   if (name == "output.weight" || (!plan.has_output && name == "token_embd.weight")) {
     t = ne[0] % traits(base).block_size != 0 ? GgmlType::kQ8_0 : GgmlType::kQ6_K;
   } else if (name.find("attn_qkv.weight") != std::string::npos) {
-    // llama-quantize picks Q5_K here for Q4_K_M; this writer has no Q5_K quantizer and keeps more bits.
-    if (ft == FileType::kMostlyQ4_K_M) t = GgmlType::kQ6_K;
+    if (ft == FileType::kMostlyQ4_K_M) t = GgmlType::kQ5_K;  // fused Q/K/V (Phi-3)
   } else if (name.find("attn_v.weight") != std::string::npos) {
     if (ft == FileType::kMostlyQ4_K_M && use_more_bits(layer, plan.n_attention_wv)) t = GgmlType::kQ6_K;
   } else if (name.find("ffn_down") != std::string::npos) {

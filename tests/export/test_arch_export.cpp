@@ -163,6 +163,30 @@ TEST(ArchExport, Phi3QuantizationCountsFusedQkv) {
   EXPECT_EQ(f->tensor("blk.0.ffn_gate.weight"), nullptr);
 }
 
+// llama-quantize (llama-quant.cpp) gives a fused attn_qkv Q5_K under Q4_K_M, and counts it as an attn_v
+// for use_more_bits; a row that is not 256-aligned falls back to Q5_1 (tensor_type_fallback).
+TEST(ArchExport, Phi3Q4KMPicksQ5KForFusedQkv) {
+  QuantPlan plan;
+  plan.file_type = FileType::kMostlyQ4_K_M;
+  plan.n_attention_wv = 32;
+  std::string note;
+  EXPECT_EQ(choose_type("blk.3.attn_qkv.weight", {3072, 9216}, plan, &note), GgmlType::kQ5_K);
+  EXPECT_TRUE(note.empty());
+  EXPECT_EQ(choose_type("blk.3.attn_qkv.weight", {64, 128}, plan, &note), GgmlType::kQ5_1);
+  EXPECT_NE(note.find("Q5_K -> Q5_1"), std::string::npos) << note;
+
+  testing::TempDir dir;
+  ModelExportJob job;
+  job.model_dir = write_family(dir.path(), "phi3").string();
+  job.output = (dir / "out.gguf").string();
+  job.file_type = FileType::kMostlyQ4_K_M;
+  job.tokenizer_pre = "llama-bpe";
+  const auto r = export_model(job);
+  EXPECT_EQ(r.types.at("Q5_1"), 2);  // both layers' attn_qkv (64 columns)
+  const auto f = GgufFile::open(job.output);
+  ASSERT_EQ(f->tensor("blk.1.attn_qkv.weight")->type, GgmlType::kQ5_1);  // blocks: Quantize.BlocksEqualNumpyReference
+}
+
 TEST(ArchExport, LoraForFusedAndUnpermutedArchs) {
   for (const char* family : {"phi3", "qwen2", "gemma2"}) {
     SCOPED_TRACE(family);
