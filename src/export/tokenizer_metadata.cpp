@@ -115,6 +115,15 @@ void read_bpe(TokenizerMetadata& t, const fs::path& file, const std::string& pre
     added[id] = a.value("special", false);
   }
   t.model = "gpt2";
+  // GGUF's "gpt2" vocabulary is byte-level BPE. A sentencepiece-style tokenizer.json (Metaspace, byte
+  // fallback: Gemma, Llama-2) would be written with "▁" pieces llama.cpp then mis-reads.
+  const std::string pre_and_decoder =
+      j.value("pre_tokenizer", nlohmann::json()).dump() + j.value("decoder", nlohmann::json()).dump();
+  if (pre_and_decoder.find("\"ByteLevel\"") == std::string::npos) {
+    throw IoError(Diagnostic{Location{file.string(), 0, 0}, "pre_tokenizer", "not a byte-level BPE tokenizer.json",
+                             "no ByteLevel pre-tokenizer or decoder", "ByteLevel (GGUF tokenizer model gpt2)",
+                             "put the checkpoint's sentencepiece tokenizer.model beside it (GGUF model llama)"});
+  }
   choose_pre(t, file.parent_path(), pre_override);
   const int64_t n = by_id.empty() ? 0 : by_id.rbegin()->first + 1;
   for (int64_t i = 0; i < n; ++i) {

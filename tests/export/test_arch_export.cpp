@@ -227,6 +227,24 @@ TEST(BpePre, UnknownHashIsRefusedUnlessNamed) {
   EXPECT_THROW(read_tokenizer_metadata(model.string(), model.string(), 20, o), UsageError);
 }
 
+// A sentencepiece-style tokenizer.json (Gemma-3's, Metaspace + byte fallback) is no GGUF "gpt2" vocabulary.
+TEST(BpePre, SentencepieceStyleTokenizerJsonIsRefused) {
+  testing::TempDir dir;
+  testing::write_file(dir / "tokenizer.json",
+                      R"({"model": {"type": "BPE", "vocab": {"a": 0, "\u2581a": 1}, "merges": [], "byte_fallback": true},
+                          "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581"},
+                          "decoder": {"type": "Sequence", "decoders": [{"type": "ByteFallback"}]}})");
+  TokenizerOptions o;
+  o.pre_override = "llama-bpe";
+  try {
+    read_tokenizer_metadata(dir.path().string(), dir.path().string(), 2, o);
+    FAIL() << "expected an error";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a byte-level BPE"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("tokenizer.model"), std::string::npos) << e.what();
+  }
+}
+
 TEST(BpePre, CheckTextAndTable) {
   EXPECT_EQ(bpe_check_text().size(), 431u);  // UTF-8 bytes of convert_hf_to_gguf.py's chktxt (350 code points)
   EXPECT_EQ(bpe_pre_for_hash("0ef9807a4087ebef797fc749390439009c3b9eda9ad1a097abbe738f486c01e5"), "llama-bpe");
