@@ -5,6 +5,7 @@
 // BPE pre-tokenizer chosen by llama.cpp's chkhsh, the per-family LoRA names and the Modelfiles.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -185,6 +186,66 @@ TEST(ArchExport, Phi3Q4KMPicksQ5KForFusedQkv) {
   EXPECT_EQ(r.types.at("Q5_1"), 2);  // both layers' attn_qkv (64 columns)
   const auto f = GgufFile::open(job.output);
   ASSERT_EQ(f->tensor("blk.1.attn_qkv.weight")->type, GgmlType::kQ5_1);  // blocks: Quantize.BlocksEqualNumpyReference
+}
+
+// Phi3MiniModel.generate_extra_tensors: LongRoPE factors as F32 tensors, attn_factor from the context ratio.
+TEST(ArchExport, Phi3LongRopeFactors) {
+  testing::TempDir dir;
+  const auto model = write_family(dir.path(), "phi3");
+  auto cfg = nlohmann::json::parse(testing::read_file(model / "config.json"));
+  std::vector<double> lf, sf;
+  for (int i = 0; i < 8; ++i) {  // rotary dims 16 -> 8 factors each
+    lf.push_back(1.0 + i);
+    sf.push_back(1.0 + 0.5 * i);
+  }
+  cfg["original_max_position_embeddings"] = 64;
+  cfg["rope_scaling"] = {{"type", "longrope"}, {"long_factor", lf}, {"short_factor", sf}};
+  testing::write_file(model / "config.json", cfg.dump(2));
+  ModelExportJob job;
+  job.model_dir = model.string();
+  job.output = (dir / "out.gguf").string();
+  job.file_type = FileType::kAllF32;
+  job.tokenizer_pre = "llama-bpe";
+  export_model(job);
+  const auto f = GgufFile::open(job.output);
+  EXPECT_EQ(f->at("phi3.rope.scaling.original_context_length").as_int(), 64);
+  EXPECT_FLOAT_EQ(static_cast<float>(f->at("phi3.rope.scaling.attn_factor").as_float()),
+                  static_cast<float>(std::sqrt(1 + std::log(256.0 / 64.0) / std::log(64.0))));
+  const auto* lt = f->tensor("rope_factors_long.weight");
+  const auto* st = f->tensor("rope_factors_short.weight");
+  ASSERT_TRUE(lt && st);
+  EXPECT_EQ(lt->ne, (std::vector<int64_t>{8}));
+  EXPECT_EQ(f->dequantize(*lt)[7], 8.f);
+  EXPECT_EQ(f->dequantize(*st)[2], 2.f);
+}
+
+// Sentencepiece vocabularies: Gemma writes add_space_prefix false; Phi-3 also takes tokenizer.json's
+// added_tokens (CONTROL when special, score -1000), as Phi3MiniModel.set_vocab does.
+TEST(ArchExport, SentencepieceFamilyOptions) {
+  AXOLOTL_REQUIRE_SHARED();
+  testing::TempDir dir;
+  fs::copy_file(testing::shared_dir() / "models/stories260K/tokenizer.model", dir / "tokenizer.model");
+  testing::write_file(dir / "tokenizer.json",
+                      R"({"added_tokens": [{"id": 5, "content": "<|end|>", "special": true},
+                                           {"id": 6, "content": "<|note|>", "special": false}]})");
+  TokenizerOptions o;
+  o.added_from_tokenizer_json = true;
+  const auto phi = read_tokenizer_metadata(dir.path().string(), dir.path().string(), 512, o);
+  EXPECT_EQ(phi.model, "llama");
+  EXPECT_EQ(phi.tokens[5], "<|end|>");
+  EXPECT_EQ(phi.types[5], 3);
+  EXPECT_EQ(phi.types[6], 4);
+  EXPECT_EQ(phi.scores[5], -1000.f);
+  EXPECT_EQ(phi.add_space_prefix, -1);
+  TokenizerOptions g;
+  g.no_space_prefix = true;
+  const auto gemma = read_tokenizer_metadata(dir.path().string(), dir.path().string(), 512, g);
+  EXPECT_NE(gemma.tokens[5], "<|end|>");
+  EXPECT_EQ(gemma.add_space_prefix, 0);
+  GgufWriter w((dir / "t.gguf").string());
+  write_tokenizer_metadata(gemma, w);
+  w.write();
+  EXPECT_EQ(GgufFile::open((dir / "t.gguf").string())->at("tokenizer.ggml.add_space_prefix").as_int(), 0);
 }
 
 TEST(ArchExport, LoraForFusedAndUnpermutedArchs) {
