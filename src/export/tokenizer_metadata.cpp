@@ -234,6 +234,15 @@ TokenizerMetadata read_tokenizer_metadata(const std::string& dir, const std::str
   special("eos_token", "eos_token_id", t.eos);
   special("unk_token", "unk_token_id", t.unk);
   special("pad_token", "pad_token_id", t.pad);
+  // gguf-py SpecialVocab._set_special_token skips ids outside the vocabulary (llama.cpp would not load them).
+  const std::pair<const char*, int64_t*> ids[] = {{"bos", &t.bos}, {"eos", &t.eos}, {"unk", &t.unk}, {"pad", &t.pad}};
+  for (const auto& [name, id] : ids) {
+    if (*id >= static_cast<int64_t>(t.tokens.size())) {
+      log::warn("export", "special token {} id {} is outside the vocabulary of {} tokens: not written", name, *id,
+                t.tokens.size());
+      *id = -1;
+    }
+  }
   if (tc.contains("add_bos_token") && tc["add_bos_token"].is_boolean()) t.add_bos = tc["add_bos_token"].get<bool>();
   if (tc.contains("add_eos_token") && tc["add_eos_token"].is_boolean()) t.add_eos = tc["add_eos_token"].get<bool>();
   if (tc.contains("chat_template") && tc["chat_template"].is_string()) {

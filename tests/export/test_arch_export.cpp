@@ -306,6 +306,21 @@ TEST(BpePre, SentencepieceStyleTokenizerJsonIsRefused) {
   }
 }
 
+// gguf-py SpecialVocab skips special ids outside the vocabulary (Phi-3's config pad_token_id 32000 with a
+// smaller tokenizer); llama.cpp would otherwise refuse the id.
+TEST(BpePre, SpecialIdsOutsideTheVocabularyAreDropped) {
+  testing::TempDir dir;
+  const auto model = write_family(dir.path(), "phi3");
+  auto cfg = nlohmann::json::parse(testing::read_file(model / "config.json"));
+  cfg["pad_token_id"] = 32000;
+  testing::write_file(model / "config.json", cfg.dump(2));
+  TokenizerOptions o;
+  o.pre_override = "llama-bpe";
+  const auto t = read_tokenizer_metadata(model.string(), model.string(), 20, o);
+  EXPECT_EQ(t.pad, -1);
+  EXPECT_EQ(t.bos, 16);
+}
+
 TEST(BpePre, CheckTextAndTable) {
   EXPECT_EQ(bpe_check_text().size(), 431u);  // UTF-8 bytes of convert_hf_to_gguf.py's chktxt (350 code points)
   EXPECT_EQ(bpe_pre_for_hash("0ef9807a4087ebef797fc749390439009c3b9eda9ad1a097abbe738f486c01e5"), "llama-bpe");
