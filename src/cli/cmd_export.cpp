@@ -29,6 +29,7 @@ struct ExportArgs {
   std::string output;
   bool ollama = false;
   int threads = 0;
+  std::string tokenizer_pre;
 };
 
 std::string base_folder(const config::Config& c) {
@@ -87,6 +88,7 @@ int run_export(const config::Config& c, const ExportArgs& args, CLI::App* sub) {
   job.file_type = *ft;
   job.threads = args.threads;
   job.tokenizer_dir = c.tokenizer.path;
+  job.tokenizer_pre = args.tokenizer_pre;
   FolderGuard merged;
   if (!adapter.empty()) {
     // Merge base + adapter into a temporary HF folder beside the output (streaming, see merge_folder.h).
@@ -140,6 +142,8 @@ void add_export_command(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--output", opts->output, "the .gguf file to write")->required();
   sub->add_flag("--ollama", opts->ollama, "also write an Ollama Modelfile beside the file");
   sub->add_option("--threads", opts->threads, "quantization threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  sub->add_option("--tokenizer-pre", opts->tokenizer_pre,
+                  "tokenizer.ggml.pre for a BPE tokenizer llama.cpp's hash table does not know (e.g. llama-bpe, qwen2)");
   sub->footer("Examples:\n  axolotl export examples/tiny/config.yml --quant q4_k_m --output outputs/tiny.gguf --ollama\n"
               "  axolotl export examples/tiny/config.yml --format gguf-lora --output outputs/tiny-lora.gguf");
   sub->callback([sub, args, opts, &dispatch] {

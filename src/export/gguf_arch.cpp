@@ -1,5 +1,6 @@
-// The architecture table (llama.cpp convert_hf_to_gguf.py: LlamaModel serves both LlamaForCausalLM
-// and MistralForCausalLM under arch "llama"; src/llama-model.cpp llama_model_rope_type).
+// The architecture table (llama.cpp convert_hf_to_gguf.py: LlamaModel serves both LlamaForCausalLM and
+// MistralForCausalLM under arch "llama"; Qwen2Model, Qwen3Model, Gemma2Model, Gemma3Model, Phi3MiniModel;
+// src/llama-model.cpp llama_model_rope_type: only llama is NORM, the others NEOX, so no Q/K permutation).
 #include "axolotl/export/gguf_arch.h"
 
 #include "axolotl/util/error.h"
@@ -9,7 +10,13 @@ namespace {
 
 const std::vector<ArchTraits>& table() {
   static const std::vector<ArchTraits> kTable = {
-      {"llama", {"LlamaForCausalLM", "MistralForCausalLM"}, true, true},
+      // name, classes, permute_qk, sandwich_norms, norm_shift, skip_lm_head, spm_no_space_prefix, spm_added_json
+      {"llama", {"LlamaForCausalLM", "MistralForCausalLM"}, true, false, 0.f, false, false, false},
+      {"qwen2", {"Qwen2ForCausalLM"}, false, false, 0.f, false, false, false},
+      {"qwen3", {"Qwen3ForCausalLM"}, false, false, 0.f, false, false, false},
+      {"gemma2", {"Gemma2ForCausalLM"}, false, true, 1.f, true, true, false},
+      {"gemma3", {"Gemma3ForCausalLM"}, false, true, 1.f, false, true, false},
+      {"phi3", {"Phi3ForCausalLM"}, false, false, 0.f, false, false, true},
   };
   return kTable;
 }

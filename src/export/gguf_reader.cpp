@@ -229,7 +229,7 @@ std::vector<float> GgufFile::dequantize(const TensorInfo& t) const {
     default:
       if (!dequantize_row(t.type, p, out.data(), t.numel())) {
         throw IoError(Diagnostic{Location{path_, 0, 0}, t.name, "cannot dequantize this type",
-                                 std::string(type_name(t.type)), "F32/F16/BF16/Q8_0/Q4_0/Q5_0/Q4_K/Q6_K", {}});
+                                 std::string(type_name(t.type)), "F32/F16/BF16/Q8_0/Q4_0/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K", {}});
       }
   }
   return out;

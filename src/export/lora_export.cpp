@@ -88,7 +88,7 @@ LoraExportResult export_lora(const LoraExportJob& job) {
                              {}, "*.lora_A.weight / *.lora_B.weight",
                              "modules_to_save (e.g. new embeddings) need a merged export: --format gguf"});
     }
-    auto g = gguf_name(module + ".weight");
+    auto g = gguf_name(module + ".weight", arch.sandwich_norms);
     if (!g || *g == "token_embd.weight" || *g == "output.weight") {
       throw Error(Diagnostic{Location{file->path(), 0, 0}, t.name, "no GGUF LoRA target for this module", module,
                              "attention and MLP projections", "export the merged model: --format gguf"});

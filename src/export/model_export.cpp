@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "axolotl/export/arch_metadata.h"
 #include "axolotl/export/gguf_arch.h"
 #include "axolotl/export/gguf_writer.h"
 #include "axolotl/export/quantize.h"
@@ -41,6 +42,7 @@ GgmlType fallback(const std::string& name, int64_t ncols, GgmlType t, std::strin
   if (ncols % traits(t).block_size == 0) return t;
   GgmlType r = GgmlType::kF16;
   if (t == GgmlType::kQ4_K) r = GgmlType::kQ5_0;
+  if (t == GgmlType::kQ5_K) r = GgmlType::kQ5_1;
   if (t == GgmlType::kQ6_K) r = GgmlType::kQ8_0;
   if (ncols % traits(r).block_size != 0) r = GgmlType::kF16;
   if (note) {
@@ -67,32 +69,19 @@ std::vector<float> read_f32(const io::TensorRef& ref) {
   return out;
 }
 
+void add_in_dtype(std::vector<float>& data, float shift, io::DType dtype) {
+  for (float& x : data) {
+    x += shift;
+    if (dtype == io::DType::kBF16) x = io::bf16_to_f32(io::f32_to_bf16(x));
+    if (dtype == io::DType::kF16) x = io::f16_to_f32(io::f32_to_f16(x));
+  }
+}
+
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// convert_hf_to_gguf LlamaModel.generate_extra_tensors: the llama3 rope factors per frequency.
-std::vector<float> llama3_rope_factors(const model::LlamaConfig& c) {
-  const auto& rs = c.rope_scaling;
-  const double old_ctx = static_cast<double>(rs.original_max_position_embeddings);
-  const double low_wavelen = old_ctx / rs.low_freq_factor, high_wavelen = old_ctx / rs.high_freq_factor;
-  std::vector<float> out;
-  for (int64_t i = 0; i < c.head_dim; i += 2) {
-    const double freq = 1.0 / std::pow(c.rope_theta, static_cast<double>(i) / static_cast<double>(c.head_dim));
-    const double wavelen = 2 * M_PI / freq;
-    if (wavelen < high_wavelen) {
-      out.push_back(1.f);
-    } else if (wavelen > low_wavelen) {
-      out.push_back(static_cast<float>(rs.factor));
-    } else {
-      const double smooth = (old_ctx / wavelen - rs.low_freq_factor) / (rs.high_freq_factor - rs.low_freq_factor);
-      out.push_back(static_cast<float>(1.0 / ((1 - smooth) / rs.factor + smooth)));
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -109,6 +98,8 @@ GgmlType choose_type(const std::string& name, const std::vector<int64_t>& ne, co
   const int layer = layer_of(name);
   if (name == "output.weight" || (!plan.has_output && name == "token_embd.weight")) {
     t = ne[0] % traits(base).block_size != 0 ? GgmlType::kQ8_0 : GgmlType::kQ6_K;
+  } else if (name.find("attn_qkv.weight") != std::string::npos) {
+    if (ft == FileType::kMostlyQ4_K_M) t = GgmlType::kQ5_K;  // fused Q/K/V (Phi-3)
   } else if (name.find("attn_v.weight") != std::string::npos) {
     if (ft == FileType::kMostlyQ4_K_M && use_more_bits(layer, plan.n_attention_wv)) t = GgmlType::kQ6_K;
   } else if (name.find("ffn_down") != std::string::npos) {
@@ -133,7 +124,11 @@ ExportResult export_model(const ModelExportJob& job) {
   };
   std::vector<Item> items;
   for (const auto& hf : reader->names()) {
-    auto g = gguf_name(hf);
+    if (arch.skip_lm_head && hf == "lm_head.weight") {
+      log::info("export", "skipping lm_head.weight: {} ties the output to token_embd (as convert_hf_to_gguf)", arch.name);
+      continue;
+    }
+    auto g = gguf_name(hf, arch.sandwich_norms);
     if (!g) {
       log::warn("export", "skipping {} (no GGUF name)", hf);
       continue;
@@ -148,7 +143,9 @@ ExportResult export_model(const ModelExportJob& job) {
   QuantPlan plan;
   plan.file_type = job.file_type;
   for (const auto& it : items) {
-    if (it.gguf.find("attn_v.weight") != std::string::npos) ++plan.n_attention_wv;
+    if (it.gguf.find("attn_v.weight") != std::string::npos || it.gguf.find("attn_qkv.weight") != std::string::npos) {
+      ++plan.n_attention_wv;
+    }
     if (it.gguf.find("ffn_down") != std::string::npos) ++plan.n_ffn_down;
     if (it.gguf == "output.weight") plan.has_output = true;
   }
@@ -157,41 +154,22 @@ ExportResult export_model(const ModelExportJob& job) {
   w.set("general.architecture", Value::str(a));
   w.set("general.type", Value::str("model"));
   w.set("general.name", Value::str(job.name.empty() ? fs::path(job.model_dir).filename().string() : job.name));
-  auto u32 = [](int64_t v) { return Value::u32(static_cast<uint32_t>(v)); };
-  w.set(a + ".block_count", u32(cfg.num_hidden_layers));
-  w.set(a + ".context_length", u32(cfg.max_position_embeddings));
-  w.set(a + ".embedding_length", u32(cfg.hidden_size));
-  w.set(a + ".feed_forward_length", u32(cfg.intermediate_size));
-  w.set(a + ".attention.head_count", u32(cfg.num_attention_heads));
-  w.set(a + ".attention.head_count_kv", u32(cfg.num_key_value_heads));
-  w.set(a + ".rope.freq_base", Value::f32(static_cast<float>(cfg.rope_theta)));
-  w.set(a + ".attention.layer_norm_rms_epsilon", Value::f32(static_cast<float>(cfg.rms_norm_eps)));
-  if (arch.write_key_value_length && cfg_json.is_object() && cfg_json.contains("head_dim") &&
-      cfg_json["head_dim"].is_number_integer()) {
-    w.set(a + ".attention.key_length", u32(cfg.head_dim));
-    w.set(a + ".attention.value_length", u32(cfg.head_dim));
+  for (const auto& note : write_arch_metadata(arch, cfg, cfg_json, job.file_type, w)) {
+    log::warn("export", "{}", note);
   }
-  w.set(a + ".rope.dimension_count", u32(cfg.head_dim));
-  w.set(a + ".vocab_size", u32(cfg.vocab_size));
-  if (cfg.rope_scaling.type == model::RopeType::kLinear) {
-    w.set(a + ".rope.scaling.type", Value::str("linear"));
-    w.set(a + ".rope.scaling.factor", Value::f32(static_cast<float>(cfg.rope_scaling.factor)));
-  }
-  w.set("general.file_type", Value::u32(static_cast<uint32_t>(job.file_type)));
+  TokenizerOptions topt;
+  topt.pre_override = job.tokenizer_pre;
+  topt.no_space_prefix = arch.spm_no_space_prefix;
+  topt.added_from_tokenizer_json = arch.spm_added_from_tokenizer_json;
   const auto tok = read_tokenizer_metadata(job.tokenizer_dir.empty() ? job.model_dir : job.tokenizer_dir, config_dir,
-                                           cfg.vocab_size);
+                                           cfg.vocab_size, topt);
   write_tokenizer_metadata(tok, w);
   w.set("general.quantization_version", Value::u32(2));
 
   ExportResult result;
   result.stop_tokens = tok.stop_tokens;
   result.chat_template = tok.chat_template;
-  if (cfg.rope_scaling.type == model::RopeType::kLlama3) {
-    auto factors = std::make_shared<std::vector<float>>(llama3_rope_factors(cfg));
-    TensorEntry t{"rope_freqs.weight", {static_cast<int64_t>(factors->size())}, GgmlType::kF32,
-                  [factors](uint8_t* dst) { std::memcpy(dst, factors->data(), factors->size() * 4); }};
-    w.add_tensor(std::move(t));
-  }
+  for (auto& t : arch_extra_tensors(arch, cfg)) w.add_tensor(std::move(t));
   const io::ShardedReader* rd = reader.get();
   for (const auto& it : items) {
     const auto ref = reader->at(it.hf);
@@ -210,8 +188,13 @@ ExportResult export_model(const ModelExportJob& job) {
     }
     const int threads = job.threads;
     const std::string hf = it.hf, gname = it.gguf;
-    w.add_tensor(TensorEntry{gname, ne, type, [rd, hf, gname, ne, type, n_head, threads](uint8_t* dst) {
+    // Gemma: every "*norm.weight" + 1 (convert_hf_to_gguf Gemma2Model/Gemma3Model.modify_tensors), added
+    // in the checkpoint's dtype as torch does there (a bf16 weight gives bf16(w + 1)).
+    const float shift = ends_with(hf, "norm.weight") ? arch.norm_shift : 0.f;
+    const io::DType src_dtype = ref.info->dtype;
+    w.add_tensor(TensorEntry{gname, ne, type, [rd, hf, gname, ne, type, n_head, threads, shift, src_dtype](uint8_t* dst) {
                                auto data = read_f32(rd->at(hf));
+                               if (shift != 0.f) add_in_dtype(data, shift, src_dtype);
                                const int64_t cols = ne[0];
                                const int64_t rows = static_cast<int64_t>(data.size()) / std::max<int64_t>(cols, 1);
                                if (n_head > 0) permute_qk_rows(data.data(), rows, cols, n_head);  // rows = HF out dim

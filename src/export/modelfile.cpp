@@ -2,6 +2,7 @@
 // The Go templates are the forms Ollama's own library uses for these families.
 #include "axolotl/export/modelfile.h"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace axolotl::gguf {
@@ -17,9 +18,16 @@ const char* const kLlama3 =
 const char* const kMistral =
     "{{- range $i, $m := .Messages }}{{- if eq $m.Role \"user\" }}[INST] {{ if and (eq $i 0) $.System }}{{ $.System }}\n\n"
     "{{ end }}{{ $m.Content }} [/INST]{{- else if eq $m.Role \"assistant\" }} {{ $m.Content }}</s>{{- end }}{{- end }}";
+// Gemma has no system role: its chat template puts the system text at the top of the first user turn.
 const char* const kGemma =
-    "{{- range .Messages }}<start_of_turn>{{ if eq .Role \"assistant\" }}model{{ else }}{{ .Role }}{{ end }}\n"
-    "{{ .Content }}<end_of_turn>\n{{ end }}<start_of_turn>model\n";
+    "{{- $sys := \"\" }}{{- range .Messages }}{{- if eq .Role \"system\" }}{{ $sys = .Content }}{{- end }}{{- end }}"
+    "{{- $first := true }}{{- range .Messages }}{{- if eq .Role \"user\" }}<start_of_turn>user\n"
+    "{{ if and $first $sys }}{{ $sys }}\n\n{{ end }}{{ .Content }}<end_of_turn>\n{{ $first = false }}"
+    "{{- else if eq .Role \"assistant\" }}<start_of_turn>model\n{{ .Content }}<end_of_turn>\n{{ end }}{{ end }}"
+    "<start_of_turn>model\n";
+// Phi-3: <|system|>, <|user|>, <|assistant|> turns, each closed by <|end|>.
+const char* const kPhi3 =
+    "{{- range .Messages }}<|{{ .Role }}|>\n{{ .Content }}<|end|>\n{{ end }}<|assistant|>\n";
 // Axolotl's alpaca prompt (src/data/row_encoder.cpp), without input.
 const char* const kAlpaca =
     "{{ if .System }}{{ .System }}{{ else }}Below is an instruction that describes a task. Write a response that "
@@ -34,6 +42,7 @@ std::string template_family(const ModelfileInput& in) {
   if (has(t, "<|im_start|>")) return "chatml";
   if (has(t, "<|start_header_id|>")) return "llama3";
   if (has(t, "<start_of_turn>")) return "gemma";
+  if (has(t, "<|user|>") && has(t, "<|end|>")) return "phi3";
   if (has(t, "[INST]")) return "mistral";
   if (t.empty() && in.alpaca) return "alpaca";
   return "";
@@ -44,14 +53,23 @@ std::string modelfile_text(const ModelfileInput& in) {
   out += "FROM ./" + std::filesystem::path(in.gguf_file).filename().string() + "\n";
   const std::string family = template_family(in);
   const char* tmpl = family == "chatml" ? kChatml : family == "llama3" ? kLlama3 : family == "gemma" ? kGemma
-                     : family == "mistral" ? kMistral : family == "alpaca" ? kAlpaca : nullptr;
+                     : family == "mistral" ? kMistral : family == "phi3" ? kPhi3 : family == "alpaca" ? kAlpaca
+                                                                                                       : nullptr;
   if (tmpl) {
     out += "TEMPLATE \"\"\"" + std::string(tmpl) + "\"\"\"\n";
   } else if (!in.chat_template.empty()) {
     out += "# the model's chat template is not a known family; Ollama reads tokenizer.chat_template from the GGUF\n";
   }
   std::vector<std::string> stops = in.stop_tokens;
-  if (family == "alpaca") stops.push_back("### Instruction:");
+  // The turn markers Ollama's own library stops on for these families, after the model's stop tokens.
+  std::vector<std::string> extra;
+  if (family == "alpaca") extra = {"### Instruction:"};
+  if (family == "chatml") extra = {"<|im_end|>", "<|im_start|>"};
+  if (family == "gemma") extra = {"<end_of_turn>"};
+  if (family == "phi3") extra = {"<|end|>", "<|user|>", "<|assistant|>"};
+  for (const auto& e : extra) {
+    if (std::find(stops.begin(), stops.end(), e) == stops.end()) stops.push_back(e);
+  }
   for (const auto& s : stops) {
     std::string esc;
     for (char c : s) esc += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);

@@ -1,4 +1,4 @@
-// Reference quantizers, following llama.cpp ggml/src/ggml-quants.c (quantize_row_*_ref,
+// Reference K-quantizers and the row driver, following llama.cpp ggml/src/ggml-quants.c (quantize_row_*_ref,
 // make_qkx2_quants, make_qx_quants, nearest_int, get_scale_min_k4) operation for operation, in
 // float32 and in the same order, so blocks match bit for bit. Built with -ffp-contract=off (no FMA
 // fusion) like the reference; tests/reference/gguf_reference.py is an independent numpy port.
@@ -16,7 +16,6 @@
 namespace axolotl::gguf {
 namespace {
 
-constexpr int kQK = 32;    // QK4_0, QK5_0, QK8_0
 constexpr int kQKK = 256;  // QK_K
 constexpr float kGroupMaxEps = 1e-15f;
 
@@ -162,80 +161,25 @@ void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
 
 }  // namespace
 
-// block_q8_0 {f16 d; int8 qs[32]}
-void quantize_row_q8_0(const float* x, uint8_t* y, int64_t k) {
-  for (int64_t i = 0; i < k / kQK; ++i, x += kQK, y += 34) {
-    float amax = 0.0f;
-    for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
-    const float d = amax / ((1 << 7) - 1);
-    const float id = d ? 1.0f / d : 0.0f;
-    put_f16(y, d);
-    for (int j = 0; j < kQK; ++j) y[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(std::roundf(x[j] * id)));
-  }
-}
-
-// block_q4_0 {f16 d; u8 qs[16]}: low nibbles hold elements 0..15, high nibbles 16..31.
-void quantize_row_q4_0(const float* x, uint8_t* y, int64_t k) {
-  for (int64_t i = 0; i < k / kQK; ++i, x += kQK, y += 18) {
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < kQK; ++j) {
-      if (amax < std::fabs(x[j])) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
-    }
-    const float d = max / -8;
-    const float id = d ? 1.0f / d : 0.0f;
-    put_f16(y, d);
-    for (int j = 0; j < kQK / 2; ++j) {
-      const auto xi0 = static_cast<uint8_t>(std::min(15, static_cast<int>(static_cast<int8_t>(x[j] * id + 8.5f))));
-      const auto xi1 =
-          static_cast<uint8_t>(std::min(15, static_cast<int>(static_cast<int8_t>(x[kQK / 2 + j] * id + 8.5f))));
-      y[2 + j] = static_cast<uint8_t>(xi0 | (xi1 << 4));
-    }
-  }
-}
-
-// block_q5_0 {f16 d; u8 qh[4]; u8 qs[16]}
-void quantize_row_q5_0(const float* x, uint8_t* y, int64_t k) {
-  for (int64_t i = 0; i < k / kQK; ++i, x += kQK, y += 22) {
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < kQK; ++j) {
-      if (amax < std::fabs(x[j])) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
-    }
-    const float d = max / -16;
-    const float id = d ? 1.0f / d : 0.0f;
-    put_f16(y, d);
-    uint32_t qh = 0;
-    for (int j = 0; j < kQK / 2; ++j) {
-      const auto xi0 = static_cast<uint8_t>(std::min(31, static_cast<int>(static_cast<int8_t>(x[j] * id + 16.5f))));
-      const auto xi1 =
-          static_cast<uint8_t>(std::min(31, static_cast<int>(static_cast<int8_t>(x[kQK / 2 + j] * id + 16.5f))));
-      y[6 + j] = static_cast<uint8_t>((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
-      qh |= ((xi0 & 0x10u) >> 4) << (j + 0);
-      qh |= ((xi1 & 0x10u) >> 4) << (j + kQK / 2);
-    }
-    std::memcpy(y + 2, &qh, 4);
-  }
-}
-
-// block_q4_K {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}
-void quantize_row_q4_k(const float* x, uint8_t* y, int64_t k) {
+// block_q4_K {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]} and block_q5_K {f16 d; f16 dmin; u8 scales[12];
+// u8 qh[32]; u8 qs[128]}: quantize_row_q4_K_ref / quantize_row_q5_K_ref share everything but the level
+// count (15 / 31), make_qkx2_quants' search (rmin -1 / -0.5, 20 / 15 steps) and the fifth-bit plane.
+static void quantize_row_qk_min(const float* x, uint8_t* y, int64_t k, bool five_bits) {
+  const int nmax = five_bits ? 31 : 15;
+  const int64_t block_bytes = five_bits ? 176 : 144;
   uint8_t L[kQKK], Laux[32];
   float weights[32], mins[kQKK / 32], scales[kQKK / 32];
-  for (int64_t i = 0; i < k / kQKK; ++i, x += kQKK, y += 144) {
+  for (int64_t i = 0; i < k / kQKK; ++i, x += kQKK, y += block_bytes) {
     uint8_t* sc12 = y + 4;
-    std::memset(y, 0, 144);
+    std::memset(y, 0, static_cast<size_t>(block_bytes));
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < kQKK / 32; ++j) {
       float sum_x2 = 0;
       for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
       float av_x = std::sqrt(sum_x2 / 32);
       for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
-      scales[j] = make_qkx2_quants(32, 15, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -1.f, 0.1f, 20);
+      scales[j] = five_bits ? make_qkx2_quants(32, 31, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -0.5f, 0.1f, 15)
+                            : make_qkx2_quants(32, 15, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -1.f, 0.1f, 20);
       if (scales[j] > max_scale) max_scale = scales[j];
       if (mins[j] > max_min) max_min = mins[j];
     }
@@ -266,15 +210,39 @@ void quantize_row_q4_k(const float* x, uint8_t* y, int64_t k) {
       const float dm = dmin * m;
       for (int ii = 0; ii < 32; ++ii) {
         int l = nearest_int((x[32 * j + ii] + dm) / d);
-        L[32 * j + ii] = static_cast<uint8_t>(std::max(0, std::min(15, l)));
+        L[32 * j + ii] = static_cast<uint8_t>(std::max(0, std::min(nmax, l)));
       }
     }
-    uint8_t* q = y + 16;
-    for (int j = 0; j < kQKK; j += 64, q += 32) {
-      for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 4));
+    if (!five_bits) {
+      uint8_t* q = y + 16;
+      for (int j = 0; j < kQKK; j += 64, q += 32) {
+        for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 4));
+      }
+      continue;
+    }
+    uint8_t* qh = y + 16;
+    uint8_t* ql = y + 48;
+    uint8_t m1 = 1, m2 = 2;
+    for (int n = 0; n < kQKK; n += 64, ql += 32) {
+      for (int j = 0; j < 32; ++j) {
+        int l1 = L[n + j], l2 = L[n + j + 32];
+        if (l1 > 15) {
+          l1 -= 16;
+          qh[j] |= m1;
+        }
+        if (l2 > 15) {
+          l2 -= 16;
+          qh[j] |= m2;
+        }
+        ql[j] = static_cast<uint8_t>(l1 | (l2 << 4));
+      }
+      m1 = static_cast<uint8_t>(m1 << 2);
+      m2 = static_cast<uint8_t>(m2 << 2);
     }
   }
 }
+void quantize_row_q4_k(const float* x, uint8_t* y, int64_t k) { quantize_row_qk_min(x, y, k, false); }
+void quantize_row_q5_k(const float* x, uint8_t* y, int64_t k) { quantize_row_qk_min(x, y, k, true); }
 
 // block_q6_K {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}
 void quantize_row_q6_k(const float* x, uint8_t* y, int64_t k) {
@@ -326,50 +294,31 @@ void quantize_row_q6_k(const float* x, uint8_t* y, int64_t k) {
 
 bool dequantize_row(GgmlType type, const uint8_t* x, float* y, int64_t k) {
   switch (type) {
-    case GgmlType::kQ8_0:
-      for (int64_t i = 0; i < k / kQK; ++i, x += 34) {
-        const float d = get_f16(x);
-        for (int j = 0; j < kQK; ++j) *y++ = static_cast<int8_t>(x[2 + j]) * d;
-      }
-      return true;
-    case GgmlType::kQ4_0:
-      for (int64_t i = 0; i < k / kQK; ++i, x += 18, y += kQK) {
-        const float d = get_f16(x);
-        for (int j = 0; j < kQK / 2; ++j) {
-          y[j] = ((x[2 + j] & 0x0F) - 8) * d;
-          y[j + kQK / 2] = ((x[2 + j] >> 4) - 8) * d;
-        }
-      }
-      return true;
-    case GgmlType::kQ5_0:
-      for (int64_t i = 0; i < k / kQK; ++i, x += 22, y += kQK) {
-        const float d = get_f16(x);
-        uint32_t qh;
-        std::memcpy(&qh, x + 2, 4);
-        for (int j = 0; j < kQK / 2; ++j) {
-          const uint8_t xh_0 = static_cast<uint8_t>(((qh >> (j + 0)) << 4) & 0x10);
-          const uint8_t xh_1 = static_cast<uint8_t>((qh >> (j + 12)) & 0x10);
-          y[j] = (((x[6 + j] & 0x0F) | xh_0) - 16) * d;
-          y[j + kQK / 2] = (((x[6 + j] >> 4) | xh_1) - 16) * d;
-        }
-      }
-      return true;
+    case GgmlType::kQ8_0: case GgmlType::kQ4_0: case GgmlType::kQ5_0: case GgmlType::kQ5_1:
+      return dequantize_row_32(type, x, y, k);
     case GgmlType::kQ4_K:
-      for (int64_t i = 0; i < k / kQKK; ++i, x += 144) {
+    case GgmlType::kQ5_K: {  // dequantize_row_q4_K / _q5_K (Q5_K: the fifth bits in qh, bit pairs per 64)
+      const bool five = type == GgmlType::kQ5_K;
+      for (int64_t i = 0; i < k / kQKK; ++i, x += five ? 176 : 144) {
         const float d = get_f16(x), min = get_f16(x + 2);
-        const uint8_t* q = x + 16;
+        const uint8_t* qh = x + 16;
+        const uint8_t* q = x + (five ? 48 : 16);
         int is = 0;
+        uint8_t u1 = 1, u2 = 2;
         for (int j = 0; j < kQKK; j += 64, q += 32, is += 2) {
           uint8_t sc, m;
           get_scale_min_k4(is + 0, x + 4, &sc, &m);
           const float d1 = d * sc, m1 = min * m;
           get_scale_min_k4(is + 1, x + 4, &sc, &m);
           const float d2 = d * sc, m2 = min * m;
-          for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xF) - m1;
-          for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
+          for (int l = 0; l < 32; ++l) *y++ = d1 * ((q[l] & 0xF) + (five && (qh[l] & u1) ? 16 : 0)) - m1;
+          for (int l = 0; l < 32; ++l) *y++ = d2 * ((q[l] >> 4) + (five && (qh[l] & u2) ? 16 : 0)) - m2;
+          u1 = static_cast<uint8_t>(u1 << 2);
+          u2 = static_cast<uint8_t>(u2 << 2);
         }
       }
       return true;
+    }
     case GgmlType::kQ6_K:
       for (int64_t i = 0; i < k / kQKK; ++i, x += 210) {
         const float d = get_f16(x + 208);
@@ -414,7 +363,9 @@ void convert_span(GgmlType type, const float* src, int64_t rows, int64_t cols, u
     case GgmlType::kQ8_0: row = quantize_row_q8_0; break;
     case GgmlType::kQ4_0: row = quantize_row_q4_0; break;
     case GgmlType::kQ5_0: row = quantize_row_q5_0; break;
+    case GgmlType::kQ5_1: row = quantize_row_q5_1; break;
     case GgmlType::kQ4_K: row = quantize_row_q4_k; break;
+    case GgmlType::kQ5_K: row = quantize_row_q5_k; break;
     case GgmlType::kQ6_K: row = quantize_row_q6_k; break;
     default: throw Error("gguf: no quantizer for type " + std::string(type_name(type)));
   }
@@ -426,7 +377,7 @@ void convert_span(GgmlType type, const float* src, int64_t rows, int64_t cols, u
 void convert_rows(GgmlType type, const float* src, int64_t rows, int64_t cols, uint8_t* dst, int threads) {
   switch (type) {
     case GgmlType::kF32: case GgmlType::kF16: case GgmlType::kBF16: case GgmlType::kQ8_0: case GgmlType::kQ4_0:
-    case GgmlType::kQ5_0: case GgmlType::kQ4_K: case GgmlType::kQ6_K:
+    case GgmlType::kQ5_0: case GgmlType::kQ5_1: case GgmlType::kQ4_K: case GgmlType::kQ5_K: case GgmlType::kQ6_K:
       break;
     default: throw Error("gguf: no quantizer for type " + std::string(type_name(type)));
   }

@@ -28,13 +28,19 @@ constexpr Rename kPerLayer[] = {
     {"mlp.gate_proj", "ffn_gate"},
     {"mlp.up_proj", "ffn_up"},
     {"mlp.down_proj", "ffn_down"},
+    {"self_attn.q_norm", "attn_q_norm"},        // Qwen3, Gemma-3
+    {"self_attn.k_norm", "attn_k_norm"},
+    {"self_attn.qkv_proj", "attn_qkv"},         // Phi-3: q, k, v rows fused
+    {"mlp.gate_up_proj", "ffn_up"},             // Phi-3: gate rows then up rows (llama.cpp's fused SwiGLU)
+    {"pre_feedforward_layernorm", "ffn_norm"},  // Gemma-2/3
+    {"post_feedforward_layernorm", "post_ffw_norm"},
 };
 
 bool starts_with(const std::string& s, const char* p) { return s.compare(0, std::strlen(p), p) == 0; }
 
 }  // namespace
 
-std::optional<std::string> gguf_name(const std::string& hf_name) {
+std::optional<std::string> gguf_name(const std::string& hf_name, bool sandwich_norms) {
   std::string name = hf_name;
   if (starts_with(name, "base_model.model.")) name = name.substr(17);
   std::string suffix;
@@ -56,6 +62,9 @@ std::optional<std::string> gguf_name(const std::string& hf_name) {
   const std::string layer = name.substr(13, dot - 13);
   if (layer.empty() || layer.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
   const std::string rest = name.substr(dot + 1);
+  // Gemma-2/3 have both a post-attention and a pre-FFN norm: HF's post_attention_layernorm is then
+  // llama.cpp's ATTN_POST_NORM, not the FFN_NORM it is for llama/qwen/phi3.
+  if (sandwich_norms && rest == "post_attention_layernorm") return "blk." + layer + ".post_attention_norm" + suffix;
   for (const auto& r : kPerLayer) {
     if (rest == r.hf) return "blk." + layer + "." + r.gguf + suffix;
   }

@@ -1,5 +1,5 @@
 // Tokenizer metadata for GGUF (see tokenizer_metadata.h; llama.cpp convert_hf_to_gguf.py, gguf-py
-// vocab.py, src/llama-vocab.cpp for the pre-tokenizer names).
+// vocab.py; bpe_pre.h for the pre-tokenizer name).
 #include "axolotl/export/tokenizer_metadata.h"
 
 #include <filesystem>
@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "axolotl/data/sentencepiece_backend.h"
+#include "axolotl/export/bpe_pre.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
 
@@ -72,29 +73,32 @@ void read_spm(TokenizerMetadata& t, const fs::path& model_file) {
   if (model->pad_id() >= 0) t.pad = model->pad_id();
 }
 
-// The pre-tokenizer name llama.cpp knows, told apart by the Split regex (llama.cpp itself hashes the
-// tokenization of a test text; these are the regexes of the checkpoints behind each name).
-std::string pre_name(const nlohmann::json& pre) {
-  std::string regex;
-  bool byte_level_regex = false;
-  auto visit = [&](const nlohmann::json& p) {
-    if (!p.is_object()) return;
-    const std::string type = p.value("type", "");
-    if (type == "Split" && p.contains("pattern") && p["pattern"].contains("Regex")) regex = p["pattern"]["Regex"];
-    if (type == "ByteLevel" && p.value("use_regex", true)) byte_level_regex = true;
-  };
-  visit(pre);
-  if (pre.is_object() && pre.contains("pretokenizers")) {
-    for (const auto& p : pre["pretokenizers"]) visit(p);
+// llama.cpp's name for the tokenizer's chkhsh (bpe_pre.h); an unknown hash is refused unless overridden.
+void choose_pre(TokenizerMetadata& t, const fs::path& dir, const std::string& override_name) {
+  t.pre_hash = bpe_pre_hash(dir.string());
+  t.pre = bpe_pre_for_hash(t.pre_hash);
+  if (!override_name.empty()) {
+    if (!is_known_bpe_pre(override_name)) {
+      throw UsageError(Diagnostic{{}, "--tokenizer-pre", "not a pre-tokenizer name llama.cpp knows", override_name,
+                                  "e.g. llama-bpe, qwen2, gpt-2, smollm, tekken, default", {}});
+    }
+    if (!t.pre.empty() && t.pre != override_name) {
+      log::warn("export", "tokenizer.ggml.pre: {} given, but the chkhsh {} is llama.cpp's {}", override_name,
+                t.pre_hash, t.pre);
+    }
+    t.pre = override_name;
+    return;
   }
-  if (regex.find("\\p{N}{1,3}") != std::string::npos) return "llama-bpe";
-  if (regex.find("[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}|") != std::string::npos) return "qwen2";
-  if (regex.empty() && byte_level_regex) return "gpt-2";
-  log::warn("export", "unknown BPE pre-tokenizer: writing tokenizer.ggml.pre \"default\" (llama.cpp warns)");
-  return "default";
+  if (t.pre.empty()) {
+    throw Error(Diagnostic{Location{(dir / "tokenizer.json").string(), 0, 0}, "tokenizer.ggml.pre",
+                           "llama.cpp does not know this BPE pre-tokenizer (its converter refuses it too)",
+                           "chkhsh " + t.pre_hash, "a hash of convert_hf_to_gguf.py get_vocab_base_pre",
+                           "if the tokenizer splits text like a known one, name it: --tokenizer-pre llama-bpe|qwen2|gpt-2|..."});
+  }
+  log::info("export", "tokenizer.ggml.pre = {} (chkhsh {})", t.pre, t.pre_hash);
 }
 
-void read_bpe(TokenizerMetadata& t, const fs::path& file) {
+void read_bpe(TokenizerMetadata& t, const fs::path& file, const std::string& pre_override) {
   const auto j = read_json_if(file);
   const auto& m = j.value("model", nlohmann::json::object());
   if (m.value("type", "") != "BPE" || !m.contains("vocab")) {
@@ -111,7 +115,16 @@ void read_bpe(TokenizerMetadata& t, const fs::path& file) {
     added[id] = a.value("special", false);
   }
   t.model = "gpt2";
-  t.pre = pre_name(j.value("pre_tokenizer", nlohmann::json()));
+  // GGUF's "gpt2" vocabulary is byte-level BPE. A sentencepiece-style tokenizer.json (Metaspace, byte
+  // fallback: Gemma, Llama-2) would be written with "▁" pieces llama.cpp then mis-reads.
+  const std::string pre_and_decoder =
+      j.value("pre_tokenizer", nlohmann::json()).dump() + j.value("decoder", nlohmann::json()).dump();
+  if (pre_and_decoder.find("\"ByteLevel\"") == std::string::npos) {
+    throw IoError(Diagnostic{Location{file.string(), 0, 0}, "pre_tokenizer", "not a byte-level BPE tokenizer.json",
+                             "no ByteLevel pre-tokenizer or decoder", "ByteLevel (GGUF tokenizer model gpt2)",
+                             "put the checkpoint's sentencepiece tokenizer.model beside it (GGUF model llama)"});
+  }
+  choose_pre(t, file.parent_path(), pre_override);
   const int64_t n = by_id.empty() ? 0 : by_id.rbegin()->first + 1;
   for (int64_t i = 0; i < n; ++i) {
     auto it = by_id.find(i);
@@ -148,9 +161,23 @@ int64_t find_token(const TokenizerMetadata& t, const std::string& text) {
   return -1;
 }
 
+// Phi3MiniModel.set_vocab: tokenizer.json's added_tokens also overwrite SPM ids (score -1000,
+// CONTROL when special, else USER_DEFINED), after added_tokens_decoder.
+void spm_added_from_json(TokenizerMetadata& t, const fs::path& file) {
+  const auto j = read_json_if(file);
+  for (const auto& a : j.value("added_tokens", nlohmann::json::array())) {
+    const int64_t i = a.value("id", int64_t{-1});
+    if (i < 0 || i >= static_cast<int64_t>(t.tokens.size())) continue;
+    t.tokens[i] = a.value("content", t.tokens[i]);
+    t.scores[i] = -1000.f;
+    t.types[i] = a.value("special", false) ? kControl : kUserDefined;
+  }
+}
+
 }  // namespace
 
-TokenizerMetadata read_tokenizer_metadata(const std::string& dir, const std::string& config_dir, int64_t vocab_size) {
+TokenizerMetadata read_tokenizer_metadata(const std::string& dir, const std::string& config_dir, int64_t vocab_size,
+                                          const TokenizerOptions& options) {
   TokenizerMetadata t;
   const fs::path d(dir);
   if (fs::exists(d / "tokenizer.model")) {
@@ -164,7 +191,7 @@ TokenizerMetadata read_tokenizer_metadata(const std::string& dir, const std::str
       t.scores[i] = -1000.f;
     }
   } else if (fs::exists(d / "tokenizer.json")) {
-    read_bpe(t, d / "tokenizer.json");
+    read_bpe(t, d / "tokenizer.json", options.pre_override);
   } else {
     throw IoError(Diagnostic{Location{dir, 0, 0}, {}, "no tokenizer.model or tokenizer.json", {}, {},
                              "the GGUF file needs the tokenizer of the model"});
@@ -182,6 +209,10 @@ TokenizerMetadata read_tokenizer_metadata(const std::string& dir, const std::str
     }
   }
   if (vocab_size > static_cast<int64_t>(t.tokens.size())) pad_vocab(t, vocab_size, t.model == "llama");
+  if (t.model == "llama" && options.added_from_tokenizer_json && fs::exists(d / "tokenizer.json")) {
+    spm_added_from_json(t, d / "tokenizer.json");
+  }
+  if (t.model == "llama" && options.no_space_prefix) t.add_space_prefix = 0;
 
   // Special ids: tokenizer_config *_token first, then config.json *_token_id (gguf-py SpecialVocab).
   const auto cfg = read_json_if(fs::path(config_dir) / "config.json");
@@ -203,6 +234,15 @@ TokenizerMetadata read_tokenizer_metadata(const std::string& dir, const std::str
   special("eos_token", "eos_token_id", t.eos);
   special("unk_token", "unk_token_id", t.unk);
   special("pad_token", "pad_token_id", t.pad);
+  // gguf-py SpecialVocab._set_special_token skips ids outside the vocabulary (llama.cpp would not load them).
+  const std::pair<const char*, int64_t*> ids[] = {{"bos", &t.bos}, {"eos", &t.eos}, {"unk", &t.unk}, {"pad", &t.pad}};
+  for (const auto& [name, id] : ids) {
+    if (*id >= static_cast<int64_t>(t.tokens.size())) {
+      log::warn("export", "special token {} id {} is outside the vocabulary of {} tokens: not written", name, *id,
+                t.tokens.size());
+      *id = -1;
+    }
+  }
   if (tc.contains("add_bos_token") && tc["add_bos_token"].is_boolean()) t.add_bos = tc["add_bos_token"].get<bool>();
   if (tc.contains("add_eos_token") && tc["add_eos_token"].is_boolean()) t.add_eos = tc["add_eos_token"].get<bool>();
   if (tc.contains("chat_template") && tc["chat_template"].is_string()) {
@@ -234,6 +274,7 @@ void write_tokenizer_metadata(const TokenizerMetadata& t, GgufWriter& w) {
   if (t.add_bos >= 0) w.set("tokenizer.ggml.add_bos_token", Value::boolean(t.add_bos != 0));
   if (t.add_eos >= 0) w.set("tokenizer.ggml.add_eos_token", Value::boolean(t.add_eos != 0));
   if (!t.chat_template.empty()) w.set("tokenizer.chat_template", Value::str(t.chat_template));
+  if (t.add_space_prefix >= 0) w.set("tokenizer.ggml.add_space_prefix", Value::boolean(t.add_space_prefix != 0));
 }
 
 }  // namespace axolotl::gguf

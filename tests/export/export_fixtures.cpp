@@ -14,8 +14,12 @@
 namespace axolotl::testing {
 namespace {
 
+int64_t head_dim(const TinyLlamaSpec& s) { return s.head_dim > 0 ? s.head_dim : s.hidden / s.heads; }
+
 std::map<std::string, std::vector<int64_t>> shapes(const TinyLlamaSpec& s) {
-  const int64_t hd = s.hidden / s.heads;
+  const int64_t hd = head_dim(s);
+  const bool gemma = s.family == "gemma2" || s.family == "gemma3";
+  const bool qk_norm = s.family == "qwen3" || s.family == "gemma3";
   std::map<std::string, std::vector<int64_t>> m;
   m["model.embed_tokens.weight"] = {s.vocab, s.hidden};
   m["model.norm.weight"] = {s.hidden};
@@ -24,15 +28,71 @@ std::map<std::string, std::vector<int64_t>> shapes(const TinyLlamaSpec& s) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
     m[p + "input_layernorm.weight"] = {s.hidden};
     m[p + "post_attention_layernorm.weight"] = {s.hidden};
-    m[p + "self_attn.q_proj.weight"] = {s.heads * hd, s.hidden};
-    m[p + "self_attn.k_proj.weight"] = {s.kv_heads * hd, s.hidden};
-    m[p + "self_attn.v_proj.weight"] = {s.kv_heads * hd, s.hidden};
+    if (s.family == "phi3") {
+      m[p + "self_attn.qkv_proj.weight"] = {(s.heads + 2 * s.kv_heads) * hd, s.hidden};
+      m[p + "mlp.gate_up_proj.weight"] = {2 * s.intermediate, s.hidden};
+    } else {
+      m[p + "self_attn.q_proj.weight"] = {s.heads * hd, s.hidden};
+      m[p + "self_attn.k_proj.weight"] = {s.kv_heads * hd, s.hidden};
+      m[p + "self_attn.v_proj.weight"] = {s.kv_heads * hd, s.hidden};
+      m[p + "mlp.gate_proj.weight"] = {s.intermediate, s.hidden};
+      m[p + "mlp.up_proj.weight"] = {s.intermediate, s.hidden};
+    }
     m[p + "self_attn.o_proj.weight"] = {s.hidden, s.heads * hd};
-    m[p + "mlp.gate_proj.weight"] = {s.intermediate, s.hidden};
-    m[p + "mlp.up_proj.weight"] = {s.intermediate, s.hidden};
     m[p + "mlp.down_proj.weight"] = {s.hidden, s.intermediate};
+    if (s.family == "qwen2") {
+      m[p + "self_attn.q_proj.bias"] = {s.heads * hd};
+      m[p + "self_attn.k_proj.bias"] = {s.kv_heads * hd};
+      m[p + "self_attn.v_proj.bias"] = {s.kv_heads * hd};
+    }
+    if (qk_norm) {
+      m[p + "self_attn.q_norm.weight"] = {hd};
+      m[p + "self_attn.k_norm.weight"] = {hd};
+    }
+    if (gemma) {
+      m[p + "pre_feedforward_layernorm.weight"] = {s.hidden};
+      m[p + "post_feedforward_layernorm.weight"] = {s.hidden};
+    }
   }
   return m;
+}
+
+// config.json: the llama keys plus what each family's HF config class reads.
+nlohmann::json family_config(const TinyLlamaSpec& s) {
+  static const std::map<std::string, std::pair<const char*, const char*>> kArch = {
+      {"llama", {"LlamaForCausalLM", "llama"}},       {"qwen2", {"Qwen2ForCausalLM", "qwen2"}},
+      {"qwen3", {"Qwen3ForCausalLM", "qwen3"}},       {"gemma2", {"Gemma2ForCausalLM", "gemma2"}},
+      {"gemma3", {"Gemma3ForCausalLM", "gemma3_text"}}, {"phi3", {"Phi3ForCausalLM", "phi3"}},
+  };
+  const auto& [arch, model_type] = kArch.at(s.family);
+  nlohmann::json cfg = {{"architectures", {arch}}, {"model_type", model_type},
+                        {"hidden_size", s.hidden}, {"intermediate_size", s.intermediate},
+                        {"num_hidden_layers", s.layers}, {"num_attention_heads", s.heads},
+                        {"num_key_value_heads", s.kv_heads}, {"vocab_size", s.vocab},
+                        {"max_position_embeddings", 256}, {"rms_norm_eps", 1e-5}, {"rope_theta", 10000.0},
+                        {"tie_word_embeddings", s.tied}, {"bos_token_id", 1}, {"eos_token_id", 2},
+                        {"torch_dtype", "float32"}};
+  if (s.head_dim > 0) cfg["head_dim"] = s.head_dim;
+  if (s.family == "gemma2" || s.family == "gemma3") {
+    cfg["head_dim"] = head_dim(s);
+    cfg["query_pre_attn_scalar"] = head_dim(s);
+    cfg["sliding_window"] = 64;
+    cfg["hidden_activation"] = "gelu_pytorch_tanh";
+  }
+  if (s.family == "gemma2") {
+    cfg["attn_logit_softcapping"] = 50.0;
+    cfg["final_logit_softcapping"] = 30.0;
+  }
+  if (s.family == "gemma3") {
+    cfg["rope_theta"] = 1000000.0;
+    cfg["rope_local_base_freq"] = 10000.0;
+    cfg["sliding_window_pattern"] = 6;
+  }
+  if (s.family == "phi3") {
+    cfg["original_max_position_embeddings"] = 256;
+    cfg["sliding_window"] = 128;
+  }
+  return cfg;
 }
 
 io::TensorSource make(const std::string& name, const std::vector<int64_t>& shape, float (*value)(int, int64_t, int64_t),
@@ -63,13 +123,7 @@ int fixture_index(const TinyLlamaSpec& spec, const std::string& name) {
 
 void write_tiny_llama(const std::filesystem::path& dir, const TinyLlamaSpec& s) {
   std::filesystem::create_directories(dir);
-  nlohmann::json cfg = {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"},
-                        {"hidden_size", s.hidden}, {"intermediate_size", s.intermediate},
-                        {"num_hidden_layers", s.layers}, {"num_attention_heads", s.heads},
-                        {"num_key_value_heads", s.kv_heads}, {"vocab_size", s.vocab},
-                        {"max_position_embeddings", 256}, {"rms_norm_eps", 1e-5}, {"rope_theta", 10000.0},
-                        {"tie_word_embeddings", s.tied}, {"bos_token_id", 1}, {"eos_token_id", 2},
-                        {"torch_dtype", "float32"}};
+  const nlohmann::json cfg = family_config(s);
   write_file(dir / "config.json", cfg.dump(2));
   std::vector<io::TensorSource> tensors;
   int t = 0;
@@ -79,18 +133,22 @@ void write_tiny_llama(const std::filesystem::path& dir, const TinyLlamaSpec& s) 
 
 void write_tiny_adapter(const std::filesystem::path& dir, const TinyLlamaSpec& s, int rank, double alpha) {
   std::filesystem::create_directories(dir);
+  const bool phi3 = s.family == "phi3";  // fused projections: qkv_proj and o_proj
+  const std::string m1 = phi3 ? "qkv_proj" : "q_proj", m2 = phi3 ? "o_proj" : "v_proj";
   nlohmann::json cfg = {{"peft_type", "LORA"}, {"r", rank}, {"lora_alpha", alpha},
-                        {"target_modules", {"q_proj", "v_proj"}}, {"bias", "none"}};
+                        {"target_modules", {m1, m2}}, {"bias", "none"}};
   write_file(dir / "adapter_config.json", cfg.dump(2));
-  const int64_t hd = s.hidden / s.heads;
+  const int64_t hd = head_dim(s);
   auto a_value = [](int, int64_t r, int64_t c) { return static_cast<float>(1000 + r * 100 + c); };
   auto b_value = [](int, int64_t r, int64_t c) { return static_cast<float>(2000 + r * 100 + c); };
+  const int64_t out1 = phi3 ? (s.heads + 2 * s.kv_heads) * hd : s.heads * hd;
+  const int64_t in2 = phi3 ? s.heads * hd : s.hidden, out2 = phi3 ? s.hidden : s.kv_heads * hd;
   std::vector<io::TensorSource> tensors;
   const std::string p = "base_model.model.model.layers.0.self_attn.";
-  tensors.push_back(make(p + "q_proj.lora_A.weight", {rank, s.hidden}, a_value, 0));
-  tensors.push_back(make(p + "q_proj.lora_B.weight", {s.heads * hd, rank}, b_value, 0));
-  tensors.push_back(make(p + "v_proj.lora_A.weight", {rank, s.hidden}, a_value, 0));
-  tensors.push_back(make(p + "v_proj.lora_B.weight", {s.kv_heads * hd, rank}, b_value, 0));
+  tensors.push_back(make(p + m1 + ".lora_A.weight", {rank, s.hidden}, a_value, 0));
+  tensors.push_back(make(p + m1 + ".lora_B.weight", {out1, rank}, b_value, 0));
+  tensors.push_back(make(p + m2 + ".lora_A.weight", {rank, in2}, a_value, 0));
+  tensors.push_back(make(p + m2 + ".lora_B.weight", {out2, rank}, b_value, 0));
   io::write_safetensors((dir / "adapter_model.safetensors").string(), tensors);
 }
 

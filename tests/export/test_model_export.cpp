@@ -39,6 +39,7 @@ std::unique_ptr<Exported> export_bpe_model(FileType ft, bool tied = false) {
   job.output = (e->dir / "out.gguf").string();
   job.file_type = ft;
   job.threads = 2;
+  job.tokenizer_pre = "llama-bpe";  // the test vocabulary's chkhsh is not in llama.cpp's table
   e->result = export_model(job);
   e->file = GgufFile::open(job.output);
   return e;
@@ -247,6 +248,13 @@ TEST(TensorNames, HfToGguf) {
   EXPECT_EQ(*gguf_name("model.layers.1.self_attn.q_proj.bias"), "blk.1.attn_q.bias");
   EXPECT_EQ(*gguf_name("lm_head.weight"), "output.weight");
   EXPECT_FALSE(gguf_name("model.layers.0.self_attn.rotary_emb.inv_freq"));
+  // Families (gguf-py tensor_mapping.py): Qwen3/Gemma-3 q/k norms, Phi-3 fusions, Gemma's four norms.
+  EXPECT_EQ(*gguf_name("model.layers.2.self_attn.q_norm.weight"), "blk.2.attn_q_norm.weight");
+  EXPECT_EQ(*gguf_name("model.layers.2.self_attn.qkv_proj.weight"), "blk.2.attn_qkv.weight");
+  EXPECT_EQ(*gguf_name("model.layers.2.mlp.gate_up_proj.weight"), "blk.2.ffn_up.weight");
+  EXPECT_EQ(*gguf_name("model.layers.2.post_attention_layernorm.weight", true), "blk.2.post_attention_norm.weight");
+  EXPECT_EQ(*gguf_name("model.layers.2.pre_feedforward_layernorm.weight", true), "blk.2.ffn_norm.weight");
+  EXPECT_EQ(*gguf_name("model.layers.2.post_feedforward_layernorm.weight", true), "blk.2.post_ffw_norm.weight");
   EXPECT_EQ(layer_of("blk.17.attn_v.weight"), 17);
   EXPECT_EQ(layer_of("output.weight"), -1);
 }

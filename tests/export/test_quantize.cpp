@@ -32,7 +32,8 @@ std::vector<uint8_t> quantize(GgmlType type, const std::vector<float>& x, int64_
 TEST(Quantize, BlocksEqualNumpyReference) {
   auto golden = nlohmann::json::parse(testing::read_file(testing::source_dir() / "tests/assets/export/quant_golden.json"));
   const std::pair<const char*, GgmlType> kinds[] = {{"q8_0", GgmlType::kQ8_0}, {"q4_0", GgmlType::kQ4_0},
-                                                    {"q5_0", GgmlType::kQ5_0}, {"q4_k", GgmlType::kQ4_K},
+                                                    {"q5_0", GgmlType::kQ5_0}, {"q5_1", GgmlType::kQ5_1},
+                                                    {"q4_k", GgmlType::kQ4_K}, {"q5_k", GgmlType::kQ5_K},
                                                     {"q6_k", GgmlType::kQ6_K}};
   ASSERT_GE(golden["cases"].size(), 8u);
   for (const auto& c : golden["cases"]) {
@@ -74,7 +75,8 @@ TEST(Quantize, RoundTripWithinFormatBounds) {
     double super_share;  // K-quants: error from the 6/8-bit sub-block scales, a share of the super-block max
   };
   for (const auto& c : {Case{GgmlType::kQ8_0, 32, 127, 0.5, 0}, Case{GgmlType::kQ4_0, 32, 8, 1.0, 0},
-                        Case{GgmlType::kQ5_0, 32, 16, 1.0, 0}, Case{GgmlType::kQ4_K, 32, 7.5, 1.0, 1.0 / 40},
+                        Case{GgmlType::kQ5_0, 32, 16, 1.0, 0}, Case{GgmlType::kQ5_1, 32, 31, 1.0, 0},
+                        Case{GgmlType::kQ4_K, 32, 7.5, 1.0, 1.0 / 40}, Case{GgmlType::kQ5_K, 32, 15.5, 1.0, 1.0 / 40},
                         Case{GgmlType::kQ6_K, 16, 32, 1.0, 1.0 / 128}}) {
     auto q = quantize(c.type, x, 512);
     std::vector<float> y(x.size());

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Independent numpy port of ggml's reference quantizers (llama.cpp ggml/src/ggml-quants.c:
-quantize_row_{q8_0,q4_0,q5_0,q4_K,q6_K}_ref), used to make tests/assets/export/quant_golden.json.
+quantize_row_{q8_0,q4_0,q5_0,q5_1,q4_K,q5_K,q6_K}_ref), used to make tests/assets/export/quant_golden.json.
 
 Every arithmetic step is float32 as in C; running sums are sequential (np.add.accumulate), never
 numpy's pairwise np.sum, because float32 addition is not associative. fp16 storage uses numpy's
@@ -111,7 +111,32 @@ def qkx2(x, w, nmax, rmin, rdelta, nstep):
     return scale, F(-mn), L
 
 
+def q5_1(x):
+    out = b""
+    for b in x.reshape(-1, 32):
+        mn, mx = F(np.min(b)), F(np.max(b))
+        d = F(F(mx - mn) / F(31))
+        idv = F(F(1) / d) if d != 0 else F(0)
+        q = np.trunc((((b - mn).astype(F) * idv).astype(F) + F(0.5)).astype(F)).astype(np.int64)
+        qs = ((q[:16] & 15) | ((q[16:] & 15) << 4)).astype(np.uint8)
+        qh = 0
+        for j in range(32):
+            qh |= ((int(q[j]) >> 4) & 1) << j
+        out += f16_bytes(d) + f16_bytes(mn) + int(qh).to_bytes(4, "little") + qs.tobytes()
+    return out
+
+
 def q4_k(x):
+    return k_min_quant(x, five=False)
+
+
+def q5_k(x):
+    return k_min_quant(x, five=True)
+
+
+def k_min_quant(x, five):
+    """quantize_row_q4_K_ref (15 levels) / quantize_row_q5_K_ref (31 levels, fifth bits in qh)."""
+    nmax = 31 if five else 15
     out = b""
     for b in x.reshape(-1, 256):
         scales, mins, L = [], [], np.zeros(256, dtype=np.int64)
@@ -119,7 +144,10 @@ def q4_k(x):
             s = b[32 * j:32 * j + 32]
             av = F(np.sqrt(F(seqsum((s * s).astype(F)) / F(32))))
             w = (av + np.abs(s)).astype(F)
-            sc, mn, l = qkx2(s, w, 15, F(-1), F(0.1), 20)
+            if five:
+                sc, mn, l = qkx2(s, w, 31, F(-0.5), F(0.1), 15)
+            else:
+                sc, mn, l = qkx2(s, w, 15, F(-1), F(0.1), 20)
             scales.append(sc)
             mins.append(mn)
             L[32 * j:32 * j + 32] = l
@@ -146,11 +174,19 @@ def q4_k(x):
                 continue
             dm = F(F(dmin) * F(lm[j]))
             s = b[32 * j:32 * j + 32]
-            L[32 * j:32 * j + 32] = np.clip(nearest(((s + dm).astype(F) / dj).astype(F)), 0, 15)
-        qs = []
-        for j in range(0, 256, 64):
-            qs += [int(L[j + l]) | (int(L[j + l + 32]) << 4) for l in range(32)]
-        out += np.array([d, dmin], dtype=np.float16).tobytes() + bytes(sc12) + bytes(qs)
+            L[32 * j:32 * j + 32] = np.clip(nearest(((s + dm).astype(F) / dj).astype(F)), 0, nmax)
+        qs, qh = [], [0] * 32
+        for n, j in enumerate(range(0, 256, 64)):
+            for l in range(32):
+                l1, l2 = int(L[j + l]), int(L[j + l + 32])
+                if l1 > 15:
+                    l1 -= 16
+                    qh[l] |= 1 << (2 * n)
+                if l2 > 15:
+                    l2 -= 16
+                    qh[l] |= 2 << (2 * n)
+                qs.append(l1 | (l2 << 4))
+        out += np.array([d, dmin], dtype=np.float16).tobytes() + bytes(sc12) + (bytes(qh) if five else b"") + bytes(qs)
     return out
 
 
@@ -254,7 +290,9 @@ def main():
             "q8_0": q8_0(x).hex(),
             "q4_0": q4_0(x).hex(),
             "q5_0": q5_0(x).hex(),
+            "q5_1": q5_1(x).hex(),
             "q4_k": q4_k(x).hex(),
+            "q5_k": q5_k(x).hex(),
             "q6_k": q6_k(x).hex(),
         })
     json.dump(out, sys.stdout, indent=1)

@@ -42,7 +42,7 @@ class GgufFile {
   const Value& at(std::string_view key) const;    // IoError when absent
   const TensorInfo* tensor(std::string_view name) const;
   const uint8_t* data(const TensorInfo& t) const { return map_ + data_start_ + t.offset; }
-  // The tensor as float32 (F32/F16/BF16/Q8_0/Q4_0/Q5_0/Q4_K/Q6_K); IoError for other types.
+  // The tensor as float32 (F32/F16/BF16/Q8_0/Q4_0/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K); IoError for other types.
   std::vector<float> dequantize(const TensorInfo& t) const;
 
  private:

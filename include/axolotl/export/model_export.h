@@ -1,5 +1,6 @@
-// A Hugging Face LLaMA/Mistral folder (already merged) -> one GGUF model file, streamed tensor by
-// tensor: read (bf16/f16/f32) -> float32 -> HF->GGUF name, llama Q/K permutation -> the tensor's type
+// A Hugging Face LLaMA/Mistral/Qwen2/Qwen3/Gemma-2/Gemma-3/Phi-3 folder (already merged) -> one GGUF model
+// file, streamed tensor by tensor: read (bf16/f16/f32) -> float32 -> HF->GGUF name, the arch's transforms
+// (llama Q/K permutation, Gemma norm + 1) -> the tensor's type
 // (f32/f16/bf16/q8_0 as convert_hf_to_gguf.py; q4_0/q4_k_m as llama-quantize without an imatrix,
 // including its per-tensor Q6_K choices and shape fallbacks) -> written. Peak memory: about two
 // copies of the largest tensor. Torch-free.
@@ -21,6 +22,7 @@ struct ModelExportJob {
   std::string output;         // the .gguf path (written to a temporary name, then renamed)
   FileType file_type = FileType::kMostlyF16;
   std::string name;           // general.name; empty = the model folder's name
+  std::string tokenizer_pre;  // tokenizer.ggml.pre for a BPE vocabulary llama.cpp's hash table does not know
   int threads = 0;            // quantization workers; 0 = all cores
 };
 
