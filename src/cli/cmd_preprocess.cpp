@@ -11,6 +11,7 @@
 #include "axolotl/config/loader.h"
 #include "axolotl/data/dataset_report.h"
 #include "axolotl/data/prepared_cache.h"
+#include "axolotl/data/pretrain_batches.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
 
@@ -62,6 +63,12 @@ int run_preprocess(const std::string& path, const std::vector<std::string>& over
     d.key = "tokenizer";
     d.message = "no tokenizer: set base_model (a local folder) or tokenizer_config";
     throw ConfigError({d});
+  }
+  if (cfg.data.pretrain.enabled()) {  // as Axolotl: nothing is prepared; the files are found (and fetched) only
+    const auto files = data::pretrain_files(cfg.data.pretrain.datasets.front());
+    std::cout << "pretraining_dataset is streamed by train, not prepared: " << files.size() << " file(s) of "
+              << cfg.data.pretrain.datasets.front().path << "\n";
+    return 0;
   }
   auto tokenizer = data::Tokenizer::load(tok_path, cfg.tokenizer);
   ProgressPrinter progress;

@@ -1,5 +1,6 @@
 // Cross-field checks of a loaded config; each problem points at the key that was set last.
 #include "checks.h"
+#include "pretrain_fields.h"
 
 #include <algorithm>
 #include <cctype>
@@ -203,6 +204,7 @@ void check_config(const Config& c, State& st) {
     }
   }
   check_preference(c, st);
+  check_pretraining(c, st);
 }
 
 void derive_config(Config& c, State& st) {

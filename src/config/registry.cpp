@@ -3,6 +3,7 @@
 // Dataset entries have their own table (dataset_fields.cpp); precision/optimizer/adapter spellings
 // with side effects are in special_fields.cpp.
 #include "field.h"
+#include "pretrain_fields.h"
 #include "special_fields.h"
 
 namespace axolotl::config::detail {
@@ -254,6 +255,7 @@ std::vector<Field> build() {
                "prompt token limit (no effect with TRL 1.8's DPO, which truncates prompt+completion at sequence_len)",
                at_least(1)),
   };
+  for (auto& p : pretrain_fields()) f.push_back(std::move(p));  // streaming pretraining
   return f;
 }
 

@@ -110,13 +110,36 @@ bool PretrainStream::read_document() {
   }
 }
 
-std::vector<int32_t> PretrainStream::next() {
+void PretrainStream::start_pass() {
+  open_file(0, 0);
+  std::string line;
+  for (uint64_t skipped = 0; skipped < opt_.skip_documents;) {
+    if (std::getline(in_, line)) {
+      next_offset_ += line.size() + (in_.eof() ? 0 : 1);
+      // the lines read_document() would take as a document
+      const bool doc = is_jsonl(files_[in_file_]) ? line.find_first_not_of(" \t\r") != std::string::npos
+                                                  : !(line.empty() || line == "\r");
+      if (doc) ++skipped;
+      continue;
+    }
+    if (in_file_ + 1 == files_.size()) {
+      throw stream_error(files_.front(), "skip", "skip is not smaller than the number of documents",
+                         std::to_string(opt_.skip_documents), "fewer than the " + std::to_string(skipped) +
+                         " documents in " + std::to_string(files_.size()) + " file(s)");
+    }
+    open_file(in_file_ + 1, 0);
+  }
+}
+
+std::vector<int32_t> PretrainStream::next(std::vector<int64_t>* starts) {
   const auto seq = static_cast<size_t>(opt_.sequence_len);
   std::vector<int32_t> row;  // (sequence_len,)
   row.reserve(seq);
-  if (in_file_ == UINT64_MAX) open_file(pos_.file, pos_.offset);
+  if (starts) starts->clear();
+  if (in_file_ == UINT64_MAX) start_pass();
   while (row.size() < seq) {
     if (doc_used_ < doc_.size()) {
+      if (starts && doc_used_ == 0) starts->push_back(static_cast<int64_t>(row.size()));
       const size_t take = std::min(seq - row.size(), doc_.size() - doc_used_);
       row.insert(row.end(), doc_.begin() + static_cast<long>(doc_used_), doc_.begin() + static_cast<long>(doc_used_ + take));
       doc_used_ += take;
@@ -127,12 +150,16 @@ std::vector<int32_t> PretrainStream::next() {
     uint64_t file = in_file_ + 1;
     if (file == files_.size()) {
       if (!token_seen_in_pass_) {
-        throw stream_error(files_.front(), "pretraining_dataset", "a whole pass over the files yielded no token",
+        throw stream_error(files_.front(), opt_.skip_documents > 0 ? "skip" : "pretraining_dataset",
+                           opt_.skip_documents > 0 ? "a whole pass over the files yielded no token after skip: " +
+                                                         std::to_string(opt_.skip_documents)
+                                                   : std::string("a whole pass over the files yielded no token"),
                            std::to_string(files_.size()) + " file(s)", "text to train on");
       }
       token_seen_in_pass_ = false;
-      file = 0;
       ++pos_.pass;
+      start_pass();
+      continue;
     }
     open_file(file, 0);
   }
@@ -151,9 +178,13 @@ void PretrainStream::seek(const StreamPosition& position) {
   pos_ = position;
   doc_.clear();
   doc_used_ = 0;
+  if (position.rows == 0) {  // nothing emitted yet: the first row starts a pass (with its skip)
+    in_.close();
+    in_file_ = UINT64_MAX;
+    return;
+  }
   open_file(position.file, position.offset);
   token_seen_in_pass_ = true;  // the checkpoint was written after tokens of this pass
-  if (position.rows == 0) return;
   if (!read_document() || doc_offset_ != position.offset || position.consumed > doc_.size()) {
     throw stream_error(files_[position.file], "pretraining_dataset", "the stream position does not fit the file",
                        "document at byte " + std::to_string(position.offset) + ", " +

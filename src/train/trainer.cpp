@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "axolotl/config/dump.h"
+#include "axolotl/data/pretrain_batches.h"
 #include "axolotl/io/atomic_file.h"
 #include "axolotl/io/folder_lock.h"
 #include "axolotl/train/causal_lm_loss.h"
@@ -107,7 +108,12 @@ class Loop {
     bo.seed = c.training.seed;
     bo.shuffle = !c.data.curriculum_sampling;  // curriculum_sampling: dataset order
     bo.preference_pairs = !c.preference.method.empty();  // [chosen; rejected] rows, never packed
-    train_loader_ = std::make_unique<data::BatchLoader>(s.data.train, bo);
+    if (c.data.pretrain.enabled()) {  // streaming pretraining: every rank reads the global rows (trainer_shard.h)
+      stream_ = data::PretrainBatches::from_config(c.data, s.pretrain_files, *s.tokenizer, bo.micro_batch_size,
+                                                   bo.gradient_accumulation_steps);
+    } else {
+      train_loader_ = std::make_unique<data::BatchLoader>(s.data.train, bo);
+    }
     if (s.data.val.size() > 0) {
       data::BatchOptions eo = bo;
       eo.gradient_accumulation_steps = 1;
@@ -119,7 +125,8 @@ class Loop {
     std::vector<int64_t> per_epoch;
     int64_t cum = 0;
     const int epochs = std::max(1, c.training.num_epochs);
-    for (int64_t e = 0; c.training.max_steps > 0 ? cum < c.training.max_steps : e < epochs; ++e) {
+    if (stream_) per_epoch.push_back(c.training.max_steps);  // a stream has no epochs: one of max_steps
+    for (int64_t e = 0; !stream_ && (c.training.max_steps > 0 ? cum < c.training.max_steps : e < epochs); ++e) {
       per_epoch.push_back(train_loader_->steps_in_epoch(e));
       cum += per_epoch.back();
       if (per_epoch.back() == 0) break;
@@ -266,7 +273,10 @@ class Loop {
     if (p.value("total_steps", int64_t{0}) != schedule_.total_steps)
       log::warn("train", "the checkpoint was written for {} total steps, this run has {}: the LR schedule changes",
                 p.value("total_steps", int64_t{0}), schedule_.total_steps);
-    train_loader_->seek({p.at("cursor").at("epoch").get<int64_t>(), p.at("cursor").at("step").get<int64_t>()});
+    if (stream_ && !p.contains("stream"))
+      throw Error(Diagnostic{{dir}, "pretraining_dataset", "this checkpoint was not written by a streaming run", {}, {}, {}});
+    if (stream_) stream_->restore(p["stream"]);
+    else train_loader_->seek({p.at("cursor").at("epoch").get<int64_t>(), p.at("cursor").at("step").get<int64_t>()});
     counters_.tokens_seen = p.value("tokens_seen", int64_t{0});
     counters_.log_loss_sum = p.value("log_loss_sum", 0.0);
     counters_.log_steps = p.value("log_steps", int64_t{0});
@@ -292,7 +302,7 @@ class Loop {
   // One optimizer step over gradient_accumulation_steps micro-batches (this rank's rows of each
   // global micro-batch); returns the step loss over every rank.
   double train_step() {
-    const data::StepBatch sb = train_loader_->next();
+    const data::StepBatch sb = stream_ ? stream_->next() : train_loader_->next();
     optimizer_.zero_grad();
     double loss = 0.0;
     int64_t tokens = 0, trained = 0;
@@ -462,7 +472,7 @@ class Loop {
       dist_.barrier("checkpoint");
       return;
     }
-    const auto cursor = train_loader_->cursor();
+    const data::Cursor cursor = train_loader_ ? train_loader_->cursor() : data::Cursor{};
     try {
       save_checkpoint(out_.string(), step, [&](const std::string& dir) {
         const fs::path d = dir;
@@ -478,13 +488,14 @@ class Loop {
         save_rng_state((d / "rng_state.pt").string());
         write_rank_rng_states(dir, rng_states);
         write_trainer_state((d / "trainer_state.json").string(), state_);
-        write_text(d / kProgressFile,
-                   nlohmann::json{{"format", "axolotl-training-progress"}, {"version", 1}, {"global_step", step},
-                                  {"total_steps", schedule_.total_steps},
-                                  {"cursor", {{"epoch", cursor.epoch}, {"step", cursor.step}}},
-                                  {"tokens_seen", counters_.tokens_seen}, {"log_loss_sum", counters_.log_loss_sum},
-                                  {"log_steps", counters_.log_steps}, {"log_tokens", counters_.log_tokens},
-                                  {"log_metrics", counters_.log_metrics}}.dump(2) + "\n");
+        nlohmann::json progress{{"format", "axolotl-training-progress"}, {"version", 1}, {"global_step", step},
+                                {"total_steps", schedule_.total_steps},
+                                {"cursor", {{"epoch", cursor.epoch}, {"step", cursor.step}}},
+                                {"tokens_seen", counters_.tokens_seen}, {"log_loss_sum", counters_.log_loss_sum},
+                                {"log_steps", counters_.log_steps}, {"log_tokens", counters_.log_tokens},
+                                {"log_metrics", counters_.log_metrics}};
+        if (stream_) progress["stream"] = stream_->state();  // files, sequence_len, skip, position
+        write_text(d / kProgressFile, progress.dump(2) + "\n");
       });
     } catch (const IoError& e) {
       Diagnostic d = e.diagnostic();
@@ -530,7 +541,8 @@ class Loop {
   LossWatchdog watchdog_;
   Progress progress_;
   StopSignal stop_;
-  std::unique_ptr<data::BatchLoader> train_loader_, eval_loader_;
+  std::unique_ptr<data::BatchLoader> train_loader_, eval_loader_;  // train_loader_: null when streaming
+  std::unique_ptr<data::PretrainBatches> stream_;                   // pretraining_dataset (else null)
   Schedule schedule_;
   std::unique_ptr<LrScheduler> scheduler_;
   TrainerState state_;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "axolotl/data/pretrain_batches.h"
 #include "axolotl/model/embedding_resize.h"
 #include "axolotl/model/pretrained.h"
 #include "axolotl/model/runtime.h"
@@ -86,10 +87,25 @@ TrainingSetup load_training_setup(const config::Config& c, DistributedContext& d
   build.tokenizer_dir = s.tokenizer_dir;
   bool reused = false;
   std::string folder;
-  s.data = data::prepare(c.data, c.tokenizer, *s.tokenizer, build, &reused, &folder);
-  log::info("train", "{} prepared rows: {} train, {} validation ({})", reused ? "reusing" : "built",
-            s.data.train.size(), s.data.val.size(), folder);
-  if (s.data.train.size() == 0) {
+  if (c.data.pretrain.enabled()) {
+    // Streamed, not prepared (data/pretrain_batches.h); test_datasets become the prepared eval rows.
+    s.pretrain_files = data::pretrain_files(c.data.pretrain.datasets.front());
+    log::info("train", "streaming {} file(s) of {} for pretraining", s.pretrain_files.size(),
+              c.data.pretrain.datasets.front().path);
+    if (!c.data.test_datasets.empty()) {
+      config::DataConfig eval = c.data;
+      eval.datasets = eval.test_datasets;
+      eval.test_datasets.clear();
+      eval.val_set_size = 0;
+      eval.pretrain = {};
+      s.data.val = std::move(data::prepare(eval, c.tokenizer, *s.tokenizer, build, &reused, &folder).train);
+    }
+  } else {
+    s.data = data::prepare(c.data, c.tokenizer, *s.tokenizer, build, &reused, &folder);
+    log::info("train", "{} prepared rows: {} train, {} validation ({})", reused ? "reusing" : "built",
+              s.data.train.size(), s.data.val.size(), folder);
+  }
+  if (s.data.train.size() == 0 && !c.data.pretrain.enabled()) {
     Diagnostic d;
     d.key = "datasets";
     d.message = "no training rows are left after preprocessing";

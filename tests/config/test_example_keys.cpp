@@ -61,6 +61,7 @@ std::string config_with(const KeyLine& k) {
       }
     }
     if (!replaced) keys.emplace_back(k.key, k.value);
+    if (k.key == "pretraining_dataset") keys.emplace_back("max_steps", "10");  // required with it, as in Axolotl
   } else {
     const auto bar = k.value.find('|');
     const std::string type = k.value.substr(0, bar), value = k.value.substr(bar + 1);

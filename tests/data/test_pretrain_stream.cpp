@@ -12,35 +12,12 @@
 
 #include "axolotl/data/pretrain_stream.h"
 #include "axolotl/util/error.h"
+#include "byte_tokenizer.h"
 #include "test_support.h"
 
 namespace axolotl::data {
 namespace {
 namespace fs = std::filesystem;
-
-// One id per byte (3 + byte), bos 1, eos 2.
-class ByteTokenizer : public Tokenizer {
- public:
-  std::vector<int32_t> encode(std::string_view text, bool add_bos, bool add_eos) const override {
-    std::vector<int32_t> ids;
-    if (add_bos) ids.push_back(1);
-    for (unsigned char c : text) ids.push_back(3 + c);
-    if (add_eos) ids.push_back(2);
-    return ids;
-  }
-  std::string decode(const std::vector<int32_t>&, bool) const override { return {}; }
-  std::string token_text(int32_t) const override { return {}; }
-  int32_t vocab_size() const override { return 259; }
-  std::optional<int32_t> token_to_id(std::string_view) const override { return std::nullopt; }
-  std::string id_to_token(int32_t) const override { return {}; }
-  bool is_special(int32_t id) const override { return id < 3; }
-  int32_t bos_id() const override { return 1; }
-  int32_t eos_id() const override { return 2; }
-  int32_t unk_id() const override { return 0; }
-  int32_t pad_id() const override { return -1; }
-  bool add_bos() const override { return true; }
-  bool add_eos() const override { return false; }
-};
 
 std::vector<int32_t> doc_ids(const std::string& text) {
   ByteTokenizer t;
@@ -176,6 +153,55 @@ TEST(PretrainStream, MalformedLinesNameTheFileAndOffset) {
   EXPECT_THROW(empty.next(), Error);
   PretrainStream missing({(dir / "missing.txt").string()}, tok, {64, "text", true});
   EXPECT_THROW(missing.next(), IoError);
+}
+
+TEST(PretrainStream, SkipDropsTheFirstDocumentsOfEveryPass) {
+  testing::TempDir dir;
+  testing::write_file(dir / "a.txt", "one\n\ntwo\n");
+  testing::write_file(dir / "b.jsonl", "{\"text\": \"three\"}\n  \n{\"text\": \"four\"}\n");
+  ByteTokenizer tok;
+  const std::vector<std::string> files{(dir / "a.txt").string(), (dir / "b.jsonl").string()};
+  StreamOptions o{4, "text", true, 3};  // skips one, two (a.txt) and three (b.jsonl): blank lines are no documents
+  PretrainStream s(files, tok, o);
+  std::vector<int32_t> expected;
+  for (int pass = 0; pass < 3; ++pass) {
+    const auto ids = doc_ids("four");  // 6 tokens per pass
+    expected.insert(expected.end(), ids.begin(), ids.end());
+  }
+  std::vector<int32_t> got;
+  for (int i = 0; i < 5; ++i) {
+    const auto row = s.next();
+    got.insert(got.end(), row.begin(), row.end());
+  }
+  got.resize(expected.size());
+  EXPECT_EQ(got, expected);
+  // resumed mid-stream: the skip of later passes still applies
+  PretrainStream straight(files, tok, o), resumed(files, tok, o);
+  straight.next();
+  resumed.seek(straight.position());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(resumed.next(), straight.next()) << i;
+  StreamOptions too_many{4, "text", true, 4};
+  PretrainStream bad(files, tok, too_many);
+  try {
+    bad.next();
+    FAIL() << "skip of every document accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("skip"), std::string::npos) << e.what();
+  }
+}
+
+TEST(PretrainStream, StartsMarkWhereDocumentsBegin) {
+  testing::TempDir dir;
+  testing::write_file(dir / "a.txt", "abc\nde\nfghijkl\n");  // 5, 4, 9 tokens with bos and eos
+  ByteTokenizer tok;
+  PretrainStream s({(dir / "a.txt").string()}, tok, {8, "text", true});
+  std::vector<int64_t> starts;
+  s.next(&starts);  // abc (0..4), de (5..8 cut)
+  EXPECT_EQ(starts, (std::vector<int64_t>{0, 5}));
+  s.next(&starts);  // rest of de (1 token), fghijkl from 1
+  EXPECT_EQ(starts, (std::vector<int64_t>{1}));
+  s.next(&starts);  // the rest of fghijkl, then abc again from 2
+  EXPECT_EQ(starts, (std::vector<int64_t>{2, 7}));
 }
 
 }  // namespace

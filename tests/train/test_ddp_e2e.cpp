@@ -180,6 +180,14 @@ TEST_F(DdpE2E, TwoRanksMatchOneProcessWithSamplePacking) {
   expect_equivalent("pack", "sample_packing: true\n");
 }
 
+// Streaming pretraining: every rank reads the global micro-batch of 2 × 2 rows from the stream and
+// trains its own rows (rank r: rows 2r, 2r+1), so 2 ranks repeat 1 process of micro-batch 4.
+TEST_F(DdpE2E, TwoRanksMatchOneProcessOnAPretrainingStream) {
+  expect_equivalent("stream", "pretraining_dataset: [{path: " +
+                                  (testing::source_dir() / "examples/tiny/corpus.txt").string() +
+                                  "}]\nsample_packing: true\n");
+}
+
 TEST_F(DdpE2E, LoneRankFailsNamingTheMissingRank) {
   const fs::path out = dir_->path() / "lone";
   const std::string port = std::to_string(pick_free_port());

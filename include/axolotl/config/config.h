@@ -109,6 +109,28 @@ struct QuantizationConfig {
   int blocksize = 64;
 };
 
+// One `pretraining_dataset` entry (Axolotl's PretrainingDataset; `type: completion` with `field` is
+// read as the same text stream). Streamed, never prepared: data/pretrain_batches.h.
+struct PretrainDatasetConfig {
+  std::string path;                     // file, folder or Hub dataset repo id (org/name[@revision])
+  std::string name;                     // Hub dataset config name: the repo's subfolder of that name
+  std::string split = "train";          // Hub: files whose path names this split (when several splits exist)
+  std::string text_column = "text";     // JSONL key holding the text (`field` of a completion entry)
+  std::string type = "pretrain";        // pretrain | completion
+  std::vector<std::string> data_files;  // restricts the files (relative to the folder / repo)
+  int64_t skip = 0;                     // documents skipped at the start of every pass
+};
+
+// Streaming pretraining (Axolotl's pretraining_dataset, streaming, pretrain_multipack_attn, ...).
+struct PretrainConfig {
+  std::vector<PretrainDatasetConfig> datasets;  // pretraining_dataset; non-empty = streaming pretraining
+  std::optional<bool> streaming;                // `streaming:`; with SFT datasets, rows are prepared in full
+  bool multipack_attn = true;                   // with sample_packing: documents of a row do not attend across
+  int64_t multipack_buffer_size = 10000;        // streaming_multipack_buffer_size (Axolotl's shuffle buffer)
+  std::optional<bool> sample_concatenation;     // pretraining_sample_concatenation
+  bool enabled() const { return !datasets.empty(); }
+};
+
 enum class ExcessLength { kDrop, kTruncate };
 
 struct DataConfig {
@@ -131,6 +153,7 @@ struct DataConfig {
   bool skip_bad_rows = false;
   bool exact_deduplication = false;    // dataset_exact_deduplication: drop repeated rows
   bool curriculum_sampling = false;    // rows in dataset order, no shuffling
+  PretrainConfig pretrain;             // pretraining_dataset: streamed rows instead of datasets
 };
 
 enum class Optimizer { kAdamW, kSgd };

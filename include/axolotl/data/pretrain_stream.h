@@ -6,6 +6,8 @@
 // The position after each row is (file, byte offset of the current document, tokens of it already
 // emitted), so a resumed stream yields exactly the rows an uninterrupted one would. Limits: one
 // document must fit in memory; files are read in the order given, then again from the first.
+// `skip_documents` (Axolotl's dataset `skip`) drops the first N documents of every pass unread by
+// the tokenizer (a document is a non-blank line).
 #pragma once
 
 #include <cstdint>
@@ -38,6 +40,7 @@ struct StreamOptions {
   int64_t sequence_len = 2048;
   std::string text_field = "text";  // JSONL files (.jsonl/.json); other files are plain text
   bool add_bos = true;              // tokenizer bos before each document when it has one
+  uint64_t skip_documents = 0;      // documents skipped at the start of every pass
 };
 
 class PretrainStream {
@@ -47,7 +50,9 @@ class PretrainStream {
 
   // The next row of sequence_len tokens (labels are the ids themselves). Wraps around at the end of
   // the last file (a new pass); throws Error when a whole pass yields no token.
-  std::vector<int32_t> next();
+  // `starts` (optional) receives the row positions where a document begins (its first token, bos
+  // included); a row that continues a document from the previous row has no start at 0.
+  std::vector<int32_t> next(std::vector<int64_t>* starts = nullptr);
   const StreamPosition& position() const { return pos_; }
   // Continues exactly after the row that `position()` was read from.
   void seek(const StreamPosition& position);
@@ -57,6 +62,8 @@ class PretrainStream {
   // the end of the current file.
   bool read_document();
   void open_file(uint64_t index, uint64_t offset);
+  // Opens the first file and skips opt_.skip_documents documents (over as many files as needed).
+  void start_pass();
 
   std::vector<std::string> files_;
   const Tokenizer& tok_;

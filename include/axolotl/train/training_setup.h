@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "axolotl/adapters/adapter_config.h"
 #include "axolotl/adapters/lora_injection.h"
@@ -21,6 +22,7 @@ struct TrainingSetup {
   std::string tokenizer_dir;
   std::unique_ptr<data::Tokenizer> tokenizer;
   data::PreparedData data;
+  std::vector<std::string> pretrain_files;  // pretraining_dataset: the local files streamed (data.train is empty)
   model::LlamaForCausalLM model{nullptr};
   adapters::AdapterConfig adapter;  // r = 0: full fine-tuning
   adapters::InjectionReport report;
