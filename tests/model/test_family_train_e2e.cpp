@@ -2,10 +2,11 @@
 // makes (and on a multimodal Gemma-3 folder wrapped from the Gemma-3 one: text_config, the older
 // language_model.model.* spelling, a vision tower): LoRA resume repeats the uninterrupted run bit for bit,
 // 2 ranks (Gloo) equal 1 process, 8-bit and QLoRA train with a first loss within their quantization error
-// of the dense one, full fine-tuning writes a model that generates. Labelled slow; one family in the
-// default suite (tests/model/CMakeLists.txt).
+// of the dense one, full fine-tuning writes a model that generates, merge keeps the base's tensor names.
+// Labelled slow (about 10-20 s per test on a shared 2-core machine).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -92,7 +93,7 @@ class FamilyTraining : public ::testing::TestWithParam<std::string> {
   fs::path config(const std::string& name, const std::string& extra) const {
     std::map<std::string, std::string> keys = {
         {"base_model", model_.string()}, {"dataset_prepared_path", (dir_ / "prepared").string()},
-        {"output_dir", (dir_ / name).string()}, {"sequence_len", "64"}, {"adapter", "lora"}, {"lora_r", "4"},
+        {"output_dir", (dir_ / name).string()}, {"sequence_len", "128"}, {"adapter", "lora"}, {"lora_r", "4"},
         {"lora_alpha", "8"}, {"lora_target_linear", "true"}, {"micro_batch_size", "4"}, {"max_steps", "4"},
         {"learning_rate", "0.003"}, {"warmup_steps", "0"}, {"bf16", "false"}, {"seed", "5"},
         {"logging_steps", "1"}, {"threads", "1"}};
@@ -167,6 +168,34 @@ TEST_P(FamilyTraining, FullFineTuningStepWritesAModelThatGenerates) {
                               "model.name=" + out.string(), "--prompt", "The capital of France", "--max-new-tokens", "4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(r.out.empty());
+}
+
+// `merge` of the trained adapter keeps every base tensor name (a multimodal folder keeps its vision tower
+// and spelling), and the merged folder generates what base + adapter generates.
+TEST_P(FamilyTraining, MergedFolderKeepsTheBaseNamesAndGeneratesLikeTheAdapter) {
+  ASSERT_EQ(train("lora", "max_steps: 2\n").size(), 2u);
+  const fs::path cfg = dir_ / "lora.yml";
+  auto r = run_axolotl({"merge", cfg.string(), "--set", "adapter.model_dir=" + (dir_ / "lora").string(), "--output",
+                        (dir_ / "merged").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto names = [](const fs::path& file) {
+    std::vector<std::string> out;
+    const auto f = io::SafetensorsFile::open(file.string());  // the file must outlive the loop
+    for (const auto& info : f->tensors()) out.push_back(info.name);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(names(dir_ / "merged" / "model.safetensors"), names(model_ / "model.safetensors"));
+  EXPECT_EQ(json::parse(read_file(dir_ / "merged" / "config.json"))["architectures"],
+            json::parse(read_file(model_ / "config.json"))["architectures"]);
+  const auto with_adapter = run_axolotl({"inference", cfg.string(), "--set", "adapter.model_dir=" + (dir_ / "lora").string(),
+                                         "--prompt", "The capital of France", "--max-new-tokens", "6"});
+  const auto merged = run_axolotl({"inference", cfg.string(), "--set", "model.name=" + (dir_ / "merged").string(), "--set",
+                                   "adapter.type=none", "--prompt", "The capital of France", "--max-new-tokens", "6"});
+  ASSERT_EQ(with_adapter.exit_code, 0) << with_adapter.err;
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_EQ(with_adapter.out, merged.out);
+  EXPECT_FALSE(merged.out.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Model, FamilyTraining,
