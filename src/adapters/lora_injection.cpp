@@ -40,14 +40,16 @@ std::map<std::string, torch::Tensor> adapter_params(model::LlamaForCausalLMImpl&
   std::map<std::string, torch::Tensor> out;
   for (const auto& [name, layer] : projections(m)) {
     if (auto lora = std::dynamic_pointer_cast<LoraLinear>(layer)) {
-      out[name + ".lora_A.weight"] = lora->lora_A->weight;
-      out[name + ".lora_B.weight"] = lora->lora_B->weight;
+      const std::string peft = model::peft_name(m.config(), name);  // PEFT's name on the full model
+      out[peft + ".lora_A.weight"] = lora->lora_A->weight;
+      out[peft + ".lora_B.weight"] = lora->lora_B->weight;
     }
   }
   if (adapter.modules_to_save) {
     for (const auto& item : m.named_modules("", /*include_self=*/false)) {
-      if (!adapter.saves(item.key())) continue;
-      for (const auto& p : item.value()->named_parameters()) out[item.key() + "." + p.key()] = p.value();
+      const std::string peft = model::peft_name(m.config(), item.key());
+      if (!adapter.saves(peft)) continue;
+      for (const auto& p : item.value()->named_parameters()) out[peft + "." + p.key()] = p.value();
     }
   }
   return out;
@@ -158,7 +160,8 @@ InjectionReport inject_lora(model::LlamaForCausalLMImpl& m, const AdapterConfig&
   InjectionReport report;
   const LoraSpec spec{adapter.r, adapter.lora_alpha, adapter.lora_dropout, adapter.use_rslora};
   std::set<std::string> matched_entries;
-  for_each_projection(m, [&](const std::string& name, std::shared_ptr<model::LinearLike> layer, auto&& set) {
+  for_each_projection(m, [&](const std::string& own_name, std::shared_ptr<model::LinearLike> layer, auto&& set) {
+    const std::string name = model::peft_name(m.config(), own_name);  // targets match PEFT's full-model names
     if (!adapter.targets(name)) return;
     for (const auto& e : adapter.target_modules) {
       if (ends_with_segment(name, e)) matched_entries.insert(e);
@@ -183,17 +186,16 @@ InjectionReport inject_lora(model::LlamaForCausalLMImpl& m, const AdapterConfig&
   std::set<std::string> saved_entries;
   if (adapter.modules_to_save) {
     for (const auto& item : m.named_modules("", false)) {
-      if (!adapter.saves(item.key())) continue;
+      const std::string key = model::peft_name(m.config(), item.key());
+      if (!adapter.saves(key)) continue;
       for (const auto& e : *adapter.modules_to_save) {
-        if (item.key().size() >= e.size() && item.key().compare(item.key().size() - e.size(), e.size(), e) == 0) {
-          saved_entries.insert(e);
-        }
+        if (key.size() >= e.size() && key.compare(key.size() - e.size(), e.size(), e) == 0) saved_entries.insert(e);
       }
       if (item.value()->named_parameters().is_empty()) {
-        problems.push_back(Diagnostic{{}, "lora_modules_to_save", "module has no dense parameters to train", item.key(),
+        problems.push_back(Diagnostic{{}, "lora_modules_to_save", "module has no dense parameters to train", key,
                                       {}, "quantized layers cannot be trained in full"});
       }
-      report.saved_modules.push_back(item.key());
+      report.saved_modules.push_back(key);
     }
     // Tied embeddings: lm_head is embed_tokens here, so [embed_tokens, lm_head] (Axolotl's usual list)
     // trains the one shared table, as PEFT's modules_to_save on a tied model ends up doing.
@@ -306,6 +308,11 @@ AdapterConfig setup_adapters(model::LlamaForCausalLMImpl& m, const config::LoraC
   if (!lora.model_dir.empty()) {
     // A local folder wins; otherwise lora_model_dir may be a Hub repo id (fetched into the cache).
     AdapterFiles files = read_adapter(io::resolve_adapter_dir(lora.model_dir));
+    if (!m.config().wrapper_architecture.empty()) {  // an adapter of the older multimodal spelling
+      std::map<std::string, torch::Tensor> respelled;
+      for (auto& [key, t] : files.tensors) respelled[model::peft_name(m.config(), model::causal_lm_name(key))] = t;
+      files.tensors = std::move(respelled);
+    }
     // Full tensors that modules_to_save does not name (absent key, or embeddings PEFT saved on its
     // own with save_embedding_layers): their modules are saved modules too.
     for (const auto& [key, t] : files.tensors) {
@@ -318,7 +325,8 @@ AdapterConfig setup_adapters(model::LlamaForCausalLMImpl& m, const config::LoraC
     }
     // An adapter trained with added tokens carries the grown embedding (and lm_head): grow the base
     // to its rows first; the adapter's tensors then overwrite them.
-    if (auto it = files.tensors.find("model.embed_tokens.weight"); it != files.tensors.end() && it->second.dim() == 2) {
+    if (auto it = files.tensors.find(model::peft_name(m.config(), "model.embed_tokens.weight"));
+        it != files.tensors.end() && it->second.dim() == 2) {
       model::resize_token_embeddings(m, it->second.size(0), 0);
     }
     r = inject_lora(m, files.config);

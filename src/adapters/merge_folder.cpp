@@ -22,6 +22,7 @@
 #include "axolotl/io/atomic_file.h"
 #include "axolotl/io/safetensors.h"
 #include "axolotl/io/sharded_writer.h"
+#include "axolotl/model/family.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
 
@@ -95,14 +96,39 @@ std::string shape_str(const std::vector<int64_t>& s) {
 // An embedding or lm_head of the adapter with more rows than the base's (tokens were added in
 // training, embedding_resize.h): it replaces the base's table whole.
 bool grown_table(const std::string& name, const std::vector<int64_t>& base_shape, const torch::Tensor& t) {
-  const bool table = name == "model.embed_tokens.weight" || name == "lm_head.weight";
+  const std::string own = model::causal_lm_name(name);  // a multimodal base spells its text tower its way
+  const bool table = own == "model.embed_tokens.weight" || own == "lm_head.weight";
   return table && base_shape.size() == 2 && t.dim() == 2 && t.size(1) == base_shape[1] && t.size(0) > base_shape[0];
 }
 
 // The rows of the merged vocabulary: the adapter's grown embedding, else none (0: keep config.json's).
 int64_t grown_rows(const AdapterParts& parts) {
-  auto it = parts.saved.find("model.embed_tokens.weight");
-  return it == parts.saved.end() || it->second.dim() != 2 ? 0 : it->second.size(0);
+  for (const auto& [name, t] : parts.saved) {
+    if (model::causal_lm_name(name) == "model.embed_tokens.weight") return t.dim() != 2 ? 0 : t.size(0);
+  }
+  return 0;
+}
+
+// The adapter's names in the base's spelling: PEFT on current transformers names a multimodal
+// Gemma-3's text tower model.language_model.*, its Hub checkpoints mostly language_model.model.*
+// (family.h); either adapter spelling merges into either checkpoint, every name kept as the base has it.
+template <typename T>
+void respell_for_base(std::map<std::string, T>& by_name, const std::map<std::string, io::TensorInfo>& base) {
+  std::map<std::string, T> out;
+  for (auto& [name, value] : by_name) {
+    std::string spelled = name;
+    if (!base.count(name)) {
+      const std::string own = model::causal_lm_name(name);
+      for (auto layout : {model::TowerLayout::kCausalLm, model::TowerLayout::kLegacy, model::TowerLayout::kCurrent}) {
+        if (base.count(model::tower_name(own, layout))) {
+          spelled = model::tower_name(own, layout);
+          break;
+        }
+      }
+    }
+    out[spelled] = std::move(value);
+  }
+  by_name = std::move(out);
 }
 
 // Checks the adapter against the base's tensor headers; one Error listing every problem.
@@ -173,7 +199,10 @@ std::optional<torch::ScalarType> base_dtype(const nlohmann::json& config) {
 void write_side_files(const MergeJob& job, std::optional<torch::ScalarType> dtype, int64_t vocab_rows,
                       const fs::path& tmp) {
   auto config = read_json(config_path(job));
-  if (vocab_rows > 0) config["vocab_size"] = vocab_rows;
+  if (vocab_rows > 0) {  // a multimodal config keeps the text tower's size in text_config
+    (config.contains("text_config") && config["text_config"].is_object() ? config["text_config"] : config)["vocab_size"] =
+        vocab_rows;
+  }
   if (dtype) {
     config["torch_dtype"] = dtype_string(*dtype);
     if (config.contains("dtype")) config["dtype"] = dtype_string(*dtype);
@@ -280,6 +309,8 @@ MergeResult merge_folder(const MergeJob& job) {
     const auto file = io::SafetensorsFile::open(path);
     for (const auto& info : file->tensors()) base[info.name] = info;
   }
+  respell_for_base(parts.lora, base);
+  respell_for_base(parts.saved, base);
   check_fit(parts, base, job.adapter_dir);
   const std::optional<torch::ScalarType> target = job.dtype ? job.dtype : base_dtype(read_json(config_path(job)));
 

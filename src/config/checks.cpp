@@ -32,12 +32,15 @@ void check_names(const std::vector<std::string>& names, const std::vector<std::s
   }
 }
 
-// Module paths of one LLaMA decoder layer (layer 0), as Hugging Face names them.
+// Module paths of one LLaMA decoder layer (layer 0), as Hugging Face names them; also as PEFT names
+// them in the text tower of a multimodal Gemma-3 (model.language_model.layers.0..., model/family.h).
 std::vector<std::string> llama_module_paths() {
   std::vector<std::string> out;
-  for (const auto& n : llama_linear_names()) {
-    const bool attn = n == "q_proj" || n == "k_proj" || n == "v_proj" || n == "o_proj";
-    out.push_back(std::string("model.layers.0.") + (attn ? "self_attn." : "mlp.") + n);
+  for (const char* prefix : {"model.layers.0.", "model.language_model.layers.0."}) {
+    for (const auto& n : llama_linear_names()) {
+      const bool attn = n == "q_proj" || n == "k_proj" || n == "v_proj" || n == "o_proj";
+      out.push_back(std::string(prefix) + (attn ? "self_attn." : "mlp.") + n);
+    }
   }
   return out;
 }

@@ -171,6 +171,14 @@ List RowEncoder::conversation(const nlohmann::json& record, const std::string& f
       std::string text;
       for (const auto& part : content->list()) {
         if (!part.is_dict()) continue;
+        const Value* type = part.dict().find("type");
+        const std::string kind = type && type->is_string() ? type->str() : "";
+        for (const char* media : {"image", "image_url", "video", "audio", "input_audio"}) {
+          if (kind == media || part.dict().find(media)) {
+            chat_error(where + ".content", std::string("a \"") + media + "\" content part: multimodal (image/video/audio) "
+                       "datasets are not supported; only a model's text tower is trained, on text", media, "text parts only");
+          }
+        }
         if (part.dict().find("train") || part.dict().find("weight")) {
           chat_error(where + ".content", "per-part train/weight flags are not supported yet");
         }
@@ -228,6 +236,13 @@ void RowEncoder::encode_chat(const nlohmann::json& record, std::vector<Tokenized
   if (sharegpt && field == "messages" && !record.contains("messages")) field = "conversations";
   auto it = record.find(field);
   if (it == record.end() || it->is_null()) chat_error(field, "required field missing");
+  for (const char* media : {"images", "image", "videos", "audios"}) {  // e.g. llava-instruct-mix-vsft's "images"
+    auto m = record.find(media);
+    if (m != record.end() && !m->is_null() && !(m->is_array() && m->empty())) {
+      chat_error(media, "rows with images, video or audio: multimodal datasets are not supported; only a model's text "
+                 "tower is trained, on text", m->type_name(), "text-only rows");
+    }
+  }
   List turns = conversation(record, field);
   Value tools = Value::none();
   if (auto t = record.find(ds_.field_tools); t != record.end() && !t->is_null()) {

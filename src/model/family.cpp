@@ -37,7 +37,6 @@ const std::pair<const char*, const char*> kRefused[] = {
     {"Mamba2ForCausalLM", "Mamba-2 (state-space model, no attention)"},
     {"JambaForCausalLM", "Jamba (hybrid Mamba/attention, mixture of experts)"},
     {"GemmaForCausalLM", "Gemma-1 (GeGLU with exact GELU, not served)"},
-    {"Gemma3ForConditionalGeneration", "Gemma-3 multimodal (vision tower; a text-only Gemma3ForCausalLM checkpoint loads)"},
     {"Qwen2VLForConditionalGeneration", "Qwen2-VL (multimodal)"},
     {"Qwen2_5_VLForConditionalGeneration", "Qwen2.5-VL (multimodal)"},
     {"LlavaForConditionalGeneration", "LLaVA (multimodal)"},
@@ -113,7 +112,11 @@ std::vector<std::string> linear_module_names(const LlamaConfig& c) {
 
 std::string family_label(const LlamaConfig& c) {
   const FamilyTraits* f = find_family(c.architecture);
-  return (f ? std::string(f->name) : c.architecture) + " (" + c.architecture + ")";
+  std::string label = (f ? std::string(f->name) : c.architecture) + " (" + c.architecture + ")";
+  if (!c.wrapper_architecture.empty()) {
+    label += ", the text tower of " + c.wrapper_architecture + " (vision tower and projector kept unchanged)";
+  }
+  return label;
 }
 
 int64_t apply_size_defaults(const FamilyTraits& f, LlamaConfig& c) {
@@ -158,6 +161,56 @@ void write_family_keys(const LlamaConfig& c, nlohmann::json& j) {
     for (bool sliding : c.sliding_layers) types.push_back(sliding ? "sliding_attention" : "full_attention");
     j["layer_types"] = types;
   }
+}
+
+namespace {
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+
+// (causal LM prefix, legacy spelling, current spelling), transformers Gemma3ForConditionalGeneration
+// _checkpoint_conversion_mapping.
+struct TowerPrefix {
+  const char* causal_lm;
+  const char* legacy;
+  const char* current;
+};
+const TowerPrefix kTowerPrefixes[] = {
+    {"model.", "language_model.model.", "model.language_model."},
+    {"lm_head.", "language_model.lm_head.", "lm_head."},
+};
+
+}  // namespace
+
+std::string tower_name(const std::string& name, TowerLayout layout) {
+  if (layout == TowerLayout::kCausalLm) return name;
+  for (const auto& p : kTowerPrefixes) {
+    if (!starts_with(name, p.causal_lm)) continue;
+    return (layout == TowerLayout::kLegacy ? p.legacy : p.current) + name.substr(std::string(p.causal_lm).size());
+  }
+  return name;
+}
+
+std::string causal_lm_name(const std::string& name) {
+  for (const auto& p : kTowerPrefixes) {
+    for (const char* spelled : {p.legacy, p.current}) {
+      // lm_head. is its own spelling in the current layout: nothing to map.
+      if (std::string(spelled) != p.causal_lm && starts_with(name, spelled)) {
+        return p.causal_lm + name.substr(std::string(spelled).size());
+      }
+    }
+  }
+  return name;
+}
+
+bool outside_text_tower(const std::string& name) {
+  for (const char* prefix : {"vision_tower.", "multi_modal_projector.", "model.vision_tower.", "model.multi_modal_projector."}) {
+    if (starts_with(name, prefix)) return true;
+  }
+  return false;
+}
+
+std::string peft_name(const LlamaConfig& c, const std::string& name) {
+  return c.wrapper_architecture.empty() ? name : tower_name(name, TowerLayout::kCurrent);
 }
 
 }  // namespace axolotl::model

@@ -197,12 +197,51 @@ void read_layer_pattern(Reader& r, const json& j, LlamaConfig& c) {
   }
 }
 
+// Multimodal wrappers whose text tower the decoder serves: architecture -> the tower's causal LM.
+const std::pair<const char*, const char*> kTextTowers[] = {
+    {"Gemma3ForConditionalGeneration", "Gemma3ForCausalLM"},
+};
+
+const char* text_tower_of(const json& j) {
+  if (!j.contains("architectures") || !j.at("architectures").is_array() || j.at("architectures").empty()) return nullptr;
+  const json& a = j.at("architectures").at(0);
+  for (const auto& [wrapper, tower] : kTextTowers) {
+    if (a.is_string() && a.get<std::string>() == wrapper) return tower;
+  }
+  return nullptr;
+}
+
+// Gemma3Config (configuration_gemma3.py): text_config holds the decoder (a sparse one relies on
+// Gemma3TextConfig's defaults); the token ids, dtype and tie_word_embeddings of the top level are the
+// model's (generation reads them there).
+LlamaConfig parse_text_tower(const json& j, const std::string& file, const char* tower) {
+  const std::string wrapper = j.at("architectures").at(0).get<std::string>();
+  if (!j.contains("text_config") || !j.at("text_config").is_object()) {
+    throw ConfigError({Diagnostic{{file, 0, 0}, "text_config", wrapper + " needs a text_config object",
+                                  j.contains("text_config") ? j.at("text_config").dump().substr(0, 80) : "nothing",
+                                  "the text tower's settings", "is this config.json complete?"}});
+  }
+  json text = j.at("text_config");
+  text["architectures"] = json::array({tower});
+  for (const char* key : {"bos_token_id", "eos_token_id", "pad_token_id", "torch_dtype", "dtype"}) {
+    if (j.contains(key) && !j.at(key).is_null()) text[key] = j.at(key);
+  }
+  // transformers ties the head by the text config's flag (get_text_config); the top level's as a fallback.
+  if (!text.contains("tie_word_embeddings") && j.contains("tie_word_embeddings")) {
+    text["tie_word_embeddings"] = j.at("tie_word_embeddings");
+  }
+  LlamaConfig c = parse_llama_config(text, file + " (text_config)");
+  c.wrapper_architecture = wrapper;
+  return c;
+}
+
 }  // namespace
 
 LlamaConfig parse_llama_config(const json& j, const std::string& file) {
   if (!j.is_object()) {
     throw ConfigError({Diagnostic{{file, 0, 0}, {}, "config.json must hold a JSON object", j.type_name(), "object", {}}});
   }
+  if (const char* tower = text_tower_of(j)) return parse_text_tower(j, file, tower);
   LlamaConfig c;
   Reader r(j, file);
   if (r.has("architectures")) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "axolotl/io/sharded_reader.h"
+#include "axolotl/model/family.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
 
@@ -35,6 +36,16 @@ bool ignored_key(const std::string& name) {
   return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// How a multimodal checkpoint spells its text tower (family.h): by its embedding's name; a folder this
+// program wrote (full fine-tuning saves the text tower as a causal LM) uses the causal-LM names.
+TowerLayout tower_layout(const LlamaConfig& c, const io::ShardedReader& reader) {
+  if (c.wrapper_architecture.empty()) return TowerLayout::kCausalLm;
+  for (TowerLayout layout : {TowerLayout::kCurrent, TowerLayout::kLegacy}) {
+    if (reader.find(tower_name("model.embed_tokens.weight", layout))) return layout;
+  }
+  return TowerLayout::kCausalLm;
+}
+
 }  // namespace
 
 void require_checkpoint(const std::string& folder) {
@@ -52,9 +63,10 @@ LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder, c
   require_checkpoint(folder);
   const auto reader = io::ShardedReader::open(folder);
   auto params = model.named_parameters();
+  const TowerLayout layout = tower_layout(model.config(), *reader);
   std::vector<std::string> missing, unexpected, misshaped, bad_dtype;
   for (const auto& item : params) {
-    const auto ref = reader->find(item.key());
+    const auto ref = reader->find(tower_name(item.key(), layout));
     if (!ref) {
       missing.push_back(item.key());
       continue;
@@ -66,10 +78,18 @@ LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder, c
     torch::ScalarType st;
     if (!torch_dtype(info.dtype, &st)) bad_dtype.push_back(item.key() + " " + std::string(io::dtype_name(info.dtype)));
   }
-  for (const auto& name : reader->names()) {
+  int64_t other_towers = 0;  // vision tower and projector of a multimodal checkpoint: not loaded
+  for (const auto& spelled : reader->names()) {
+    const bool wrapped = !model.config().wrapper_architecture.empty();
+    if (wrapped && outside_text_tower(spelled)) {
+      ++other_towers;
+      continue;
+    }
+    const std::string name = layout == TowerLayout::kCausalLm ? spelled : causal_lm_name(spelled);
+    const bool respelled = name != spelled || tower_name(name, layout) == spelled;
     // Some tied checkpoints still carry lm_head.weight (a copy of embed_tokens): ignored like inv_freq.
     const bool tied_head = name == "lm_head.weight" && model.config().tie_word_embeddings;
-    if (!params.contains(name) && !ignored_key(name) && !tied_head) unexpected.push_back(name);
+    if ((!params.contains(name) || !respelled) && !ignored_key(name) && !tied_head) unexpected.push_back(spelled);
   }
   if (!missing.empty() || !unexpected.empty() || !misshaped.empty() || !bad_dtype.empty()) {
     std::string msg = "checkpoint does not match the model config";
@@ -88,7 +108,7 @@ LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder, c
   LoadStats stats;
   torch::NoGradGuard no_grad;
   for (auto& item : params) {
-    const auto ref = reader->at(item.key());
+    const auto ref = reader->at(tower_name(item.key(), layout));
     const auto* info = ref.info;
     torch::ScalarType st;
     torch_dtype(info->dtype, &st);
@@ -106,6 +126,10 @@ LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder, c
     stats.tensors += 1;
     stats.bytes += info->nbytes();
     if (on_loaded) on_loaded(item.key());
+  }
+  if (other_towers > 0) {
+    log::info("model", "{}: trains the text tower; {} vision-tower and projector tensors are left in the checkpoint",
+              model.config().wrapper_architecture, other_towers);
   }
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log::info("model", "loaded {} tensors ({:.1f} MB) from {} in {:.2f} s", stats.tensors, stats.bytes / 1e6, folder,

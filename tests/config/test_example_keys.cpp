@@ -211,7 +211,10 @@ TEST(ParityKeys, TargetModulesAsDottedSuffixesOrOneRegex) {
   c = load_with("lora_target_modules: 'model.layers.[\\d]+.(mlp|self_attn).(up|down|gate|q|k|v|o)_proj'\n").config;
   EXPECT_TRUE(c.adapter.target_modules.empty());
   EXPECT_EQ(c.adapter.target_regex, "model.layers.[\\d]+.(mlp|self_attn).(up|down|gate|q|k|v|o)_proj");
-  p = problems_with("lora_target_modules: 'model.language_model.layers.[\\d]+.mlp.up_proj'\n");  // a VLM's names
+  // A multimodal Gemma-3's text tower as PEFT names it (examples/gemma3): accepted here, matched on the model.
+  c = load_with("lora_target_modules: 'model.language_model.layers.[\\d]+.mlp.up_proj'\n").config;
+  EXPECT_EQ(c.adapter.target_regex, "model.language_model.layers.[\\d]+.mlp.up_proj");
+  p = problems_with("lora_target_modules: 'model.vision_tower.layers.[\\d]+.mlp.fc1'\n");  // a vision tower's names
   ASSERT_EQ(p.size(), 1u);
   EXPECT_NE(p[0].message.find("matches no module"), std::string::npos) << p[0].str();
   EXPECT_FALSE(problems_with("lora_target_modules: 'model.(layers'\n").empty());  // not a regex

@@ -101,6 +101,21 @@ TEST_F(RowEncoderErrors, NameTheField) {
             "attention_mask: value out of range");
 }
 
+// Image/video/audio rows (HuggingFaceH4/llava-instruct-mix-vsft: an "images" column and {"type": "image"}
+// content parts) are refused, naming the field, rather than trained as their text alone.
+TEST_F(RowEncoderErrors, MultimodalRowsAreRefusedByName) {
+  const nlohmann::json image_part = {{"messages", {{{"role", "user"}, {"content", {{{"type", "image"}}, {{"type", "text"}, {"text", "what is it?"}}}}},
+                                                   {{"role", "assistant"}, {"content", {{{"type", "text"}, {"text", "a cat"}}}}}}}};
+  const std::string part = error_key("chat_template", image_part);
+  EXPECT_EQ(part.rfind("messages[0].content: a \"image\" content part: multimodal", 0), 0u) << part;
+  nlohmann::json with_images = {{"messages", {{{"role", "user"}, {"content", "hi"}}, {{"role", "assistant"}, {"content", "yo"}}}},
+                                {"images", {"a.png"}}};
+  const std::string column = error_key("chat_template", with_images);
+  EXPECT_EQ(column.rfind("images: rows with images", 0), 0u) << column;
+  with_images["images"] = nlohmann::json::array();  // an empty column is a text row
+  EXPECT_EQ(error_key("chat_template", with_images), "no error");
+}
+
 // Padding marked by attention_mask (left or right) is neither attended nor trained: it is dropped.
 TEST_F(RowEncoderErrors, AttentionMaskDropsPadding) {
   config::DataConfig data;

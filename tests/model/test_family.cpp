@@ -14,63 +14,22 @@
 
 #include "axolotl/adapters/lora_injection.h"
 #include "axolotl/adapters/lora_merge.h"
+#include "axolotl/adapters/quantized_linear.h"
 #include "axolotl/model/family.h"
 #include "axolotl/model/generator.h"
 #include "axolotl/model/llama_model.h"
 #include "axolotl/model/weight_loader.h"
+#include "family_goldens.h"
 #include "test_support.h"
 
 namespace axolotl::model {
 namespace {
 namespace fs = std::filesystem;
 
-// The reference's output folder, written once per test binary run.
-class Goldens {
- public:
-  static const fs::path& dir() {
-    static Goldens g;
-    return g.ok_ ? g.dir_.path() : empty_;
-  }
-
- private:
-  Goldens() {
-    if (testing::python().empty()) return;
-    const auto script = testing::source_dir() / "tests" / "reference" / "family_reference.py";
-    const std::string cmd = testing::python() + " " + script.string() + " " + dir_.path().string() + " > " +
-                            (dir_ / "log.txt").string() + " 2>&1";
-    ok_ = std::system(cmd.c_str()) == 0;
-    if (!ok_) std::cerr << testing::read_file(dir_ / "log.txt");
-  }
-  testing::TempDir dir_;
-  bool ok_ = false;
-  static inline fs::path empty_;
-};
-
-#define REQUIRE_GOLDENS()                                                                        \
-  do {                                                                                           \
-    if (Goldens::dir().empty()) GTEST_SKIP() << "no python3 with torch for family_reference.py"; \
-  } while (0)
-
-nlohmann::json golden(const std::string& family) {
-  return nlohmann::json::parse(testing::read_file(Goldens::dir() / family / "golden.json"));
-}
-
-LlamaForCausalLM load(const std::string& family) {
-  const auto folder = (Goldens::dir() / family).string();
-  LlamaForCausalLM m(load_llama_config(folder), torch::TensorOptions().dtype(torch::kFloat32));
-  load_weights(*m, folder);
-  m->eval();
-  return m;
-}
-
-torch::Tensor rows(const nlohmann::json& j) {  // [[...], ...] -> (T, V)
-  auto r = j.get<std::vector<std::vector<float>>>();
-  std::vector<float> flat;
-  for (const auto& row : r) flat.insert(flat.end(), row.begin(), row.end());
-  return torch::tensor(flat).view({static_cast<int64_t>(r.size()), -1});
-}
-
-torch::Tensor ids_tensor(const std::vector<int64_t>& ids) { return torch::tensor(ids, torch::kInt64).unsqueeze(0); }
+using family_test::golden;
+using family_test::ids_tensor;
+using family_test::load;
+using family_test::rows;
 
 std::vector<int64_t> greedy(LlamaForCausalLMImpl& m, const std::vector<int64_t>& prompt, size_t n, bool cache) {
   GenerationOptions o;
@@ -208,6 +167,33 @@ TEST_P(Family, Nf4ForwardIsTheDequantizedForward) {
     auto deq = std::dynamic_pointer_cast<DenseLinear>(layer)->weight;
     const float rel = ((deq - original[name]).norm() / original[name].norm()).item<float>();
     EXPECT_LT(rel, 0.15f) << name;  // NF4 with 64-blocks: ~0.1 relative RMS error on Gaussian weights
+  }
+}
+
+// load_in_8bit on every projection (fused ones included): each weight within int8 absmax-per-row rounding
+// (|error| <= absmax/254 per element) of the original, and the logits within that error's effect.
+TEST_P(Family, Int8ForwardWithinItsRoundingError) {
+  REQUIRE_GOLDENS();
+  torch::NoGradGuard no_grad;
+  auto m = load(GetParam());
+  auto ids = ids_tensor({1, 7, 22, 5, 31, 9, 14, 40});
+  auto full = m->forward(ids)[0];
+  std::map<std::string, torch::Tensor> original;
+  for (const auto& [name, layer] : adapters::projections(*m)) {
+    original[name] = std::dynamic_pointer_cast<DenseLinear>(layer)->weight.clone();
+  }
+  config::QuantizationConfig q;
+  q.load_in_8bit = true;
+  EXPECT_EQ(adapters::quantize_base(*m, q),
+            static_cast<int64_t>(linear_module_names(m->config()).size()) * m->config().num_hidden_layers);
+  auto int8 = m->forward(ids)[0];
+  const float moved = (int8 - full).abs().max().item<float>();
+  EXPECT_GT(moved, 0.0f);
+  EXPECT_LT(moved, 0.05f * full.abs().max().item<float>());
+  for (const auto& [name, layer] : adapters::projections(*m)) {
+    const auto deq = adapters::dense_weight(*layer, torch::kFloat32);
+    const auto bound = original[name].abs().amax(1, true) / 254.0 + 1e-6;  // (out, 1)
+    EXPECT_TRUE(((deq - original[name]).abs() <= bound).all().item<bool>()) << name;
   }
 }
 

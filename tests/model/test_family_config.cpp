@@ -132,11 +132,50 @@ TEST(FamilyConfig, OtherArchitecturesAreRefusedByName) {
   for (const auto& [arch, what] : std::vector<std::pair<const char*, const char*>>{
            {"MixtralForCausalLM", "Mixtral"}, {"Qwen3MoeForCausalLM", "Qwen3-MoE"}, {"FalconForCausalLM", "Falcon"},
            {"PhiForCausalLM", "Phi-1/Phi-2"}, {"MambaForCausalLM", "Mamba"},
-           {"Gemma3ForConditionalGeneration", "multimodal"}, {"SomethingNewForCausalLM", "not a known"}}) {
+           {"Qwen2VLForConditionalGeneration", "multimodal"}, {"SomethingNewForCausalLM", "not a known"}}) {
     const auto msg = refusal(arch);
     EXPECT_NE(msg.find(arch), std::string::npos) << msg;
     EXPECT_NE(msg.find(what), std::string::npos) << msg;
     EXPECT_NE(msg.find("Qwen3ForCausalLM"), std::string::npos) << msg;  // the accepted list
+  }
+}
+
+// Gemma3ForConditionalGeneration (configuration_gemma3.py): the text tower is text_config, sparse as in
+// google/gemma-3-4b-it (Gemma3TextConfig defaults fill it); the top level's token ids and dtype win.
+TEST(FamilyConfig, Gemma3MultimodalIsItsTextTower) {
+  const json j = {{"architectures", {"Gemma3ForConditionalGeneration"}}, {"model_type", "gemma3"},
+                  {"eos_token_id", {1, 106}}, {"torch_dtype", "bfloat16"}, {"image_token_index", 262144},
+                  {"text_config", {{"hidden_size", 2560}, {"intermediate_size", 10240}, {"model_type", "gemma3_text"},
+                                   {"num_hidden_layers", 34}, {"rope_scaling", {{"factor", 8.0}, {"rope_type", "linear"}}},
+                                   {"sliding_window", 1024}}},
+                  {"vision_config", {{"model_type", "siglip_vision_model"}, {"hidden_size", 1152}}}};
+  const auto c = parse_llama_config(j, "config.json");
+  EXPECT_EQ(c.architecture, "Gemma3ForCausalLM");
+  EXPECT_EQ(c.wrapper_architecture, "Gemma3ForConditionalGeneration");
+  EXPECT_EQ(c.vocab_size, 262208);
+  EXPECT_EQ(c.num_attention_heads, 8);
+  EXPECT_EQ(c.num_key_value_heads, 4);
+  EXPECT_EQ(c.head_dim, 256);
+  EXPECT_EQ(c.num_hidden_layers, 34);
+  EXPECT_EQ(c.sliding_window, 1024);
+  EXPECT_TRUE(c.tie_word_embeddings);
+  EXPECT_EQ(c.eos_token_ids, (std::vector<int64_t>{1, 106}));
+  EXPECT_EQ(c.torch_dtype, "bfloat16");
+  EXPECT_EQ(c.rope_scaling.type, RopeType::kLinear);
+  EXPECT_FALSE(c.layer_is_sliding(5));  // every 6th layer global
+  EXPECT_TRUE(c.layer_is_sliding(4));
+  EXPECT_NE(family_label(c).find("text tower of Gemma3ForConditionalGeneration"), std::string::npos);
+  EXPECT_EQ(peft_name(c, "model.layers.3.mlp.up_proj"), "model.language_model.layers.3.mlp.up_proj");
+  EXPECT_EQ(tower_name("lm_head.weight", TowerLayout::kLegacy), "language_model.lm_head.weight");
+  EXPECT_EQ(causal_lm_name("language_model.model.norm.weight"), "model.norm.weight");
+  EXPECT_EQ(causal_lm_name("model.language_model.norm.weight"), "model.norm.weight");
+  EXPECT_TRUE(outside_text_tower("model.vision_tower.vision_model.post_layernorm.weight"));
+  EXPECT_FALSE(outside_text_tower("model.language_model.norm.weight"));
+  try {
+    parse_llama_config(json{{"architectures", {"Gemma3ForConditionalGeneration"}}}, "config.json");
+    FAIL() << "no text_config accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("text_config"), std::string::npos) << e.what();
   }
 }
 

@@ -5,7 +5,8 @@ configuration_*.py as summarised in FORMATS2.md §5 (transformers is not used). 
 
     /usr/bin/python3 tests/reference/family_reference.py OUT_DIR
 
-Writes OUT_DIR/<family>/{config.json, model.safetensors, golden.json} for each tiny random checkpoint.
+Writes OUT_DIR/<family>/{config.json, model.safetensors, golden.json} for each tiny random checkpoint, and
+two tiny Gemma3ForConditionalGeneration checkpoints (gemma3_mm, gemma3_mm_legacy: both weight spellings).
 golden.json holds the teacher-forced logits, greedy ids, and under "controls" the logits with one
 family feature switched off (negative controls: each must differ from the golden, so the golden tests it).
 """
@@ -292,12 +293,151 @@ def build(out, name, cfg, seed):
         f.write("\n")
 
 
+# ---- multimodal Gemma-3 (Gemma3ForConditionalGeneration) ------------------------------------------
+# configuration_gemma3.py Gemma3Config: text_config (a Gemma3TextConfig) + vision_config (SiglipVisionConfig)
+# + image token ids. modeling_gemma3.py: on text-only input the model is its language model (the scaled
+# token embedding, the decoder, the tied or own lm_head): the logits of the text path are the causal LM's.
+# Weight names: transformers >= 4.52 saves model.language_model.* / model.vision_tower.* /
+# model.multi_modal_projector.* / lm_head.*; older versions (and most Hub checkpoints) language_model.model.*,
+# vision_tower.*, multi_modal_projector.*, language_model.lm_head.* (_checkpoint_conversion_mapping).
+MULTIMODAL = {
+    # older spelling, untied head (language_model.lm_head.weight)
+    "gemma3_mm_legacy": dict(layout="legacy", tie=False),
+    # current spelling, tied head (no lm_head tensor, as google/gemma-3-4b-it)
+    "gemma3_mm": dict(layout="current", tie=True),
+}
+VISION = dict(model_type="siglip_vision_model", hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+              num_attention_heads=2, image_size=8, patch_size=4, num_channels=3, layer_norm_eps=1e-6)
+
+
+def vision_weights(g, text_hidden, layout):
+    """SiglipVisionModel + Gemma3MultiModalProjector tensors (shapes only matter: the text path never reads them)."""
+    d, i = VISION["hidden_size"], VISION["intermediate_size"]
+    rnd = lambda *shape: torch.randn(*shape, generator=g) * 0.2  # noqa: E731
+    v = "vision_tower.vision_model."
+    sd = {v + "embeddings.patch_embedding.weight": rnd(d, 3, 4, 4), v + "embeddings.patch_embedding.bias": rnd(d),
+          v + "embeddings.position_embedding.weight": rnd(4, d),
+          v + "post_layernorm.weight": rnd(d), v + "post_layernorm.bias": rnd(d),
+          "multi_modal_projector.mm_input_projection_weight": rnd(d, text_hidden),
+          "multi_modal_projector.mm_soft_emb_norm.weight": rnd(d)}
+    p = v + "encoder.layers.0."
+    for n in ("q_proj", "k_proj", "v_proj", "out_proj"):
+        sd[p + f"self_attn.{n}.weight"], sd[p + f"self_attn.{n}.bias"] = rnd(d, d), rnd(d)
+    sd[p + "mlp.fc1.weight"], sd[p + "mlp.fc1.bias"] = rnd(i, d), rnd(i)
+    sd[p + "mlp.fc2.weight"], sd[p + "mlp.fc2.bias"] = rnd(d, i), rnd(d)
+    for n in ("layer_norm1", "layer_norm2"):
+        sd[p + f"{n}.weight"], sd[p + f"{n}.bias"] = rnd(d), rnd(d)
+    if layout == "current":
+        sd = {"model." + k: t for k, t in sd.items()}
+    return sd
+
+
+def spelled(name, layout):
+    """A causal-LM tensor name as the multimodal checkpoint spells it."""
+    if name.startswith("lm_head."):
+        return name if layout == "current" else "language_model." + name
+    rest = name[len("model."):]
+    return ("model.language_model." if layout == "current" else "language_model.model.") + rest
+
+
+def multimodal_text_config(spec, causal=True):
+    """text_config of the multimodal checkpoint; causal: as the Gemma3ForCausalLM the forward reads."""
+    text = {k: v for k, v in FAMILIES["gemma3"].items() if k not in ("architectures", "bos_token_id", "eos_token_id",
+                                                                      "pad_token_id", "torch_dtype")}
+    text["tie_word_embeddings"] = spec["tie"]
+    text["vocab_size"] = 64  # image_token_index < vocab_size, as in the real checkpoints
+    return dict(text, architectures=["Gemma3ForCausalLM"]) if causal else text
+
+
+def build_multimodal(out, name, spec, seed):
+    folder = os.path.join(out, name)
+    os.makedirs(folder, exist_ok=True)
+    text = multimodal_text_config(spec, causal=False)
+    cfg = {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3", "boi_token_index": 60,
+           "eoi_token_index": 61, "image_token_index": 62, "mm_tokens_per_image": 4, "bos_token_id": 1,
+           "eos_token_id": [2, 5], "pad_token_id": 0, "initializer_range": 0.02, "torch_dtype": "float32",
+           "text_config": text, "vision_config": VISION}
+    causal = dict(text, architectures=["Gemma3ForCausalLM"])
+    sd = make_weights(causal, seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    full = {spelled(k, spec["layout"]): t for k, t in sd.items()}
+    full.update(vision_weights(g, text["hidden_size"], spec["layout"]))
+    write_safetensors(os.path.join(folder, "model.safetensors"), full)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with torch.no_grad():
+        logits = forward(causal, sd, INPUT_IDS)
+        tokens = greedy(causal, sd, PROMPT, 10)
+        controls = {"text_only_tied_head": [[float(v) for v in row] for row in forward(
+            dict(causal, tie_word_embeddings=not spec["tie"]),
+            dict(sd, **{"lm_head.weight": sd["model.embed_tokens.weight"] * 0.5}), INPUT_IDS)]}
+    golden = {"script": "tests/reference/family_reference.py", "input_ids": INPUT_IDS,
+              "logits": [[float(v) for v in row] for row in logits], "prompt": PROMPT, "greedy": tokens,
+              "controls": controls}
+    with open(os.path.join(folder, "golden.json"), "w") as f:
+        json.dump(golden, f)
+        f.write("\n")
+
+
+# ---- PEFT adapters and the merged model (peft tuners/lora: W' = W + (alpha/r)·B·A; biases untouched) -----
+ADAPTED = ("phi3", "qwen2", "gemma3_mm_legacy")  # fused qkv_proj/gate_up_proj; q/k/v biases; multimodal names
+LORA_R, LORA_ALPHA = 2, 4
+
+
+def write_adapter(folder, cfg, sd, seed, peft_prefix):
+    """adapter/ beside the checkpoint: every linear of every layer (lora_target_linear), B random (not PEFT's
+    zeros) so the merge shows; returns the merged state dict."""
+    g = torch.Generator().manual_seed(seed)
+    tensors, merged = {}, dict(sd)
+    targets = set()
+    for name, w in sd.items():
+        if not name.startswith("model.layers.") or not name.endswith("_proj.weight"):
+            continue
+        module = name[:-len(".weight")]
+        targets.add(module.rsplit(".", 1)[1])
+        a = torch.randn(LORA_R, w.shape[1], generator=g) * 0.3
+        b = torch.randn(w.shape[0], LORA_R, generator=g) * 0.3
+        key = "base_model.model." + peft_prefix + module[len("model."):]
+        tensors[key + ".lora_A.weight"], tensors[key + ".lora_B.weight"] = a, b
+        merged[name] = w + (LORA_ALPHA / LORA_R) * (b @ a)
+    os.makedirs(os.path.join(folder, "adapter"), exist_ok=True)
+    write_safetensors(os.path.join(folder, "adapter", "adapter_model.safetensors"), tensors)
+    config = {"base_model_name_or_path": "tiny", "bias": "none", "fan_in_fan_out": False, "lora_alpha": LORA_ALPHA,
+              "lora_dropout": 0.0, "modules_to_save": None, "peft_type": "LORA", "r": LORA_R,
+              "target_modules": sorted(targets), "task_type": "CAUSAL_LM", "use_dora": False, "use_rslora": False}
+    with open(os.path.join(folder, "adapter", "adapter_config.json"), "w") as f:
+        f.write(json.dumps(config, indent=2, sort_keys=True))
+    return merged
+
+
+def add_merge_golden(out, name, cfg, sd, seed, peft_prefix):
+    folder = os.path.join(out, name)
+    merged = write_adapter(folder, cfg, sd, seed, peft_prefix)
+    path = os.path.join(folder, "golden.json")
+    with open(path) as f:
+        golden = json.load(f)
+    with torch.no_grad():
+        golden["merged_logits"] = [[float(v) for v in row] for row in forward(cfg, merged, INPUT_IDS)]
+    with open(path, "w") as f:
+        json.dump(golden, f)
+        f.write("\n")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: family_reference.py OUT_DIR")
     torch.set_num_threads(1)
     for i, (name, cfg) in enumerate(FAMILIES.items()):
         build(sys.argv[1], name, cfg, 4321 + i)
+        if name in ADAPTED:
+            add_merge_golden(sys.argv[1], name, cfg, make_weights(cfg, 4321 + i), 6321 + i, "model.")
+    for i, (name, spec) in enumerate(MULTIMODAL.items()):
+        build_multimodal(sys.argv[1], name, spec, 5321 + i)
+        if name in ADAPTED:  # PEFT on current transformers names the text tower model.language_model.*
+            causal = multimodal_text_config(spec)
+            add_merge_golden(sys.argv[1], name, causal, make_weights(causal, 5321 + i), 7321 + i,
+                             "model.language_model.")
 
 
 if __name__ == "__main__":

@@ -48,4 +48,19 @@ int64_t apply_size_defaults(const FamilyTraits& family, LlamaConfig& config);
 // Adds the trait keys of a non-LLaMA family to a config.json object, as its HF config spells them.
 void write_family_keys(const LlamaConfig& config, nlohmann::json& json);
 
+// Multimodal checkpoints (Gemma3ForConditionalGeneration) nest the text tower (transformers
+// modeling_gemma3.py): transformers >= 4.52 names it model.language_model.* and lm_head.*, older
+// versions (and most Hub checkpoints) language_model.model.* and language_model.lm_head.*. The decoder's
+// own names stay the causal LM's (model.layers.0..., lm_head.weight); these map between the spellings.
+enum class TowerLayout { kCausalLm, kLegacy, kCurrent };
+// A causal-LM name spelled in `layout` ("model.norm.weight" -> "language_model.model.norm.weight").
+std::string tower_name(const std::string& causal_lm_name, TowerLayout layout);
+// Either multimodal spelling back to the causal-LM name; other names are returned unchanged.
+std::string causal_lm_name(const std::string& name);
+// vision_tower.*, multi_modal_projector.* (either layout): tensors outside the text tower.
+bool outside_text_tower(const std::string& name);
+// The module or tensor name as PEFT sees it on the full model: model.language_model.* for a
+// multimodal checkpoint (current transformers), the causal-LM name otherwise.
+std::string peft_name(const LlamaConfig& config, const std::string& causal_lm_name);
+
 }  // namespace axolotl::model

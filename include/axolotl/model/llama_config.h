@@ -67,6 +67,9 @@ struct LlamaConfig {
   std::optional<int64_t> original_max_position_embeddings;  // Phi-3 LongRoPE (top-level key)
   std::optional<int64_t> max_window_layers;     // Qwen2/3, written back as read
   bool use_sliding_window = false;              // Qwen2/3, written back as read
+  // "Gemma3ForConditionalGeneration" when this is the text tower (text_config) of a multimodal
+  // checkpoint; family.h maps its tensor names. Empty for a causal LM.
+  std::string wrapper_architecture;
 
   bool layer_is_sliding(int64_t layer) const {
     if (!sliding_window) return false;
@@ -77,7 +80,8 @@ struct LlamaConfig {
   int64_t n_rep() const { return num_attention_heads / num_key_value_heads; }  // GQA group size
 };
 
-// Parses config.json text; `file` names the source in errors. Throws ConfigError listing every
+// Parses config.json text; `file` names the source in errors. A Gemma3ForConditionalGeneration config
+// gives its text_config as a Gemma3ForCausalLM (the top level's token ids and dtype win). Throws ConfigError listing every
 // bad key (file and key named), e.g. a refused architecture or heads not dividing each other.
 LlamaConfig parse_llama_config(const nlohmann::json& json, const std::string& file);
 // Reads `path` (a config.json, or a folder holding one).
