@@ -28,9 +28,12 @@
 #include "axolotl/train/objective.h"
 #include "axolotl/train/objective_preference.h"
 #include "axolotl/train/progress.h"
+#include "axolotl/train/rng_state.h"
 #include "axolotl/train/schedule.h"
+#include "axolotl/train/scheduler_state.h"
 #include "axolotl/train/stop_signal.h"
 #include "axolotl/train/tensorboard_writer.h"
+#include "axolotl/train/torch_pickle.h"
 #include "axolotl/train/trainer_rng.h"
 #include "axolotl/train/trainer_shard.h"
 #include "axolotl/train/trainer_state.h"
@@ -276,8 +279,8 @@ class Loop {
       if (e.contains("loss") && e["loss"].is_number()) train_curve_.push_back({e["step"], e["loss"]});
       if (e.contains("eval_loss") && e["eval_loss"].is_number()) eval_curve_.push_back({e["step"], e["eval_loss"]});
     }
-    const std::string rng = rank_rng_file(dir, dist_.rank());
-    if (fs::exists(rng)) {
+    const std::string rng = rank_rng_file(dir, dist_.rank(), dist_.world_size());
+    if (!rng.empty()) {
       load_rng_state(rng);  // last: nothing above may draw from it
     } else {  // a checkpoint of a single-process run, or of fewer ranks
       log::warn("train", "{} has no generator state for rank {}: seeding with seed + rank + step", dir, dist_.rank());
@@ -470,13 +473,12 @@ class Loop {
         copy_tokenizer_files(s_.tokenizer_dir, dir);
         write_text(d / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
         if (c_.checkpoint.save_only_model) return;  // weights only, as HF's save_only_model: not resumable
-        optimizer_.save((d / "optimizer.pt").string());
-        write_text(d / "scheduler.json",
-                   nlohmann::json{{"last_epoch", step}, {"base_lr", c_.training.learning_rate},
-                                  {"warmup_steps", schedule_.warmup_steps}, {"total_steps", schedule_.total_steps},
-                                  {"last_lr", last_lr_}}.dump(2) + "\n");
-        save_rng_state((d / "rng_state.pt").string());
-        write_rank_rng_states(dir, rng_states);
+        // Trainer's files: the rate is the one its scheduler leaves after `step` steps.
+        optimizer_.save((d / "optimizer.pt").string(), scheduler_->lr(step));
+        write_torch_pickle((d / "scheduler.pt").string(),
+                           lambda_lr_state_dict(step, c_.training.learning_rate, scheduler_->lr(step),
+                                                optimizer_.group_count()));
+        write_rng_states(dir, rng_states, c_.training.seed);
         write_trainer_state((d / "trainer_state.json").string(), state_);
         write_text(d / kProgressFile,
                    nlohmann::json{{"format", "axolotl-training-progress"}, {"version", 1}, {"global_step", step},
