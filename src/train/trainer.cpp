@@ -299,6 +299,15 @@ class Loop {
     optimizer_.zero_grad();
     double loss = 0.0;
     int64_t tokens = 0, trained = 0;
+    // Trainer.floating_point_ops: 6 · input_ids.numel() (padding included) · parameters without the
+    // embeddings, per micro-batch; summed over ranks (store_flos), i.e. over the global micro-batches.
+    if (flops_params_ < 0) {
+      flops_params_ = 0.0;
+      for (const auto& p : s_.model->named_parameters())
+        if (p.key().find("embed_tokens") == std::string::npos) flops_params_ += static_cast<double>(p.value().numel());
+    }
+    for (const data::Batch& global : sb.micro)
+      state_.total_flos += 6.0 * static_cast<double>(global.rows * global.seq_len) * flops_params_;
     // Σ CE / trained tokens of the whole step on all ranks: every rank's loader sees the global
     // micro-batches, so it knows the global denominator without communicating.
     const double denom = objective_->step_denominator(sb);
@@ -506,9 +515,13 @@ class Loop {
     for (const auto& p : train_curve_) train_loss += p.second;
     if (!train_curve_.empty()) train_loss /= static_cast<double>(train_curve_.size());
     const int64_t step = state_.global_step;
+    // Trainer's speed_metrics: num_train_samples = max_steps · total_train_batch_size, this run's runtime.
+    const double samples = static_cast<double>(schedule_.total_steps) * c_.training.micro_batch_size *
+                           c_.training.gradient_accumulation_steps * dist_.world_size();
     state_.log_history.push_back({{"train_runtime", seconds},
+                                  {"train_samples_per_second", samples / std::max(1e-9, seconds)},
                                   {"train_steps_per_second", step / std::max(1e-9, seconds)},
-                                  {"total_flos", 0.0}, {"train_loss", train_loss},
+                                  {"total_flos", state_.total_flos}, {"train_loss", train_loss},
                                   {"epoch", schedule_.epoch_at(step)}, {"step", step}});
     write_weights(out_.string(), *s_.model, s_.adapter);
     copy_tokenizer_files(s_.tokenizer_dir, out_.string());
@@ -541,6 +554,7 @@ class Loop {
   std::unique_ptr<TensorBoardWriter> tensorboard_;
   Series train_curve_, eval_curve_;
   double last_lr_ = 0.0, last_grad_norm_ = 0.0;
+  double flops_params_ = -1.0;  // PreTrainedModel.num_parameters(exclude_embeddings=True); set at the first step
   std::vector<torch::Tensor> trainable_tensors_;  // s_.trainable's tensors, for the gradient all-reduce
   int stop_all_signal_ = 0;                       // the signal some rank saw (distributed runs)
   int64_t last_saved_step_ = 0;
