@@ -1,9 +1,11 @@
 // PEFT adapter_config.json (FORMATS.md §3.2) and target matching (§3.3; peft tuners_utils.py
 // check_target_module_exists).
 #include "axolotl/adapters/adapter_config.h"
+#include "axolotl/model/hf_versions.h"
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -15,6 +17,7 @@
 #include "axolotl/util/log.h"
 
 namespace axolotl::adapters {
+namespace fs = std::filesystem;
 namespace {
 
 constexpr double kMaxLoraAlpha = 65536;  // scaling alpha/r past this is a typo, not a choice
@@ -70,17 +73,32 @@ AdapterConfig adapter_config_from(const config::LoraConfig& lora, const std::str
   c.use_rslora = lora.use_rslora;
   // PEFT resets fan_in_fan_out to false for nn.Linear targets (LLaMA's) and saves that.
   if (lora.fan_in_fan_out) log::warn("adapters", "lora_fan_in_fan_out is for Conv1D weights; LLaMA's are [out, in]: ignored");
+  // As the user named it: a Hub id stays an id; a local folder becomes absolute, so the adapter finds
+  // its base from anywhere (PEFT writes the name it was given).
+  std::error_code ec;
   c.base_model_name_or_path = base_model;
+  if (!base_model.empty() && fs::exists(base_model, ec)) {
+    const fs::path abs = fs::absolute(base_model, ec);
+    if (!ec) c.base_model_name_or_path = abs.lexically_normal().string();
+    if (c.base_model_name_or_path.size() > 1 && c.base_model_name_or_path.back() == '/') c.base_model_name_or_path.pop_back();
+  }
   return c;
 }
 
 std::string adapter_config_json(const AdapterConfig& c) {
   using nlohmann::json;
   json j = json::object();
+  // Every key PEFT 0.19's LoraConfig.to_dict() writes (runtime_config dropped), at its default where
+  // we have no such feature.
+  j["alora_invocation_tokens"] = nullptr;
   j["alpha_pattern"] = json::object();
+  j["arrow_config"] = nullptr;
   j["auto_mapping"] = nullptr;
   j["base_model_name_or_path"] = c.base_model_name_or_path.empty() ? json(nullptr) : json(c.base_model_name_or_path);
   j["bias"] = "none";
+  j["corda_config"] = nullptr;
+  j["ensure_weight_tying"] = false;
+  j["eva_config"] = nullptr;
   j["exclude_modules"] = nullptr;
   j["fan_in_fan_out"] = c.fan_in_fan_out;
   j["inference_mode"] = true;
@@ -92,16 +110,23 @@ std::string adapter_config_json(const AdapterConfig& c) {
   j["lora_alpha"] = number(c.lora_alpha);
   j["lora_bias"] = false;
   j["lora_dropout"] = c.lora_dropout;
+  j["lora_ga_config"] = nullptr;
   j["megatron_config"] = nullptr;
   j["megatron_core"] = "megatron.core";
   j["modules_to_save"] = c.modules_to_save ? json(*c.modules_to_save) : json(nullptr);
   j["peft_type"] = "LORA";
+  j["peft_version"] = model::kPeftVersion;
+  j["qalora_group_size"] = 16;
   j["r"] = c.r;
   j["rank_pattern"] = json::object();
   j["revision"] = nullptr;
   j["target_modules"] = c.target_regex.empty() ? json(c.target_modules) : json(c.target_regex);
+  j["target_parameters"] = nullptr;
   j["task_type"] = c.task_type.empty() ? json(nullptr) : json(c.task_type);
+  j["trainable_token_indices"] = nullptr;
+  j["use_bdlora"] = nullptr;
   j["use_dora"] = false;
+  j["use_qalora"] = false;
   j["use_rslora"] = c.use_rslora;
   // nlohmann objects are std::map (sorted keys); dump(2) uses Python's ", " / ": " layout.
   return j.dump(2, ' ', /*ensure_ascii=*/true);
@@ -176,7 +201,9 @@ AdapterConfig parse_adapter_config(const std::string& text, const std::string& f
       problem(key, "per-module rank/alpha patterns are not supported", it->dump(), "{}");
     }
   }
-  for (const char* key : {"layers_to_transform", "layer_replication"}) {
+  if (get("use_qalora", false)) problem("use_qalora", "QA-LoRA is not supported", "true", "false");
+  for (const char* key : {"layers_to_transform", "layer_replication", "target_parameters", "trainable_token_indices",
+                          "alora_invocation_tokens", "use_bdlora", "arrow_config"}) {
     if (auto it = j.find(key); it != j.end() && !it->is_null()) problem(key, "not supported", it->dump(), "null");
   }
   if (auto it = j.find("init_lora_weights"); it != j.end() && it->is_string()) {

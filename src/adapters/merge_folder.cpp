@@ -1,5 +1,6 @@
 // Streaming LoRA merge of a HF folder (see merge_folder.h; FORMATS.md §1.5 shards, §3.4 merge).
 #include "axolotl/adapters/merge_folder.h"
+#include "axolotl/model/hf_versions.h"
 
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -222,7 +223,7 @@ void write_side_files(const MergeJob& job, std::optional<torch::ScalarType> dtyp
     fs::copy_file(gen, tmp / "generation_config.json", fs::copy_options::overwrite_existing);
   } else {
     // transformers GenerationConfig.from_model_config: the token ids of config.json.
-    nlohmann::json g = {{"_from_model_config", true}};
+    nlohmann::json g = {{"_from_model_config", true}, {"transformers_version", model::kTransformersVersion}};
     for (const char* key : {"bos_token_id", "eos_token_id", "pad_token_id"}) {
       if (config.contains(key) && !config[key].is_null()) g[key] = config[key];
     }

@@ -1,5 +1,6 @@
 // config.json -> LlamaConfig (FORMATS.md §2.1 defaults, §2.4 rope scaling types).
 #include "axolotl/model/llama_config.h"
+#include "axolotl/model/hf_versions.h"
 
 #include <cmath>
 #include <filesystem>
@@ -452,6 +453,7 @@ std::string llama_config_json(const LlamaConfig& c) {
   j["rms_norm_eps"] = c.rms_norm_eps;
   j["rope_theta"] = c.rope_theta;
   j["hidden_act"] = c.hidden_act;
+  j["transformers_version"] = kTransformersVersion;
   j["initializer_range"] = c.initializer_range;
   j["tie_word_embeddings"] = c.tie_word_embeddings;
   j["attention_bias"] = c.attention_bias;

@@ -1,5 +1,6 @@
 // create_tiny_model: tokenizer (data::train_tokenizer, or a copied one) + config.json + N(0, 0.02) weights.
 #include "axolotl/model/tiny_model.h"
+#include "axolotl/model/hf_versions.h"
 
 #include <unistd.h>
 
@@ -78,6 +79,7 @@ void write_weights(const LlamaConfig& config, uint64_t seed, const std::string& 
 
 std::string generation_config_json(const LlamaConfig& c) {
   nlohmann::json j{{"_from_model_config", true}, {"bos_token_id", c.bos_token_id},
+                   {"transformers_version", kTransformersVersion},
                    {"eos_token_id", c.eos_token_ids.size() == 1 ? nlohmann::json(c.eos_token_ids[0])
                                                                 : nlohmann::json(c.eos_token_ids)}};
   return j.dump(2) + "\n";

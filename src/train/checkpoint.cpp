@@ -1,13 +1,9 @@
-// Atomic checkpoint folders with a manifest, discovery, rotation, RNG state.
+// Atomic checkpoint folders with a manifest, discovery, rotation.
 #include "axolotl/train/checkpoint.h"
-
-#include <ATen/CPUGeneratorImpl.h>
-#include <torch/torch.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <regex>
 #include <sstream>
 
@@ -162,36 +158,6 @@ void rotate_checkpoints(const std::string& output_dir, int keep, const std::stri
     log::info("train", "deleting old checkpoint {} (save_total_limit {})", c.path, keep);
     fs::remove_all(c.path);
     --excess;
-  }
-}
-
-void save_rng_state(const std::string& path) {
-  auto gen = at::detail::getDefaultCPUGenerator();
-  torch::Tensor state;
-  {
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    state = gen.get_state();  // (n,) uint8
-  }
-  std::ostringstream bytes;
-  torch::save(std::vector<torch::Tensor>{state}, bytes);
-  io::write_file_atomic(path, bytes.str());
-}
-
-void load_rng_state(const std::string& path) {
-  std::vector<torch::Tensor> tensors;
-  try {
-    torch::load(tensors, path);
-  } catch (const c10::Error& e) {
-    io_fail(path, "cannot read the random generator state", e.what_without_backtrace());
-  }
-  if (tensors.size() != 1 || tensors[0].scalar_type() != torch::kUInt8)
-    io_fail(path, "the random generator state is not one uint8 tensor");
-  auto gen = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  try {
-    gen.set_state(tensors[0]);
-  } catch (const c10::Error& e) {
-    io_fail(path, "cannot restore the random generator state", e.what_without_backtrace());
   }
 }
 

@@ -4,7 +4,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "axolotl/io/atomic_file.h"
+#include "axolotl/train/optimizer_state_dict.h"
+#include "axolotl/train/torch_pickle.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
 
@@ -20,7 +21,7 @@ bool takes_weight_decay(const std::string& name) {
 }
 
 Optimizer::Optimizer(const config::TrainingConfig& cfg, const NamedParams& params)
-    : kind_(cfg.optimizer), params_(params) {
+    : kind_(cfg.optimizer), initial_lr_(cfg.learning_rate), params_(params) {
   std::vector<torch::Tensor> decay, no_decay;
   for (const auto& [name, p] : params_) (takes_weight_decay(name) ? decay : no_decay).push_back(p);
   if (kind_ == config::Optimizer::kAdamW) {
@@ -61,20 +62,31 @@ void Optimizer::set_lr(double lr) {
 
 double Optimizer::lr() const { return impl_->param_groups().front().options().get_lr(); }
 
-void Optimizer::save(const std::string& path) const {
-  std::ostringstream bytes;  // serialised in memory, so a write error is an IoError, never a torch abort
-  torch::save(*impl_, bytes);
-  io::write_file_atomic(path, bytes.str());
+void Optimizer::save(const std::string& path, std::optional<double> group_lr) const {
+  write_torch_pickle(path, optimizer_state_dict(*impl_, kind_, group_lr.value_or(lr()), initial_lr_));
 }
 
 void Optimizer::load(const std::string& path) {
+  torch::IValue dict;
   try {
-    torch::load(*impl_, path);
-  } catch (const c10::Error& e) {
-    Diagnostic d;
-    d.where.file = path;
-    d.message = "cannot load the optimizer state";
-    d.found = e.what_without_backtrace();
+    dict = read_torch_pickle(path, "the optimizer state");
+  } catch (const IoError& not_pickle) {
+    // optimizer.pt of a checkpoint written before the pickle layout: a LibTorch archive.
+    try {
+      torch::load(*impl_, path);
+      log::info("train", "{}: read an older LibTorch optimizer archive", path);
+      return;
+    } catch (const c10::Error&) {
+      Diagnostic d = not_pickle.diagnostic();
+      d.hint = "the file is neither a torch.save pickle nor an older LibTorch optimizer archive";
+      throw IoError(d);
+    }
+  }
+  try {
+    load_optimizer_state_dict(*impl_, kind_, dict, path);
+  } catch (const IoError& e) {
+    Diagnostic d = e.diagnostic();
+    d.message = "cannot load the optimizer state: " + d.message;
     d.hint = "the checkpoint was written for other trainable parameters (adapter settings changed?)";
     throw IoError(d);
   }

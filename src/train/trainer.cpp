@@ -29,9 +29,12 @@
 #include "axolotl/train/objective.h"
 #include "axolotl/train/objective_preference.h"
 #include "axolotl/train/progress.h"
+#include "axolotl/train/rng_state.h"
 #include "axolotl/train/schedule.h"
+#include "axolotl/train/scheduler_state.h"
 #include "axolotl/train/stop_signal.h"
 #include "axolotl/train/tensorboard_writer.h"
+#include "axolotl/train/torch_pickle.h"
 #include "axolotl/train/trainer_rng.h"
 #include "axolotl/train/trainer_shard.h"
 #include "axolotl/train/trainer_state.h"
@@ -286,8 +289,8 @@ class Loop {
       if (e.contains("loss") && e["loss"].is_number()) train_curve_.push_back({e["step"], e["loss"]});
       if (e.contains("eval_loss") && e["eval_loss"].is_number()) eval_curve_.push_back({e["step"], e["eval_loss"]});
     }
-    const std::string rng = rank_rng_file(dir, dist_.rank());
-    if (fs::exists(rng)) {
+    const std::string rng = rank_rng_file(dir, dist_.rank(), dist_.world_size());
+    if (!rng.empty()) {
       load_rng_state(rng);  // last: nothing above may draw from it
     } else {  // a checkpoint of a single-process run, or of fewer ranks
       log::warn("train", "{} has no generator state for rank {}: seeding with seed + rank + step", dir, dist_.rank());
@@ -306,6 +309,15 @@ class Loop {
     optimizer_.zero_grad();
     double loss = 0.0;
     int64_t tokens = 0, trained = 0;
+    // Trainer.floating_point_ops: 6 · input_ids.numel() (padding included) · parameters without the
+    // embeddings, per micro-batch; summed over ranks (store_flos), i.e. over the global micro-batches.
+    if (flops_params_ < 0) {
+      flops_params_ = 0.0;
+      for (const auto& p : s_.model->named_parameters())
+        if (p.key().find("embed_tokens") == std::string::npos) flops_params_ += static_cast<double>(p.value().numel());
+    }
+    for (const data::Batch& global : sb.micro)
+      state_.total_flos += 6.0 * static_cast<double>(global.rows * global.seq_len) * flops_params_;
     // Σ CE / trained tokens of the whole step on all ranks: every rank's loader sees the global
     // micro-batches, so it knows the global denominator without communicating.
     const double denom = objective_->step_denominator(sb);
@@ -480,13 +492,12 @@ class Loop {
         copy_tokenizer_files(s_.tokenizer_dir, dir);
         write_text(d / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
         if (c_.checkpoint.save_only_model) return;  // weights only, as HF's save_only_model: not resumable
-        optimizer_.save((d / "optimizer.pt").string());
-        write_text(d / "scheduler.json",
-                   nlohmann::json{{"last_epoch", step}, {"base_lr", c_.training.learning_rate},
-                                  {"warmup_steps", schedule_.warmup_steps}, {"total_steps", schedule_.total_steps},
-                                  {"last_lr", last_lr_}}.dump(2) + "\n");
-        save_rng_state((d / "rng_state.pt").string());
-        write_rank_rng_states(dir, rng_states);
+        // Trainer's files: the rate is the one its scheduler leaves after `step` steps.
+        optimizer_.save((d / "optimizer.pt").string(), scheduler_->lr(step));
+        write_torch_pickle((d / "scheduler.pt").string(),
+                           lambda_lr_state_dict(step, c_.training.learning_rate, scheduler_->lr(step),
+                                                optimizer_.group_count()));
+        write_rng_states(dir, rng_states, c_.training.seed);
         write_trainer_state((d / "trainer_state.json").string(), state_);
         nlohmann::json progress{{"format", "axolotl-training-progress"}, {"version", 1}, {"global_step", step},
                                 {"total_steps", schedule_.total_steps},
@@ -515,9 +526,13 @@ class Loop {
     for (const auto& p : train_curve_) train_loss += p.second;
     if (!train_curve_.empty()) train_loss /= static_cast<double>(train_curve_.size());
     const int64_t step = state_.global_step;
+    // Trainer's speed_metrics: num_train_samples = max_steps · total_train_batch_size, this run's runtime.
+    const double samples = static_cast<double>(schedule_.total_steps) * c_.training.micro_batch_size *
+                           c_.training.gradient_accumulation_steps * dist_.world_size();
     state_.log_history.push_back({{"train_runtime", seconds},
+                                  {"train_samples_per_second", samples / std::max(1e-9, seconds)},
                                   {"train_steps_per_second", step / std::max(1e-9, seconds)},
-                                  {"total_flos", 0.0}, {"train_loss", train_loss},
+                                  {"total_flos", state_.total_flos}, {"train_loss", train_loss},
                                   {"epoch", schedule_.epoch_at(step)}, {"step", step}});
     write_weights(out_.string(), *s_.model, s_.adapter);
     copy_tokenizer_files(s_.tokenizer_dir, out_.string());
@@ -551,6 +566,7 @@ class Loop {
   std::unique_ptr<TensorBoardWriter> tensorboard_;
   Series train_curve_, eval_curve_;
   double last_lr_ = 0.0, last_grad_norm_ = 0.0;
+  double flops_params_ = -1.0;  // PreTrainedModel.num_parameters(exclude_embeddings=True); set at the first step
   std::vector<torch::Tensor> trainable_tensors_;  // s_.trainable's tensors, for the gradient all-reduce
   int stop_all_signal_ = 0;                       // the signal some rank saw (distributed runs)
   int64_t last_saved_step_ = 0;

@@ -5,9 +5,9 @@
 
 #include <filesystem>
 #include <mutex>
-#include <sstream>
 
-#include "axolotl/io/atomic_file.h"
+#include "axolotl/train/rng_state.h"
+#include "axolotl/train/torch_pickle.h"
 
 namespace axolotl::train {
 namespace fs = std::filesystem;
@@ -32,18 +32,28 @@ std::vector<torch::Tensor> gather_rng_states(DistributedContext& context) {
   return out;
 }
 
-void write_rank_rng_states(const std::string& dir, const std::vector<torch::Tensor>& states) {
-  for (size_t r = 1; r < states.size(); ++r) {
-    const std::string path = rank_rng_file(dir, static_cast<int>(r));
-    std::ostringstream bytes;
-    torch::save(std::vector<torch::Tensor>{states[r]}, bytes);
-    io::write_file_atomic(path, bytes.str());
+void write_rng_states(const std::string& dir, const std::vector<torch::Tensor>& states, uint64_t seed) {
+  if (states.empty()) {
+    save_rng_state((fs::path(dir) / "rng_state.pth").string(), seed);
+    return;
   }
+  for (size_t r = 0; r < states.size(); ++r)
+    write_torch_pickle((fs::path(dir) / ("rng_state_" + std::to_string(r) + ".pth")).string(),
+                       rng_state_dict(states[r], seed, /*with_cuda=*/false));
 }
 
-std::string rank_rng_file(const std::string& dir, int rank) {
-  return (fs::path(dir) / (rank == 0 ? std::string("rng_state.pt") : "rng_state_" + std::to_string(rank) + ".pt"))
-      .string();
+std::string rank_rng_file(const std::string& dir, int rank, int world_size) {
+  const std::string r = std::to_string(rank);
+  std::vector<std::string> names;
+  if (world_size > 1) names.push_back("rng_state_" + r + ".pth");
+  if (rank == 0) names.push_back("rng_state.pth");
+  if (rank != 0) names.push_back("rng_state_" + r + ".pt");
+  if (rank == 0) names.push_back("rng_state.pt");
+  for (const auto& n : names) {
+    std::error_code ec;
+    if (fs::exists(fs::path(dir) / n, ec)) return (fs::path(dir) / n).string();
+  }
+  return {};
 }
 
 }  // namespace axolotl::train

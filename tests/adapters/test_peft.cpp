@@ -104,6 +104,23 @@ TEST(AdapterConfig, FromYamlSection) {
   EXPECT_EQ(ad::adapter_config_from({}, "").target_modules, (std::vector<std::string>{"q_proj", "v_proj"}));
 }
 
+TEST(AdapterConfig, BaseModelAsTheUserNamedItWithLocalFoldersAbsolute) {
+  EXPECT_EQ(ad::adapter_config_from({}, "org/model").base_model_name_or_path, "org/model");  // a Hub id stays
+  axolotl::testing::TempDir dir;
+  const fs::path relative = fs::relative(dir.path(), fs::current_path());
+  ASSERT_FALSE(relative.is_absolute());
+  const auto c = ad::adapter_config_from({}, relative.string() + "/");
+  EXPECT_EQ(fs::path(c.base_model_name_or_path), fs::weakly_canonical(dir.path()));
+  // PEFT 0.19's keys are all there, at their defaults, and peft_version names the release we follow.
+  const auto j = nlohmann::json::parse(ad::adapter_config_json(c));
+  for (const char* key : {"alora_invocation_tokens", "arrow_config", "corda_config", "ensure_weight_tying", "eva_config",
+                          "lora_ga_config", "qalora_group_size", "target_parameters", "trainable_token_indices",
+                          "use_bdlora", "use_qalora"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["peft_version"], "0.19.1");
+  EXPECT_FALSE(j.contains("runtime_config"));
+}
+
 TEST(AdapterConfig, UnsupportedSettingsAreListedTogether) {
   const std::string text = R"({"peft_type": "LORA", "r": 8, "use_dora": true, "rank_pattern": {"q_proj": 4},
                                 "layers_to_transform": [0], "target_modules": ["q_proj"]})";

@@ -97,6 +97,7 @@ TEST(LlamaConfig, JsonRoundTripAndFileErrors) {
   c.rope_scaling.factor = 2.0;
   testing::TempDir dir;
   testing::write_file(dir / "config.json", llama_config_json(c));
+  EXPECT_EQ(nlohmann::json::parse(llama_config_json(c)).value("transformers_version", ""), "5.14.1");
   auto back = load_llama_config(dir.path().string());
   EXPECT_EQ(back.vocab_size, 100);
   EXPECT_TRUE(back.tie_word_embeddings);

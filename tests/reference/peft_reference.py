@@ -150,14 +150,20 @@ def main():
     # PEFT save_pretrained: adapter name stripped, wrapper prefix kept, modules_to_save under its own name.
     write_safetensors(os.path.join(adapter_dir, "adapter_model.safetensors"),
                       {"base_model.model." + k: v for k, v in lora.items()}, {"format": "pt"})
+    # PEFT 0.19.1 LoraConfig.to_dict() (peft/tuners/lora/config.py, peft/config.py): every field but
+    # runtime_config, at its default unless set here.
     adapter_config = {
-        "alpha_pattern": {}, "auto_mapping": None, "base_model_name_or_path": "peft_tiny/base", "bias": "none",
+        "alora_invocation_tokens": None, "alpha_pattern": {}, "arrow_config": None, "auto_mapping": None,
+        "base_model_name_or_path": "peft_tiny/base", "bias": "none", "corda_config": None,
+        "ensure_weight_tying": False, "eva_config": None,
         "exclude_modules": None, "fan_in_fan_out": False, "inference_mode": True, "init_lora_weights": True,
         "layer_replication": None, "layers_pattern": None, "lora_bias": False,
         "layers_to_transform": None, "loftq_config": {}, "lora_alpha": ALPHA, "lora_dropout": 0.05,
-        "megatron_config": None, "megatron_core": "megatron.core", "modules_to_save": MODULES_TO_SAVE,
-        "peft_type": "LORA", "r": R, "rank_pattern": {}, "revision": None, "target_modules": sorted(TARGETS),
-        "task_type": "CAUSAL_LM", "use_dora": False, "use_rslora": False,
+        "lora_ga_config": None, "megatron_config": None, "megatron_core": "megatron.core",
+        "modules_to_save": MODULES_TO_SAVE, "peft_type": "LORA", "peft_version": "0.19.1", "qalora_group_size": 16,
+        "r": R, "rank_pattern": {}, "revision": None, "target_modules": sorted(TARGETS), "target_parameters": None,
+        "task_type": "CAUSAL_LM", "trainable_token_indices": None, "use_bdlora": None, "use_dora": False,
+        "use_qalora": False, "use_rslora": False,
     }
     with open(os.path.join(adapter_dir, "adapter_config.json"), "w") as f:
         f.write(json.dumps(adapter_config, indent=2, sort_keys=True))

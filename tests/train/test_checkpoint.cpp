@@ -1,12 +1,17 @@
 // Checkpoint folders: atomic save with manifest, detection of incomplete/corrupt ones, fallback to the
-// previous good one, rotation, and the CPU RNG state round trip.
+// previous good one, rotation, and the RNG state file (Trainer's rng_state.pth; older archives).
 #include <gtest/gtest.h>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <mutex>
 
 #include "axolotl/train/checkpoint.h"
+#include "axolotl/train/rng_state.h"
+#include "axolotl/train/torch_pickle.h"
+#include "axolotl/train/trainer_rng.h"
 #include "axolotl/util/error.h"
 #include "test_support.h"
 
@@ -86,13 +91,63 @@ TEST(Checkpoint, RngStateRoundTrip) {
   testing::TempDir out;
   torch::manual_seed(123);
   torch::randn({3});
-  save_rng_state((out / "rng_state.pt").string());
+  save_rng_state((out / "rng_state.pth").string(), 42);
   const torch::Tensor expected = torch::randn({5});
   torch::manual_seed(999);
-  load_rng_state((out / "rng_state.pt").string());
+  load_rng_state((out / "rng_state.pth").string());
   EXPECT_TRUE(torch::equal(torch::randn({5}), expected));
   testing::write_file(out / "bad.pt", "garbage");
   EXPECT_THROW(load_rng_state((out / "bad.pt").string()), IoError);
+  // A pickle of the wrong shape names what is missing.
+  write_torch_pickle((out / "no_cpu.pth").string(), string_dict());
+  try {
+    load_rng_state((out / "no_cpu.pth").string());
+    ADD_FAILURE() << "no error";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("'cpu'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Checkpoint, RngStateOfAnOlderCheckpointStillLoads) {
+  testing::TempDir out;
+  torch::manual_seed(7);
+  torch::randn({2});
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    torch::save(std::vector<torch::Tensor>{gen.get_state()}, (out / "rng_state.pt").string());
+  }
+  const torch::Tensor expected = torch::randn({4});
+  torch::manual_seed(1);
+  EXPECT_EQ(rank_rng_file(out.path().string(), 0, 1), (out / "rng_state.pt").string());
+  load_rng_state((out / "rng_state.pt").string());
+  EXPECT_TRUE(torch::equal(torch::randn({4}), expected));
+}
+
+TEST(Checkpoint, RngFileNamesAreTrainers) {
+  testing::TempDir out;
+  const std::string dir = out.path().string();
+  EXPECT_EQ(rank_rng_file(dir, 0, 1), "");
+  testing::write_file(out / "rng_state.pth", "x");
+  testing::write_file(out / "rng_state_1.pth", "x");
+  EXPECT_EQ(rank_rng_file(dir, 0, 1), (out / "rng_state.pth").string());
+  EXPECT_EQ(rank_rng_file(dir, 0, 2), (out / "rng_state.pth").string());  // a single-process checkpoint
+  EXPECT_EQ(rank_rng_file(dir, 1, 2), (out / "rng_state_1.pth").string());
+  EXPECT_EQ(rank_rng_file(dir, 2, 3), "");
+  testing::write_file(out / "rng_state_0.pth", "x");
+  EXPECT_EQ(rank_rng_file(dir, 0, 2), (out / "rng_state_0.pth").string());
+}
+
+TEST(Checkpoint, PythonAndNumpyStatesAreThoseOfTheirSeeding) {
+  // Spot values of random.seed(42).getstate()[1] and np.random.seed(42).get_state()[1]; the whole
+  // arrays are checked against Python by test_hf_checkpoint_files.
+  const auto py = python_random_state(42);
+  ASSERT_EQ(py.size(), 625u);
+  EXPECT_EQ(py.front(), 2147483648);
+  EXPECT_EQ(py.back(), 624);
+  const auto np = numpy_random_key(42);
+  ASSERT_EQ(np.size(), 624u);
+  EXPECT_EQ(np[0], 42);
 }
 
 }  // namespace

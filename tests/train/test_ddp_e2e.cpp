@@ -152,7 +152,7 @@ TEST_F(DdpE2E, ResumedTwoRankRunRepeatsTheUninterruptedOneWithPerRankDropout) {
   const fs::path a = dir_->path() / "ddp-straight", b = dir_->path() / "ddp-resumed";
   auto r = run_axolotl({"train", config(a, extra).string(), "--nproc-per-node", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(fs::exists(a / "checkpoint-2" / "rng_state_1.pt"));
+  EXPECT_TRUE(fs::exists(a / "checkpoint-2" / "rng_state_1.pth"));
   EXPECT_EQ(verify_checkpoint((a / "checkpoint-2").string()), "");
   fs::create_directories(b);
   fs::copy(a / "checkpoint-2", b / "checkpoint-2", fs::copy_options::recursive);

@@ -10,11 +10,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <sstream>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "axolotl/train/checkpoint.h"
 #include "axolotl/train/metrics_writer.h"
@@ -85,6 +88,12 @@ TEST_F(TrainE2E, LossFallsAndEveryOutputIsWritten) {
     EXPECT_TRUE(fs::exists(out / f)) << f;
   const TrainerState st = read_trainer_state((out / "trainer_state.json").string());
   EXPECT_EQ(st.global_step, 24);
+  // Trainer's end-of-training record: samples/s and total_flos = Σ 6 · input_ids.numel() · N (no embeddings).
+  const auto last = nlohmann::json::parse(testing::read_file(out / "trainer_state.json"))["log_history"].back();
+  EXPECT_GT(last.value("train_samples_per_second", 0.0), 0.0);
+  EXPECT_GT(st.total_flos, 0.0);
+  EXPECT_EQ(last.value("total_flos", 0.0), st.total_flos);
+  EXPECT_EQ(std::fmod(st.total_flos, 6.0), 0.0);
   EXPECT_TRUE(st.best_metric.has_value());
   EXPECT_EQ(verify_checkpoint((out / "checkpoint-12").string()), "");
   EXPECT_EQ(verify_checkpoint((out / "checkpoint-24").string()), "");

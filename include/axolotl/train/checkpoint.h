@@ -1,8 +1,9 @@
 // Checkpoint folders in HF Trainer's layout (FORMATS.md §7.1): output_dir/checkpoint-N/ with the weights,
-// optimizer.pt (LibTorch archive, not a Python pickle), scheduler.json, rng_state.pt (LibTorch archive),
-// trainer_state.json, training_progress.json (data cursor) and the resolved config. Written into a
-// hidden temp folder and renamed; checkpoint_manifest.json (sizes and CRC-32C of every file) is written
-// last, so a checkpoint without a valid manifest is known to be incomplete or corrupt.
+// optimizer.pt, scheduler.pt and rng_state.pth as torch.save pickles Trainer reads (optimizer_state_dict.h,
+// scheduler_state.h, rng_state.h), trainer_state.json, training_progress.json (data cursor) and the
+// resolved config. Written into a hidden temp folder and renamed; checkpoint_manifest.json (sizes and
+// CRC-32C of every file) is written last, so a checkpoint without a valid manifest is known to be
+// incomplete or corrupt.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+
 
 namespace axolotl::train {
 
@@ -42,9 +44,5 @@ std::optional<CheckpointInfo> latest_good_checkpoint(const std::string& output_d
 // save_total_limit: deletes the oldest checkpoints so that `keep` remain (0 = keep all); never deletes
 // `protect` (the best checkpoint, when tracked).
 void rotate_checkpoints(const std::string& output_dir, int keep, const std::string& protect = {});
-
-// Torch's default CPU generator state (used by dropout and init), as a LibTorch archive.
-void save_rng_state(const std::string& path);
-void load_rng_state(const std::string& path);
 
 }  // namespace axolotl::train

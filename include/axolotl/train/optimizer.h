@@ -1,10 +1,12 @@
 // Optimizers: AdamW (decoupled weight decay, two parameter groups as HF Trainer builds them: biases and
 // norm weights get no decay) and SGD, on LibTorch's torch::optim. Axolotl's optimizer names are mapped
 // to these two kinds by the config (8-bit/paged/fused variants run as plain AdamW, with a note). State
-// is saved with torch::save so a resumed run continues bit for bit.
+// is saved as torch.optim's state_dict pickle (optimizer_state_dict.h), exact, so a resumed run
+// continues bit for bit and torch.optim.AdamW.load_state_dict (HF Trainer) reads the same file.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,13 +33,18 @@ class Optimizer {
   double lr() const;
   const NamedParams& params() const { return params_; }
   config::Optimizer kind() const { return kind_; }
+  int64_t group_count() const { return static_cast<int64_t>(impl_->param_groups().size()); }
 
-  // Exact state (moments, step counts, options); the file is a LibTorch archive.
-  void save(const std::string& path) const;
-  void load(const std::string& path);  // IoError naming the file when it does not fit
+  // Exact state (moments, step counts, options) as a torch.save pickle; `group_lr` is the rate written
+  // in param_groups (HF: what the scheduler set after the step; default the current rate).
+  void save(const std::string& path, std::optional<double> group_lr = std::nullopt) const;
+  // Reads that pickle (also one Python's torch.save wrote) or an older LibTorch archive; IoError
+  // naming the file when it does not fit this run's parameters.
+  void load(const std::string& path);
 
  private:
   config::Optimizer kind_;
+  double initial_lr_;
   NamedParams params_;
   std::unique_ptr<torch::optim::Optimizer> impl_;
 };

@@ -1,6 +1,7 @@
-// Per-rank random generator state in data-parallel checkpoints: rank 0 writes rng_state.pt (its own,
-// as a single process does) and rng_state_<r>.pt for every other rank r (gathered over the group),
-// so each rank's dropout stream resumes exactly. Files are LibTorch archives of one uint8 tensor.
+// Per-rank random generator state in checkpoints, named as HF Trainer names them: rng_state.pth in a
+// single process, rng_state_<r>.pth for every rank r of a data-parallel run (gathered over the group
+// and written by rank 0), so each rank's dropout stream resumes exactly. Files are Trainer's dict
+// (rng_state.h); the .pt names of older checkpoints are still read.
 #pragma once
 
 #include <torch/torch.h>
@@ -16,10 +17,13 @@ namespace axolotl::train {
 // rank; empty elsewhere and in a single process.
 std::vector<torch::Tensor> gather_rng_states(DistributedContext& context);
 
-// Rank 0, inside the checkpoint writer: rng_state_<r>.pt for r = 1.. of `states`.
-void write_rank_rng_states(const std::string& dir, const std::vector<torch::Tensor>& states);
+// Rank 0, inside the checkpoint writer: rng_state.pth with this process's generators when `states` is
+// empty (a single process), else rng_state_<r>.pth for each r of `states` (CPU state only).
+void write_rng_states(const std::string& dir, const std::vector<torch::Tensor>& states, uint64_t seed);
 
-// The file rank `rank` resumes its generator from: rng_state.pt for rank 0, rng_state_<r>.pt else.
-std::string rank_rng_file(const std::string& dir, int rank);
+// The file rank `rank` of `world_size` resumes its generator from: the first that exists of
+// rng_state_<r>.pth (data parallel), rng_state.pth (rank 0), rng_state_<r>.pt / rng_state.pt (older
+// checkpoints); empty when there is none.
+std::string rank_rng_file(const std::string& dir, int rank, int world_size);
 
 }  // namespace axolotl::train
