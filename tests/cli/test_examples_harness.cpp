@@ -36,7 +36,7 @@ TEST(ExamplesHarness, TrainsRefusesByNameAndCountsPerFamily) {
                                   " --only llama,qwen3 " + models.string() + " > " + log.string() + " 2>&1";
   ASSERT_EQ(std::system(make_models.c_str()), 0) << read_file(log);
   ASSERT_TRUE(fs::exists(models / "qwen3/tokenizer.json"));
-  ASSERT_FALSE(fs::exists(models / "llama3"));  // not asked for: the Llama-3 config below has no model
+  ASSERT_FALSE(fs::exists(models / "llama31"));  // not asked for: the Llama-3.2 config below has no model
 
   for (const char* d : {"llama-2", "llama-3", "qwen3", "qwen3.5", "mixtral"}) fs::create_directories(configs / d);
   write_file(configs / "llama-2/lora.yml", std::string("base_model: NousResearch/Llama-2-7b-hf\n") + kLoraTail);
@@ -72,7 +72,7 @@ TEST(ExamplesHarness, TrainsRefusesByNameAndCountsPerFamily) {
   EXPECT_NE(results.find("llama-2/cp.yml\tllama\tllama\tvalidate refused"), std::string::npos) << results;
   EXPECT_NE(results.find("context_parallel_size"), std::string::npos) << results;
   EXPECT_NE(results.find("llama-2/typo.yml\tllama\tllama\tvalidate failed"), std::string::npos) << results;
-  EXPECT_NE(results.find("llama-3/lora.yml\tllama\tllama3\tno tiny model"), std::string::npos) << results;
+  EXPECT_NE(results.find("llama-3/lora.yml\tllama\tllama31\tno tiny model"), std::string::npos) << results;
   EXPECT_EQ(results.find("cloud.yaml"), std::string::npos) << results;
 }
 
