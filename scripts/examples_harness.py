@@ -205,6 +205,9 @@ def swap(cfg, model_dir, work, max_seq_len, cpu_only):
     if cpu_only and c.get("fp16") is True:
         c["fp16"], c["bf16"] = False, "auto"  # float16 needs CUDA; the run is about the config, not the precision
         changes.append("fp16 -> bf16: auto (no GPU here)")
+    if cpu_only and c.get("float16") is True:
+        c["float16"], c["bfloat16"] = False, True  # half-precision weights: bfloat16 is the CPU's
+        changes.append("float16 -> bfloat16 (no GPU here)")
     if isinstance(c.get("sequence_len"), int) and c["sequence_len"] > max_seq_len:
         c["sequence_len"] = max_seq_len  # a 2-step run on a tiny model; the rows are short anyway
         changes.append("sequence_len capped")
