@@ -1,5 +1,6 @@
 // The table of dataset-entry keys (`datasets:` items) in both dialects, and the reader of a dataset
 // list: format/type names, Axolotl's user-defined type maps, sharegpt defaults, the nested `columns:`.
+#include <algorithm>
 #include <unordered_set>
 
 #include "special_fields.h"
@@ -13,7 +14,8 @@ using D = DatasetConfig;
 // Canonical type names; the first spelling per format is what `validate` prints.
 const Names<DatasetFormat> kFormats = {
     {"alpaca", DatasetFormat::kAlpaca},           {"alpaca:chat", DatasetFormat::kAlpacaChat},
-    {"alpaca:chatml", DatasetFormat::kAlpacaChatml}, {"chat_template", DatasetFormat::kChatTemplate},
+    {"alpaca:chatml", DatasetFormat::kAlpacaChatml}, {"alpaca:phi", DatasetFormat::kAlpacaPhi},
+    {"chat_template", DatasetFormat::kChatTemplate},
     {"sharegpt", DatasetFormat::kChatTemplate},   {"completion", DatasetFormat::kCompletion},
     {"input_output", DatasetFormat::kInputOutput}, {"custom", DatasetFormat::kCustom},
     {"pretokenized", DatasetFormat::kPretokenized}};
@@ -58,6 +60,13 @@ DatasetField format_field() {
     std::string s;
     if (read_string(n, s)) {
       if (s == "alpaca_chat") s = "alpaca:chat";
+      if (s == "jeopardy") {  // Axolotl's JeopardyPrompter: alpaca over question / category / "what is " + answer
+        set_format(d, s, DatasetFormat::kAlpaca);
+        d.field_instruction = "question";
+        d.field_input = "category";
+        d.field_output = "answer";
+        return;
+      }
       // Preference strategies (rl): the exact variant is checked when the data is read.
       if (s == "chatml" || s == "llama3" || s.rfind("chatml.", 0) == 0 || s.rfind("llama3.", 0) == 0 ||
           s == "chat_template.default" || s == "chat_template.argilla")
@@ -65,6 +74,20 @@ DatasetField format_field() {
       for (const auto& [name, v] : kFormats) {
         if (name == s && (st.flat ? name != "custom" : true)) return set_format(d, name, v);
       }
+    }
+    // Python Axolotl's other prompt strategies (prompt_strategies/ modules and the legacy types of
+    // utils/data/wrappers.py), by the name before the first '.': refused by name, not "unknown".
+    static const char* kAxolotlOnly[] = {
+        "alpaca_instruct", "alpaca_w_system", "bradley_terry", "concisechoice", "context_qa",   "creative_acr",
+        "ebft",            "ebft_opencode",   "ebft_pretrain", "ebft_reasoning", "ebft_strided_chat",
+        "ebft_strided_structured",            "ebft_chat_multiturn",             "explainchoice", "gpteacher",
+        "llama2_chat",     "messages",        "metharme",      "oasst",         "orcamini",     "pygmalion",
+        "reflection",      "stepwise_supervised",              "summarizetldr"};
+    const std::string head = s.substr(0, s.find_first_of(".:"));
+    if (n.IsScalar() && std::find(std::begin(kAxolotlOnly), std::end(kAxolotlOnly), head) != std::end(kAxolotlOnly)) {
+      return st.error(st.at(n), key, "Axolotl's dataset type '" + head + "' is not supported here", describe(n),
+                      names_str(kFormats) + ", jeopardy, or a preference type (chatml.*, llama3.*, chat_template.*)",
+                      "convert the rows to one of these types, or write a user-defined type map");
     }
     std::vector<std::string> all;
     for (const auto& p : kFormats) all.push_back(p.first);

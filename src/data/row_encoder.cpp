@@ -48,6 +48,11 @@ InstructionStyle style_for(const config::DatasetConfig& ds) {
       s.turn_no_input_format = "<|im_start|>user\n{instruction}<|im_end|>\n<|im_start|>assistant\n";
       s.system_format = "<|im_start|>system\n{system}<|im_end|>\n";
       return s;
+    case DatasetFormat::kAlpacaPhi:  // prompters.py, PromptStyle.PHI (the input follows <|end|> directly)
+      s.turn_format = "<|user|>\n{instruction}<|end|>{input}<|assistant|>";
+      s.turn_no_input_format = "<|user|>\n{instruction}<|end|>\n<|assistant|>\n";
+      s.system_format = "<|system|>\n{system}<|end|>\n";
+      return s;
     default:
       break;
   }
@@ -108,8 +113,9 @@ std::optional<std::string> string_field(const nlohmann::json& record, const std:
 RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig& data, const Tokenizer& tokenizer,
                        const std::string& tokenizer_dir)
     : ds_(ds), sequence_len_(data.sequence_len), train_on_inputs_(data.train_on_inputs), tok_(tokenizer) {
-  bos_text_ = tok_.id_to_token(tok_.bos_id());
-  eos_text_ = tok_.id_to_token(tok_.eos_id());
+  // Qwen's tokenizers have no BOS (bos_id -1): the template's bos_token is then empty, as in transformers.
+  bos_text_ = tok_.bos_id() >= 0 ? tok_.id_to_token(tok_.bos_id()) : "";
+  eos_text_ = tok_.eos_id() >= 0 ? tok_.id_to_token(tok_.eos_id()) : "";
   // An unknown preference strategy fails here, before any row is read.
   if (ds_.format == DatasetFormat::kPreference && !is_preference_type(ds_.type_name))
     render_preference(ds_.type_name, nlohmann::json::object());
@@ -150,6 +156,7 @@ void RowEncoder::encode(const nlohmann::json& record, std::vector<TokenizedRow>&
     case DatasetFormat::kAlpaca:
     case DatasetFormat::kAlpacaChat:
     case DatasetFormat::kAlpacaChatml:
+    case DatasetFormat::kAlpacaPhi:
     case DatasetFormat::kCustom: return encode_instruction(record, out);
     case DatasetFormat::kCompletion: return encode_completion(record, out);
     case DatasetFormat::kInputOutput: return encode_input_output(record, out);
@@ -164,6 +171,7 @@ void RowEncoder::encode_instruction(const nlohmann::json& record, std::vector<To
   std::string instruction = *string_field(record, ds_.field_instruction, true, false);
   std::string input = string_field(record, ds_.field_input, false, true).value_or("");
   std::string output = *string_field(record, ds_.field_output, true, false);
+  if (ds_.type_name == "jeopardy") output = "what is " + output;  // prompt_tokenizers.py, JeopardyPromptTokenizingStrategy
   std::string system = input.empty() ? s.system_no_input_prompt : s.system_prompt;
   if (!ds_.field_system.empty()) {
     if (auto row_system = string_field(record, ds_.field_system, false, true); row_system && !row_system->empty()) {

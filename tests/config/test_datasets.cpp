@@ -17,7 +17,8 @@ DatasetConfig only_dataset(const std::string& yaml) {
 TEST(Datasets, TypeNamesMapToFormats) {
   const std::pair<const char*, DatasetFormat> cases[] = {
       {"alpaca", DatasetFormat::kAlpaca},          {"alpaca:chat", DatasetFormat::kAlpacaChat},
-      {"alpaca:chatml", DatasetFormat::kAlpacaChatml}, {"completion", DatasetFormat::kCompletion},
+      {"alpaca:chatml", DatasetFormat::kAlpacaChatml}, {"alpaca:phi", DatasetFormat::kAlpacaPhi},
+      {"completion", DatasetFormat::kCompletion},
       {"chat_template", DatasetFormat::kChatTemplate}, {"sharegpt", DatasetFormat::kChatTemplate},
       {"input_output", DatasetFormat::kInputOutput}};
   for (const auto& [name, format] : cases) {
@@ -83,6 +84,31 @@ TEST(Datasets, TestDatasetsAndSingleNestedDataset) {
   ASSERT_EQ(r.config.data.test_datasets.size(), 1u);
   EXPECT_EQ(r.config.data.test_datasets[0].path, "b.jsonl");
   EXPECT_EQ(r.config.data.datasets[0].field, "text");
+}
+
+// Axolotl's JeopardyPrompter is alpaca over question / category / answer (the answer gets "what is ").
+TEST(Datasets, JeopardyIsAlpacaOverItsColumns) {
+  auto d = only_dataset("base_model: x\ndatasets:\n  - path: j.jsonl\n    type: jeopardy\n");
+  EXPECT_EQ(d.format, DatasetFormat::kAlpaca);
+  EXPECT_EQ(d.type_name, "jeopardy");
+  EXPECT_EQ(d.field_instruction, "question");
+  EXPECT_EQ(d.field_input, "category");
+  EXPECT_EQ(d.field_output, "answer");
+}
+
+// Python Axolotl's other strategies are refused by name ("not supported"), typos get a suggestion.
+TEST(Datasets, AxolotlStrategiesOutsideTheSubsetAreRefusedByName) {
+  for (const char* type : {"bradley_terry.chat_template", "stepwise_supervised", "ebft_pretrain.transform", "oasst",
+                           "alpaca_w_system.load_open_orca"}) {
+    try {
+      load_string(std::string("base_model: x\ndatasets:\n  - path: a\n    type: ") + type + "\n", "s.yml");
+      ADD_FAILURE() << type;
+    } catch (const ConfigError& e) {
+      ASSERT_EQ(e.problems().size(), 1u);
+      EXPECT_NE(std::string(e.what()).find("' is not supported here"), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find("unknown dataset format"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Datasets, EntryProblemsNameTheEntry) {

@@ -18,7 +18,7 @@ inline config::DatasetConfig dataset_from_json(const nlohmann::json& j) {
   std::string t = j.at("type");
   d.type_name = t;
   using F = config::DatasetFormat;
-  d.format = t == "alpaca" ? F::kAlpaca : t == "alpaca:chat" ? F::kAlpacaChat : t == "alpaca:chatml" ? F::kAlpacaChatml
+  d.format = t == "alpaca" ? F::kAlpaca : t == "alpaca:chat" ? F::kAlpacaChat : t == "alpaca:chatml" ? F::kAlpacaChatml : t == "alpaca:phi" ? F::kAlpacaPhi
            : t == "completion" ? F::kCompletion : t == "input_output" ? F::kInputOutput
            : t == "pretokenized" ? F::kPretokenized : t == "custom" ? F::kCustom : F::kChatTemplate;
   d.field_instruction = j.value("field_instruction", d.field_instruction);

@@ -2,7 +2,9 @@
 // Axolotl's rules with sentencepiece), token for token, on two shared tokenizers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <tuple>
 
 #include "axolotl/data/row_encoder.h"
 #include "axolotl/util/error.h"
@@ -50,6 +52,74 @@ TEST(RowEncoderGolden, Stories260K) {
 TEST(RowEncoderGolden, Llama2) {
   AXOLOTL_REQUIRE_SHARED();
   check_golden("golden_llama2.json", "tokenizers/llama2/tokenizer.model");
+}
+
+// Qwen's tokenizer has no BOS token (bos_id -1): rows encode without one and chat templates see an empty
+// bos_token, as in transformers (an encoder once asked the tokenizer for the text of id -1 and failed).
+TEST(RowEncoderNoBos, QwenTokenizerEncodesAlpacaAndChatRows) {
+  AXOLOTL_REQUIRE_SHARED();
+  auto tok = testing::shared_tokenizer("tokenizers/qwen3");
+  ASSERT_LT(tok->bos_id(), 0);
+  config::DataConfig data;
+  data.sequence_len = 128;
+  const nlohmann::json chat = {{"messages", {{{"role", "user"}, {"content", "Hi"}}, {{"role", "assistant"}, {"content", "Hello"}}}}};
+  for (const auto& [dataset, record, starts] :
+       {std::tuple{nlohmann::json{{"type", "alpaca"}}, nlohmann::json{{"instruction", "Say hi"}, {"output", "hi"}},
+                   std::string("Below is an instruction")},
+        std::tuple{nlohmann::json{{"type", "chat_template"}, {"chat_template", "qwen3"}}, chat,
+                   std::string("<|im_start|>user\nHi<|im_end|>")}}) {
+    SCOPED_TRACE(dataset.dump());
+    RowEncoder enc(dataset_from_json(dataset), data, *tok);
+    std::vector<TokenizedRow> rows;
+    enc.encode(record, rows);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(tok->decode(rows[0].input_ids, false).rfind(starts, 0), 0u) << tok->decode(rows[0].input_ids, false);
+    EXPECT_NE(std::count(rows[0].labels.begin(), rows[0].labels.end(), -100), static_cast<long>(rows[0].labels.size()));
+  }
+}
+
+// type: jeopardy renders as Axolotl's JeopardyPrompter does (the alpaca prompt with the category as input)
+// and trains on "what is " + answer.
+TEST(RowEncoderJeopardy, AlpacaPromptAndWhatIsAnswer) {
+  AXOLOTL_REQUIRE_SHARED();
+  auto tok = testing::shared_tokenizer("tokenizers/llama2/tokenizer.model");
+  config::DatasetConfig ds = dataset_from_json({{"type", "alpaca"}, {"field_instruction", "question"},
+                                                {"field_input", "category"}, {"field_output", "answer"}});
+  ds.type_name = "jeopardy";
+  config::DataConfig data;
+  data.sequence_len = 256;
+  RowEncoder enc(ds, data, *tok);
+  std::vector<TokenizedRow> rows;
+  enc.encode({{"question", "It is the capital of France"}, {"category", "CITIES"}, {"answer", "Paris"}}, rows);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(tok->decode(rows[0].input_ids),
+            "Below is an instruction that describes a task, paired with an input that provides further context. "
+            "Write a response that appropriately completes the request.\n\n### Instruction:\nIt is the capital of "
+            "France\n\n### Input:\nCITIES\n\n### Response:\n what is Paris");  // the response is tokenized on its own: "▁what"
+  std::vector<int32_t> trained;
+  for (size_t i = 0; i < rows[0].labels.size(); ++i)
+    if (rows[0].labels[i] != -100) trained.push_back(rows[0].input_ids[i]);
+  EXPECT_EQ(tok->decode(trained), "what is Paris");
+}
+
+// alpaca:phi is Axolotl's PromptStyle.PHI: Phi-3 turn markers, the input right after <|end|>.
+TEST(RowEncoderAlpacaPhi, PhiTurnMarkers) {
+  AXOLOTL_REQUIRE_SHARED();
+  auto tok = testing::shared_tokenizer("tokenizers/llama2/tokenizer.model");
+  config::DataConfig data;
+  data.sequence_len = 256;
+  RowEncoder enc(dataset_from_json({{"type", "alpaca:phi"}}), data, *tok);
+  std::vector<TokenizedRow> rows;
+  enc.encode({{"instruction", "Add"}, {"input", "2 and 3"}, {"output", "5"}}, rows);
+  enc.encode({{"instruction", "Say hi"}, {"output", "hi"}}, rows);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(tok->decode(rows[0].input_ids),
+            "<|system|>\nBelow is an instruction that describes a task, paired with an input that provides further "
+            "context. Write a response that appropriately completes the request.<|end|>\n<|user|>\nAdd<|end|>2 and "
+            "3<|assistant|> 5");  // the response is tokenized on its own
+  EXPECT_EQ(tok->decode(rows[1].input_ids),
+            "<|system|>\nBelow is an instruction that describes a task. Write a response that appropriately "
+            "completes the request.<|end|>\n<|user|>\nSay hi<|end|>\n<|assistant|>\n hi");
 }
 
 class RowEncoderErrors : public ::testing::Test {

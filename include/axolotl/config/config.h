@@ -38,6 +38,7 @@ enum class DatasetFormat {
   kAlpaca,          // alpaca (instruct style)
   kAlpacaChat,      // alpaca:chat
   kAlpacaChatml,    // alpaca:chatml
+  kAlpacaPhi,       // alpaca:phi (Phi-3 turn markers)
   kChatTemplate,    // chat_template / sharegpt
   kCompletion,      // completion
   kInputOutput,     // input_output
