@@ -10,7 +10,7 @@
 #include <tuple>
 
 #include "axolotl/data/jinja/text.h"
-#include "chat_train_detail.h"
+#include "axolotl/data/chat_train_detail.h"
 #include "axolotl/data/row_encoder.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"

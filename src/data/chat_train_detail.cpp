@@ -1,6 +1,6 @@
 // Character-span training details to token masks, as Axolotl's ChatTemplatePrompter does it
 // (get_offsets_for_train_detail, adjust_train_details, ChatTemplateStrategy._convert_content_parts).
-#include "chat_train_detail.h"
+#include "axolotl/data/chat_train_detail.h"
 
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"

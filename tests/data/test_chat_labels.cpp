@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "axolotl/data/row_encoder.h"
-#include "../../src/data/chat_train_detail.h"
+#include "axolotl/data/chat_train_detail.h"
 #include "axolotl/util/error.h"
 #include "data_test_util.h"
 
