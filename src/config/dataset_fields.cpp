@@ -194,6 +194,8 @@ std::vector<DatasetField> build() {
       plain<D>("roles_to_train", {"roles_to_train"}, AXOLOTL_REF(roles_to_train),
                "chat_template: roles whose tokens get a loss; default assistant"),
       plain<D>("chat_template", {"chat_template"}, AXOLOTL_REF(chat_template), "per-dataset chat template override"),
+      plain<D>("chat_template_jinja", {"chat_template_jinja"}, AXOLOTL_REF(chat_template_jinja),
+               "per-dataset chat_template: jinja: inline Jinja text or a file path (alone, implies jinja)"),
       eos_mode_field("train_on_eos"),
       eos_mode_field("train_on_eot"),
       plain<D>("message_field_training", {"message_field_training"}, AXOLOTL_REF(message_field_training),
