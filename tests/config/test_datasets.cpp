@@ -139,4 +139,24 @@ TEST(Datasets, ChatTemplateNamesCheckedAtLoad) {
   EXPECT_TRUE(noted);
 }
 
+// Axolotl's legacy message_field_role/content: read as mappings (also under sharegpt's defaults);
+// a different message_property_mappings value is a conflict, as in handle_legacy_message_fields_logic.
+TEST(Datasets, LegacyMessageFieldsAndConflicts) {
+  auto d = only_dataset("base_model: x\ndatasets:\n  - path: a.jsonl\n    type: sharegpt\n    message_field_role: speaker\n");
+  EXPECT_EQ(d.message_property_mappings["role"], "speaker");
+  EXPECT_EQ(d.message_property_mappings["content"], "value");
+  d = only_dataset("base_model: x\ndatasets:\n  - path: a.jsonl\n    type: chat_template\n    message_field_content: text\n"
+                   "    message_property_mappings:\n      content: text\n");
+  EXPECT_EQ(d.message_property_mappings["content"], "text");
+  try {
+    load_string("base_model: x\ndatasets:\n  - path: a.jsonl\n    type: chat_template\n    message_field_role: who\n"
+                "    message_property_mappings:\n      role: from\n", "l.yml");
+    FAIL() << "conflict accepted";
+  } catch (const ConfigError& e) {
+    std::string all = e.what();
+    EXPECT_NE(all.find("datasets[0].message_field_role"), std::string::npos) << all;
+    EXPECT_NE(all.find("conflicts with message_property_mappings.role"), std::string::npos) << all;
+  }
+}
+
 }  // namespace axolotl::config
