@@ -173,6 +173,18 @@ void check_chat_template(const std::string& choice, const std::string& jinja, co
   }
   std::string name = choice.rfind(kFallback, 0) == 0 ? choice.substr(kFallback.size()) : choice;
   if (known(name)) return;
+  // Axolotl's other bundled templates (utils/chat_templates/templates/): real names, not carried here.
+  static const char* const kAxolotlOnly[] = {
+      "aya", "cohere", "command_a", "command_a_rag", "command_a_tool_use", "deepseek_v2", "deepseek_v3", "exaone",
+      "exaone4", "falcon_h1", "gemma3n", "gemma4", "gemma4_unified", "jamba", "llama3_2_vision", "llama4", "llava",
+      "metharme", "mistral_v7_tekken", "nemotron_h", "phi_35", "pixtral", "qwen2_vl", "qwen3_5"};
+  for (const char* a : kAxolotlOnly) {
+    if (name == a) {
+      return st.error(at, key, "Axolotl's chat template '" + name + "' is not bundled here", "'" + choice + "'",
+                      "one of " + join(names),
+                      "use tokenizer_default (the model's own template) or chat_template: jinja with its text");
+    }
+  }
   std::vector<std::string> all = names;
   all.push_back("tokenizer_default");
   all.push_back("jinja");

@@ -108,7 +108,7 @@ std::optional<std::string> string_field(const nlohmann::json& record, const std:
 RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig& data, const Tokenizer& tokenizer,
                        const std::string& tokenizer_dir)
     : ds_(ds), sequence_len_(data.sequence_len), train_on_inputs_(data.train_on_inputs), tok_(tokenizer) {
-  bos_text_ = tok_.id_to_token(tok_.bos_id());
+  if (tok_.bos_id() >= 0) bos_text_ = tok_.id_to_token(tok_.bos_id());  // Qwen has no BOS
   eos_text_ = tok_.id_to_token(tok_.eos_id());
   // An unknown preference strategy fails here, before any row is read.
   if (ds_.format == DatasetFormat::kPreference && !is_preference_type(ds_.type_name))

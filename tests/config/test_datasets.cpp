@@ -119,6 +119,8 @@ TEST(Datasets, ChatTemplateNamesCheckedAtLoad) {
   EXPECT_NE(e.find("did you mean 'qwen_25'"), std::string::npos) << e;
   e = problem("base_model: x\nchat_template: tokenizer_default_fallback_lama3\n" + ds);
   EXPECT_NE(e.find("did you mean 'tokenizer_default_fallback_llama3'"), std::string::npos) << e;
+  e = problem("base_model: x\nchat_template: llama4\n" + ds);
+  EXPECT_NE(e.find("Axolotl's chat template 'llama4' is not bundled here"), std::string::npos) << e;
   e = problem("base_model: x\nchat_template: jinja\n" + ds);
   EXPECT_NE(e.find("chat_template_jinja"), std::string::npos) << e;
   e = problem("base_model: x\n" + ds + "    chat_template: jinja\n");
