@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "axolotl/config/resolve.h"
+#include "axolotl/data/chat_template.h"
 
 namespace axolotl::config::detail {
 
@@ -154,6 +155,69 @@ void check_preference(const Config& c, State& st) {
              "with an adapter the reference pass reuses the policy's weights; no second copy is held");
 }
 
+// chat_template names (data::resolve_chat_template's choices) and their chat_template_jinja, for the
+// top level and each dataset entry, so a typo fails at validate rather than at preprocess.
+void check_chat_template(const std::string& choice, const std::string& jinja, const std::string& fallback_jinja,
+                         const std::string& key, const std::string& jinja_key, const Location& at, State& st) {
+  const std::string kFallback = "tokenizer_default_fallback_";
+  std::vector<std::string> names = data::named_chat_templates();
+  names.push_back("mistral");
+  auto known = [&](const std::string& n) { return contains(names, n); };
+  if (choice.empty() || choice == "tokenizer_default") return;
+  if (choice == "jinja") {
+    if (jinja.empty() && fallback_jinja.empty()) {
+      st.error(at, jinja_key, "chat_template: jinja needs the template text", "nothing",
+               "chat_template_jinja: inline Jinja text or a file path");
+    }
+    return;
+  }
+  if (!jinja.empty()) {
+    st.note(at, jinja_key, "ignored: chat_template is " + choice + ", not jinja",
+            "drop chat_template (or set it to jinja) to use this text");
+  }
+  std::string name = choice.rfind(kFallback, 0) == 0 ? choice.substr(kFallback.size()) : choice;
+  if (known(name)) return;
+  // Axolotl's other bundled templates (utils/chat_templates/templates/): real names, not carried here.
+  static const char* const kAxolotlOnly[] = {
+      "aya", "cohere", "command_a", "command_a_rag", "command_a_tool_use", "deepseek_v2", "deepseek_v3", "exaone",
+      "exaone4", "falcon_h1", "gemma3n", "gemma4", "gemma4_unified", "jamba", "llama3_2_vision", "llama4", "llava",
+      "metharme", "mistral_v7_tekken", "nemotron_h", "phi_35", "pixtral", "qwen2_vl", "qwen3_5"};
+  for (const char* a : kAxolotlOnly) {
+    if (name == a) {
+      return st.error(at, key, "Axolotl's chat template '" + name + "' is not supported here (not bundled)", "'" + choice + "'",
+                      "one of " + join(names),
+                      "use tokenizer_default (the model's own template) or chat_template: jinja with its text");
+    }
+  }
+  std::vector<std::string> all = names;
+  all.push_back("tokenizer_default");
+  all.push_back("jinja");
+  for (const auto& n : names) all.push_back(kFallback + n);
+  std::string guess = did_you_mean(choice, all);
+  st.error(at, key, "unknown chat template", "'" + choice + "'",
+           "tokenizer_default, tokenizer_default_fallback_<name>, jinja, or one of " + join(names),
+           guess.empty() ? "" : "did you mean '" + guess + "'?");
+}
+
+void check_chat_templates(const Config& c, State& st) {
+  const auto& d = c.data;
+  if (!st.is_bad("data.chat_template")) {
+    check_chat_template(d.chat_template, d.chat_template_jinja, "", "chat_template", "chat_template_jinja",
+                        st.where(st.was_set("data.chat_template") ? "data.chat_template" : "data.chat_template_jinja"),
+                        st);
+  }
+  for (const auto* list : {&d.datasets, &d.test_datasets}) {
+    const std::string base = list == &d.datasets ? "datasets" : "test_datasets";
+    for (size_t i = 0; i < list->size(); ++i) {
+      const auto& ds = (*list)[i];
+      if (ds.chat_template.empty() && ds.chat_template_jinja.empty()) continue;
+      const std::string key = base + "[" + std::to_string(i) + "].chat_template";
+      check_chat_template(ds.chat_template.empty() ? "jinja" : ds.chat_template, ds.chat_template_jinja,
+                          d.chat_template_jinja, key, key + "_jinja", st.where(base), st);
+    }
+  }
+}
+
 }  // namespace
 
 void check_config(const Config& c, State& st) {
@@ -208,9 +272,12 @@ void check_config(const Config& c, State& st) {
   }
   check_preference(c, st);
   check_pretraining(c, st);
+  check_chat_templates(c, st);
 }
 
 void derive_config(Config& c, State& st) {
+  // Axolotl's check_chat_template_config: chat_template_jinja alone means chat_template: jinja.
+  if (c.data.chat_template.empty() && !c.data.chat_template_jinja.empty()) c.data.chat_template = "jinja";
   auto& t = c.training;
   // Axolotl's normalize_config: gradient_accumulation_steps = batch_size // micro_batch_size, and
   // its check_gas_bsz: never both.

@@ -217,6 +217,8 @@ std::vector<DatasetField> build() {
       plain<D>("roles_to_train", {"roles_to_train"}, AXOLOTL_REF(roles_to_train),
                "chat_template: roles whose tokens get a loss; default assistant"),
       plain<D>("chat_template", {"chat_template"}, AXOLOTL_REF(chat_template), "per-dataset chat template override"),
+      plain<D>("chat_template_jinja", {"chat_template_jinja"}, AXOLOTL_REF(chat_template_jinja),
+               "per-dataset chat_template: jinja: inline Jinja text or a file path (alone, implies jinja)"),
       eos_mode_field("train_on_eos"),
       eos_mode_field("train_on_eot"),
       plain<D>("message_field_training", {"message_field_training"}, AXOLOTL_REF(message_field_training),
@@ -251,14 +253,19 @@ bool type_map_only(const std::string& k) {
          k == "format" || k == "no_input_format" || k == "system_prompt" || k == "system_format";
 }
 
-// Older Axolotl spellings inside dataset entries, accepted with a note.
+// Older Axolotl spellings inside dataset entries (handle_legacy_message_fields_logic): read as
+// message_property_mappings.role/content with a note; a different value given there too is an error.
 void read_legacy(D& d, const std::string& k, const YAML::Node& v, State& st, const std::string& key) {
   std::string s;
   if (!read_string(v, s)) return st.error(st.at(v), key, "wrong type", describe(v), "a string");
-  if (k == "message_field_role") d.message_property_mappings["role"] = s;
-  else d.message_property_mappings["content"] = s;
-  st.note(st.at(v), key, "deprecated in Axolotl; read as message_property_mappings." +
-                             std::string(k == "message_field_role" ? "role" : "content"));
+  const std::string prop = k == "message_field_role" ? "role" : "content";
+  auto it = d.message_property_mappings.find(prop);
+  if (it != d.message_property_mappings.end() && it->second != s) {
+    return st.error(st.at(v), key, "conflicts with message_property_mappings." + prop, "'" + s + "'",
+                    "'" + it->second + "'", "keep only message_property_mappings");
+  }
+  d.message_property_mappings[prop] = s;
+  st.note(st.at(v), key, "deprecated in Axolotl; read as message_property_mappings." + prop);
 }
 
 void read_entry(D& d, const YAML::Node& n, State& st, const std::string& key) {
@@ -271,11 +278,12 @@ void read_entry(D& d, const YAML::Node& n, State& st, const std::string& key) {
   }
   bool has_path = false;
   std::unordered_set<std::string> given;
+  std::vector<std::pair<std::string, YAML::Node>> legacy;
   for (const auto& kv : n) {
     const std::string k = kv.first.Scalar();
     const std::string full = key + "." + k;
     if (k == "message_field_role" || k == "message_field_content") {
-      read_legacy(d, k, kv.second, st, full);
+      legacy.emplace_back(k, kv.second);  // after message_property_mappings, wherever that is
       continue;
     }
     const DatasetField* hit = nullptr;
@@ -295,11 +303,15 @@ void read_entry(D& d, const YAML::Node& n, State& st, const std::string& key) {
     hit->set(d, kv.second, st, full);
     if (hit->nested == "path") has_path = !d.path.empty();
   }
+  for (const auto& [k, v] : legacy) read_legacy(d, k, v, st, key + "." + k);
   if (!has_path) st.error(st.at(n), key + ".path", "dataset entry without a path", {}, "path: FILE, FOLDER or repo id");
   if (d.type_name == "sharegpt") {
     // Axolotl's deprecated sharegpt type = chat_template over ShareGPT's field names.
     if (!given.count("field_messages")) d.field_messages = "conversations";
-    if (!given.count("message_property_mappings")) d.message_property_mappings = {{"role", "from"}, {"content", "value"}};
+    if (!given.count("message_property_mappings")) {  // legacy message_field_role/content kept
+      d.message_property_mappings.emplace("role", "from");
+      d.message_property_mappings.emplace("content", "value");
+    }
     if (!given.count("roles")) d.roles = {{"user", {"human", "user"}}, {"assistant", {"gpt", "assistant"}},
                                           {"system", {"system"}}};
   }

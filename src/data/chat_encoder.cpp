@@ -7,8 +7,10 @@
 // differ from the full render, e.g. Qwen3's own), the ids and labels are Axolotl's and we warn.
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "axolotl/data/jinja/text.h"
+#include "axolotl/data/chat_train_detail.h"
 #include "axolotl/data/row_encoder.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
@@ -29,6 +31,21 @@ using jinja::Value;
   d.found = found;
   d.expected = expected;
   throw Error(d);
+}
+
+// Image, video and audio parts: only a model's text tower is trained here, on text.
+void refuse_media_parts(const List& parts, const std::string& where) {
+  for (const auto& part : parts) {
+    if (!part.is_dict()) continue;
+    const Value* type = part.dict().find("type");
+    const std::string kind = type && type->is_string() ? type->str() : "";
+    for (const char* media : {"image", "image_url", "video", "audio", "input_audio"}) {
+      if (kind == media || part.dict().find(media)) {
+        chat_error(where, std::string("a \"") + media + "\" content part: multimodal (image/video/audio) "
+                   "datasets are not supported; only a model's text tower is trained, on text", media, "text parts only");
+      }
+    }
+  }
 }
 
 // spelling in the data -> role (ChatTemplatePrompter defaults)
@@ -167,31 +184,6 @@ List RowEncoder::conversation(const nlohmann::json& record, const std::string& f
     if (!content && !m.contains("tool_calls")) {  // Axolotl would fail inside the template instead
       chat_error(where + "." + mappings["content"], "message content missing or not a string");
     }
-    if (content && content->is_list()) {  // _convert_content_parts
-      std::string text;
-      for (const auto& part : content->list()) {
-        if (!part.is_dict()) continue;
-        const Value* type = part.dict().find("type");
-        const std::string kind = type && type->is_string() ? type->str() : "";
-        for (const char* media : {"image", "image_url", "video", "audio", "input_audio"}) {
-          if (kind == media || part.dict().find(media)) {
-            chat_error(where + ".content", std::string("a \"") + media + "\" content part: multimodal (image/video/audio) "
-                       "datasets are not supported; only a model's text tower is trained, on text", media, "text parts only");
-          }
-        }
-        if (part.dict().find("train") || part.dict().find("weight")) {
-          chat_error(where + ".content", "per-part train/weight flags are not supported yet");
-        }
-        for (const char* k : {"text", "content", "value"}) {
-          const Value* v = part.dict().find(k);
-          if (v && v->truthy()) {
-            text += v->to_output();
-            break;
-          }
-        }
-      }
-      t.set("content", Value(text));
-    }
     if (ds_.split_thinking && t.find("role")->str() == "assistant") split_thinking(t, "reasoning_content");
     // Keep other properties the template reads (Axolotl asks a Jinja analyzer; we look for the name).
     for (auto it = m.begin(); it != m.end(); ++it) {
@@ -214,7 +206,19 @@ List RowEncoder::conversation(const nlohmann::json& record, const std::string& f
     }
     if (!ds_.message_field_training_detail.empty() && m.contains(ds_.message_field_training_detail) &&
         !m[ds_.message_field_training_detail].is_null()) {
-      chat_error(where + "." + ds_.message_field_training_detail, "message_field_training_detail is not supported yet");
+      t.set("training_detail", Value::from_json(m[ds_.message_field_training_detail]));
+    }
+    // _convert_content_parts, on content and on the reasoning text; parts with train/weight flags
+    // become character training details.
+    for (const char* key : {"content", "reasoning_content"}) {
+      const Value* v = t.find(key);
+      if (!v || !v->is_list()) continue;
+      refuse_media_parts(v->list(), where + "." + key);
+      ContentParts parts = convert_content_parts(v->list());
+      t.set(key, Value(parts.text));
+      if (parts.explicit_training) {
+        t.set(std::string(key) == "content" ? "training_detail" : "reasoning_training_detail", Value(parts.details));
+      }
     }
     turns.emplace_back(std::move(t));
   }
@@ -272,61 +276,98 @@ void RowEncoder::encode_chat(const nlohmann::json& record, std::vector<Tokenized
   std::string lower_dir = jinja::text::lower(tokenizer_dir_);
   long last_eos = -1, last_eot = -1;
 
+  // find_turn: the span where the turn differs from the same conversation with `dummy` as its last turn.
+  auto find_turn = [&](long t, Dict dummy) -> std::pair<long, long> {
+    const std::string& role = turns[static_cast<size_t>(t)].dict().find("role")->str();
+    if (t == 0 && role == "system" && lower_dir.find("mistral") != std::string::npos) return {-1, -1};
+    List prefix(turns.begin(), turns.begin() + t + 1);
+    List with_dummy(turns.begin(), turns.begin() + t);
+    with_dummy.emplace_back(std::move(dummy));
+    std::vector<int32_t> full, dum;
+    try {
+      dum = chat_ids(with_dummy, tools, nturns - 1);
+      full = chat_ids(prefix, tools, nturns - 1);
+    } catch (const Error& e) {
+      rejected(e);
+    }
+    if (full.empty() || dum.empty()) return {-1, -1};
+    long start = -1, end = -1;
+    long min_len = static_cast<long>(std::min(full.size(), dum.size()));
+    for (long i = 0; i < min_len; ++i) {
+      if (dum[i] != full[i]) {
+        start = i;
+        break;
+      }
+    }
+    for (long i = 0; start != -1 && i < min_len; ++i) {
+      long dpos = static_cast<long>(dum.size()) - 1 - i, fpos = static_cast<long>(full.size()) - 1 - i;
+      if (dum[dpos] != full[fpos]) {
+        end = fpos + 1;
+        break;
+      }
+    }
+    if (start == -1 || end == -1 || end <= start) start = end = -1;
+    bool is_prefix = full.size() <= ids.size() && std::equal(full.begin(), full.end(), ids.begin());
+    if (!is_prefix && !warned_prefix_->exchange(true)) {
+      log::warn("data", "chat template {}: the conversation up to turn {} renders differently from the start of the "
+                        "whole conversation, so (like Axolotl) that turn's labels may be misplaced; Axolotl's "
+                        "bundled templates (e.g. chat_template: qwen3) render prefixes consistently",
+                template_->name(), t);
+    }
+    return {start, end};
+  };
+  // get_offsets_for_train_detail: label the detail-trained tokens of `text` from token `from` on.
+  auto label_detail = [&](long from, const Value& text, const Value& detail, const std::string& where) {
+    if (!text.is_string()) chat_error(where, "training detail needs the text to be a string", text.type_name());
+    auto mask = train_detail_mask(tok_, text.str(), parse_train_detail(detail, where), where);
+    for (long i = 0; i < static_cast<long>(mask.size()) && from + i < n; ++i) {
+      if (mask[i]) row.labels[from + i] = ids[from + i];
+    }
+  };
+
   for (long t = 0; t < nturns; ++t) {
     const Dict& turn = turns[static_cast<size_t>(t)].dict();
     const std::string& role = turn.find("role")->str();
+    const std::string where = field + "[" + std::to_string(t) + "]";
+    const Value* detail = turn.find("training_detail");
+    const Value* rdetail = turn.find("reasoning_training_detail");
     bool should_train;
     if (const Value* tr = turn.find("training")) {
       should_train = tr->truthy();
+    } else if (detail || rdetail) {
+      should_train = (detail && detail->truthy()) || (rdetail && rdetail->truthy());
     } else {
       should_train = train_on_inputs_;
       for (const auto& r : to_train) should_train = should_train || r == role;
     }
     if (!should_train && train_on_eos_ != "all" && train_on_eot_ != "all") continue;
 
-    // find_turn
-    long start = -1, end = -1;
-    if (!(t == 0 && role == "system" && lower_dir.find("mistral") != std::string::npos)) {
-      List prefix(turns.begin(), turns.begin() + t + 1);
-      Dict dummy;
-      dummy.set("role", Value(role));
-      dummy.set("content", Value("[[dummy_message]]"));
-      List with_dummy(turns.begin(), turns.begin() + t);
-      with_dummy.emplace_back(std::move(dummy));
-      std::vector<int32_t> full, dum;
-      try {
-        dum = chat_ids(with_dummy, tools, nturns - 1);
-        full = chat_ids(prefix, tools, nturns - 1);
-      } catch (const Error& e) {
-        rejected(e);
-      }
-      if (!full.empty() && !dum.empty()) {
-        long min_len = static_cast<long>(std::min(full.size(), dum.size()));
-        for (long i = 0; i < min_len; ++i) {
-          if (dum[i] != full[i]) {
-            start = i;
-            break;
-          }
-        }
-        for (long i = 0; start != -1 && i < min_len; ++i) {
-          long dpos = static_cast<long>(dum.size()) - 1 - i, fpos = static_cast<long>(full.size()) - 1 - i;
-          if (dum[dpos] != full[fpos]) {
-            end = fpos + 1;
-            break;
-          }
-        }
-        if (start == -1 || end == -1 || end <= start) start = end = -1;
-        bool is_prefix = full.size() <= ids.size() && std::equal(full.begin(), full.end(), ids.begin());
-        if (!is_prefix && !warned_prefix_->exchange(true)) {
-          log::warn("data", "chat template {}: the conversation up to turn {} renders differently from the start of the "
-                            "whole conversation, so (like Axolotl) that turn's labels may be misplaced; Axolotl's "
-                            "bundled templates (e.g. chat_template: qwen3) render prefixes consistently",
-                    template_->name(), t);
-        }
+    const Value* reasoning = turn.find("reasoning_content");
+    const bool has_reasoning = reasoning && !reasoning->is_none();
+    const bool any_detail = (detail && detail->truthy()) || (rdetail && rdetail->truthy());
+    Dict dummy;
+    dummy.set("role", Value(role));
+    dummy.set("content", Value("[[dummy_message]]"));
+    if (any_detail && has_reasoning) dummy.set("reasoning_content", *reasoning);  // content_only
+    long start, end;
+    std::tie(start, end) = find_turn(t, std::move(dummy));
+    if (should_train && start != -1) {
+      if (detail && detail->truthy()) {
+        const Value* c = turn.find("content");
+        const std::string& key = ds_.message_field_training_detail;
+        label_detail(start, c ? *c : Value::none(), *detail, where + "." + (key.empty() ? "content" : key));
+      } else if (!(rdetail && rdetail->truthy())) {
+        for (long i = start; i < end && i < n; ++i) row.labels[i] = ids[i];
       }
     }
-    if (should_train && start != -1) {
-      for (long i = start; i < end && i < n; ++i) row.labels[i] = ids[i];
+    if (should_train && rdetail && rdetail->truthy() && has_reasoning) {  // reasoning_only
+      Dict rdummy;
+      rdummy.set("role", Value(role));
+      const Value* c = turn.find("content");
+      rdummy.set("content", c ? *c : Value(""));
+      rdummy.set("reasoning_content", Value("[[dummy_reasoning]]"));
+      auto [rs, re] = find_turn(t, std::move(rdummy));
+      if (rs != -1 && re != -1) label_detail(rs, *reasoning, *rdetail, where + ".reasoning_content");
     }
     // find_first_eot_token / find_first_eos_token: range(start_idx, len) with Python's negative
     // indexing when the turn was not found; -1 also means "not found".

@@ -58,7 +58,7 @@ class Hasher {
 };
 
 nlohmann::json dataset_json(const config::DatasetConfig& d) {
-  return {{"path", d.path}, {"format", static_cast<int>(d.format)}, {"type", d.type_name}, {"ds_type", d.ds_type},
+  nlohmann::json j = {{"path", d.path}, {"format", static_cast<int>(d.format)}, {"type", d.type_name}, {"ds_type", d.ds_type},
           {"data_files", d.data_files}, {"split", d.split}, {"field", d.field}, {"field_messages", d.field_messages},
           {"mappings", d.message_property_mappings}, {"roles", d.roles}, {"roles_to_train", d.roles_to_train},
           {"chat_template", d.chat_template}, {"train_on_eos", d.train_on_eos_turn.value_or(true)},
@@ -68,6 +68,10 @@ nlohmann::json dataset_json(const config::DatasetConfig& d) {
           {"field_system", d.field_system}, {"field_instruction", d.field_instruction}, {"field_input", d.field_input},
           {"field_output", d.field_output}, {"format_str", d.prompt_format}, {"no_input_format", d.no_input_format},
           {"system_prompt", d.system_prompt}, {"system_format", d.system_format}};
+  // Absent when unset, so the keys of older caches hold.
+  if (!d.chat_template_jinja.empty()) j["chat_template_jinja"] = d.chat_template_jinja;
+  if (!d.message_field_training_detail.empty()) j["message_field_training_detail"] = d.message_field_training_detail;
+  return j;
 }
 
 }  // namespace
@@ -105,8 +109,18 @@ std::string prepared_key(const config::DataConfig& data, const config::Tokenizer
     if (fs::is_regular_file(p)) h.update_file(p.string());
     if (!fs::is_directory(tokenizer_dir)) break;
   }
+  // chat_template_jinja given as a file path: its text decides the rows.
+  auto jinja_file = [&](const std::string& s) {
+    std::error_code ec;
+    if (!s.empty() && s.find("{%") == std::string::npos && s.find("{{") == std::string::npos &&
+        fs::is_regular_file(s, ec)) {
+      h.update_file(s);
+    }
+  };
+  jinja_file(data.chat_template_jinja);
   for (const auto* sets : {&data.datasets, &data.test_datasets}) {
     for (const auto& d : *sets) {
+      jinja_file(d.chat_template_jinja);
       for (const auto& f : list_data_files(d.path, d.data_files)) h.update_file(f);
     }
   }

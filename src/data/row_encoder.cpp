@@ -121,10 +121,15 @@ RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig
     render_preference(ds_.type_name, nlohmann::json::object());
   const bool chat_preference = ds_.format == DatasetFormat::kPreference && ds_.type_name.rfind("chat_template.", 0) == 0;
   if (ds_.format != DatasetFormat::kChatTemplate && !chat_preference) return;
-  // Axolotl's extract_chat_template_args: the dataset's chat_template wins over the top-level one.
-  bool own = !ds_.chat_template.empty();
-  template_ = resolve_chat_template(own ? ds_.chat_template : data.chat_template, data.chat_template_jinja,
-                                    tokenizer_dir, own ? "datasets[].chat_template" : "chat_template");
+  // Axolotl's extract_chat_template_args: the dataset's chat_template (with its own
+  // chat_template_jinja; that alone means jinja) wins over the top-level pair.
+  bool own = !ds_.chat_template.empty() || !ds_.chat_template_jinja.empty();
+  std::string choice = own ? (ds_.chat_template.empty() ? "jinja" : ds_.chat_template)
+                           : (data.chat_template.empty() && !data.chat_template_jinja.empty() ? "jinja" : data.chat_template);
+  // (A dataset's `jinja` without its own text uses the top-level chat_template_jinja.)
+  const std::string& text = own && !ds_.chat_template_jinja.empty() ? ds_.chat_template_jinja : data.chat_template_jinja;
+  template_ = resolve_chat_template(choice, text, tokenizer_dir,
+                                    own ? "datasets[].chat_template" : "chat_template");
   chat_vars_.bos_token = bos_text_;
   chat_vars_.eos_token = eos_text_;
   tokenizer_dir_ = tokenizer_dir;

@@ -45,7 +45,7 @@ int run_inference(const config::ModelConfig& model_config, const config::Tokeniz
     }
   }
   data::ChatVars vars;
-  vars.bos_token = tokenizer->id_to_token(tokenizer->bos_id());
+  if (tokenizer->bos_id() >= 0) vars.bos_token = tokenizer->id_to_token(tokenizer->bos_id());  // Qwen: no BOS
   vars.eos_token = tokenizer->id_to_token(tokenizer->eos_id());
   std::vector<data::Message> history;
   auto run_one = [&](const std::string& prompt) {

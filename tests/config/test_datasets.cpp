@@ -124,4 +124,67 @@ TEST(Datasets, EntryProblemsNameTheEntry) {
   }
 }
 
+// chat_template names are checked at load (validate), with a did-you-mean, for the top level and
+// each dataset entry; jinja needs its text; chat_template_jinja alone means jinja (Axolotl's rule).
+TEST(Datasets, ChatTemplateNamesCheckedAtLoad) {
+  auto problem = [](const std::string& yaml) -> std::string {
+    try {
+      load_string(yaml, "c.yml");
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string ds = "datasets:\n  - path: a.jsonl\n    type: chat_template\n";
+  std::string e = problem("base_model: x\nchat_template: chatlm\n" + ds);
+  EXPECT_NE(e.find("unknown chat template"), std::string::npos) << e;
+  EXPECT_NE(e.find("did you mean 'chatml'"), std::string::npos) << e;
+  EXPECT_NE(e.find("c.yml:2:"), std::string::npos) << e;
+  e = problem("base_model: x\n" + ds + "    chat_template: qwen_2.5\n");
+  EXPECT_NE(e.find("datasets[0].chat_template"), std::string::npos) << e;
+  EXPECT_NE(e.find("did you mean 'qwen_25'"), std::string::npos) << e;
+  e = problem("base_model: x\nchat_template: tokenizer_default_fallback_lama3\n" + ds);
+  EXPECT_NE(e.find("did you mean 'tokenizer_default_fallback_llama3'"), std::string::npos) << e;
+  e = problem("base_model: x\nchat_template: llama4\n" + ds);
+  EXPECT_NE(e.find("Axolotl's chat template 'llama4' is not supported here (not bundled)"), std::string::npos) << e;
+  e = problem("base_model: x\nchat_template: jinja\n" + ds);
+  EXPECT_NE(e.find("chat_template_jinja"), std::string::npos) << e;
+  e = problem("base_model: x\n" + ds + "    chat_template: jinja\n");
+  EXPECT_NE(e.find("datasets[0].chat_template_jinja"), std::string::npos) << e;
+
+  for (const char* ok : {"chatml", "mistral", "mistral_v3_tekken", "tokenizer_default", "tokenizer_default_fallback_qwen3"}) {
+    EXPECT_EQ(problem(std::string("base_model: x\nchat_template: ") + ok + "\n" + ds), "") << ok;
+  }
+  auto r = load_string("base_model: x\nchat_template_jinja: \"{{ messages }}\"\n" + ds, "c.yml");
+  EXPECT_EQ(r.config.data.chat_template, "jinja");
+  auto d = only_dataset("base_model: x\n" + ds + "    chat_template_jinja: \"{% for m in messages %}{% endfor %}\"\n");
+  EXPECT_EQ(d.chat_template_jinja, "{% for m in messages %}{% endfor %}");
+  // A dataset's jinja may use the top-level text (as Axolotl's normalize_config copies it).
+  EXPECT_EQ(problem("base_model: x\nchat_template_jinja: \"{{ messages }}\"\n" + ds + "    chat_template: jinja\n"), "");
+  r = load_string("base_model: x\nchat_template: chatml\nchat_template_jinja: \"{{ x }}\"\n" + ds, "c.yml");
+  bool noted = false;
+  for (const auto& n : r.notes) noted = noted || n.message.find("ignored") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+// Axolotl's legacy message_field_role/content: read as mappings (also under sharegpt's defaults);
+// a different message_property_mappings value is a conflict, as in handle_legacy_message_fields_logic.
+TEST(Datasets, LegacyMessageFieldsAndConflicts) {
+  auto d = only_dataset("base_model: x\ndatasets:\n  - path: a.jsonl\n    type: sharegpt\n    message_field_role: speaker\n");
+  EXPECT_EQ(d.message_property_mappings["role"], "speaker");
+  EXPECT_EQ(d.message_property_mappings["content"], "value");
+  d = only_dataset("base_model: x\ndatasets:\n  - path: a.jsonl\n    type: chat_template\n    message_field_content: text\n"
+                   "    message_property_mappings:\n      content: text\n");
+  EXPECT_EQ(d.message_property_mappings["content"], "text");
+  try {
+    load_string("base_model: x\ndatasets:\n  - path: a.jsonl\n    type: chat_template\n    message_field_role: who\n"
+                "    message_property_mappings:\n      role: from\n", "l.yml");
+    FAIL() << "conflict accepted";
+  } catch (const ConfigError& e) {
+    std::string all = e.what();
+    EXPECT_NE(all.find("datasets[0].message_field_role"), std::string::npos) << all;
+    EXPECT_NE(all.find("conflicts with message_property_mappings.role"), std::string::npos) << all;
+  }
+}
+
 }  // namespace axolotl::config

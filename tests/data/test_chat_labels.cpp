@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "axolotl/data/row_encoder.h"
+#include "axolotl/data/chat_train_detail.h"
 #include "axolotl/util/error.h"
 #include "data_test_util.h"
 
@@ -27,6 +28,7 @@ TEST(ChatLabelsGolden, MatchAxolotlsStrategy) {
     ds.train_on_eos = o.value("train_on_eos", "");
     ds.train_on_eot = o.value("train_on_eot", "");
     ds.message_field_training = o.value("message_field_training", "");
+    ds.message_field_training_detail = o.value("message_field_training_detail", "");
     ds.drop_system_message = o.value("drop_system_message", false);
     ds.split_thinking = o.value("split_thinking", false);
     config::DataConfig data;
@@ -74,6 +76,54 @@ TEST(ChatLabels, PrefixMismatchWarnsOnce) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_NE(err.find("up to turn 1 renders differently"), std::string::npos) << err;
   EXPECT_EQ(err.find("renders differently"), err.rfind("renders differently")) << "warned once: " << err;
+}
+
+// A malformed message_field_training_detail is refused naming the message and key.
+TEST(ChatLabels, MalformedTrainDetailNamesTheField) {
+  AXOLOTL_REQUIRE_SHARED();
+  auto tok = testing::shared_tokenizer("tokenizers/llama2/tokenizer.model");
+  config::DatasetConfig ds = testing::dataset_from_json({{"type", "chat_template"}, {"chat_template", "chatml"}});
+  ds.message_field_training_detail = "spans";
+  config::DataConfig data;
+  RowEncoder enc(ds, data, *tok);
+  std::vector<TokenizedRow> rows;
+  auto rec = [](nlohmann::json spans) {
+    return nlohmann::json{{"messages", {{{"role", "user"}, {"content", "a"}},
+                                        {{"role", "assistant"}, {"content", "bc"}, {"spans", spans}}}}};
+  };
+  for (const auto& bad : {nlohmann::json("0-1"), nlohmann::json::array({{{"begin_offset", "0"}, {"end_offset", 1},
+                                                                          {"train", true}}}),
+                          nlohmann::json::array({{{"begin_offset", 0}, {"end_offset", 1}}})}) {
+    try {
+      enc.encode(rec(bad), rows);
+      ADD_FAILURE() << "accepted " << bad.dump();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("messages[1].spans"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_TRUE(rows.empty());
+  enc.encode(rec(nlohmann::json::array({{{"begin_offset", 0}, {"end_offset", 1}, {"train", true}}})), rows);
+  ASSERT_EQ(rows.size(), 1u);
+}
+
+// Character offsets on a byte-level BPE tokenizer (Llama-3's tokenizer.json): a detail inside a
+// token widens to the whole token, and a multi-byte character split over byte tokens keeps its index.
+TEST(ChatLabels, TrainDetailOnByteLevelTokenizer) {
+  AXOLOTL_REQUIRE_SHARED();
+  auto tok = testing::shared_tokenizer("tokenizers/llama3");
+  std::string text = "Hello world";
+  EXPECT_EQ(train_detail_mask(*tok, text, {{6, 10, true}}, "t"), (std::vector<bool>{false, true}));
+  EXPECT_EQ(train_detail_mask(*tok, text, {{0, 10, true}, {0, 4, false}}, "t"), (std::vector<bool>{true, true}));
+  EXPECT_EQ(train_detail_mask(*tok, text, {{0, 3, false}}, "t"), (std::vector<bool>{false, false}));
+  std::string uni = "a\xF0\x9F\xA6\x99" "b";  // a, one 4-byte character, b: 3 characters
+  auto ids = tok->encode(uni, false, false);
+  auto starts = token_char_starts(*tok, uni, ids, "t");
+  ASSERT_EQ(starts.size(), ids.size());
+  EXPECT_EQ(starts.front(), 0);
+  for (size_t i = 1; i < starts.size(); ++i) EXPECT_LE(starts[i - 1], starts[i]);
+  EXPECT_EQ(starts.back(), 2) << "b is the third character; ids " << ::testing::PrintToString(ids)
+                              << " starts " << ::testing::PrintToString(starts);
+  EXPECT_TRUE(train_detail_mask(*tok, "", {{0, 0, true}}, "t").empty());
 }
 
 }  // namespace

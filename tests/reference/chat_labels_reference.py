@@ -35,6 +35,57 @@ def encode(text):  # add_special_tokens=False
     return ids
 
 
+def token_starts(text):
+    """Start character of each token of encode(text), as a fast tokenizer's offset_mapping gives it."""
+    starts, pos = [], 0
+    for chunk in SPLIT.split(text):
+        if chunk in SPECIAL:
+            starts.append(pos)
+        elif chunk:
+            starts.extend(pos + p.begin for p in SP.encode_as_immutable_proto(chunk).pieces)
+        pos += len(chunk)
+    return starts
+
+
+def detail_mask(text, details):
+    """ChatTemplatePrompter.get_offsets_for_train_detail + adjust_train_details, as booleans."""
+    starts = token_starts(text)
+    n = len(starts)
+    if n == 0:
+        return []
+    offs = [(starts[k], starts[k + 1] - 1) for k in range(n - 1)] + [(starts[-1], len(text) - 1)]
+    adjusted = []
+    for d in details:
+        b, e = d["begin_offset"], d["end_offset"]
+        bt = next((k for k, (s, _) in enumerate(offs) if s >= b), n)
+        if bt > 0 and offs[bt - 1][1] > b:
+            bt -= 1
+        et = next((k for k in range(n - 1, -1, -1) if offs[k][1] <= e), -1)
+        if et < n - 1 and offs[et + 1][0] < e:
+            et += 1
+        if bt <= et:
+            adjusted.append((offs[bt][0], offs[et][1], d["train"]))
+    return [any(tr and s >= b and e <= en for b, en, tr in adjusted) for s, e in offs]
+
+
+def content_parts(parts):
+    """_convert_content_parts: (text, details or None)."""
+    texts, details, explicit, offset = [], [], False, 0
+    for part in parts:
+        if not isinstance(part, dict):
+            continue
+        text = part.get("text") or part.get("content") or part.get("value") or ""
+        texts.append(text)
+        train = True
+        if part.get("train") is not None or part.get("weight") is not None:
+            explicit = True
+            train = part["train"] if part.get("train") is not None else part["weight"] not in (0, 0.0)
+        if text:
+            details.append({"begin_offset": offset, "end_offset": offset + len(text) - 1, "train": train})
+            offset += len(text)
+    return "".join(texts), (details if explicit else None)
+
+
 def template(name):
     return open(os.path.join(ROOT, "src", "data", "chat_templates", name + ".jinja"), encoding="utf-8").read()
 
@@ -49,8 +100,8 @@ def build_prompt(src, turns, tools=None, real_last_index=None):
     return encode(ENV.from_string(src).render(**kwargs))
 
 
-def find_turn(src, turns, i, tools):
-    dummy = {"role": turns[i].get("role"), "content": "[[dummy_message]]"}
+def find_turn(src, turns, i, tools, dummy=None):
+    dummy = dummy or {"role": turns[i].get("role"), "content": "[[dummy_message]]"}
     last = len(turns) - 1
     a = build_prompt(src, turns[:i] + [dummy], tools, last)
     b = build_prompt(src, turns[:i + 1], tools, last)
@@ -88,6 +139,14 @@ def thread(row, opt):
         key = opt.get("message_field_training")
         if key and m.get(key) is not None:
             t["training"] = m[key]
+        key = opt.get("message_field_training_detail")
+        if key and m.get(key) is not None:
+            t["training_detail"] = m[key]
+        for field, detail_key in (("content", "training_detail"), ("reasoning_content", "reasoning_training_detail")):
+            if isinstance(t.get(field), list):
+                t[field], details = content_parts(t[field])
+                if details is not None:
+                    t[detail_key] = details
         if opt.get("split_thinking") and t["role"] == "assistant" and "<think>" in t["content"] \
                 and "</think>" in t["content"]:
             c = t["content"]
@@ -110,12 +169,35 @@ def labels_for(src, row, opt, train_on_inputs):
     labels = [IGNORE] * len(ids)
     last = {"eot": -1, "eos": -1}
     for i, turn in enumerate(turns):
-        train = turn["training"] if "training" in turn else (train_on_inputs or turn["role"] in roles_to_train)
+        detail, rdetail = turn.get("training_detail"), turn.get("reasoning_training_detail")
+        if "training" in turn:
+            train = turn["training"]
+        elif detail is not None or rdetail is not None:
+            train = bool(detail) or bool(rdetail)
+        else:
+            train = train_on_inputs or turn["role"] in roles_to_train
         if not train and eos_mode != "all" and eot_mode != "all":
             continue
-        start, end = find_turn(src, turns, i, None)
+        has_reasoning = turn.get("reasoning_content") is not None
+        dummy = {"role": turn["role"], "content": "[[dummy_message]]"}
+        if (detail or rdetail) and has_reasoning:
+            dummy["reasoning_content"] = turn["reasoning_content"]
+        start, end = find_turn(src, turns, i, None, dummy)
         if train and start != -1 and end != -1:
-            labels[start:end] = ids[start:end]
+            if detail:
+                for k, on in enumerate(detail_mask(turn["content"], detail)):
+                    if on and start + k < len(ids):
+                        labels[start + k] = ids[start + k]
+            elif not rdetail:
+                labels[start:end] = ids[start:end]
+        if train and rdetail and has_reasoning:
+            rdummy = {"role": turn["role"], "content": turn.get("content", ""),
+                      "reasoning_content": "[[dummy_reasoning]]"}
+            rs, re_ = find_turn(src, turns, i, None, rdummy)
+            if rs != -1 and re_ != -1:
+                for k, on in enumerate(detail_mask(turn["reasoning_content"], rdetail)):
+                    if on and rs + k < len(ids):
+                        labels[rs + k] = ids[rs + k]
         for kind, wanted, mode in (("eot", eot_ids, eot_mode), ("eos", {SPECIAL[EOS]}, eos_mode)):
             k = first_from(ids, end, wanted)
             if k != -1 and abs(k - end) <= 3:
@@ -140,6 +222,38 @@ ROWS = [
                   {"role": "assistant", "content": "<think>\nhmm\n</think>\n\nDone."}]},
 ]
 
+# Character-span training: message_field_training_detail, content parts with train/weight flags,
+# reasoning parts (qwen3 renders reasoning_content).
+DETAIL_ROWS = [
+    {"messages": [{"role": "user", "content": "Question?"},
+                  {"role": "assistant", "content": "The answer is 42, I think.",
+                   "train_detail": [{"begin_offset": 14, "end_offset": 15, "train": True},
+                                    {"begin_offset": 5, "end_offset": 8, "train": True}]}]},
+    {"messages": [{"role": "user", "content": "Grüß dich", "train_detail": [{"begin_offset": 0, "end_offset": 3,
+                                                                            "train": True}]},
+                  {"role": "assistant", "content": "Grüß dich, 你好! Bis bald.",
+                   "train_detail": [{"begin_offset": 0, "end_offset": 13, "train": True},
+                                    {"begin_offset": 11, "end_offset": 24, "train": False}]},
+                  {"role": "user", "content": "Again"},
+                  {"role": "assistant", "content": "Nothing here.", "train_detail": []}]},
+    {"messages": [{"role": "user", "content": [{"text": "Add "}, {"text": "2 and 2."}]},
+                  {"role": "assistant", "content": [{"text": "Let me think.", "train": False},
+                                                    {"text": " The answer is 4.", "train": True}]}]},
+    {"messages": [{"role": "user", "content": "Weights"},
+                  {"role": "assistant", "content": [{"text": "Skip this", "weight": 0}, {"text": ""},
+                                                    {"content": " but learn this", "weight": 1}]}]},
+    {"messages": [{"role": "user", "content": "Think"},
+                  {"role": "assistant", "content": "Done.",
+                   "reasoning_content": [{"text": "step one.", "train": False}, {"text": " step two.", "train": True}]}]},
+]
+
+DETAIL_CASES = [
+    ("chatml", {"message_field_training_detail": "train_detail"}),
+    ("llama3", {"message_field_training_detail": "train_detail", "train_on_eos": "all"}),
+    ("mistral_v1", {"message_field_training_detail": "train_detail"}),
+    ("qwen3", {"message_field_training_detail": "train_detail"}),
+]
+
 CASES = [
     ("chatml", {}), ("chatml", {"train_on_eos": "all"}),
     ("mistral_v1", {}), ("mistral_v1", {"train_on_eos": "last"}), ("mistral_v1", {"train_on_eos": "none"}),
@@ -155,10 +269,10 @@ CASES = [
 
 def main():
     cases = []
-    for name, opt in CASES:
+    for name, opt in CASES + DETAIL_CASES:
         src = template(name)
         rows = []
-        for row in ROWS:
+        for row in DETAIL_ROWS if opt.get("message_field_training_detail") else ROWS:
             try:
                 ids, labels = labels_for(src, row, opt, opt.get("train_on_inputs", False))
                 rows.append({"record": row, "input_ids": ids, "labels": labels})

@@ -62,6 +62,7 @@ struct DatasetConfig {
   std::map<std::string, std::vector<std::string>> roles;          // our role -> spellings in the data
   std::vector<std::string> roles_to_train;                        // default: assistant
   std::string chat_template;    // per-dataset override
+  std::string chat_template_jinja;  // per-dataset chat_template: jinja text or file (set alone: implies jinja)
   std::optional<bool> train_on_eos_turn;       // legacy view: train_on_eos is turn (true) or none (false)
   std::string train_on_eos;                    // all | turn | last | none; empty: unset (Axolotl default turn)
   std::string train_on_eot;                    // all | turn | last | none; empty: follows train_on_eos
