@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "axolotl/config/dump.h"
+#include "axolotl/data/tokenizer_save.h"
 #include "axolotl/io/atomic_file.h"
 #include "axolotl/io/folder_lock.h"
 #include "axolotl/train/causal_lm_loss.h"
@@ -95,6 +96,7 @@ class Loop {
         optimizer_(c.training, s.trainable),
         watchdog_(c.training.loss_watchdog_threshold, c.training.loss_watchdog_patience),
         progress_(main_ && isatty(STDERR_FILENO) != 0) {
+    if (main_) tokenizer_save_ = data::plan_tokenizer_save(s.tokenizer_dir, c.tokenizer, s.tokenizer.get());
     data::BatchOptions bo;
     bo.sequence_len = c.data.sequence_len;
     // Global micro-batches of micro × world rows (trainer_shard.h): the same bins and steps as one
@@ -467,7 +469,7 @@ class Loop {
       save_checkpoint(out_.string(), step, [&](const std::string& dir) {
         const fs::path d = dir;
         write_weights(dir, *s_.model, s_.adapter);
-        copy_tokenizer_files(s_.tokenizer_dir, dir);
+        data::write_tokenizer_files(tokenizer_save_, dir);
         write_text(d / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
         if (c_.checkpoint.save_only_model) return;  // weights only, as HF's save_only_model: not resumable
         optimizer_.save((d / "optimizer.pt").string());
@@ -509,7 +511,7 @@ class Loop {
                                   {"total_flos", 0.0}, {"train_loss", train_loss},
                                   {"epoch", schedule_.epoch_at(step)}, {"step", step}});
     write_weights(out_.string(), *s_.model, s_.adapter);
-    copy_tokenizer_files(s_.tokenizer_dir, out_.string());
+    data::write_tokenizer_files(tokenizer_save_, out_.string());
     write_text(out_ / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
     write_trainer_state((out_ / "trainer_state.json").string(), state_);
     write_loss_curve((out_ / "loss_curve.svg").string(), train_curve_, eval_curve_,
@@ -531,6 +533,7 @@ class Loop {
   Progress progress_;
   StopSignal stop_;
   std::unique_ptr<data::BatchLoader> train_loader_, eval_loader_;
+  data::TokenizerSave tokenizer_save_;  // the tokenizer files of every output folder (added tokens)
   Schedule schedule_;
   std::unique_ptr<LrScheduler> scheduler_;
   TrainerState state_;
