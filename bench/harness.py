@@ -336,6 +336,35 @@ def tokenizer_rates(a, sizes, work, tok):
     return res
 
 
+# ---------------------------------------------------------------- 3c. preprocessing scaling (Llama-3)
+def preprocess_scaling(a, sizes, work, tok):
+    """Wall time of `axolotl preprocess` on alpaca rows with the Llama-3 tokenizer.json at dataset_processes
+    1 and 2 (the median of pre_runs fresh runs each; start-up included). None without the shared tokenizer."""
+    if not os.path.exists(os.path.join(SHARED_LLAMA3, "tokenizer.json")):
+        return None
+    data = os.path.join(work, "scale.jsonl")
+    records = make_alpaca(data, sizes["pre_rows"], seed=2)
+    cfg = os.path.join(work, "scale.yml")
+    walls, tokens = {}, 0
+    for procs in (1, 2):
+        times = []
+        for i in range(sizes["pre_runs"]):
+            prep = os.path.join(work, f"prep-scale-{procs}-{i}")
+            write_config(cfg, base_model=os.path.join(work, "no-model"), tokenizer_config=SHARED_LLAMA3, datasets=data,
+                         sequence_len=2048, dataset_prepared_path=prep, val_set_size=0, dataset_processes=procs)
+            log(f"preprocess scaling: dataset_processes {procs}, run {i + 1}")
+            start = time.perf_counter()
+            subprocess.run([os.path.join(a.bin_dir, "axolotl"), "-q", "preprocess", cfg], check=True,
+                           env=clean_env(), capture_output=True, timeout=a.timeout)
+            times.append(time.perf_counter() - start)
+            stats = [os.path.join(prep, d, "stats.json") for d in os.listdir(prep)]
+            tokens = json.load(open(stats[0]))["tokens"]
+            shutil.rmtree(prep)
+        walls[str(procs)] = statistics.median(times)
+    return {"rows": len(records), "tokens": tokens, "wall_seconds": walls,
+            "tokens_per_second": {k: tokens / v for k, v in walls.items()}, "speedup_2_over_1": walls["1"] / walls["2"]}
+
+
 # ---------------------------------------------------------------- 4. start-up
 def startup(a, sizes, work, tok):
     axolotl = os.path.join(a.bin_dir, "axolotl")
@@ -384,6 +413,10 @@ def verdicts(r):
     if k:
         x = k["json_llama3"]["tokens_per_second"] / k["spm_llama2"]["tokens_per_second"]
         rows.append(("encode 1 thr: tokenizer.json llama3 / spm llama2", x, ">= 1.00", x >= 1.0))
+    q = r.get("preprocess_scaling")
+    if q:
+        rows.append(("preprocess llama3: 2 procs / 1 proc speed-up", q["speedup_2_over_1"], ">= 1.50",
+                     q["speedup_2_over_1"] >= 1.5))
     s = r.get("startup")
     if s:
         for name in ("validate", "help"):
@@ -421,6 +454,10 @@ def table(r):
         lines.append(f"encode, 1 thread: tokenizer.json (llama3) {k['json_llama3']['tokens_per_second']:.0f} tokens/s, "
                      f"sentencepiece (llama2) {k['spm_llama2']['tokens_per_second']:.0f} tokens/s "
                      f"(load {k['json_llama3']['load_seconds']:.2f} s / {k['spm_llama2']['load_seconds']:.2f} s)")
+    q = r.get("preprocess_scaling")
+    if q:
+        lines.append(f"preprocess llama3 ({q['rows']} rows, {q['tokens']} tokens): "
+                     f"{q['wall_seconds']['1']:.2f} s at dataset_processes 1, {q['wall_seconds']['2']:.2f} s at 2")
     return "\n".join(lines)
 
 
@@ -438,7 +475,8 @@ def main():
                         help="folder with axolotl and axolotl_bench_lora")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for <timestamp>.json")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--sections", default="training,memory,preprocessing,tokenizer_rates,startup")
+    parser.add_argument("--sections",
+                        default="training,memory,preprocessing,tokenizer_rates,preprocess_scaling,startup")
     parser.add_argument("--smoke", action="store_true", help="toy sizes: checks the harness, not the targets")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per child process")
     a = parser.parse_args()
@@ -456,7 +494,8 @@ def main():
             sizes["mem_vocab"] = spm.SentencePieceProcessor(model_file=os.path.join(tok, "tokenizer.model")).vocab_size()
         result["tokenizer"] = tok
         for name, fn in (("training", training), ("memory", memory), ("preprocessing", preprocessing),
-                         ("tokenizer_rates", tokenizer_rates), ("startup", startup)):
+                         ("tokenizer_rates", tokenizer_rates), ("preprocess_scaling", preprocess_scaling),
+                         ("startup", startup)):
             if name in sections:
                 result[name] = fn(a, sizes, work, tok) if name != "training" else fn(a, sizes)
     result["seconds"] = time.perf_counter() - start
@@ -473,7 +512,8 @@ def main():
     if a.smoke:  # the harness works: every figure present and finite
         missing = [v["figure"] for v in result["verdicts"] if not (v["value"] == v["value"] and v["value"] >= 0)]
         expected = 4 * ("training" in sections) + 2 * ("memory" in sections) + ("preprocessing" in sections) + \
-            2 * ("startup" in sections) + (result.get("tokenizer_rates") is not None)
+            2 * ("startup" in sections) + (result.get("tokenizer_rates") is not None) + \
+            (result.get("preprocess_scaling") is not None)
         if missing or len(result["verdicts"]) != expected:
             print(f"smoke: bad or missing figures {missing} ({len(result['verdicts'])} of {expected})", file=sys.stderr)
             return 1

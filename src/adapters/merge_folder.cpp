@@ -210,7 +210,9 @@ void write_side_files(const MergeJob& job, std::optional<torch::ScalarType> dtyp
   }
   config.erase("quantization_config");  // the merged weights are dense
   io::write_file_atomic((tmp / "config.json").string(), config.dump(2) + "\n");
+  if (job.write_tokenizer) job.write_tokenizer(tmp.string());
   for (const char* name : kTokenizerFiles) {
+    if (job.write_tokenizer) break;
     for (const auto& dir : {job.tokenizer_dir, job.base_dir}) {
       if (!dir.empty() && fs::is_regular_file(fs::path(dir) / name)) {
         fs::copy_file(fs::path(dir) / name, tmp / name, fs::copy_options::overwrite_existing);

@@ -218,6 +218,22 @@ void check_chat_templates(const Config& c, State& st) {
   }
 }
 
+// Axolotl's check_evals: eval_steps and evals_per_epoch only go with eval_strategy steps (or unset).
+void check_eval_strategy(const EvalConfig& e, State& st) {
+  if (e.strategy == EvalStrategy::kAuto || e.strategy == EvalStrategy::kSteps || st.is_bad("eval.strategy")) return;
+  const char* name = e.strategy == EvalStrategy::kEpoch ? "epoch" : "no";
+  if (e.eval_steps > 0) {
+    st.error(st.where("eval.strategy"), "eval_strategy", "eval_strategy and eval_steps mismatch",
+             std::string("eval_strategy: ") + name + " with eval_steps: " + std::to_string(e.eval_steps),
+             "eval_strategy: steps", "set eval_strategy to steps or remove eval_steps (as Axolotl requires)");
+  }
+  if (e.evals_per_epoch > 0) {
+    st.error(st.where("eval.strategy"), "eval_strategy", "evals_per_epoch needs eval_strategy steps or unset",
+             std::string("eval_strategy: ") + name + " with evals_per_epoch: " + std::to_string(e.evals_per_epoch),
+             "eval_strategy: steps (or unset)", "remove one of the two (as Axolotl requires)");
+  }
+}
+
 }  // namespace
 
 void check_config(const Config& c, State& st) {
@@ -238,6 +254,7 @@ void check_config(const Config& c, State& st) {
   exclusive(c.training.warmup_steps > 0, "training.warmup_steps", c.training.warmup_ratio > 0,
             "training.warmup_ratio", st);
   exclusive(c.eval.eval_steps > 0, "eval.steps", c.eval.evals_per_epoch > 0, "eval.per_epoch", st);
+  check_eval_strategy(c.eval, st);
   exclusive(c.checkpoint.save_steps > 0, "checkpoint.save_steps", c.checkpoint.saves_per_epoch > 0,
             "checkpoint.per_epoch", st);
   if (c.adapter.type != AdapterType::kNone) {

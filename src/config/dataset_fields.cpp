@@ -290,6 +290,14 @@ void read_entry(D& d, const YAML::Node& n, State& st, const std::string& key) {
     for (const auto& f : dataset_fields()) {
       if (st.flat ? (!f.flat.empty() && f.flat[0] == k && !type_map_only(k)) : f.nested == k) hit = &f;
     }
+    if (!hit && (k == "step_separator" || k == "train_on_last_step_only" || k == "max_completion_length")) {
+      // Axolotl's stepwise_supervised (process reward model) keys: refused by name, not "unknown"
+      if (!kv.second.IsNull()) {
+        st.error(st.at(kv.first), full, "stepwise_supervised (process reward model) datasets are not implemented",
+                 "'" + k + "'", {}, "train a supervised type such as chat_template or alpaca");
+      }
+      continue;
+    }
     if (!hit) {
       std::string guess = did_you_mean(k, known);
       std::string hint = guess.empty() ? "" : "did you mean '" + guess + "'?";

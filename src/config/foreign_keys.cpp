@@ -122,8 +122,6 @@ const ForeignKey kKeys[] = {
                                                     "are not computed"},
     {"do_causal_lm_eval", false, false, false, "evaluation logs loss and perplexity; generation metrics are not "
                                                "computed"},
-    {"eval_strategy", false, false, false, "evaluation follows eval_steps / evals_per_epoch (with validation data)"},
-    {"evaluation_strategy", false, false, true, "evaluation follows eval_steps / evals_per_epoch"},
     {"gemma4_hybrid_attn_impl", false, false, false, kAttention},
     {"full_finetune", false, false, false, "full fine-tuning is `adapter:` unset"},
     {"eta_min", false, false, false, "only Axolotl's cosine/linear/constant schedules run; cosine_min_lr_ratio sets "

@@ -21,6 +21,10 @@ const Names<Scheduler> kSchedulers = {{"cosine", Scheduler::kCosine},
 const Names<ExcessLength> kExcess = {{"drop", ExcessLength::kDrop}, {"truncate", ExcessLength::kTruncate}};
 const Names<std::string> kBackends = {{"auto", "auto"}, {"gloo", "gloo"}, {"nccl", "nccl"}};
 const Names<std::string> kQuantTypes = {{"nf4", "nf4"}, {"fp4", "fp4"}};
+const Names<EvalStrategy> kEvalStrategies = {{"auto", EvalStrategy::kAuto},
+                                             {"steps", EvalStrategy::kSteps},
+                                             {"epoch", EvalStrategy::kEpoch},
+                                             {"no", EvalStrategy::kNo}};
 const Names<SaveStrategy> kSaveStrategies = {
     {"steps", SaveStrategy::kSteps}, {"epoch", SaveStrategy::kEpoch}, {"no", SaveStrategy::kNo}};
 
@@ -28,6 +32,19 @@ const Names<SaveStrategy> kSaveStrategies = {
 Field torch_dtype_alias() {
   Field f = choice<Config>("", {"torch_dtype"}, AXOLOTL_REF(model.dtype), kDTypes, "weight dtype (sets model.dtype)");
   f.get = nullptr;
+  return f;
+}
+// Axolotl's deprecated `evaluation_strategy`: read as eval_strategy unless that is set too (flat only).
+Field evaluation_strategy_alias() {
+  Field f = choice<Config>("", {"evaluation_strategy"}, AXOLOTL_REF(eval.strategy), kEvalStrategies,
+                           "deprecated spelling of eval_strategy");
+  f.get = nullptr;
+  auto set = f.set;
+  f.set = [set](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    st.note(st.at(n), key, "deprecated in Axolotl; read as eval_strategy");
+    if (st.was_set("eval.strategy")) return;  // Axolotl copies it only when eval_strategy is unset
+    set(c, n, st, key);
+  };
   return f;
 }
 const Names<std::string> kRlMethods = {{"", ""}, {"dpo", "dpo"}, {"ipo", "ipo"}, {"orpo", "orpo"}, {"simpo", "simpo"}};
@@ -49,6 +66,9 @@ std::vector<Field> build() {
       choice<C>("model.device", {"device"}, AXOLOTL_REF(model.device), kDevices, "where to run; auto = CUDA when present"),
       plain<C>("model.threads", {"threads"}, AXOLOTL_REF(model.threads), "intra-op CPU threads; 0 = all cores",
                at_least(0)),
+      plain<C>("model.resize_token_embeddings_to_32x", {"resize_token_embeddings_to_32x"},
+               AXOLOTL_REF(model.resize_token_embeddings_to_32x),
+               "embedding rows: the tokenizer size rounded up to a multiple of 32 (grown when fewer)"),
       // tokenizer
       plain<C>("tokenizer.path", {"tokenizer_config"}, AXOLOTL_REF(tokenizer.path),
                "tokenizer folder or repo id; empty = the model's"),
@@ -186,6 +206,10 @@ std::vector<Field> build() {
       plain<C>("training.loss_watchdog_patience", {"loss_watchdog_patience"},
                AXOLOTL_REF(training.loss_watchdog_patience), "steps above the threshold before stopping", at_least(1)),
       // eval
+      choice<C>("eval.strategy", {"eval_strategy"}, AXOLOTL_REF(eval.strategy), kEvalStrategies,
+                "steps: every eval_steps (evals_per_epoch, else logging_steps); epoch: at each epoch end; no: never; "
+                "auto: eval_steps / evals_per_epoch decide"),
+      evaluation_strategy_alias(),
       plain<C>("eval.steps", {"eval_steps"}, AXOLOTL_REF(eval.eval_steps), "evaluate every N steps; 0 = per epoch",
                at_least(0)),
       plain<C>("eval.per_epoch", {"evals_per_epoch"}, AXOLOTL_REF(eval.evals_per_epoch), "evaluations per epoch",

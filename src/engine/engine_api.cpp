@@ -6,6 +6,7 @@
 
 #include "axolotl/adapters/lora_injection.h"
 #include "axolotl/adapters/merge_folder.h"
+#include "axolotl/data/tokenizer_save.h"
 #include "axolotl/io/hub_resolve.h"
 #include "axolotl/model/inference.h"
 #include "axolotl/model/pretrained.h"
@@ -41,6 +42,14 @@ int merge(const config::Config& config, const MergeOptions& options) {
   if (d == "float32" || d == "fp32") job.dtype = torch::kFloat32;
   if (d == "bfloat16" || d == "bf16") job.dtype = torch::kBFloat16;
   if (d == "float16" || d == "fp16") job.dtype = torch::kFloat16;
+  // The tokenizer as training saw it (tokens:, special_tokens), written as save_pretrained does.
+  const std::string tok_dir = config.tokenizer.path.empty() ? job.base_dir : config.tokenizer.path;
+  if (std::filesystem::exists(tok_dir)) {
+    const data::TokenizerSave plan = data::plan_tokenizer_save(tok_dir, config.tokenizer, nullptr);
+    if (!plan.added.empty() || !plan.slots.empty()) {  // else the files are copied as they are
+      job.write_tokenizer = [plan](const std::string& dir) { data::write_tokenizer_files(plan, dir); };
+    }
+  }
   adapters::merge_folder(job);
   return 0;
 }

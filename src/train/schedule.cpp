@@ -14,6 +14,14 @@ bool Schedule::saves_at(int64_t step) const {
   return std::find(epoch_end_steps.begin(), epoch_end_steps.end(), step) != epoch_end_steps.end();
 }
 
+bool Schedule::evaluates_at(int64_t step) const {
+  if (eval_at_epoch_ends) {
+    return step == total_steps ||
+           std::find(epoch_end_steps.begin(), epoch_end_steps.end(), step) != epoch_end_steps.end();
+  }
+  return eval_every > 0 && step % eval_every == 0;
+}
+
 double Schedule::epoch_at(int64_t step) const {
   int64_t begin = 0;
   for (size_t e = 0; e < epoch_end_steps.size(); ++e) {
@@ -54,9 +62,13 @@ Schedule make_schedule(const config::TrainingConfig& t, const config::EvalConfig
   }
   s.warmup_steps = warmup_steps_for(t.warmup_steps, t.warmup_ratio, s.total_steps);
   const int64_t per_epoch = steps_per_epoch[0];
-  if (has_eval_data) {
+  // eval_strategy (Axolotl's builder, then HF): no eval data or `no` -> never; eval_steps /
+  // evals_per_epoch -> steps; `epoch` -> epoch ends; `steps` alone -> every logging_steps.
+  if (has_eval_data && ev.strategy != config::EvalStrategy::kNo) {
     if (ev.eval_steps > 0) s.eval_every = ev.eval_steps;
     else if (ev.evals_per_epoch > 0) s.eval_every = std::max<int64_t>(1, per_epoch / ev.evals_per_epoch);
+    else if (ev.strategy == config::EvalStrategy::kEpoch) s.eval_at_epoch_ends = true;
+    else if (ev.strategy == config::EvalStrategy::kSteps) s.eval_every = std::max<int64_t>(1, lg.logging_steps);
   }
   // save_strategy (HF): steps = save_steps / saves_per_epoch (else epoch ends); epoch; no.
   s.saves = ck.save_strategy != config::SaveStrategy::kNo;

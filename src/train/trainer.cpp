@@ -16,6 +16,7 @@
 
 #include "axolotl/config/dump.h"
 #include "axolotl/data/pretrain_batches.h"
+#include "axolotl/data/tokenizer_save.h"
 #include "axolotl/io/atomic_file.h"
 #include "axolotl/io/folder_lock.h"
 #include "axolotl/train/causal_lm_loss.h"
@@ -99,6 +100,7 @@ class Loop {
         optimizer_(c.training, s.trainable),
         watchdog_(c.training.loss_watchdog_threshold, c.training.loss_watchdog_patience),
         progress_(main_ && isatty(STDERR_FILENO) != 0) {
+    if (main_) tokenizer_save_ = data::plan_tokenizer_save(s.tokenizer_dir, c.tokenizer, s.tokenizer.get());
     data::BatchOptions bo;
     bo.sequence_len = c.data.sequence_len;
     // Global micro-batches of micro × world rows (trainer_shard.h): the same bins and steps as one
@@ -489,7 +491,7 @@ class Loop {
       save_checkpoint(out_.string(), step, [&](const std::string& dir) {
         const fs::path d = dir;
         write_weights(dir, *s_.model, s_.adapter);
-        copy_tokenizer_files(s_.tokenizer_dir, dir);
+        data::write_tokenizer_files(tokenizer_save_, dir);
         write_text(d / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
         if (c_.checkpoint.save_only_model) return;  // weights only, as HF's save_only_model: not resumable
         // Trainer's files: the rate is the one its scheduler leaves after `step` steps.
@@ -535,7 +537,7 @@ class Loop {
                                   {"total_flos", state_.total_flos}, {"train_loss", train_loss},
                                   {"epoch", schedule_.epoch_at(step)}, {"step", step}});
     write_weights(out_.string(), *s_.model, s_.adapter);
-    copy_tokenizer_files(s_.tokenizer_dir, out_.string());
+    data::write_tokenizer_files(tokenizer_save_, out_.string());
     write_text(out_ / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
     write_trainer_state((out_ / "trainer_state.json").string(), state_);
     write_loss_curve((out_ / "loss_curve.svg").string(), train_curve_, eval_curve_,
@@ -558,6 +560,7 @@ class Loop {
   StopSignal stop_;
   std::unique_ptr<data::BatchLoader> train_loader_, eval_loader_;  // train_loader_: null when streaming
   std::unique_ptr<data::PretrainBatches> stream_;                   // pretraining_dataset (else null)
+  data::TokenizerSave tokenizer_save_;  // the tokenizer files of every output folder (added tokens)
   Schedule schedule_;
   std::unique_ptr<LrScheduler> scheduler_;
   TrainerState state_;

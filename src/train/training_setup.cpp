@@ -41,8 +41,8 @@ void require_saved_embeddings(const config::LoraConfig& lora, int64_t rows, int6
   if (missing.empty()) return;
   Diagnostic d;
   d.key = "lora_modules_to_save";
-  d.message = "the tokenizer has " + std::to_string(needed - rows) +
-              " token(s) past the model's embedding, so embed_tokens and lm_head must be trained in full";
+  d.message = "the token embedding grows from " + std::to_string(rows) + " to " + std::to_string(needed) +
+              " rows for the tokenizer, so embed_tokens and lm_head must be trained in full";
   d.found = lora.modules_to_save.empty() ? "unset" : "missing " + (missing.size() == 1 ? missing[0] : "both");
   d.expected = "lora_modules_to_save: [embed_tokens, lm_head]";
   d.hint = "as Axolotl requires when adding tokens (tokens: / special_tokens); tied models accept the same list";
@@ -118,9 +118,10 @@ TrainingSetup load_training_setup(const config::Config& c, DistributedContext& d
   s.model = model::load_pretrained(worker_model_config(c.model, dist), [&](model::LlamaForCausalLMImpl& m) {
     return adapters::quantize_while_loading(m, c.quantization);
   });
-  // Tokens added to the tokenizer (tokens:, special_tokens) get rows, as Axolotl's resize does.
+  // Tokens added to the tokenizer (tokens:, special_tokens) get rows, as Axolotl's resize does
+  // (resize_token_embeddings_to_32x: the tokenizer size rounded up to a multiple of 32).
   const int64_t rows = model::embedding_rows(*s.model);
-  const int64_t needed = model::rows_needed(s.tokenizer->vocab_size(), /*to_32x=*/false);
+  const int64_t needed = model::rows_needed(s.tokenizer->vocab_size(), c.model.resize_token_embeddings_to_32x);
   if (needed > rows) {
     if (c.adapter.type != config::AdapterType::kNone && c.adapter.model_dir.empty()) {
       require_saved_embeddings(c.adapter, rows, needed);

@@ -70,6 +70,7 @@ std::string config_with(const KeyLine& k) {
     else if (type != "-") entry += ", type: " + type;
     if (k.key != "path" && k.key != "type") entry += ", " + k.key + ": " + value;
     keys[4].second = "[" + entry + "}]";
+    if (type == "chat_template.default") keys.emplace_back("rl", "dpo");  // a preference type: DPO's keys
   }
   std::string yaml;
   for (const auto& [name, value] : keys) yaml += name + ": " + value + "\n";
@@ -247,6 +248,36 @@ TEST(ParityKeys, AxolotlAdamWNamesRunAsAdamW) {
   auto p = problems_with("optimizer: muon\n");
   ASSERT_EQ(p.size(), 1u);
   EXPECT_NE(p[0].message.find("unsupported optimizer"), std::string::npos) << p[0].str();
+}
+
+// eval_strategy steps|epoch|no; the deprecated evaluation_strategy is read with a note unless
+// eval_strategy is set too; the mismatches Axolotl's check_evals refuses are errors naming the key.
+TEST(ParityKeys, EvalStrategyAndItsDeprecatedSpelling) {
+  EXPECT_EQ(load_with("").config.eval.strategy, EvalStrategy::kAuto);
+  auto r = load_with("eval_strategy: epoch\n");
+  EXPECT_EQ(r.config.eval.strategy, EvalStrategy::kEpoch);
+  EXPECT_TRUE(r.notes.empty());
+  r = load_with("evaluation_strategy: \"no\"\n");
+  EXPECT_EQ(r.config.eval.strategy, EvalStrategy::kNo);
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].message.find("deprecated"), std::string::npos) << r.notes[0].str();
+  EXPECT_EQ(load_with("eval_strategy: steps\nevaluation_strategy: epoch\n").config.eval.strategy, EvalStrategy::kSteps);
+  EXPECT_EQ(load_with("eval_strategy: steps\neval_steps: 5\n").config.eval.eval_steps, 5);
+  auto p = problems_with("eval_strategy: epoch\neval_steps: 5\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].key, "eval_strategy");
+  EXPECT_NE(p[0].message.find("mismatch"), std::string::npos) << p[0].str();
+  p = problems_with("eval_strategy: \"no\"\nevals_per_epoch: 2\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].message.find("evals_per_epoch"), std::string::npos) << p[0].str();
+  EXPECT_FALSE(problems_with("eval_strategy: best\n").empty());
+}
+
+TEST(ParityKeys, ResizeTokenEmbeddingsTo32x) {
+  EXPECT_FALSE(load_with("").config.model.resize_token_embeddings_to_32x);
+  auto r = load_with("resize_token_embeddings_to_32x: true\n");
+  EXPECT_TRUE(r.config.model.resize_token_embeddings_to_32x);
+  EXPECT_TRUE(r.notes.empty());
 }
 
 TEST(ParityKeys, TorchdistxPathWarnsEvenWhenEmpty) {

@@ -2,7 +2,9 @@
 // embeddings): LoRA without lora_modules_to_save is refused as Axolotl refuses it; with
 // [embed_tokens, lm_head] the run trains, the adapter carries the grown table, inference reloads it
 // and generates from a prompt holding the new tokens, and merge writes a model of the grown vocabulary
-// that generates by itself. A pre-tokenized id past the vocabulary is an error naming file and row.
+// that generates by itself. The tokenizer files of the output, checkpoints and merge carry the added
+// tokens (tokenize on those folders gives the training ids); resize_token_embeddings_to_32x rounds
+// the table. A pre-tokenized id past the vocabulary is an error naming file and row.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -94,15 +96,51 @@ TEST_F(AddedTokensE2E, TrainSaveReloadMergeAndGenerateWithTheGrownVocabulary) {
   EXPECT_EQ(rows_of(merged / "model.safetensors", "model.embed_tokens.weight"), vocab + 2);
   EXPECT_EQ(nlohmann::json::parse(testing::read_file(merged / "config.json"))["vocab_size"], vocab + 2);
 
-  // The merged model generates alone (no adapter), with the same tokens in its config.
-  testing::write_file(dir_->path() / "merged.yml",
-                      "base_model: " + merged.string() + "\ntokens: [\"<|im_start|>\", \"<|im_end|>\"]\nbf16: false\n"
+  // The tokenizer files of the output, every checkpoint and the merge carry the added tokens as the
+  // slow tokenizer's save_pretrained writes them: tokenize on each folder alone (no config) gives the
+  // training ids, one id per token.
+  const std::string both = "[" + std::to_string(vocab) + "," + std::to_string(vocab + 1) + "]";
+  for (const fs::path& folder : {out, out / "checkpoint-1", merged}) {
+    SCOPED_TRACE(folder.string());
+    const auto added = nlohmann::json::parse(testing::read_file(folder / "added_tokens.json"));
+    EXPECT_EQ(added["<|im_start|>"], vocab);
+    EXPECT_EQ(added["<|im_end|>"], vocab + 1);
+    const auto cfgjson = nlohmann::json::parse(testing::read_file(folder / "tokenizer_config.json"));
+    EXPECT_EQ(cfgjson["added_tokens_decoder"][std::to_string(vocab)]["content"], "<|im_start|>");
+    EXPECT_EQ(cfgjson["added_tokens_decoder"][std::to_string(vocab)]["special"], false);
+    r = run_axolotl({"tokenize", "--tokenizer", folder.string(), "--text", "<|im_start|><|im_end|>", "--no-special"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, both + "\n");
+  }
+  r = run_axolotl({"tokenize", cfg.string(), "--text", "<|im_start|><|im_end|>", "--no-special"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, both + "\n");  // the ids training used
+
+  // The merged model generates alone: no adapter, and no tokens: in its config.
+  testing::write_file(dir_->path() / "merged.yml", "base_model: " + merged.string() + "\nbf16: false\n"
                       "datasets:\n  - path: unused.jsonl\n    type: alpaca\n");
   args = {"inference", (dir_->path() / "merged.yml").string()};
   args.insert(args.end(), prompt.begin(), prompt.end());
   r = run_axolotl(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(r.out.empty());
+}
+
+// resize_token_embeddings_to_32x: the grown table has the tokenizer size rounded up to 32 rows, in
+// the adapter and in the merged model.
+TEST_F(AddedTokensE2E, ResizeTo32xRoundsTheGrownTable) {
+  const fs::path out = dir_->path() / "x32";
+  const int64_t vocab = base_vocab();
+  const int64_t rows = (vocab + 2 + 31) / 32 * 32;
+  ASSERT_NE(rows, vocab + 2) << "the tiny vocabulary plus 2 must not be a multiple of 32 for this test";
+  const fs::path cfg = config(out, "lora_modules_to_save: [embed_tokens, lm_head]\nresize_token_embeddings_to_32x: true\n");
+  auto r = run_axolotl({"train", cfg.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(rows_of(out / "adapter_model.safetensors", "embed_tokens.weight"), rows);
+  const fs::path merged = dir_->path() / "x32-merged";
+  r = run_axolotl({"merge", cfg.string(), "--output", merged.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(testing::read_file(merged / "config.json"))["vocab_size"], rows);
 }
 
 TEST_F(AddedTokensE2E, BaseModelAloneRefusesTheNewIdsCleanly) {

@@ -148,6 +148,38 @@ TEST(Schedule, SaveStrategy) {
   for (int64_t step : {4, 8, 10, 20}) EXPECT_FALSE(s.saves_at(step)) << step;
 }
 
+// eval_strategy as Axolotl's builder and HF resolve it: eval_steps / evals_per_epoch give steps;
+// `epoch` evaluates at epoch ends (and at a max_steps stop); `steps` alone follows logging_steps; `no`
+// and a run without eval data never evaluate.
+TEST(Schedule, EvalStrategy) {
+  config::TrainingConfig t;
+  t.num_epochs = 2;
+  config::EvalConfig e;
+  config::CheckpointConfig ck;
+  config::LoggingConfig lg;
+  lg.logging_steps = 3;
+  auto evals = [&](const Schedule& s) {
+    std::vector<int64_t> at;
+    for (int64_t step = 1; step <= s.total_steps; ++step) if (s.evaluates_at(step)) at.push_back(step);
+    return at;
+  };
+  EXPECT_TRUE(evals(make_schedule(t, e, ck, lg, {10, 10}, true)).empty());  // unset, no eval_steps: never
+  e.strategy = config::EvalStrategy::kEpoch;
+  EXPECT_EQ(evals(make_schedule(t, e, ck, lg, {10, 10}, true)), (std::vector<int64_t>{10, 20}));
+  EXPECT_TRUE(evals(make_schedule(t, e, ck, lg, {10, 10}, false)).empty());  // no eval data
+  t.max_steps = 15;
+  EXPECT_EQ(evals(make_schedule(t, e, ck, lg, {10, 10}, true)), (std::vector<int64_t>{10, 15}));
+  t.max_steps = 0;
+  e.strategy = config::EvalStrategy::kSteps;  // no eval_steps: HF's eval_steps = logging_steps
+  EXPECT_EQ(evals(make_schedule(t, e, ck, lg, {5, 5}, true)), (std::vector<int64_t>{3, 6, 9}));
+  e.eval_steps = 4;
+  EXPECT_EQ(evals(make_schedule(t, e, ck, lg, {5, 5}, true)), (std::vector<int64_t>{4, 8}));
+  e.strategy = config::EvalStrategy::kAuto;  // unset with eval_steps: steps
+  EXPECT_EQ(evals(make_schedule(t, e, ck, lg, {5, 5}, true)), (std::vector<int64_t>{4, 8}));
+  e.strategy = config::EvalStrategy::kNo;
+  EXPECT_TRUE(evals(make_schedule(t, e, ck, lg, {5, 5}, true)).empty());
+}
+
 }  // namespace
 }  // namespace axolotl::train
 

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct MergeJob {
   // Floating tensors are written in this dtype; nullopt: the base's config.json torch_dtype (each
   // tensor's own dtype when config.json names none). The merge itself is computed in float32.
   std::optional<torch::ScalarType> dtype;
+  // Writes the tokenizer files into the (temporary) output folder; unset: they are copied from
+  // tokenizer_dir, else base_dir (engine_api sets it to carry the config's added tokens).
+  std::function<void(const std::string& dir)> write_tokenizer;
 };
 
 struct MergeResult {

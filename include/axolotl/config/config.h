@@ -21,6 +21,7 @@ struct ModelConfig {
   DType dtype = DType::kAuto;   // weight/compute dtype; auto = from the precision settings
   Device device = Device::kAuto;
   int threads = 0;              // intra-op threads; 0 = number of cores
+  bool resize_token_embeddings_to_32x = false;  // grown embeddings get a multiple of 32 rows
 };
 
 struct TokenizerConfig {
@@ -192,7 +193,11 @@ struct TrainingConfig {
   int loss_watchdog_patience = 3;
 };
 
+// eval_strategy (HF IntervalStrategy); auto = unset: eval_steps / evals_per_epoch decide, as in Axolotl.
+enum class EvalStrategy { kAuto, kSteps, kEpoch, kNo };
+
 struct EvalConfig {
+  EvalStrategy strategy = EvalStrategy::kAuto;
   int64_t eval_steps = 0;              // 0 = use evals_per_epoch
   int evals_per_epoch = 0;
   int early_stopping_patience = 0;     // 0 = off

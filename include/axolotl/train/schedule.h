@@ -17,10 +17,11 @@ struct Schedule {
   int64_t save_every = 0;       // 0 = save at epoch ends only
   int64_t log_every = 1;
   bool saves = true;            // save_strategy: no -> false (a stop signal still saves)
+  bool eval_at_epoch_ends = false;  // eval_strategy: epoch (the last step ends an epoch too)
   std::vector<int64_t> epoch_end_steps;  // global step after which each epoch ends (cumulative)
 
   bool logs_at(int64_t step) const { return log_every > 0 && step % log_every == 0; }
-  bool evaluates_at(int64_t step) const { return eval_every > 0 && step % eval_every == 0; }
+  bool evaluates_at(int64_t step) const;  // eval_every multiple, or an epoch end with eval_at_epoch_ends
   bool saves_at(int64_t step) const;  // save_every multiple, or an epoch end when save_every is 0
   double epoch_at(int64_t step) const;  // fractional epochs done after `step` optimizer steps
 };
