@@ -230,6 +230,8 @@ std::vector<DatasetField> build() {
       plain<D>("field_tools", {"field_tools"}, AXOLOTL_REF(field_tools), "chat_template: row key of the tool schemas"),
       plain<D>("field_thinking", {"field_thinking"}, AXOLOTL_REF(field_thinking),
                "chat_template: per-turn key of the reasoning text"),
+      plain<D>("template_thinking_key", {"template_thinking_key"}, AXOLOTL_REF(template_thinking_key),
+               "chat_template: message key under which the template reads the reasoning text"),
       plain<D>("split_thinking", {"split_thinking"}, AXOLOTL_REF(split_thinking),
                "chat_template: split <think>...</think> out of assistant contents into the reasoning field"),
       columns_field(),

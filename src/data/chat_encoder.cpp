@@ -158,7 +158,7 @@ List RowEncoder::conversation(const nlohmann::json& record, const std::string& f
   std::map<std::string, std::string> mappings = ds_.message_property_mappings;
   if (mappings.empty()) {
     mappings = {{"role", sharegpt ? "from" : "role"}, {"content", sharegpt ? "value" : "content"}};
-    if (!ds_.field_thinking.empty()) mappings["reasoning_content"] = ds_.field_thinking;
+    if (!ds_.field_thinking.empty()) mappings[thinking_key()] = ds_.field_thinking;
   }
   mappings.emplace("role", sharegpt ? "from" : "role");
   mappings.emplace("content", sharegpt ? "value" : "content");
@@ -184,7 +184,7 @@ List RowEncoder::conversation(const nlohmann::json& record, const std::string& f
     if (!content && !m.contains("tool_calls")) {  // Axolotl would fail inside the template instead
       chat_error(where + "." + mappings["content"], "message content missing or not a string");
     }
-    if (ds_.split_thinking && t.find("role")->str() == "assistant") split_thinking(t, "reasoning_content");
+    if (ds_.split_thinking && t.find("role")->str() == "assistant") split_thinking(t, thinking_key());
     // Keep other properties the template reads (Axolotl asks a Jinja analyzer; we look for the name).
     for (auto it = m.begin(); it != m.end(); ++it) {
       bool mapped = false;
@@ -210,14 +210,14 @@ List RowEncoder::conversation(const nlohmann::json& record, const std::string& f
     }
     // _convert_content_parts, on content and on the reasoning text; parts with train/weight flags
     // become character training details.
-    for (const char* key : {"content", "reasoning_content"}) {
+    for (const std::string& key : {std::string("content"), thinking_key()}) {
       const Value* v = t.find(key);
       if (!v || !v->is_list()) continue;
       refuse_media_parts(v->list(), where + "." + key);
       ContentParts parts = convert_content_parts(v->list());
       t.set(key, Value(parts.text));
       if (parts.explicit_training) {
-        t.set(std::string(key) == "content" ? "training_detail" : "reasoning_training_detail", Value(parts.details));
+        t.set(key == "content" ? "training_detail" : "reasoning_training_detail", Value(parts.details));
       }
     }
     turns.emplace_back(std::move(t));
@@ -342,13 +342,13 @@ void RowEncoder::encode_chat(const nlohmann::json& record, std::vector<Tokenized
     }
     if (!should_train && train_on_eos_ != "all" && train_on_eot_ != "all") continue;
 
-    const Value* reasoning = turn.find("reasoning_content");
+    const Value* reasoning = turn.find(thinking_key());
     const bool has_reasoning = reasoning && !reasoning->is_none();
     const bool any_detail = (detail && detail->truthy()) || (rdetail && rdetail->truthy());
     Dict dummy;
     dummy.set("role", Value(role));
     dummy.set("content", Value("[[dummy_message]]"));
-    if (any_detail && has_reasoning) dummy.set("reasoning_content", *reasoning);  // content_only
+    if (any_detail && has_reasoning) dummy.set(thinking_key(), *reasoning);  // content_only
     long start, end;
     std::tie(start, end) = find_turn(t, std::move(dummy));
     if (should_train && start != -1) {
@@ -365,9 +365,9 @@ void RowEncoder::encode_chat(const nlohmann::json& record, std::vector<Tokenized
       rdummy.set("role", Value(role));
       const Value* c = turn.find("content");
       rdummy.set("content", c ? *c : Value(""));
-      rdummy.set("reasoning_content", Value("[[dummy_reasoning]]"));
+      rdummy.set(thinking_key(), Value("[[dummy_reasoning]]"));
       auto [rs, re] = find_turn(t, std::move(rdummy));
-      if (rs != -1 && re != -1) label_detail(rs, *reasoning, *rdetail, where + ".reasoning_content");
+      if (rs != -1 && re != -1) label_detail(rs, *reasoning, *rdetail, where + "." + thinking_key());
     }
     // find_first_eot_token / find_first_eos_token: range(start_idx, len) with Python's negative
     // indexing when the turn was not found; -1 also means "not found".

@@ -64,7 +64,7 @@ nlohmann::json dataset_json(const config::DatasetConfig& d) {
           {"chat_template", d.chat_template}, {"train_on_eos", d.train_on_eos_turn.value_or(true)},
           {"train_on_eos_mode", d.train_on_eos}, {"train_on_eot", d.train_on_eot},
           {"message_field_training", d.message_field_training}, {"drop_system_message", d.drop_system_message},
-          {"field_tools", d.field_tools}, {"field_thinking", d.field_thinking}, {"split_thinking", d.split_thinking},
+          {"field_tools", d.field_tools}, {"field_thinking", d.field_thinking}, {"template_thinking_key", d.template_thinking_key}, {"split_thinking", d.split_thinking},
           {"field_system", d.field_system}, {"field_instruction", d.field_instruction}, {"field_input", d.field_input},
           {"field_output", d.field_output}, {"format_str", d.prompt_format}, {"no_input_format", d.no_input_format},
           {"system_prompt", d.system_prompt}, {"system_format", d.system_format}};

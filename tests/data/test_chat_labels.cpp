@@ -78,6 +78,37 @@ TEST(ChatLabels, PrefixMismatchWarnsOnce) {
   EXPECT_EQ(err.find("renders differently"), err.rfind("renders differently")) << "warned once: " << err;
 }
 
+// field_thinking names the data's key, template_thinking_key the one the template reads (Axolotl maps
+// one onto the other); split_thinking fills the template's key too.
+TEST(ChatLabels, TemplateThinkingKeyIsWhatTheTemplateReads) {
+  AXOLOTL_REQUIRE_SHARED();
+  auto tok = testing::shared_tokenizer("tokenizers/llama2/tokenizer.model");
+  config::DataConfig data;
+  data.chat_template_jinja = "{% for m in messages %}{{ m.role }}:{% if m.thinking %}[{{ m.thinking }}]{% endif %}"
+                             "{{ m.content }}\n{% endfor %}";
+  auto render = [&](config::DatasetConfig ds, const nlohmann::json& rec) {
+    RowEncoder enc(ds, data, *tok);
+    std::vector<TokenizedRow> rows;
+    enc.encode(rec, rows);
+    EXPECT_EQ(rows.size(), 1u);
+    return rows.empty() ? std::string() : tok->decode(rows[0].input_ids);
+  };
+  config::DatasetConfig ds = testing::dataset_from_json({{"type", "chat_template"}, {"chat_template", "jinja"}});
+  ds.field_thinking = "reasoning";
+  ds.template_thinking_key = "thinking";
+  nlohmann::json rec = {{"messages", {{{"role", "user"}, {"content", "q"}},
+                                      {{"role", "assistant"}, {"content", "a"}, {"reasoning", "r"}}}}};
+  EXPECT_NE(render(ds, rec).find("assistant:[r]a"), std::string::npos) << render(ds, rec);
+  config::DatasetConfig plain = ds;
+  plain.template_thinking_key = "reasoning_content";  // the default: the template's m.thinking stays unset
+  EXPECT_EQ(render(plain, rec).find("[r]"), std::string::npos) << render(plain, rec);
+  ds.field_thinking = "";
+  ds.split_thinking = true;
+  nlohmann::json think = {{"messages", {{{"role", "user"}, {"content", "q"}},
+                                        {{"role", "assistant"}, {"content", "<think>r</think>a"}}}}};
+  EXPECT_NE(render(ds, think).find("assistant:[r]a"), std::string::npos) << render(ds, think);
+}
+
 // A malformed message_field_training_detail is refused naming the message and key.
 TEST(ChatLabels, MalformedTrainDetailNamesTheField) {
   AXOLOTL_REQUIRE_SHARED();

@@ -73,6 +73,7 @@ struct DatasetConfig {
   bool drop_system_message = false;
   std::string field_tools = "tools";
   std::string field_thinking = "reasoning_content";
+  std::string template_thinking_key = "reasoning_content";  // the message key the template reads it from
   bool split_thinking = false;
   // custom column mapping / user-defined type
   std::string field_system;

@@ -54,6 +54,12 @@ class RowEncoder {
   jinja::List conversation(const nlohmann::json& record, const std::string& field) const;
   void setup_chat(const config::DataConfig& data);
   void encode_preference(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+  // The message key the template reads the reasoning text from (template_thinking_key; Axolotl's
+  // `template_thinking_key or "reasoning_content"`).
+  const std::string& thinking_key() const {
+    static const std::string kDefault = "reasoning_content";
+    return ds_.template_thinking_key.empty() ? kDefault : ds_.template_thinking_key;
+  }
 
   config::DatasetConfig ds_;
   int sequence_len_;
