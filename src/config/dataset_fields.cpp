@@ -259,6 +259,11 @@ void read_entry(D& d, const YAML::Node& n, State& st, const std::string& key) {
     for (const auto& f : dataset_fields()) {
       if (st.flat ? (!f.flat.empty() && f.flat[0] == k && !type_map_only(k)) : f.nested == k) hit = &f;
     }
+    if (!hit && st.flat && (k == "step_separator" || k == "max_completion_length" || k == "train_on_last_step_only")) {
+      st.error(st.at(kv.first), full, "a stepwise_supervised (process reward model) dataset key: reward-model "
+               "training is not implemented", "'" + k + "'", {}, "supported rl datasets: DPO, ORPO and KTO types");
+      continue;
+    }
     if (!hit) {
       std::string guess = did_you_mean(k, known);
       std::string hint = guess.empty() ? "" : "did you mean '" + guess + "'?";

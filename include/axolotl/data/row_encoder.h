@@ -54,11 +54,13 @@ class RowEncoder {
   jinja::List conversation(const nlohmann::json& record, const std::string& field) const;
   void setup_chat(const config::DataConfig& data);
   void encode_preference(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+  void encode_kto(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
 
   config::DatasetConfig ds_;
   int sequence_len_;
   bool train_on_inputs_;
   const Tokenizer& tok_;
+  std::string rl_;  // data.rl: "kto" reads unpaired rows, "simpo" tokenizes as CPO
   std::optional<ChatTemplate> template_;
   std::string bos_text_, eos_text_;
   ChatVars chat_vars_;
