@@ -69,6 +69,7 @@ std::string config_with(const KeyLine& k) {
     else if (type != "-") entry += ", type: " + type;
     if (k.key != "path" && k.key != "type") entry += ", " + k.key + ": " + value;
     keys[4].second = "[" + entry + "}]";
+    if (type == "chat_template.default") keys.emplace_back("rl", "dpo");  // a preference dataset type
   }
   std::string yaml;
   for (const auto& [name, value] : keys) yaml += name + ": " + value + "\n";
