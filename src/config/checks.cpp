@@ -101,6 +101,16 @@ void exclusive(bool a, const char* pa, bool b, const char* pb, State& st) {
            std::string("both"), "one of them");
 }
 
+// Axolotl's prompt_strategies/kto/{chatml,llama3}.py (data/kto_strategy.h renders them).
+bool kto_type(const std::string& type) {
+  for (const char* prefix : {"chatml.", "llama3."}) {
+    if (type.rfind(prefix, 0) != 0) continue;
+    const std::string v = type.substr(std::string(prefix).size());
+    return v == "argilla" || v == "argilla_chat" || v == "intel" || v == "prompt_pairs" || v == "ultra";
+  }
+  return false;
+}
+
 // rl: and the datasets, adapter and options it can run with (train/objective_factory.h).
 void check_preference(const Config& c, State& st) {
   const auto& p = c.preference;
@@ -117,7 +127,7 @@ void check_preference(const Config& c, State& st) {
                  d.type_name.empty() ? "pre-tokenized rows" : d.type_name,
                  kto ? "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra} or llama3.<same>"
                      : "chatml.{default,intel,icr,prompt_pairs,argilla_chat,ultra} or llama3.<same>");
-      } else if (kto && pref && (d.type_name.rfind("chat_template.", 0) == 0 || d.type_name.find('.') == std::string::npos)) {
+      } else if (kto && pref && !kto_type(d.type_name)) {
         st.error(st.where("datasets"), "datasets", "rl: kto reads Axolotl's KTO dataset types (one completion and a "
                  "label per row)", d.type_name, "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra} or llama3.<same>");
       }
