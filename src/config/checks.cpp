@@ -106,41 +106,59 @@ void exclusive(bool a, const char* pa, bool b, const char* pb, State& st) {
            std::string("both"), "one of them");
 }
 
-// rl: and the datasets, adapter and options it can run with (train/objective_preference.h).
+// Axolotl's prompt_strategies/kto/{chatml,llama3}.py (data/kto_strategy.h renders them).
+bool kto_type(const std::string& type) {
+  for (const char* prefix : {"chatml.", "llama3."}) {
+    if (type.rfind(prefix, 0) != 0) continue;
+    const std::string v = type.substr(std::string(prefix).size());
+    return v == "argilla" || v == "argilla_chat" || v == "intel" || v == "prompt_pairs" || v == "ultra";
+  }
+  return false;
+}
+
+// rl: and the datasets, adapter and options it can run with (train/objective_factory.h).
 void check_preference(const Config& c, State& st) {
   const auto& p = c.preference;
   const bool rl = !p.method.empty();
+  const bool kto = p.method == "kto";
   for (const auto* list : {&c.data.datasets, &c.data.test_datasets}) {
     for (const auto& d : *list) {
       const bool pref = d.format == DatasetFormat::kPreference;
       if (pref && !rl) {
         st.error(st.where("datasets"), "datasets", "a preference dataset type in supervised training", d.type_name,
-                 "rl: dpo, ipo or orpo", "set rl: dpo, or use an SFT type such as chat_template");
+                 "rl: dpo, ipo, orpo, simpo or kto", "set rl: dpo, or use an SFT type such as chat_template");
       } else if (rl && !pref) {
         st.error(st.where("datasets"), "datasets", "rl: " + p.method + " needs preference rows",
                  d.type_name.empty() ? "pre-tokenized rows" : d.type_name,
-                 "chatml.{default,intel,icr,prompt_pairs,argilla_chat,ultra} or llama3.<same>");
+                 kto ? "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra} or llama3.<same>"
+                     : "chatml.{default,intel,icr,prompt_pairs,argilla_chat,ultra} or llama3.<same>");
+      } else if (kto && pref && !kto_type(d.type_name)) {
+        st.error(st.where("datasets"), "datasets", "rl: kto reads Axolotl's KTO dataset types (one completion and a "
+                 "label per row)", d.type_name, "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra} or llama3.<same>");
       }
     }
   }
   if (!rl) return;
-  if (p.method == "simpo") {
-    st.error(st.where("preference.method"), "rl", "SimPO's dataset tokenization (TRL CPOTrainer) is not wired yet",
-             p.method, "dpo, ipo or orpo", "the SimPO loss exists (train/objective_preference.h); its data path does not");
+  if (p.method == "grpo" || p.method == "gdpo" || p.method == "ebft") {
+    st.error(st.where("preference.method"), "rl", "online RL (generating completions during training and scoring "
+             "them) is not implemented", p.method, "dpo, ipo, orpo, simpo or kto",
+             "the offline preference methods train on chosen/rejected or labelled completions");
+    return;
   }
   for (const auto* list : {&c.data.datasets, &c.data.test_datasets}) {
     for (const auto& d : *list) {
       const bool orpo_type = d.type_name == "chat_template.argilla";
-      if (d.format == DatasetFormat::kPreference && orpo_type != (p.method == "orpo")) {
+      if (!kto && d.format == DatasetFormat::kPreference && orpo_type != (p.method == "orpo")) {
         st.error(st.where("datasets"), "datasets", orpo_type ? "chat_template.argilla is ORPO's dataset type"
                                                              : "rl: orpo reads Axolotl's ORPO dataset type",
                  d.type_name, orpo_type ? "rl: orpo" : "chat_template.argilla");
       }
     }
   }
-  if (c.adapter.type == AdapterType::kNone) {
-    st.error(st.where("preference.method"), "rl", "full fine-tuning needs a frozen reference model, not implemented",
-             "adapter: none", "adapter: lora or qlora (the reference is the base with the adapter switched off)");
+  if (kto && c.training.micro_batch_size < 2 && !st.is_bad("training.micro_batch_size")) {
+    st.error(st.where("training.micro_batch_size"), "micro_batch_size",
+             "KTO estimates its KL term from the other rows of a micro-batch", std::to_string(c.training.micro_batch_size),
+             "2 or more", "TRL refuses a per-device batch of 1: the KL term would equal the implied reward");
   }
   if (!c.adapter.modules_to_save.empty()) {
     st.error(st.where("adapter.modules_to_save"), "lora_modules_to_save",
@@ -149,10 +167,6 @@ void check_preference(const Config& c, State& st) {
   }
   if (p.dpo_use_weighting)
     st.error(st.where("preference.use_weighting"), "dpo_use_weighting", "WPO weighting is not implemented", "true", "false");
-  if (p.precompute_ref_log_probs)
-    st.error(st.where("preference.precompute_ref_log_probs"), "precompute_ref_log_probs",
-             "precomputed reference log-probs are not implemented", "true", "false",
-             "with an adapter the reference pass reuses the policy's weights; no second copy is held");
 }
 
 // chat_template names (data::resolve_chat_template's choices) and their chat_template_jinja, for the
@@ -295,6 +309,7 @@ void check_config(const Config& c, State& st) {
 void derive_config(Config& c, State& st) {
   // Axolotl's check_chat_template_config: chat_template_jinja alone means chat_template: jinja.
   if (c.data.chat_template.empty() && !c.data.chat_template_jinja.empty()) c.data.chat_template = "jinja";
+  c.data.rl = c.preference.method;  // SimPO (CPO) and KTO tokenize their rows their own way
   auto& t = c.training;
   // Axolotl's normalize_config: gradient_accumulation_steps = batch_size // micro_batch_size, and
   // its check_gas_bsz: never both.

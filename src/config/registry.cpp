@@ -47,7 +47,10 @@ Field evaluation_strategy_alias() {
   };
   return f;
 }
-const Names<std::string> kRlMethods = {{"", ""}, {"dpo", "dpo"}, {"ipo", "ipo"}, {"orpo", "orpo"}, {"simpo", "simpo"}};
+// grpo, gdpo and ebft (Axolotl's online methods) are read so that checks.cpp refuses them by name.
+const Names<std::string> kRlMethods = {{"", ""},         {"dpo", "dpo"},   {"ipo", "ipo"},   {"orpo", "orpo"},
+                                       {"simpo", "simpo"}, {"kto", "kto"},   {"grpo", "grpo"}, {"gdpo", "gdpo"},
+                                       {"ebft", "ebft"}};
 
 std::vector<Field> build() {
   using C = Config;
@@ -251,7 +254,7 @@ std::vector<Field> build() {
       plain<C>("strict", {"strict"}, AXOLOTL_REF(strict), "Axolotl's strict flag (kept for compatibility)"),
       // preference training (rl)
       choice<C>("preference.method", {"rl"}, AXOLOTL_REF(preference.method), kRlMethods,
-                "preference training: dpo | ipo | orpo | simpo (TRL 1.8's losses); unset = supervised"),
+                "preference training: dpo | ipo | orpo | simpo | kto (TRL 1.8's losses); unset = supervised"),
       plain<C>("preference.beta", {"rl_beta"}, AXOLOTL_REF(preference.rl_beta),
                "TRL beta (DPO/IPO temperature, SimPO scale); default 0.1", above(0)),
       plain<C>("preference.orpo_alpha", {"orpo_alpha"}, AXOLOTL_REF(preference.orpo_alpha),
@@ -267,14 +270,14 @@ std::vector<Field> build() {
       plain<C>("preference.cpo_alpha", {"cpo_alpha"}, AXOLOTL_REF(preference.cpo_alpha),
                "weight of the NLL term of CPO/SimPO", at_least(0)),
       plain<C>("preference.kto_desirable_weight", {"kto_desirable_weight"},
-               AXOLOTL_REF(preference.kto_desirable_weight), "KTO weight of desirable rows (KTO: not implemented)",
+               AXOLOTL_REF(preference.kto_desirable_weight), "KTO weight of the desirable rows' losses (TRL desirable_weight)",
                above(0)),
       plain<C>("preference.kto_undesirable_weight", {"kto_undesirable_weight"},
-               AXOLOTL_REF(preference.kto_undesirable_weight), "KTO weight of undesirable rows (KTO: not implemented)",
+               AXOLOTL_REF(preference.kto_undesirable_weight), "KTO weight of the undesirable rows' losses (TRL undesirable_weight)",
                above(0)),
       plain<C>("preference.precompute_ref_log_probs", {"precompute_ref_log_probs"},
                AXOLOTL_REF(preference.precompute_ref_log_probs),
-               "compute reference log-probs once before training (not implemented: must be false)"),
+               "compute reference log-probs once before training (DPO/IPO/KTO; full fine-tuning then holds no frozen copy)"),
       plain<C>("preference.max_prompt_len", {"max_prompt_len"}, AXOLOTL_REF(preference.max_prompt_len),
                "prompt token limit (no effect with TRL 1.8's DPO, which truncates prompt+completion at sequence_len)",
                at_least(1)),

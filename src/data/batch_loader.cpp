@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "axolotl/data/dataset_builder.h"
+#include "axolotl/data/kto_strategy.h"
 #include "axolotl/data/preference_rows.h"
 #include "axolotl/util/error.h"
 
@@ -41,7 +42,7 @@ const BatchLoader::Plan& BatchLoader::plan(int64_t epoch) {
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   }
   std::vector<std::vector<size_t>> bins;
-  if (opt_.sample_packing && !opt_.preference_pairs) {
+  if (opt_.sample_packing && !opt_.preference_pairs && !opt_.kto_rows) {
     bins = pack_rows(lengths_, order, {opt_.sequence_len, opt_.max_per_bin, opt_.group_size});
     if (opt_.shuffle) {  // FFD emits long-first bins; shuffle so batches do not drift in length
       auto perm = seeded_permutation(bins.size(), s ^ 0x5bd1e995ull);
@@ -56,7 +57,7 @@ const BatchLoader::Plan& BatchLoader::plan(int64_t epoch) {
   size_t mbs = static_cast<size_t>(opt_.micro_batch_size);
   for (size_t b = 0; b < bins.size(); b += mbs) {
     // Packed bins: drop_last as Axolotl's multipack sampler; unpacked: keep the last partial batch.
-    if (opt_.sample_packing && !opt_.preference_pairs && b + mbs > bins.size() && b > 0) break;
+    if (opt_.sample_packing && !opt_.preference_pairs && !opt_.kto_rows && b + mbs > bins.size() && b > 0) break;
     p.emplace_back(bins.begin() + static_cast<long>(b), bins.begin() + static_cast<long>(std::min(bins.size(), b + mbs)));
   }
   return plans_.emplace(epoch, std::move(p)).first->second;
@@ -103,6 +104,7 @@ StepBatch BatchLoader::next() {
 }
 
 Batch BatchLoader::collate(const std::vector<std::vector<size_t>>& rows) const {
+  if (opt_.kto_rows) return collate_kto(rows);
   if (opt_.preference_pairs) return collate_pairs(rows);
   Batch b;
   b.rows = static_cast<int64_t>(rows.size());
@@ -180,6 +182,62 @@ Batch BatchLoader::collate_pairs(const std::vector<std::vector<size_t>>& rows) c
     b.tokens += len;
   }
   b.samples = p;
+  return b;
+}
+
+Batch BatchLoader::collate_kto(const std::vector<std::vector<size_t>>& rows) const {
+  Batch b;
+  const auto n = static_cast<int64_t>(rows.size());
+  b.rows = 2 * n;
+  b.samples = n;
+  std::vector<KtoSpans> spans(static_cast<size_t>(n));
+  std::vector<const int32_t*> tokens(static_cast<size_t>(n));
+  for (int64_t r = 0; r < n; ++r) {
+    const size_t i = rows[static_cast<size_t>(r)].at(0);
+    tokens[static_cast<size_t>(r)] = rows_.tokens(i);
+    spans[static_cast<size_t>(r)] = kto_spans(rows_.tokens(i), lengths_[i]);
+    b.desirable.push_back(spans[static_cast<size_t>(r)].desirable ? 1 : 0);
+  }
+  // Row r: the prompt of example r with the completion of example `from[r]`.
+  const int64_t g = std::max(1, opt_.kl_group);
+  std::vector<int64_t> from(static_cast<size_t>(b.rows));
+  for (int64_t r = 0; r < n; ++r) {
+    const int64_t start = r / g * g, size = std::min(g, n - start);
+    from[static_cast<size_t>(r)] = r;
+    from[static_cast<size_t>(n + r)] = start + (r - start + size - 1) % size;  // completions[-1:] + completions[:-1]
+  }
+  auto length_of = [&](int64_t r) {
+    const KtoSpans& p = spans[static_cast<size_t>(r % n)];
+    const KtoSpans& c = spans[static_cast<size_t>(from[static_cast<size_t>(r)])];
+    return std::min<int64_t>(opt_.sequence_len, p.prompt_length + c.completion_length);
+  };
+  for (int64_t r = 0; r < b.rows; ++r) b.seq_len = std::max(b.seq_len, length_of(r));
+  b.seq_len = std::max<int64_t>(1, b.seq_len);
+  const size_t total = static_cast<size_t>(b.rows * b.seq_len);
+  b.input_ids.assign(total, opt_.pad_id);
+  b.labels.assign(total, kIgnoreIndex);
+  b.position_ids.assign(total, 0);
+  b.segment_ids.assign(total, 0);
+  for (int64_t r = 0; r < b.rows; ++r) {
+    const KtoSpans& p = spans[static_cast<size_t>(r % n)];
+    const int64_t c = from[static_cast<size_t>(r)];
+    const KtoSpans& cs = spans[static_cast<size_t>(c)];
+    const int32_t* prompt = tokens[static_cast<size_t>(r % n)] + p.prompt_begin;
+    const int32_t* completion = tokens[static_cast<size_t>(c)] + cs.completion_begin;
+    const int64_t len = length_of(r);
+    const size_t at = static_cast<size_t>(r * b.seq_len);
+    for (int64_t k = 0; k < b.seq_len; ++k) {
+      const size_t x = at + static_cast<size_t>(k);
+      b.position_ids[x] = static_cast<int32_t>(k < len ? k : k - len);
+      if (k >= len) continue;
+      const bool in_prompt = k < p.prompt_length;
+      b.input_ids[x] = in_prompt ? prompt[k] : completion[k - p.prompt_length];
+      b.labels[x] = in_prompt || k == 0 ? kIgnoreIndex : b.input_ids[x];
+      b.segment_ids[x] = 1;
+      if (r < n) b.trained_tokens += b.labels[x] != kIgnoreIndex;
+    }
+    if (r < n) b.tokens += len;
+  }
   return b;
 }
 

@@ -97,6 +97,7 @@ std::string prepared_key(const config::DataConfig& data, const config::Tokenizer
   settings["excess_length"] = static_cast<int>(data.excess_length_strategy);
   settings["skip_bad_rows"] = data.skip_bad_rows;
   if (data.exact_deduplication) settings["exact_deduplication"] = true;  // absent: keys of older caches hold
+  if (!data.rl.empty()) settings["rl"] = data.rl;  // DPO, CPO and KTO rows differ for the same dataset
   settings["tokenizer"] = {{"special_tokens", tc.special_tokens}, {"added_tokens", tc.added_tokens},
                            {"add_bos", tok.add_bos()}, {"add_eos", tok.add_eos()}, {"bos", tok.bos_id()},
                            {"eos", tok.eos_id()}, {"pad", tok.pad_id()}, {"vocab", tok.vocab_size()},

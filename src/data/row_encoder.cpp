@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "axolotl/data/kto_strategy.h"
 #include "axolotl/data/preference_rows.h"
 #include "axolotl/util/error.h"
 
@@ -112,11 +113,15 @@ std::optional<std::string> string_field(const nlohmann::json& record, const std:
 
 RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig& data, const Tokenizer& tokenizer,
                        const std::string& tokenizer_dir)
-    : ds_(ds), sequence_len_(data.sequence_len), train_on_inputs_(data.train_on_inputs), tok_(tokenizer) {
+    : ds_(ds), sequence_len_(data.sequence_len), train_on_inputs_(data.train_on_inputs), tok_(tokenizer), rl_(data.rl) {
   // Qwen's tokenizers have no BOS (bos_id -1): the template's bos_token is then empty, as in transformers.
   bos_text_ = tok_.bos_id() >= 0 ? tok_.id_to_token(tok_.bos_id()) : "";
   eos_text_ = tok_.eos_id() >= 0 ? tok_.id_to_token(tok_.eos_id()) : "";
   // An unknown preference strategy fails here, before any row is read.
+  if (ds_.format == DatasetFormat::kPreference && rl_ == "kto") {
+    if (!is_kto_type(ds_.type_name)) render_kto(ds_.type_name, nlohmann::json::object());
+    return;
+  }
   if (ds_.format == DatasetFormat::kPreference && !is_preference_type(ds_.type_name))
     render_preference(ds_.type_name, nlohmann::json::object());
   const bool chat_preference = ds_.format == DatasetFormat::kPreference && ds_.type_name.rfind("chat_template.", 0) == 0;
@@ -302,6 +307,7 @@ void RowEncoder::encode_pretokenized(const nlohmann::json& record, std::vector<T
 // Dropped pairs are not counted in the dataset stats (the record gives no row). excess_length_strategy
 // truncate is not applied to pairs yet (they are dropped too).
 void RowEncoder::encode_preference(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
+  if (rl_ == "kto") return encode_kto(record, out);
   PreferenceText text;
   if (template_) {  // chat_template.default, or ORPO's chat_template.argilla
     ChatPreference c;
@@ -325,11 +331,24 @@ void RowEncoder::encode_preference(const nlohmann::json& record, std::vector<Tok
   const auto n = [&](const std::string& t) { return static_cast<int64_t>(tok_.encode(t, false, false).size()); };
   const int64_t prompt = n(text.prompt);
   if (prompt + n(text.chosen) > sequence_len_ || prompt + n(text.rejected) > sequence_len_) return;
-  if (ds_.type_name == "chat_template.argilla") {  // ORPO: TRL's ORPOTrainer tokenization
+  if (ds_.type_name == "chat_template.argilla" || rl_ == "simpo") {  // ORPO, and SimPO's CPOTrainer: TRL's legacy tokenize_row
     out.push_back(pair_row(tokenize_legacy(tok_, text, sequence_len_)));
   } else if (auto pair = tokenize_dpo(tok_, text, sequence_len_)) {
     out.push_back(pair_row(*pair, sequence_len_));
   }
+}
+
+// One KTO row per record (kto_strategy.h): Axolotl's drop when prompt + completion, each tokenized
+// alone without special tokens, exceed sequence_len (utils/data/rl.py _drop_long_sequences), then
+// TRL's KTO tokenization; the collator cuts each sequence at max_length = sequence_len.
+void RowEncoder::encode_kto(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
+  const KtoText text = render_kto(ds_.type_name, record);
+  if (text.prompt.empty() || text.completion.empty())
+    row_error(ds_.type_name, "an empty prompt or completion", "'" + text.prompt + "' / '" + text.completion + "'",
+              "non-empty strings (Axolotl requires both)");
+  const auto n = [&](const std::string& t) { return static_cast<int64_t>(tok_.encode(t, false, false).size()); };
+  if (n(text.prompt) + n(text.completion) > sequence_len_) return;
+  out.push_back(kto_row(tokenize_kto(tok_, text)));
 }
 
 }  // namespace axolotl::data

@@ -11,7 +11,10 @@ BatchTensors to_tensors(const data::Batch& b, const torch::Device& device) {
     return torch::from_blob(const_cast<int32_t*>(v.data()), {b.rows, b.seq_len}, torch::kInt32)
         .to(device, torch::kInt64);  // (B, T) copy
   };
-  return {make(b.input_ids), make(b.labels), make(b.position_ids), make(b.segment_ids)};
+  BatchTensors t{make(b.input_ids), make(b.labels), make(b.position_ids), make(b.segment_ids), {}};
+  if (!b.desirable.empty())
+    t.desirable = torch::tensor(std::vector<int64_t>(b.desirable.begin(), b.desirable.end())).ne(0).to(device);
+  return t;
 }
 
 CausalLmLoss::CausalLmLoss(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing)

@@ -49,7 +49,7 @@ PreferenceLoss preference_loss_from_name(const std::string& rl) {
   d.key = "rl";
   d.message = "unsupported preference method";
   d.found = rl;
-  d.expected = "dpo, ipo, orpo or simpo";
+  d.expected = "dpo, ipo, orpo or simpo (kto: objective_kto.h)";
   throw Error(d);
 }
 
@@ -57,6 +57,7 @@ PreferenceObjective::PreferenceObjective(model::LlamaForCausalLMImpl& model, mod
                                          const PreferenceOptions& options, bool gradient_checkpointing)
     : model_(model), reference_(reference), options_(options), policy_(model, gradient_checkpointing) {
   if (reference_) reference_pass_ = std::make_unique<CausalLmLoss>(*reference_, false);
+  if (options_.precomputed_reference) cache_ = std::make_unique<ReferenceCache>();
 }
 
 double PreferenceObjective::step_denominator(const data::StepBatch& step) const {
@@ -82,6 +83,15 @@ SequenceScores PreferenceObjective::scores(const BatchTensors& b) {
 }
 
 torch::Tensor PreferenceObjective::reference_logps(const BatchTensors& b) {
+  return cache_ ? cache_->find(b) : computed_reference_logps(b);
+}
+
+void PreferenceObjective::cache_reference(const BatchTensors& b) {
+  if (cache_ && (options_.loss == PreferenceLoss::kDpo || options_.loss == PreferenceLoss::kIpo))
+    cache_->store(b, computed_reference_logps(b));
+}
+
+torch::Tensor PreferenceObjective::computed_reference_logps(const BatchTensors& b) {
   torch::NoGradGuard no_grad;
   torch::Tensor full;  // (N, T, V), by the same steps as scores() so that equal weights give equal bits
   const int64_t t = b.input_ids.size(1);

@@ -30,9 +30,11 @@ std::string format_duration(double s) {
 
 std::string format_progress(const ProgressInfo& p) {
   const double eta = p.seconds_per_step * static_cast<double>(p.total_steps - p.step);
-  return fmt::format("step {}/{} | epoch {:.2f} | loss {:.4f} | lr {:.3e} | grad {:.3f} | {:.0f} tok/s | "
+  std::string metrics;
+  for (const auto& [name, value] : p.metrics) metrics += fmt::format(" | {} {:.4f}", name, value);
+  return fmt::format("step {}/{} | epoch {:.2f} | loss {:.4f}{} | lr {:.3e} | grad {:.3f} | {:.0f} tok/s | "
                      "ETA {} | RSS {:.0f} MiB",
-                     p.step, p.total_steps, p.epoch, p.loss, p.lr, p.grad_norm, p.tokens_per_second,
+                     p.step, p.total_steps, p.epoch, p.loss, metrics, p.lr, p.grad_norm, p.tokens_per_second,
                      format_duration(eta), static_cast<double>(resident_memory_bytes()) / (1 << 20));
 }
 

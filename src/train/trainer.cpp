@@ -26,9 +26,10 @@
 #include "axolotl/train/loss_curve.h"
 #include "axolotl/train/loss_watchdog.h"
 #include "axolotl/train/lr_scheduler.h"
+#include "axolotl/train/metric_table.h"
 #include "axolotl/train/metrics_writer.h"
 #include "axolotl/train/objective.h"
-#include "axolotl/train/objective_preference.h"
+#include "axolotl/train/objective_factory.h"
 #include "axolotl/train/progress.h"
 #include "axolotl/train/rng_state.h"
 #include "axolotl/train/schedule.h"
@@ -79,24 +80,13 @@ struct Counters {
   nlohmann::json log_metrics = nlohmann::json::object();  // objective metrics: name -> [Σ value, count]
 };
 
-// The objective the config asks for (objective.h).
-std::unique_ptr<Objective> make_objective(const config::Config& c, TrainingSetup& s) {
-  const auto& p = c.preference;
-  if (p.method.empty()) return std::make_unique<SftObjective>(*s.model, c.training.gradient_checkpointing);
-  PreferenceOptions o;
-  o.loss = preference_loss_from_name(p.method);
-  o.beta = p.rl_beta.value_or(p.orpo_alpha.value_or(0.1));  // Axolotl: rl_beta > orpo_alpha (FORMATS2.md §4.1)
-  o.label_smoothing = p.dpo_label_smoothing;
-  o.simpo_gamma = p.simpo_gamma;
-  o.cpo_alpha = p.cpo_alpha;
-  return std::make_unique<PreferenceObjective>(*s.model, nullptr, o, c.training.gradient_checkpointing);
-}
-
 class Loop {
  public:
   Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
       : c_(c), s_(s), dist_(dist), main_(dist.is_main_process()), out_(c.output.output_dir),
-        objective_(make_objective(c, s)),
+        bundle_(make_objective(c.preference, {c.adapter.type != config::AdapterType::kNone,
+                                              c.training.gradient_checkpointing, dist.distributed()}, *s.model)),
+        objective_(bundle_.objective.get()),
         optimizer_(c.training, s.trainable),
         watchdog_(c.training.loss_watchdog_threshold, c.training.loss_watchdog_patience),
         progress_(main_ && isatty(STDERR_FILENO) != 0) {
@@ -113,6 +103,9 @@ class Loop {
     bo.seed = c.training.seed;
     bo.shuffle = !c.data.curriculum_sampling;  // curriculum_sampling: dataset order
     bo.preference_pairs = !c.preference.method.empty();  // [chosen; rejected] rows, never packed
+    bo.kto_rows = c.preference.method == "kto";           // examples + KL rows (TRL: sequential sampler)
+    bo.kl_group = c.training.micro_batch_size;
+    if (bo.kto_rows) bo.shuffle = false;
     if (c.data.pretrain.enabled()) {  // streaming pretraining: every rank reads the global rows (trainer_shard.h)
       stream_ = data::PretrainBatches::from_config(c.data, s.pretrain_files, *s.tokenizer, bo.micro_batch_size,
                                                    bo.gradient_accumulation_steps);
@@ -153,6 +146,8 @@ class Loop {
 
   int run() {
     if (main_) fs::create_directories(out_);
+    precompute_reference(*objective_, *train_loader_, *s_.model);  // on the initial weights, before a restore
+    if (eval_loader_) precompute_reference(*objective_, *eval_loader_, *s_.model);
     const std::string resume = resume_dir();
     if (!resume.empty()) restore(resume);
     dist_.barrier("start");  // every rank has read the checkpoint before rank 0 writes anything
@@ -174,7 +169,7 @@ class Loop {
       const int64_t step = state_.global_step;
       progress_.update({step, schedule_.total_steps, schedule_.epoch_at(step), loss, last_lr_, last_grad_norm_,
                         counters_.log_tokens / std::max(1e-9, seconds_since(last_log)),
-                        seconds_since(start) / static_cast<double>(steps_this_session)});
+                        seconds_since(start) / static_cast<double>(steps_this_session), step_metrics_});
       if (schedule_.logs_at(step) || step == schedule_.total_steps) {
         log_train(step, seconds_since(last_log));
         last_log = Clock::now();
@@ -323,10 +318,9 @@ class Loop {
     // Σ CE / trained tokens of the whole step on all ranks: every rank's loader sees the global
     // micro-batches, so it knows the global denominator without communicating.
     const double denom = objective_->step_denominator(sb);
-    // Objective metrics: [micro-batch][name] -> (sum, weight), summed over ranks with the step's numbers.
-    const std::vector<std::string> names = objective_->metric_names();
-    std::vector<double> metric_sums(sb.micro.size() * names.size() * 2, 0.0);
+    MetricTable metrics(objective_->metric_names());  // summed over ranks with the step's numbers
     for (size_t mi = 0; mi < sb.micro.size(); ++mi) {
+      metrics.add_batch();
       const data::Batch& global = sb.micro[mi];
       const data::Batch mine = dist_.distributed() ? objective_->share(global, dist_.rank(), c_.training.micro_batch_size)
                                                    : global;
@@ -335,12 +329,7 @@ class Loop {
       MicroLoss ml = objective_->micro_loss(bt, denom);
       torch::Tensor l = ml.loss;
       l.backward();
-      for (const Metric& m : ml.metrics) {
-        const auto at = static_cast<size_t>(std::find(names.begin(), names.end(), m.name) - names.begin());
-        if (at == names.size()) throw Error("objective metric '" + m.name + "' is not in its metric_names()");
-        metric_sums[(mi * names.size() + at) * 2] += m.sum;
-        metric_sums[(mi * names.size() + at) * 2 + 1] += m.weight;
-      }
+      metrics.add(mi, ml.metrics);
       loss += l.item<double>();
       tokens += mine.tokens;
       trained += mine.trained_tokens;
@@ -350,9 +339,9 @@ class Loop {
       const int signal = stop_.requested() ? stop_.signal() : 0;
       std::vector<double> numbers = {static_cast<double>(trained), loss, static_cast<double>(tokens),
                                      signal != 0 ? 1.0 : 0.0, static_cast<double>(signal)};
-      numbers.insert(numbers.end(), metric_sums.begin(), metric_sums.end());
+      numbers.insert(numbers.end(), metrics.numbers().begin(), metrics.numbers().end());
       const auto sums = dist_.all_reduce_sum(numbers);
-      std::copy(sums.begin() + 5, sums.end(), metric_sums.begin());
+      std::copy(sums.begin() + 5, sums.end(), metrics.numbers().begin());
       all_reduce_gradients(dist_, trainable_tensors_);  // Σ over ranks of Σ CE / global tokens
       if (static_cast<int64_t>(std::llround(sums[0])) != sb.trained_tokens)
         throw Error(fmt::format("ranks disagree on the data: {} trained tokens over all ranks, {} expected "
@@ -361,8 +350,8 @@ class Loop {
       tokens = static_cast<int64_t>(std::llround(sums[2]));
       if (sums[3] > 0) stop_all_signal_ = static_cast<int>(std::lround(sums[4] / sums[3]));
     }
-    for (size_t i = 0; i < metric_sums.size(); i += 2)  // one value per micro-batch, as TRL appends them
-      if (metric_sums[i + 1] > 0) add_metric(names[(i / 2) % names.size()], metric_sums[i] / metric_sums[i + 1]);
+    for (const auto& [name, value] : metrics.values()) add_metric(name, value);  // one per micro-batch, as TRL
+    step_metrics_ = metrics.means(objective_->progress_metrics());
     const int64_t step = state_.global_step;
     last_grad_norm_ = clip_grad_norm(s_.trainable, c_.training.max_grad_norm);
     // The watchdog stops the run gracefully (run() saves and writes the outputs): a loss over the
@@ -430,14 +419,18 @@ class Loop {
     double sum = 0.0;
     int64_t trained = 0, rows = 0;
     const int64_t n = eval_loader_->steps_in_epoch(0);
+    MetricTable metrics(objective_->metric_names());  // per eval batch, as in train_step
     {
       torch::NoGradGuard no_grad;
       for (int64_t i = 0; i < n; ++i) {
         for (const auto& global : eval_loader_->step(0, i).micro) {
+          const size_t at = metrics.add_batch();
           const data::Batch mb = dist_.distributed() ? objective_->share(global, dist_.rank(), c_.training.micro_batch_size)
                                                      : global;
           if (mb.rows == 0) continue;
-          sum += objective_->eval_sum(to_tensors(mb, s_.model->device())).item<double>();
+          const MicroLoss ml = objective_->micro_loss(to_tensors(mb, s_.model->device()), 1.0);  // Σ over the batch
+          sum += ml.loss.item<double>();
+          metrics.add(at, ml.metrics);
           trained += objective_->eval_weight(mb);
           rows += mb.samples;
         }
@@ -445,16 +438,24 @@ class Loop {
     }
     s_.model->train();
     if (dist_.distributed()) {  // each rank evaluated its share of every batch
-      const auto sums = dist_.all_reduce_sum({sum, static_cast<double>(trained), static_cast<double>(rows)});
+      std::vector<double> numbers = {sum, static_cast<double>(trained), static_cast<double>(rows)};
+      numbers.insert(numbers.end(), metrics.numbers().begin(), metrics.numbers().end());
+      const auto sums = dist_.all_reduce_sum(numbers);
       sum = sums[0];
       trained = static_cast<int64_t>(std::llround(sums[1]));
       rows = static_cast<int64_t>(std::llround(sums[2]));
+      std::copy(sums.begin() + 3, sums.end(), metrics.numbers().begin());
     }
     const double secs = seconds_since(t0);
     const double eval_loss = sum / static_cast<double>(std::max<int64_t>(1, trained));
     const double epoch = schedule_.epoch_at(step);
-    if (metrics_) metrics_->write({{"step", step}, {"epoch", epoch}, {"eval_loss", eval_loss},
-                     {"eval_perplexity", std::exp(eval_loss)}, {"eval_runtime", secs}, {"eval_tokens", trained}});
+    nlohmann::json record = {{"step", step}, {"epoch", epoch}, {"eval_loss", eval_loss}, {"eval_perplexity", std::exp(eval_loss)},
+                             {"eval_runtime", secs}, {"eval_tokens", trained}};
+    for (const auto& [name, mean] : metrics.means()) {  // TRL: the mean over eval batches, as eval_<name>
+      record["eval_" + name] = mean;
+      if (tensorboard_) tensorboard_->add_scalar("eval/" + name, mean, step);
+    }
+    if (metrics_) metrics_->write(record);
     if (tensorboard_) {
       tensorboard_->add_scalar("eval/loss", eval_loss, step);
       tensorboard_->add_scalar("eval/perplexity", std::exp(eval_loss), step);
@@ -553,7 +554,9 @@ class Loop {
   DistributedContext& dist_;
   const bool main_;  // rank 0: writes files and shows progress
   fs::path out_;
-  std::unique_ptr<Objective> objective_;
+  ObjectiveBundle bundle_;
+  Objective* objective_;
+  std::vector<std::pair<std::string, double>> step_metrics_;  // the last step's progress metrics
   Optimizer optimizer_;
   LossWatchdog watchdog_;
   Progress progress_;

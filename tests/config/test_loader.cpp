@@ -140,7 +140,7 @@ TEST(Loader, PythonOnlyKeysAreNotesAndResultChangingKeysAreErrors) {
   EXPECT_TRUE(notes_mention(r, "deepspeed"));
   EXPECT_TRUE(notes_mention(r, "paged_adamw_8bit"));
   EXPECT_EQ(r.config.training.optimizer, Optimizer::kAdamW);
-  auto p = problems_of("base_model: x\nrl: dpo\nneftune_noise_alpha: 5\n");
+  auto p = problems_of("base_model: x\nrl: grpo\nneftune_noise_alpha: 5\n");  // online RL: refused
   EXPECT_EQ(p.size(), 2u);
 }
 

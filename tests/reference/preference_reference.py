@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Golden numbers for tests/train/test_objective.cpp: DPO (sigmoid), IPO, ORPO and SimPO losses and TRL's
+"""Golden numbers for tests/train/test_objective.cpp: DPO (sigmoid), IPO, ORPO, SimPO and KTO losses and TRL's
 metrics over a few AdamW steps of a LoRA adapter on the tiny PEFT reference LLaMA
 (tests/assets/adapters/peft_tiny/base). Our own implementation of TRL 1.8's formulas (FORMATS2.md §4.3-4.5;
-trl/trainer/dpo_trainer.py, trl/experimental/{orpo,cpo}); trl itself is not used. The reference model of
+trl/trainer/dpo_trainer.py, trl/experimental/{orpo,cpo}, trl/trainer/kto_trainer.py); trl itself is not used. The reference model of
 DPO/IPO is the base without the adapter. Run: /usr/bin/python3 tests/reference/preference_reference.py
 Writes tests/assets/train/preference/{adapter/, golden.json}."""
 import json
@@ -29,6 +29,16 @@ PAIRS = [
     ([BOS, 7, 7], [50, 3, 4, 21, EOS], [50, 3, 8, EOS]),
     ([BOS, 11, 60, 22, 23], [30, EOS], [31, 44, 45, 46, EOS]),
 ]
+# KTO's unpaired examples (prompt, completion, desirable), one micro-batch: the main rows have equal lengths
+# (no padding, so TRL's logits/* sums over every position compare exactly); the KL rows pair prompt i with
+# completion i-1 (TRL's +1 rotation within a per-device batch) and have different lengths.
+KTO_EXAMPLES = [
+    ([BOS, 5, 9, 17], [33, 40, EOS], True),
+    ([BOS, 7, 7], [50, 3, 8, EOS], False),
+    ([BOS, 11, 60, 22, 23], [30, EOS], True),
+    ([BOS, 6], [14, 15, 16, 17, EOS], False),
+]
+KTO = {"beta": 0.5, "desirable_weight": 0.7, "undesirable_weight": 1.3}
 STEPS, LR = 3, 2e-2
 SETTINGS = {
     "dpo": {"beta": 0.1}, "ipo": {"beta": 0.1}, "orpo": {"beta": 0.25},
@@ -151,6 +161,56 @@ def orpo_or_simpo(name, s, w, lora, ids, labels, attn):
     return loss, m
 
 
+def kto_batch():
+    """[examples; KL rows] right-padded to the longest row, as the collator lays them out."""
+    n = len(KTO_EXAMPLES)
+    rows = [(p, c) for p, c, _ in KTO_EXAMPLES]
+    rows += [(KTO_EXAMPLES[i][0], KTO_EXAMPLES[(i - 1) % n][1]) for i in range(n)]
+    t = max(len(p) + len(c) for p, c in rows)
+    ids = torch.full((len(rows), t), PAD, dtype=torch.long)
+    labels = torch.full((len(rows), t), -100, dtype=torch.long)
+    for i, (p, c) in enumerate(rows):
+        ids[i, : len(p) + len(c)] = torch.tensor(p + c)
+        labels[i, len(p): len(p) + len(c)] = torch.tensor(c)
+    return ids, labels, [d for _, _, d in KTO_EXAMPLES]
+
+
+def kto_loss(w, lora, ids, labels, desirable):
+    n = len(desirable)
+    lens = [int((ids[i] != PAD).sum()) for i in range(ids.shape[0])]
+    tm, tk = max(lens[:n]), max(lens[n:])
+    ids_m, lab_m = ids[:n, :tm], labels[:n, :tm]
+    ids_k, lab_k = ids[n:, :tk], labels[n:, :tk]
+    beta = KTO["beta"]
+    logits = forward(w, lora, ids_m)
+    per_tok, mask = token_logps(logits, lab_m)
+    logps = per_tok.sum(1)
+    with torch.no_grad():
+        kl_logps = token_logps(forward(w, lora, ids_k), lab_k)[0].sum(1)
+        ref_kl = token_logps(forward(w, {}, ids_k), lab_k)[0].sum(1)
+        ref = token_logps(forward(w, {}, ids_m), lab_m)[0].sum(1)
+        kl = (kl_logps - ref_kl).mean().clamp(min=0)
+    d = torch.tensor(desirable)
+    ratios = logps - ref
+    cl, rl = ratios[d], ratios[~d]
+    losses = torch.cat((KTO["desirable_weight"] * (1 - torch.sigmoid(beta * (cl - kl))),
+                        KTO["undesirable_weight"] * (1 - torch.sigmoid(beta * (kl - rl)))))
+    loss = losses.nanmean()
+    sl = logits[:, :-1].detach()
+    lp = torch.log_softmax(sl, -1)
+    entropy = -(lp.exp() * lp).sum(-1)
+    nc, nr = int(d.sum()), int((~d).sum())
+    m = {"kl": kl.item(), "entropy": ((entropy * mask).sum() / mask.sum()).item()}
+    m["rewards/chosen"] = (beta * cl.detach()).sum().item() / nc
+    m["logps/chosen"] = logps[d].detach().sum().item() / nc
+    m["logits/chosen"] = logits[d].detach().sum().item() / nc
+    m["rewards/rejected"] = (beta * rl.detach()).sum().item() / nr
+    m["logps/rejected"] = logps[~d].detach().sum().item() / nr
+    m["logits/rejected"] = logits[~d].detach().sum().item() / nr
+    m["rewards/margins"] = m["rewards/chosen"] - m["rewards/rejected"]
+    return loss, m
+
+
 def run(name, w, lora0):
     lora = {k: v.clone().requires_grad_(True) for k, v in lora0.items()}
     opt = torch.optim.AdamW([lora[k] for k in sorted(lora)], lr=LR, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
@@ -158,8 +218,11 @@ def run(name, w, lora0):
     steps = []
     for _ in range(STEPS):
         opt.zero_grad()
-        fn = dpo_loss if name in ("dpo", "ipo") else orpo_or_simpo
-        loss, m = fn(name, SETTINGS[name], w, lora, ids, labels, attn)
+        if name == "kto":
+            loss, m = kto_loss(w, lora, *kto_batch())
+        else:
+            fn = dpo_loss if name in ("dpo", "ipo") else orpo_or_simpo
+            loss, m = fn(name, SETTINGS[name], w, lora, ids, labels, attn)
         loss.backward()
         opt.step()
         steps.append({"loss": loss.item(), "metrics": m})
@@ -183,7 +246,9 @@ def main():
     ids, labels, _ = batch()
     golden = {"input_ids": ids.tolist(), "labels": labels.tolist(), "steps": STEPS, "learning_rate": LR,
               "settings": SETTINGS, "runs": {}}
-    for name in SETTINGS:
+    kids, klabels, kdes = kto_batch()
+    golden["kto"] = {"input_ids": kids.tolist(), "labels": klabels.tolist(), "desirable": kdes, "settings": KTO}
+    for name in list(SETTINGS) + ["kto"]:
         golden["runs"][name] = run(name, w, lora)
         print(name, [round(s["loss"], 6) for s in golden["runs"][name]])
     with open(os.path.join(OUT, "golden.json"), "w") as f:

@@ -13,6 +13,8 @@
 #include "axolotl/adapters/lora_injection.h"
 #include "axolotl/model/weight_loader.h"
 #include "axolotl/train/objective.h"
+#include "axolotl/train/objective_factory.h"
+#include "axolotl/train/objective_kto.h"
 #include "axolotl/train/objective_preference.h"
 #include "axolotl/train/optimizer.h"
 #include "axolotl/util/error.h"
@@ -180,6 +182,166 @@ TEST(PreferenceObjective, OddRowCountIsAnError) {
   b.position_ids = b.position_ids.narrow(0, 0, 5);
   EXPECT_THROW(objective.micro_loss(b, 1.0), Error);
   EXPECT_THROW(preference_loss_from_name("grpo"), Error);
+}
+
+// The golden KTO micro-batch: examples, then their KL rows (prompt i with completion i-1).
+BatchTensors kto_batch(const nlohmann::json& k) {
+  nlohmann::json rows = {{"input_ids", k["input_ids"]}, {"labels", k["labels"]}};
+  BatchTensors b = golden_batch(rows);
+  std::vector<int64_t> flags;
+  for (const auto& d : k["desirable"]) flags.push_back(d.get<bool>() ? 1 : 0);
+  b.desirable = torch::tensor(flags).ne(0);
+  return b;
+}
+
+KtoOptions kto_options(const nlohmann::json& s) {
+  return {s.at("beta").get<double>(), s.at("desirable_weight").get<double>(), s.at("undesirable_weight").get<double>()};
+}
+
+TEST(KtoObjective, StepsMatchReference) {
+  const auto g = golden();
+  auto m = load_base();
+  const NamedParams trainable = with_adapter(m, true);
+  config::TrainingConfig tc;
+  tc.learning_rate = g["learning_rate"].get<double>();
+  tc.weight_decay = 0.0;
+  Optimizer opt(tc, trainable);
+  KtoObjective objective(*m, nullptr, kto_options(g["kto"]["settings"]), false);
+  const BatchTensors b = kto_batch(g["kto"]);
+  const auto& steps = g["runs"]["kto"];
+  ASSERT_EQ(steps.size(), 3u);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    opt.zero_grad();
+    MicroLoss ml = objective.micro_loss(b, 4.0);
+    ml.loss.backward();
+    opt.step();
+    EXPECT_NEAR(ml.loss.item<double>(), steps[i]["loss"].get<double>(), 2e-5) << "kto step " << i + 1;
+    const auto& want = steps[i]["metrics"];
+    EXPECT_EQ(ml.metrics.size(), want.size());
+    EXPECT_EQ(objective.metric_names().size(), ml.metrics.size());
+    for (const auto& metric : ml.metrics) {
+      ASSERT_TRUE(want.contains(metric.name)) << metric.name;
+      const double w = want[metric.name].get<double>();
+      EXPECT_NEAR(metric.sum / metric.weight, w, 2e-5 * std::max(1.0, std::abs(w))) << "kto step " << i + 1 << " " << metric.name;
+    }
+  }
+}
+
+TEST(KtoObjective, FreshAdapterLossIsHalfTheMeanWeight) {
+  const auto g = golden();
+  auto m = load_base();
+  with_adapter(m, false);
+  KtoObjective objective(*m, nullptr, kto_options(g["kto"]["settings"]), false);
+  const MicroLoss ml = objective.micro_loss(kto_batch(g["kto"]), 4.0);
+  // policy = reference: every log-ratio and the KL estimate are 0, each loss is weight · (1 − σ(0)).
+  EXPECT_NEAR(ml.loss.item<double>(), (2 * 0.7 * 0.5 + 2 * 1.3 * 0.5) / 4, 1e-7);
+  for (const auto& metric : ml.metrics)
+    if (metric.name == "kl" || metric.name.rfind("rewards/", 0) == 0) EXPECT_EQ(metric.sum, 0.0) << metric.name;
+}
+
+TEST(KtoObjective, BatchWithoutLabelsIsAnError) {
+  const auto g = golden();
+  auto m = load_base();
+  with_adapter(m, false);
+  KtoObjective objective(*m, nullptr, kto_options(g["kto"]["settings"]), false);
+  BatchTensors b = kto_batch(g["kto"]);
+  b.desirable = b.desirable.narrow(0, 0, 3);  // 8 rows need 4 labels
+  EXPECT_THROW(objective.micro_loss(b, 1.0), Error);
+  b.desirable = torch::Tensor();
+  EXPECT_THROW(objective.micro_loss(b, 1.0), Error);
+}
+
+TEST(KtoObjective, RankSharesKeepExamplesWithTheirKlRows) {
+  const auto g = golden();
+  auto m = load_base();
+  with_adapter(m, false);
+  KtoObjective objective(*m, nullptr, kto_options(g["kto"]["settings"]), false);
+  data::Batch global;  // 3 examples e0 e1 e2, then KL rows k0 k1 k2 (one int per row)
+  global.rows = 6;
+  global.seq_len = 1;
+  global.input_ids = {10, 11, 12, 20, 21, 22};
+  global.labels = global.input_ids;
+  global.position_ids = {0, 0, 0, 0, 0, 0};
+  global.segment_ids = {1, 1, 1, 1, 1, 1};
+  global.samples = 3;
+  global.desirable = {1, 0, 1};
+  const data::Batch r0 = objective.share(global, 0, 2), r1 = objective.share(global, 1, 2);
+  EXPECT_EQ(r0.input_ids, (std::vector<int32_t>{10, 11, 20, 21}));
+  EXPECT_EQ(r0.desirable, (std::vector<uint8_t>{1, 0}));
+  EXPECT_EQ(r0.samples, 2);
+  EXPECT_EQ(r0.tokens, 2);  // the examples' tokens only
+  EXPECT_EQ(r1.input_ids, (std::vector<int32_t>{12, 22}));
+  EXPECT_EQ(r1.desirable, (std::vector<uint8_t>{1}));
+}
+
+// Full fine-tuning: the reference is a frozen copy of the initial weights, so the first DPO loss is
+// ln 2 and the copy does not move when the policy is trained.
+TEST(ObjectiveFactory, FullFineTuningGetsAFrozenReferenceCopy) {
+  const auto g = golden();
+  auto m = load_base();
+  config::PreferenceConfig c;
+  c.method = "dpo";
+  ObjectiveBundle bundle = make_objective(c, {}, *m);
+  ASSERT_TRUE(bundle.reference);
+  const BatchTensors b = golden_batch(g);
+  MicroLoss first = bundle.objective->micro_loss(b, 3.0);
+  EXPECT_NEAR(first.loss.item<double>(), std::log(2.0), 1e-6);
+  first.loss.backward();
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : m->parameters())
+      if (p.grad().defined()) p.sub_(p.grad() * 0.05);  // a small step of gradient descent
+  }
+  for (const auto& item : bundle.reference->named_parameters()) {
+    EXPECT_FALSE(item.value().requires_grad()) << item.key();
+    EXPECT_FALSE(torch::equal(item.value(), m->named_parameters()[item.key()])) << item.key() << " moved with the policy";
+  }
+  const double second = bundle.objective->micro_loss(b, 3.0).loss.item<double>();
+  EXPECT_LT(second, std::log(2.0)) << "a step against the gradient lowers the loss relative to the frozen copy";
+  // ORPO and SimPO need no reference; with an adapter the reference is the adapter switched off.
+  c.method = "orpo";
+  EXPECT_FALSE(make_objective(c, {}, *m).reference);
+  c.method = "dpo";
+  EXPECT_FALSE(make_objective(c, {true, false, false}, *m).reference);
+  c.method = "kto";
+  EXPECT_THROW(make_objective(c, {true, false, true}, *m), Error);  // KTO's KL estimate across ranks: not implemented
+}
+
+// precompute_ref_log_probs with full fine-tuning: no frozen copy, and the same losses over training
+// steps as the frozen copy gives (the cache holds the initial weights' log-probs).
+TEST(ObjectiveFactory, PrecomputedReferenceEqualsTheFrozenCopy) {
+  const auto g = golden();
+  const BatchTensors b = golden_batch(g);
+  const auto kb = kto_batch(g["kto"]);
+  for (const std::string method : {"dpo", "kto"}) {
+    auto a = load_base(), c = load_base();
+    config::PreferenceConfig p;
+    p.method = method;
+    ObjectiveBundle copy = make_objective(p, {}, *a);
+    p.precompute_ref_log_probs = true;
+    ObjectiveBundle cached = make_objective(p, {}, *c);
+    EXPECT_FALSE(cached.reference) << "no second copy of the weights";
+    ASSERT_TRUE(cached.objective->precomputes_reference());
+    const BatchTensors& batch = method == "kto" ? kb : b;
+    cached.objective->cache_reference(batch);
+    for (int step = 0; step < 3; ++step) {
+      MicroLoss la = copy.objective->micro_loss(batch, 3.0), lc = cached.objective->micro_loss(batch, 3.0);
+      EXPECT_NEAR(la.loss.item<double>(), lc.loss.item<double>(), 1e-6) << method << " step " << step + 1;
+      la.loss.backward();
+      lc.loss.backward();
+      torch::NoGradGuard no_grad;
+      for (auto* m : {&a, &c})
+        for (auto& w : (*m)->parameters())
+          if (w.grad().defined()) {
+            w.sub_(w.grad() * 0.05);
+            w.mutable_grad().zero_();
+          }
+    }
+    BatchTensors other = batch;
+    other.input_ids = other.input_ids.clone();
+    other.input_ids.index_put_({0, 1}, 99);  // a sequence never precomputed
+    EXPECT_THROW(cached.objective->micro_loss(other, 3.0), Error) << method;
+  }
 }
 
 TEST(AdapterSwitch, DisabledAdaptersGiveTheBaseLogits) {

@@ -1,9 +1,11 @@
-// `axolotl train` with rl: dpo / ipo / orpo through the real executable on the tiny model `axolotl
-// create-tiny` makes: a fresh adapter's first DPO loss is ln 2 exactly, TRL's metric names reach
-// metrics.jsonl, the reward margin turns positive, a resumed run repeats the uninterrupted one exactly,
-// 2 ranks equal 1 process, IPO and ORPO train, config errors explain themselves, and
-// Axolotl's own DPO example (read from the Axolotl mirror when present) trains for 2 steps with its
-// base_model and dataset swapped for the tiny model and a local file of the same shape.
+// `axolotl train` with rl: dpo / ipo / orpo / simpo / kto through the real executable on the tiny model
+// `axolotl create-tiny` makes: a fresh adapter's first DPO loss is ln 2 exactly, TRL's metric names reach
+// metrics.jsonl (eval_ names on the eval split) and the progress line, the reward margin turns positive,
+// a resumed run repeats the uninterrupted one exactly, 2 ranks equal 1 process, IPO, ORPO, SimPO and KTO
+// train, full fine-tuning's frozen reference copy and precompute_ref_log_probs agree, config errors
+// explain themselves, and Axolotl's own DPO, ORPO and KTO examples (read from the Axolotl mirror when
+// present) train for 2 steps with base_model and datasets swapped for the tiny model and local files of
+// the same shape.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -36,7 +38,7 @@ class PreferenceE2E : public ::testing::Test {
     std::ifstream in(testing::source_dir() / "examples/tiny/data.jsonl");
     for (std::string line; std::getline(in, line);)
       if (!line.empty()) rows.push_back(json::parse(line));
-    std::string intel, conversation, argilla;
+    std::string intel, conversation, argilla, kto, kto_llama3;
     for (size_t i = 0; i < rows.size(); ++i) {
       const std::string q = rows[i]["instruction"].get<std::string>() +
                             (rows[i]["input"].get<std::string>().empty() ? "" : "\n" + rows[i]["input"].get<std::string>());
@@ -48,7 +50,13 @@ class PreferenceE2E : public ::testing::Test {
       argilla += json{{"chosen", json::array({{{"role", "user"}, {"content", q}}, {{"role", "assistant"}, {"content", good}}})},
                       {"rejected", json::array({{{"role", "user"}, {"content", q}}, {{"role", "assistant"}, {"content", bad}}})}}
                      .dump() + "\n";
+      // KTO's unpaired rows: the right answer is desirable, the next row's answer is not.
+      const bool good_row = i % 2 == 0;
+      kto += json{{"instruction", q}, {"completion", good_row ? good : bad}, {"label", good_row}}.dump() + "\n";
+      kto_llama3 += json{{"prompt", q}, {"completion", good_row ? good : bad}, {"label", good_row}}.dump() + "\n";
     }
+    testing::write_file(kto_file(), kto);
+    testing::write_file(kto_ultra_file(), kto_llama3);
     testing::write_file(intel_file(), intel);
     testing::write_file(conversation_file(), conversation);
     testing::write_file(argilla_file(), argilla);
@@ -58,6 +66,8 @@ class PreferenceE2E : public ::testing::Test {
   static fs::path intel_file() { return dir_->path() / "intel.jsonl"; }
   static fs::path conversation_file() { return dir_->path() / "conversation.jsonl"; }
   static fs::path argilla_file() { return dir_->path() / "argilla.jsonl"; }
+  static fs::path kto_file() { return dir_->path() / "kto.jsonl"; }
+  static fs::path kto_ultra_file() { return dir_->path() / "kto_ultra.jsonl"; }
 
   // A flat-dialect rl config on the intel rows; `extra` ("key: value" lines) adds or replaces keys.
   static fs::path config(const fs::path& out, const std::string& extra, const std::string& dataset = "") {
@@ -175,35 +185,109 @@ TEST_F(PreferenceE2E, OrpoTrainsOnArgillaConversations) {
 
 TEST_F(PreferenceE2E, ConfigErrorsSayWhatIsMissing) {
   const fs::path out = dir_->path() / "errors";
-  auto r = run_axolotl({"train", config(out, "adapter: \nlora_r: 8").string()});
+  const std::string icr = "datasets:\n  - path: " + intel_file().string() + "\n    type: chatml.icr\n";
+  auto r = run_axolotl({"train", config(out, "rl: kto", icr).string()});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("frozen reference"), std::string::npos) << r.err;
-  r = run_axolotl({"train", config(out, "rl: kto").string()});
+  EXPECT_NE(r.err.find("KTO dataset types"), std::string::npos) << r.err;
+  const std::string kto = "datasets:\n  - path: " + kto_file().string() + "\n    type: chatml.argilla\n";
+  r = run_axolotl({"validate", config(out, "rl: kto\nmicro_batch_size: 1", kto).string()});
   EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("KL term"), std::string::npos) << r.err;
+  r = run_axolotl({"train", config(out, "rl: dpo", kto).string()});
+  EXPECT_NE(r.exit_code, 0) << "KTO rows under rl: dpo";
   r = run_axolotl({"validate", config(out, "rl: ").string()});
   EXPECT_NE(r.exit_code, 0) << "a preference dataset type without rl";
   EXPECT_NE(r.err.find("preference dataset type"), std::string::npos) << r.err;
 }
 
-// Axolotl's examples/llama-3/lora-1b-deduplicate-dpo.yml (chat_template.default, llama3 template), from
-// the Axolotl mirror named by AXOLOTL_MIRROR or the default path; skipped when absent.
-TEST_F(PreferenceE2E, AxolotlDpoExampleTrainsTwoSteps) {
+TEST_F(PreferenceE2E, SimpoTrainsThroughCpo) {
+  const fs::path out = dir_->path() / "simpo";
+  const auto r = run_axolotl({"train", config(out, "rl: simpo\nrl_beta: 2.0\nsimpo_gamma: 0.5\ncpo_alpha: 0.5\nmax_steps: 4").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto recs = train_records(out);
+  ASSERT_EQ(recs.size(), 4u);
+  for (const char* k : {"nll_loss", "rewards/margins", "logps/chosen", "logits/rejected"}) EXPECT_TRUE(recs[0].contains(k)) << k;
+  // loss = mean(−log σ(β(lc − lr) − γ)) + α·NLL; β·(lc − lr) is each pair's reward margin (TRL CPOTrainer)
+  const double margin = recs[0]["rewards/margins"].get<double>();
+  // softplus is convex, so the mean loss is at least its value at the mean margin (Jensen)
+  EXPECT_GE(recs[0]["loss"].get<double>() + 1e-6,
+            std::log1p(std::exp(-(margin - 0.5))) + 0.5 * recs[0]["nll_loss"].get<double>());
+  EXPECT_GT(recs[0]["nll_loss"].get<double>(), 0.0);
+}
+
+// rl: kto on unpaired rows: TRL's KTO metrics in metrics.jsonl, eval_ metrics on the eval split, KTO's
+// numbers on the progress line; a fresh adapter's first loss is the mean weight over 2 (policy = reference).
+TEST_F(PreferenceE2E, KtoTrainsOnUnpairedRowsWithEvalMetrics) {
+  const fs::path out = dir_->path() / "kto";
+  const std::string ds = "datasets:\n  - path: " + kto_file().string() + "\n    type: chatml.argilla\n";
+  const auto r = run_axolotl({"train", config(out, "rl: kto\nrl_beta: 0.5\nkto_desirable_weight: 0.6\nmax_steps: 6\n"
+                                                   "val_set_size: 8\neval_steps: 3", ds).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto recs = train_records(out);
+  ASSERT_EQ(recs.size(), 6u);
+  for (const char* k : {"kl", "entropy", "rewards/chosen", "rewards/rejected", "rewards/margins", "logps/chosen",
+                        "logps/rejected", "logits/chosen", "logits/rejected"})
+    EXPECT_TRUE(recs[0].contains(k)) << k;
+  EXPECT_EQ(recs[0]["kl"].get<double>(), 0.0);
+  EXPECT_EQ(recs[0]["rewards/margins"].get<double>(), 0.0);
+  // each loss is weight · (1 − σ(0)); the mean over 4 rows depends on how many are desirable
+  const double l0 = recs[0]["loss"].get<double>();
+  bool matches = false;
+  for (int desirable = 0; desirable <= 4; ++desirable)
+    matches |= std::abs(l0 - (desirable * 0.6 + (4 - desirable) * 1.0) * 0.5 / 4) < 1e-6;
+  EXPECT_TRUE(matches) << l0;
+  json eval;
+  for (const auto& j : read_metrics((out / "metrics.jsonl").string()))
+    if (j.contains("eval_loss")) eval = j;
+  ASSERT_FALSE(eval.is_null()) << "no eval record";
+  for (const char* k : {"eval_kl", "eval_rewards/chosen", "eval_logps/rejected", "eval_rewards/margins"})
+    EXPECT_TRUE(eval.contains(k)) << k;
+  EXPECT_NE(r.err.find("| kl "), std::string::npos) << "KTO's KL estimate on the progress line\n" << r.err;
+  EXPECT_NE(r.err.find("rewards/margins"), std::string::npos) << r.err;
+}
+
+// Full fine-tuning: the reference is a frozen copy of the initial weights, or (precompute_ref_log_probs)
+// log-probs computed once before training; both give the same losses.
+TEST_F(PreferenceE2E, FullFineTuningFrozenCopyAndPrecomputedReferenceAgree) {
+  const fs::path copy = dir_->path() / "full-copy", pre = dir_->path() / "full-pre";
+  const std::string full = "adapter: \nlearning_rate: 0.0005\nmax_steps: 3";
+  auto r = run_axolotl({"train", config(copy, full).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_axolotl({"train", config(pre, full + "\nprecompute_ref_log_probs: true").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = train_records(copy), b = train_records(pre);
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(a[0]["loss"].get<double>(), static_cast<double>(static_cast<float>(std::log(2.0))));
+  for (size_t i = 0; i < 3; ++i)
+    for (const char* k : {"loss", "rewards/margins", "logps/chosen"})
+      EXPECT_NEAR(a[i][k].get<double>(), b[i][k].get<double>(), 1e-6 * std::max(1.0, std::abs(a[i][k].get<double>())))
+          << "step " << i + 1 << " " << k;
+  EXPECT_NE(a[2]["rewards/margins"].get<double>(), 0.0) << "the policy moved away from its frozen reference";
+}
+
+// One of Axolotl's example configs from the Axolotl mirror (AXOLOTL_MIRROR or the default path), with
+// base_model, each dataset path, output_dir and dataset_prepared_path swapped for the tiny model, `data`
+// and temporary folders; everything else as Axolotl ships it, plus max_steps: 2. Returns the output
+// folder, or an empty path when the mirror or the example is absent (the caller skips).
+fs::path run_example(const std::string& example_path, const fs::path& data, const std::string& name,
+                     const fs::path& model, const fs::path& tmp, std::string* err) {
   const char* env = std::getenv("AXOLOTL_MIRROR");
   const std::string mirror = env ? env : "/work/.mirror/axolotl-ai-cloud+axolotl/repo";
-  if (!fs::exists(mirror)) GTEST_SKIP() << "no Axolotl mirror at " << mirror;
-  const fs::path example = dir_->path() / "example.yml";
-  const std::string cmd = "git --git-dir=" + mirror + " show HEAD:examples/llama-3/lora-1b-deduplicate-dpo.yml > " +
-                          example.string() + " 2>/dev/null";
-  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "example not in the mirror";
-  std::string text = testing::read_file(example);
-  // Swap base_model and each dataset path; everything else stays as Axolotl ships it.
-  std::stringstream in(text);
+  if (!fs::exists(mirror)) return {};
+  const fs::path example = tmp / (name + ".yml"), out = tmp / (name + "-out");
+  const std::string cmd = "git --git-dir=" + mirror + " show HEAD:" + example_path + " > " + example.string() + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) return {};
+  std::stringstream in(testing::read_file(example));
   std::string yaml;
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("base_model:", 0) == 0) line = "base_model: " + model_dir().string();
-    else if (line.find("- path:") != std::string::npos) line = line.substr(0, line.find("- path:")) + "- path: " + conversation_file().string();
-    else if (line.rfind("output_dir:", 0) == 0) line = "output_dir: " + (dir_->path() / "example-out").string();
-    else if (line.rfind("sequence_len:", 0) == 0) line = "sequence_len: 512";  // llama3 markers are many pieces here
+    if (line.rfind("base_model:", 0) == 0) line = "base_model: " + model.string();
+    else if (line.find("- path:") != std::string::npos) line = line.substr(0, line.find("- path:")) + "- path: " + data.string();
+    else if (line.rfind("output_dir:", 0) == 0) line = "output_dir: " + out.string();
+    else if (line.rfind("dataset_prepared_path:", 0) == 0) line = "dataset_prepared_path: " + (tmp / (name + "-prepared")).string();
+    else if (line.rfind("sequence_len:", 0) == 0) line = "sequence_len: 512";  // chat markers are many pieces here
+    // Llama 3's pad token is its base EOS, which the tiny tokenizer spells </s> (no token is added).
+    else if (line.find("pad_token: \"<|end_of_text|>\"") != std::string::npos) line = "  pad_token: \"</s>\"";
     // Not on this branch (another branch adds it); with both datasets the same file it only halves the rows.
     else if (line.rfind("dataset_exact_deduplication:", 0) == 0) continue;
     yaml += line + "\n";
@@ -211,10 +295,43 @@ TEST_F(PreferenceE2E, AxolotlDpoExampleTrainsTwoSteps) {
   yaml += "max_steps: 2\n";
   testing::write_file(example, yaml);
   const auto r = run_axolotl({"train", example.string()});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto recs = train_records(dir_->path() / "example-out");
+  if (r.exit_code != 0) *err = r.err.empty() ? "exit " + std::to_string(r.exit_code) : r.err;
+  return out;
+}
+
+TEST_F(PreferenceE2E, AxolotlDpoExampleTrainsTwoSteps) {
+  std::string err;
+  const fs::path out = run_example("examples/llama-3/lora-1b-deduplicate-dpo.yml", conversation_file(), "dpo-example",
+                                   model_dir(), dir_->path(), &err);
+  if (out.empty()) GTEST_SKIP() << "no Axolotl mirror or example";
+  ASSERT_TRUE(err.empty()) << err;
+  const auto recs = train_records(out);
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_TRUE(recs[1].contains("rewards/accuracies"));
+}
+
+// examples/llama-3/qlora-1b-kto.yaml: rl: kto, llama3.ultra, QLoRA, kto_desirable_weight 0.2.
+TEST_F(PreferenceE2E, AxolotlKtoExampleTrainsTwoSteps) {
+  std::string err;
+  const fs::path out = run_example("examples/llama-3/qlora-1b-kto.yaml", kto_ultra_file(), "kto-example", model_dir(),
+                                   dir_->path(), &err);
+  if (out.empty()) GTEST_SKIP() << "no Axolotl mirror or example";
+  ASSERT_TRUE(err.empty()) << err;
+  const auto recs = train_records(out);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_TRUE(recs[0].contains("kl"));
+}
+
+// examples/mistral/orpo/mistral-qlora-orpo.yml: rl: orpo, chat_template.argilla, QLoRA, an eval split.
+TEST_F(PreferenceE2E, AxolotlOrpoExampleTrainsTwoSteps) {
+  std::string err;
+  const fs::path out = run_example("examples/mistral/orpo/mistral-qlora-orpo.yml", argilla_file(), "orpo-example",
+                                   model_dir(), dir_->path(), &err);
+  if (out.empty()) GTEST_SKIP() << "no Axolotl mirror or example";
+  ASSERT_TRUE(err.empty()) << err;
+  const auto recs = train_records(out);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_TRUE(recs[0].contains("log_odds_ratio"));
 }
 
 }  // namespace

@@ -158,6 +158,7 @@ struct DataConfig {
   bool exact_deduplication = false;    // dataset_exact_deduplication: drop repeated rows
   bool curriculum_sampling = false;    // rows in dataset order, no shuffling
   PretrainConfig pretrain;             // pretraining_dataset: streamed rows instead of datasets
+  std::string rl;                      // = preference.method (derive_config): how preference rows are tokenized
 };
 
 enum class Optimizer { kAdamW, kSgd };
@@ -231,7 +232,7 @@ struct DistributedConfig {
 
 // Preference training (rl:), Axolotl's keys as they reach TRL 1.8 (FORMATS2.md §4.1).
 struct PreferenceConfig {
-  std::string method;                  // rl: "" = supervised; dpo | ipo | orpo | simpo
+  std::string method;                  // rl: "" = supervised; dpo | ipo | orpo | simpo | kto
   std::optional<double> rl_beta;       // TRL beta (default 0.1); precedence rl_beta > orpo_alpha
   std::optional<double> orpo_alpha;
   double dpo_label_smoothing = 0.0;    // no effect on TRL 1.8's sigmoid loss; SimPO/CPO's label_smoothing

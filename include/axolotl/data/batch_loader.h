@@ -29,6 +29,7 @@ struct Batch {
   int64_t samples = 0;                // dataset rows in this micro-batch
   int64_t tokens = 0;                 // non-padding tokens
   int64_t trained_tokens = 0;         // labels != -100
+  std::vector<uint8_t> desirable;     // KTO only: one flag per example (rows [0, samples)), 1 = desirable
 };
 
 struct StepBatch {
@@ -55,6 +56,12 @@ struct BatchOptions {
   // Rows are preference pairs (preference_rows.h): each micro-batch of P pairs becomes 2P rows,
   // [chosen; rejected], padded to the longest sequence (TRL's collator); samples = P; no packing.
   bool preference_pairs = false;
+  // Rows are KTO examples (kto_strategy.h): each micro-batch of n examples becomes 2n rows, the
+  // examples [0, n) and their KL sequences [n, 2n): prompt i with the completion of the example before
+  // it within its group of kl_group consecutive examples (TRL's +1 rotation per per-device batch), each
+  // cut at sequence_len and padded to the longest row; samples = n; tokens count the examples only.
+  bool kto_rows = false;
+  int kl_group = 1;
   int max_per_bin = 200;
   size_t group_size = 100000;
 };
@@ -80,6 +87,7 @@ class BatchLoader {
   const Plan& plan(int64_t epoch);
   Batch collate(const std::vector<std::vector<size_t>>& rows) const;
   Batch collate_pairs(const std::vector<std::vector<size_t>>& rows) const;
+  Batch collate_kto(const std::vector<std::vector<size_t>>& rows) const;
 
   const RowStore& rows_;
   BatchOptions opt_;

@@ -60,11 +60,13 @@ class RowEncoder {
     static const std::string kDefault = "reasoning_content";
     return ds_.template_thinking_key.empty() ? kDefault : ds_.template_thinking_key;
   }
+  void encode_kto(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
 
   config::DatasetConfig ds_;
   int sequence_len_;
   bool train_on_inputs_;
   const Tokenizer& tok_;
+  std::string rl_;  // data.rl: "kto" reads unpaired rows, "simpo" tokenizes as CPO
   std::optional<ChatTemplate> template_;
   std::string bos_text_, eos_text_;
   ChatVars chat_vars_;

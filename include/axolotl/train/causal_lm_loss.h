@@ -17,6 +17,7 @@ struct BatchTensors {
   torch::Tensor labels;        // (B, T) int64, -100 = not trained
   torch::Tensor position_ids;  // (B, T) int64
   torch::Tensor segment_ids;   // (B, T) int64, 0 = padding
+  torch::Tensor desirable;     // (n) bool, KTO batches only (data::Batch::desirable); undefined otherwise
 };
 
 BatchTensors to_tensors(const data::Batch& batch, const torch::Device& device);

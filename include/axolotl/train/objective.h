@@ -44,6 +44,12 @@ class Objective {
   virtual int64_t eval_weight(const data::Batch& batch) const { return batch.trained_tokens; }
   // Every metric micro_loss may report, in a fixed order (the ranks' all-reduce layout).
   virtual std::vector<std::string> metric_names() const { return {}; }
+  // The few of them the progress line shows after the loss.
+  virtual std::vector<std::string> progress_metrics() const { return {}; }
+  // precompute_ref_log_probs: whether the objective reads reference log-probs from its cache, and
+  // the pass that fills it from one batch (run over every batch before training).
+  virtual bool precomputes_reference() const { return false; }
+  virtual void cache_reference(const BatchTensors& /*batch*/) {}
   // This rank's share of a global micro-batch of per_rank × world samples (trainer_shard.h).
   virtual data::Batch share(const data::Batch& global, int rank, int64_t per_rank) const {
     return rank_share(global, rank, per_rank);

@@ -5,12 +5,14 @@
 // ones of the same pairs; labels = the token id on completion tokens and -100 on prompt and padding;
 // segment_ids 1 on real tokens, 0 on padding. The step loss is Σ per-pair loss / pairs of the step
 // (TRL: mean per micro-batch, then HF's 1/accumulation; equal for equal micro-batches).
-// DPO/IPO reference: a frozen model when given, else the policy with its LoRA adapters switched off.
+// DPO/IPO reference: a frozen model when given, else the policy with its LoRA adapters switched off;
+// with precomputed_reference, log-probs cached before training (reference_cache.h).
 #pragma once
 
 #include <string>
 
 #include "axolotl/train/objective.h"
+#include "axolotl/train/reference_cache.h"
 
 namespace axolotl::train {
 
@@ -22,6 +24,7 @@ struct PreferenceOptions {
   double label_smoothing = 0.0;  // SimPO/CPO only: TRL 1.8's DPO sigmoid ignores it (FORMATS2.md §4.3)
   double simpo_gamma = 0.5;
   double cpo_alpha = 1.0;
+  bool precomputed_reference = false;  // precompute_ref_log_probs: reference log-probs from the cache
 };
 
 // "dpo", "ipo", "orpo", "simpo" -> the loss; Error naming `rl` otherwise.
@@ -48,11 +51,14 @@ class PreferenceObjective : public Objective {
   torch::Tensor eval_sum(const BatchTensors& batch) override;
   int64_t eval_weight(const data::Batch& batch) const override { return batch.samples; }
   std::vector<std::string> metric_names() const override;
+  std::vector<std::string> progress_metrics() const override { return {"rewards/accuracies", "rewards/margins"}; }
   // Pairs [rank·per_rank, (rank+1)·per_rank): those chosen rows, then the same pairs' rejected rows.
   data::Batch share(const data::Batch& global, int rank, int64_t per_rank) const override;
 
   SequenceScores scores(const BatchTensors& batch);              // policy, with grad when enabled
-  torch::Tensor reference_logps(const BatchTensors& batch);     // (N) no grad
+  torch::Tensor reference_logps(const BatchTensors& batch);     // (N) no grad (the cache when precomputed)
+  bool precomputes_reference() const override { return cache_ != nullptr; }
+  void cache_reference(const BatchTensors& batch) override;
 
  private:
   MicroLoss dpo(const BatchTensors& batch, const SequenceScores& s);
@@ -64,6 +70,9 @@ class PreferenceObjective : public Objective {
   PreferenceOptions options_;
   CausalLmLoss policy_;
   std::unique_ptr<CausalLmLoss> reference_pass_;
+  std::unique_ptr<ReferenceCache> cache_;
+
+  torch::Tensor computed_reference_logps(const BatchTensors& batch);
 };
 
 }  // namespace axolotl::train

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace axolotl::train {
 
@@ -17,6 +19,7 @@ struct ProgressInfo {
   double grad_norm = 0.0;
   double tokens_per_second = 0.0;
   double seconds_per_step = 0.0;  // recent average, for the ETA
+  std::vector<std::pair<std::string, double>> metrics;  // the objective's headline metrics of the step (TRL names)
 };
 
 int64_t resident_memory_bytes();         // from /proc/self/statm; 0 when unknown

@@ -1,0 +1,37 @@
+// The objective a config asks for (objective.h): supervised without `rl:`, else the preference loss
+// (objective_preference.h) or KTO (objective_kto.h). Full fine-tuning gets a frozen copy of the initial
+// weights as the reference model (with an adapter the reference is the adapter switched off), unless
+// precompute_ref_log_probs computes the reference log-probs once before training.
+#pragma once
+
+#include <memory>
+
+#include "axolotl/config/config.h"
+#include "axolotl/train/objective.h"
+
+namespace axolotl::train {
+
+struct ObjectiveBundle {
+  std::unique_ptr<Objective> objective;
+  model::LlamaForCausalLM reference{nullptr};  // the frozen copy (full fine-tuning with a reference loss)
+};
+
+struct ObjectiveSettings {
+  bool adapter = false;                 // LoRA/QLoRA: the reference is the adapter switched off
+  bool gradient_checkpointing = false;
+  bool distributed = false;
+};
+
+// Error (key rl) for a method this build cannot run distributed (KTO's cross-rank KL estimate).
+ObjectiveBundle make_objective(const config::PreferenceConfig& preference, const ObjectiveSettings& settings,
+                               model::LlamaForCausalLMImpl& model);
+
+// precompute_ref_log_probs: fills the objective's reference cache from every batch of the loader's
+// first epoch (each rank computes all of them), before any weight is trained or restored. No-op when
+// the objective does not precompute.
+void precompute_reference(Objective& objective, data::BatchLoader& loader, model::LlamaForCausalLMImpl& model);
+
+// Whether the method compares against a reference model (DPO, IPO, KTO; not ORPO or SimPO).
+bool needs_reference(const std::string& rl);
+
+}  // namespace axolotl::train
