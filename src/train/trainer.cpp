@@ -146,7 +146,8 @@ class Loop {
 
   int run() {
     if (main_) fs::create_directories(out_);
-    precompute_reference(*objective_, *train_loader_, *s_.model);  // on the initial weights, before a restore
+    // On the initial weights, before a restore (a stream has no loader: rl with pretraining_dataset is refused).
+    if (train_loader_) precompute_reference(*objective_, *train_loader_, *s_.model);
     if (eval_loader_) precompute_reference(*objective_, *eval_loader_, *s_.model);
     const std::string resume = resume_dir();
     if (!resume.empty()) restore(resume);
