@@ -3,22 +3,11 @@
 #include "axolotl/data/kto_strategy.h"
 
 #include "axolotl/util/error.h"
+#include "turn_syntax.h"
 
 namespace axolotl::data {
 namespace {
 
-struct Turns {
-  const char* system_open;
-  const char* user_open;
-  const char* end;             // closes a turn; also appended to the completion
-  const char* sep;             // between turns
-  const char* assistant_open;  // the generation prompt
-};
-
-constexpr Turns kChatml = {"<|im_start|>system\n", "<|im_start|>user\n", "<|im_end|>", "\n", "<|im_start|>assistant\n"};
-constexpr Turns kLlama3 = {"<|start_header_id|>system<|end_header_id|>\n\n",
-                           "<|start_header_id|>user<|end_header_id|>\n\n", "<|eot_id|>", "",
-                           "<|start_header_id|>assistant<|end_header_id|>\n\n"};
 constexpr const char* kVariants[] = {"argilla", "argilla_chat", "intel", "prompt_pairs", "ultra"};
 
 [[noreturn]] void bad_row(const std::string& type, const std::string& found, const std::string& expected) {
@@ -74,7 +63,7 @@ KtoText render_kto(const std::string& type, const nlohmann::json& row) {
       d.hint = "the DPO strategies read chosen/rejected pairs; KTO reads one completion and a label per row";
     throw Error(d);
   }
-  const Turns& t = type.rfind("llama3", 0) == 0 ? kLlama3 : kChatml;
+  const TurnSyntax& t = type.rfind("llama3", 0) == 0 ? kLlama3Turns : kChatmlTurns;
   const std::string v = type.substr(type.find('.') + 1);
   KtoText out;
   std::string user, completion;

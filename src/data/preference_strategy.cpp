@@ -3,22 +3,10 @@
 #include "axolotl/data/preference_strategy.h"
 
 #include "axolotl/util/error.h"
+#include "turn_syntax.h"
 
 namespace axolotl::data {
 namespace {
-
-struct Turns {
-  const char* system_open;
-  const char* user_open;
-  const char* end;             // closes a turn; also appended to each completion
-  const char* sep;             // between turns
-  const char* assistant_open;  // the generation prompt
-};
-
-constexpr Turns kChatml = {"<|im_start|>system\n", "<|im_start|>user\n", "<|im_end|>", "\n", "<|im_start|>assistant\n"};
-constexpr Turns kLlama3 = {"<|start_header_id|>system<|end_header_id|>\n\n",
-                           "<|start_header_id|>user<|end_header_id|>\n\n", "<|eot_id|>", "",
-                           "<|start_header_id|>assistant<|end_header_id|>\n\n"};
 
 [[noreturn]] void missing(const std::string& type, const std::string& field) {
   Diagnostic d;
@@ -52,7 +40,7 @@ bool has_system(const nlohmann::json& row) {
   return !(s.is_null() || (s.is_string() && s.get<std::string>().empty()) || (s.is_boolean() && !s.get<bool>()));
 }
 
-std::string prompt_of(const Turns& t, const nlohmann::json& row, const std::string& user, bool system) {
+std::string prompt_of(const TurnSyntax& t, const nlohmann::json& row, const std::string& user, bool system) {
   std::string p;
   if (system && has_system(row)) p += std::string(t.system_open) + text(row["system"]) + t.end + t.sep;
   return p + t.user_open + user + t.end + t.sep + t.assistant_open;
@@ -129,7 +117,7 @@ PreferenceText render_preference(const std::string& type, const nlohmann::json& 
     throw Error(d);
   }
   const bool llama3 = type.rfind("llama3", 0) == 0;
-  const Turns& t = llama3 ? kLlama3 : kChatml;
+  const TurnSyntax& t = llama3 ? kLlama3Turns : kChatmlTurns;
   const size_t dot = type.find('.');
   const std::string v = dot == std::string::npos ? "default" : type.substr(dot + 1);
   PreferenceText out;
