@@ -2,7 +2,6 @@
 #include "axolotl/train/weights_writer.h"
 
 #include <filesystem>
-#include <fstream>
 
 #include "axolotl/adapters/lora_injection.h"
 #include "axolotl/adapters/peft_adapter.h"
@@ -31,17 +30,6 @@ void write_weights(const std::string& dir, model::LlamaForCausalLMImpl& m, const
   c.vocab_size = model::embedding_rows(m);  // grown for added tokens (embedding_resize.h)
   const std::string path = (fs::path(dir) / "config.json").string();
   io::write_file_atomic(path, model::llama_config_json(c));
-}
-
-void copy_tokenizer_files(const std::string& tokenizer_dir, const std::string& dir) {
-  static const char* const kFiles[] = {"tokenizer.model",         "tokenizer.json",     "tokenizer_config.json",
-                                       "special_tokens_map.json", "added_tokens.json", "chat_template.jinja"};
-  fs::path src = tokenizer_dir;
-  if (fs::is_regular_file(src)) src = src.parent_path();
-  for (const char* name : kFiles) {
-    if (!fs::exists(src / name)) continue;
-    fs::copy_file(src / name, fs::path(dir) / name, fs::copy_options::overwrite_existing);
-  }
 }
 
 void read_weights(const std::string& dir, model::LlamaForCausalLMImpl& m, const adapters::AdapterConfig& adapter) {

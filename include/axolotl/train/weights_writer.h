@@ -1,6 +1,6 @@
 // Writes what a checkpoint or the final output holds besides the training state: the PEFT adapter
 // (adapter_model.safetensors + adapter_config.json) or, for full fine-tuning, the whole model as
-// HF safetensors shards + config.json; plus the tokenizer files of the base model's folder.
+// HF safetensors shards + config.json. The tokenizer files are data/tokenizer_save.h's.
 #pragma once
 
 #include <string>
@@ -13,10 +13,6 @@ namespace axolotl::train {
 // adapter.r > 0: the adapter; otherwise every parameter (model dtype) and config.json.
 void write_weights(const std::string& dir, model::LlamaForCausalLMImpl& model,
                    const adapters::AdapterConfig& adapter);
-
-// Copies tokenizer.model, tokenizer.json, tokenizer_config.json, special_tokens_map.json,
-// added_tokens.json and chat_template.jinja from `tokenizer_dir` when present.
-void copy_tokenizer_files(const std::string& tokenizer_dir, const std::string& dir);
 
 // Loads a checkpoint's weights back into the (adapter-injected) model: the adapter tensors, or the
 // full safetensors weights. IoError / Error naming the folder on mismatch.
