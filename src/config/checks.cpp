@@ -121,6 +121,13 @@ void check_preference(const Config& c, State& st) {
   const auto& p = c.preference;
   const bool rl = !p.method.empty();
   const bool kto = p.method == "kto";
+  // Online methods are refused alone: their datasets are prompts, not rows to check against DPO's.
+  if (p.method == "grpo" || p.method == "gdpo" || p.method == "ebft") {
+    st.error(st.where("preference.method"), "rl", "online RL (generating completions during training and scoring "
+             "them) is not implemented", p.method, "dpo, ipo, orpo, simpo or kto",
+             "the offline preference methods train on chosen/rejected or labelled completions");
+    return;
+  }
   for (const auto* list : {&c.data.datasets, &c.data.test_datasets}) {
     for (const auto& d : *list) {
       const bool pref = d.format == DatasetFormat::kPreference;
@@ -139,12 +146,6 @@ void check_preference(const Config& c, State& st) {
     }
   }
   if (!rl) return;
-  if (p.method == "grpo" || p.method == "gdpo" || p.method == "ebft") {
-    st.error(st.where("preference.method"), "rl", "online RL (generating completions during training and scoring "
-             "them) is not implemented", p.method, "dpo, ipo, orpo, simpo or kto",
-             "the offline preference methods train on chosen/rejected or labelled completions");
-    return;
-  }
   for (const auto* list : {&c.data.datasets, &c.data.test_datasets}) {
     for (const auto& d : *list) {
       const bool orpo_type = d.type_name == "chat_template.argilla";

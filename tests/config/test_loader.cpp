@@ -142,6 +142,10 @@ TEST(Loader, PythonOnlyKeysAreNotesAndResultChangingKeysAreErrors) {
   EXPECT_EQ(r.config.training.optimizer, Optimizer::kAdamW);
   auto p = problems_of("base_model: x\nrl: grpo\nneftune_noise_alpha: 5\n");  // online RL: refused
   EXPECT_EQ(p.size(), 2u);
+  // Refused alone: its prompt datasets are not also reported as "needs preference rows".
+  p = problems_of("base_model: x\nrl: ebft\ndatasets:\n  - path: d.jsonl\n    type: completion\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].message.find("online RL"), std::string::npos) << p[0].message;
 }
 
 TEST(Loader, HugeFilesAreFast) {
