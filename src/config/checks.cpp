@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "axolotl/config/resolve.h"
+#include "axolotl/config/unfreeze_pattern.h"
 #include "axolotl/data/chat_template.h"
 
 namespace axolotl::config::detail {
@@ -161,11 +162,6 @@ void check_preference(const Config& c, State& st) {
              "KTO estimates its KL term from the other rows of a micro-batch", std::to_string(c.training.micro_batch_size),
              "2 or more", "TRL refuses a per-device batch of 1: the KL term would equal the implied reward");
   }
-  if (!c.adapter.modules_to_save.empty()) {
-    st.error(st.where("adapter.modules_to_save"), "lora_modules_to_save",
-             "modules_to_save are trained in place, so the adapter-off reference would not be the base model",
-             join(c.adapter.modules_to_save), "none with rl");
-  }
   if (p.dpo_use_weighting)
     st.error(st.where("preference.use_weighting"), "dpo_use_weighting", "WPO weighting is not implemented", "true", "false");
 }
@@ -279,6 +275,14 @@ void check_config(const Config& c, State& st) {
     }
     check_names(c.adapter.modules_to_save, llama_saveable_modules(), "adapter.modules_to_save",
                 "lora_modules_to_save", st);
+  }
+  for (const auto& pattern : c.training.unfrozen_parameters) {
+    try {
+      parse_unfreeze_pattern(pattern);
+    } catch (const ConfigError& e) {
+      for (const auto& d : e.problems()) st.error(st.where("training.unfrozen_parameters"), d.key, d.message, d.found,
+                                                  d.expected, d.hint);
+    }
   }
   // Read, but with nothing to do here (Axolotl's examples set them): one warning each.
   if (c.training.tf32) {

@@ -146,7 +146,8 @@ const ForeignKey kKeys[] = {
     {"dsv4_fp4_grouped_mode", false, true, false, "DeepSeek-V4 models are not supported"},
     {"use_glm_dsa_kernels", false, true, false, "GLM sparse-attention models are not supported"},
     {"processor_type", false, true, false, kMultimodal},
-    {"freeze_mm_modules", false, true, false, kMultimodal},
+    {"freeze_mm_modules", false, false, false, "the vision and audio towers of a multimodal checkpoint are never "
+                                               "trained here: only its text tower is loaded"},
     {"num_labels", false, true, false, kClassifier},
     {"cls_model_config", false, true, false, kClassifier},
     {"center_rewards_coefficient", false, true, false, kClassifier},
@@ -196,7 +197,6 @@ const ForeignKey kKeys[] = {
     {"sequence_parallel_degree", false, true, false, "sequence parallelism is not implemented"},
     {"tensor_parallel_size", false, true, false, "tensor parallelism is not implemented"},
     {"lisa_", true, true, false, "LISA layer sampling is not implemented"},
-    {"unfrozen_parameters", false, true, false, "partial freezing is not implemented"},
     {"multipack_real_batches", false, true, false, "only Axolotl's default packing (one bin per batch) is implemented"},
     {"model_config_overrides", false, true, false, "model config overrides are not implemented"},
     {"overrides_of_model_config", false, true, false, "model config overrides are not implemented"},

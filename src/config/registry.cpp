@@ -181,6 +181,9 @@ std::vector<Field> build() {
                "linear warm-up steps", at_least(0)),
       plain<C>("training.warmup_ratio", {"warmup_ratio"}, AXOLOTL_REF(training.warmup_ratio),
                "warm-up as a share of all steps", between(0, 1, true)),
+      plain<C>("training.unfrozen_parameters", {"unfrozen_parameters"}, AXOLOTL_REF(training.unfrozen_parameters),
+               "train only the parameters these regexes match at the start of the name (Axolotl's "
+               "freeze_layers_except; a trailing [start:end] keeps only those rows)"),
       plain<C>("training.weight_decay", {"weight_decay"}, AXOLOTL_REF(training.weight_decay), "decoupled weight decay",
                at_least(0)),
       plain<C>("training.max_grad_norm", {"max_grad_norm"}, AXOLOTL_REF(training.max_grad_norm),

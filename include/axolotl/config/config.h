@@ -190,6 +190,7 @@ struct TrainingConfig {
   Precision precision = Precision::kAuto;  // resolved: bf16 auto / bfloat16 / float16 / float32 keys
   bool tf32 = false;
   bool gradient_checkpointing = false;
+  std::vector<std::string> unfrozen_parameters;  // Axolotl's freeze_layers_except patterns (unfreeze_pattern.h)
   uint64_t seed = 42;
   std::optional<double> loss_watchdog_threshold;
   int loss_watchdog_patience = 3;
