@@ -52,6 +52,10 @@ std::map<std::string, torch::Tensor> adapter_params(model::LlamaForCausalLMImpl&
       for (const auto& p : item.value()->named_parameters()) out[peft + "." + p.key()] = p.value();
     }
   }
+  if (adapter.save_embedding_layers) {  // frozen tables, keyed as PEFT keys them (no modules_to_save infix)
+    out.emplace(model::peft_name(m.config(), "model.embed_tokens") + ".weight", m.model->embed_tokens->weight);
+    if (m.lm_head) out.emplace(model::peft_name(m.config(), "lm_head") + ".weight", m.lm_head->weight);
+  }
   return out;
 }
 

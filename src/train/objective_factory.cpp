@@ -55,7 +55,7 @@ ObjectiveBundle make_objective(const config::PreferenceConfig& p, const Objectiv
       d.expected = "one process";
       throw Error(d);
     }
-    const KtoOptions o{beta, p.kto_desirable_weight, p.kto_undesirable_weight, precompute};
+    const KtoOptions o{beta, p.kto_desirable_weight, p.kto_undesirable_weight, precompute, settings.saved_bases};
     out.objective = std::make_unique<KtoObjective>(model, reference, o, checkpointing);
     return out;
   }
@@ -66,6 +66,7 @@ ObjectiveBundle make_objective(const config::PreferenceConfig& p, const Objectiv
   o.simpo_gamma = p.simpo_gamma;
   o.cpo_alpha = p.cpo_alpha;
   o.precomputed_reference = precompute;
+  o.saved_bases = settings.saved_bases;
   out.objective = std::make_unique<PreferenceObjective>(model, reference, o, checkpointing);
   return out;
 }

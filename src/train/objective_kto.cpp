@@ -44,7 +44,7 @@ torch::Tensor KtoObjective::logps(const BatchTensors& b, bool reference, torch::
   } else if (reference_) {
     full = reference_->logits(reference_pass_->hidden(b)).to(torch::kFloat32);
   } else {
-    adapters::AdaptersDisabled off;  // TRL use_adapter(model, None): the base weights are the reference
+    adapters::AdaptersDisabled off(options_.saved_bases);  // TRL use_adapter(model, None): the base weights are the reference
     full = model_.logits(policy_.hidden(b)).to(torch::kFloat32);
   }
   const int64_t t = b.input_ids.size(1);

@@ -98,7 +98,7 @@ torch::Tensor PreferenceObjective::computed_reference_logps(const BatchTensors& 
   if (reference_) {
     full = reference_->logits(reference_pass_->hidden(b)).to(torch::kFloat32);
   } else {
-    adapters::AdaptersDisabled off;  // TRL use_adapter(model, None): the base weights are the reference
+    adapters::AdaptersDisabled off(options_.saved_bases);  // TRL use_adapter(model, None): the base weights are the reference
     full = model_.logits(policy_.hidden(b)).to(torch::kFloat32);
   }
   const torch::Tensor logits = full.narrow(1, 0, t - 1);                              // (N, T-1, V)

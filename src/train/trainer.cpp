@@ -11,7 +11,8 @@ namespace axolotl::train::detail {
 Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
     : c_(c), s_(s), dist_(dist), main_(dist.is_main_process()), out_(c.output.output_dir),
       bundle_(make_objective(c.preference, {c.adapter.type != config::AdapterType::kNone,
-                                            c.training.gradient_checkpointing, dist.distributed()}, *s.model)),
+                                            c.training.gradient_checkpointing, dist.distributed(),
+                                            s.saved_bases.empty() ? nullptr : &s.saved_bases}, *s.model)),
       objective_(bundle_.objective.get()),
       optimizer_(c.training, s.trainable),
       watchdog_(c.training.loss_watchdog_threshold, c.training.loss_watchdog_patience),

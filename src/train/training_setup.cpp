@@ -11,6 +11,8 @@
 #include "axolotl/model/pretrained.h"
 #include "axolotl/model/runtime.h"
 #include "axolotl/train/distributed_grads.h"
+#include "axolotl/train/objective_factory.h"
+#include "axolotl/train/parameter_freeze.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
 
@@ -29,23 +31,57 @@ config::ModelConfig worker_model_config(const config::ModelConfig& model, const 
   return m;
 }
 
-// Axolotl's check_model_config: an adapter run whose vocabulary grows must train the embeddings in
-// full, or the new rows stay at their initial values. Names Axolotl's list for LLaMA.
-void require_saved_embeddings(const config::LoraConfig& lora, int64_t rows, int64_t needed) {
-  std::vector<std::string> missing;
-  for (const char* name : {"embed_tokens", "lm_head"}) {
-    if (std::find(lora.modules_to_save.begin(), lora.modules_to_save.end(), name) == lora.modules_to_save.end()) {
-      missing.push_back(name);
-    }
+bool saves_both_tables(const config::LoraConfig& lora) {
+  auto has = [&](const char* name) {
+    return std::find(lora.modules_to_save.begin(), lora.modules_to_save.end(), name) != lora.modules_to_save.end();
+  };
+  return has("embed_tokens") && has("lm_head");
+}
+
+// Why an adapter run whose vocabulary grows must train the embeddings in full, as Axolotl decides it
+// (loaders/utils.py check_model_config, loaders/tokenizer.py): any `tokens:` entry, or a bos/eos/unk
+// token that changes and that the unchanged tokenizer splits into more than 2 pieces. A new pad_token,
+// a short token and additional special tokens are allowed: their rows stay as initialised. Empty: no
+// reason. `base` is the tokenizer without the config's additions.
+std::string reason_to_train_embeddings(const config::TokenizerConfig& t, const data::Tokenizer& base) {
+  if (!t.added_tokens.empty()) return "tokens: adds " + std::to_string(t.added_tokens.size()) + " token(s)";
+  for (const auto& [key, value] : t.special_tokens) {
+    int32_t current = -1;
+    if (key == "bos_token") current = base.bos_id();
+    else if (key == "eos_token") current = base.eos_id();
+    else if (key == "unk_token") current = base.unk_id();
+    else continue;  // pad_token (exempt in Axolotl) and additional tokens
+    if (value.empty() || (current >= 0 && base.id_to_token(current) == value)) continue;
+    const size_t pieces = base.encode(value, false, false).size();
+    if (pieces > 2) return "special_tokens." + key + " '" + value + "' is new (" + std::to_string(pieces) + " pieces before)";
   }
-  if (missing.empty()) return;
+  return {};
+}
+
+// Axolotl's check for an adapter run whose vocabulary grows from `rows` to `needed`: an error when it
+// requires [embed_tokens, lm_head] in lora_modules_to_save; otherwise a warning, and the adapter stores
+// the resized tables in full (PEFT's save_embedding_layers="auto"). Returns whether it stores them.
+bool check_grown_embeddings(const config::Config& c, const std::string& tokenizer_dir, int64_t rows, int64_t needed) {
+  if (saves_both_tables(c.adapter)) return false;
+  config::TokenizerConfig plain = c.tokenizer;
+  plain.special_tokens.clear();
+  plain.added_tokens.clear();
+  const std::string reason = reason_to_train_embeddings(c.tokenizer, *data::Tokenizer::load(tokenizer_dir, plain));
+  if (reason.empty()) {
+    log::warn("train", "the token embedding grows from {} to {} rows for the tokenizer; with LoRA and no "
+              "lora_modules_to_save the new rows stay as initialised (as in Axolotl), and the adapter stores "
+              "embed_tokens and lm_head in full (PEFT's save_embedding_layers)", rows, needed);
+    return true;
+  }
+  const bool has_embed = std::find(c.adapter.modules_to_save.begin(), c.adapter.modules_to_save.end(),
+                                   "embed_tokens") != c.adapter.modules_to_save.end();
   Diagnostic d;
   d.key = "lora_modules_to_save";
-  d.message = "the token embedding grows from " + std::to_string(rows) + " to " + std::to_string(needed) +
-              " rows for the tokenizer, so embed_tokens and lm_head must be trained in full";
-  d.found = lora.modules_to_save.empty() ? "unset" : "missing " + (missing.size() == 1 ? missing[0] : "both");
+  d.message = "the token embedding grows from " + std::to_string(rows) + " to " + std::to_string(needed) + " rows (" +
+              reason + "), so embed_tokens and lm_head must be trained in full";
+  d.found = c.adapter.modules_to_save.empty() ? "unset" : (has_embed ? "missing lm_head" : "missing embed_tokens");
   d.expected = "lora_modules_to_save: [embed_tokens, lm_head]";
-  d.hint = "as Axolotl requires when adding tokens (tokens: / special_tokens); tied models accept the same list";
+  d.hint = "as Axolotl requires when adding tokens (tokens: / new special tokens); tied models accept the same list";
   throw ConfigError({d});
 }
 
@@ -122,13 +158,21 @@ TrainingSetup load_training_setup(const config::Config& c, DistributedContext& d
   // (resize_token_embeddings_to_32x: the tokenizer size rounded up to a multiple of 32).
   const int64_t rows = model::embedding_rows(*s.model);
   const int64_t needed = model::rows_needed(s.tokenizer->vocab_size(), c.model.resize_token_embeddings_to_32x);
+  bool store_tables = false;
   if (needed > rows) {
     if (c.adapter.type != config::AdapterType::kNone && c.adapter.model_dir.empty()) {
-      require_saved_embeddings(c.adapter, rows, needed);
+      store_tables = check_grown_embeddings(c, s.tokenizer_dir, rows, needed);
     }
     model::resize_token_embeddings(*s.model, needed, c.training.seed);
   }
+  // With a reference loss, the adapter-off pass needs the saved modules' base weights (PEFT keeps the
+  // original module): copied before setup_adapters can load an adapter's trained tables into them.
+  if (c.adapter.type != config::AdapterType::kNone && needs_reference(c.preference.method)) {
+    s.saved_bases = adapters::SavedModuleBases::capture(*s.model, c.adapter.modules_to_save);
+  }
   s.adapter = adapters::setup_adapters(*s.model, c.adapter, c.quantization, c.model.name, &s.report);
+  s.adapter.save_embedding_layers = store_tables;
+  apply_unfrozen_parameters(*s.model, c.training.unfrozen_parameters, c.adapter.type != config::AdapterType::kNone);
   const int64_t table_rows = model::embedding_rows(*s.model);
   check_token_ids(s.data.train, table_rows, "train", folder);
   check_token_ids(s.data.val, table_rows, "validation", folder);

@@ -126,6 +126,63 @@ TEST_F(AddedTokensE2E, TrainSaveReloadMergeAndGenerateWithTheGrownVocabulary) {
   EXPECT_FALSE(r.out.empty());
 }
 
+// Axolotl lets LoRA add a pad_token (and a special token of at most 2 pieces) without
+// lora_modules_to_save: the row stays as initialised, and the adapter stores the grown table in full as
+// PEFT's save_embedding_layers="auto" does (tied model: embed_tokens alone). Merge and inference use it.
+TEST_F(AddedTokensE2E, NewPadTokenWithLoraTrainsAndTheAdapterCarriesTheFrozenTable) {
+  const fs::path out = dir_->path() / "pad";
+  const int64_t vocab = base_vocab();
+  std::map<std::string, std::string> keys = {
+      {"base_model", model_dir().string()}, {"dataset_prepared_path", (dir_->path() / "prepared-pad").string()},
+      {"output_dir", out.string()}, {"sequence_len", "128"}, {"adapter", "lora"}, {"lora_r", "4"},
+      {"lora_alpha", "8"}, {"lora_target_linear", "true"}, {"micro_batch_size", "4"}, {"learning_rate", "0.003"},
+      {"bf16", "false"}, {"seed", "7"}, {"logging_steps", "1"}, {"max_steps", "2"}, {"save_steps", "1"}};
+  const fs::path cfg = testing::write_alpaca_config(out, std::move(keys), "special_tokens: {pad_token: \"<pad>\"}\n");
+  auto r = run_axolotl({"train", cfg.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("save_embedding_layers"), std::string::npos) << r.err;
+  EXPECT_EQ(rows_of(out / "adapter_model.safetensors", "model.embed_tokens.weight"), vocab + 1);
+  EXPECT_EQ(rows_of(out / "checkpoint-1" / "adapter_model.safetensors", "model.embed_tokens.weight"), vocab + 1);
+  const auto adapter_cfg = nlohmann::json::parse(testing::read_file(out / "adapter_config.json"));
+  EXPECT_TRUE(adapter_cfg["modules_to_save"].is_null());  // frozen, as PEFT writes it
+
+  // The stored table is the base's rows plus the new one: LoRA did not train it.
+  const std::string base_bytes = testing::read_file(model_dir() / "model.safetensors");
+  const std::string ad_bytes = testing::read_file(out / "adapter_model.safetensors");
+  const auto base_h = io::parse_safetensors(reinterpret_cast<const uint8_t*>(base_bytes.data()), base_bytes.size(), "base");
+  const auto ad_h = io::parse_safetensors(reinterpret_cast<const uint8_t*>(ad_bytes.data()), ad_bytes.size(), "adapter");
+  const io::TensorInfo* base_t = nullptr;
+  const io::TensorInfo* ad_t = nullptr;
+  for (const auto& t : base_h.tensors) if (t.name == "model.embed_tokens.weight") base_t = &t;
+  for (const auto& t : ad_h.tensors) if (t.name == "base_model.model.model.embed_tokens.weight") ad_t = &t;
+  ASSERT_TRUE(base_t && ad_t);
+  ASSERT_EQ(base_t->dtype, ad_t->dtype);
+  ASSERT_EQ(ad_t->nbytes(), base_t->nbytes() / vocab * (vocab + 1));
+  EXPECT_EQ(0, std::memcmp(base_bytes.data() + base_h.data_start + base_t->begin,
+                           ad_bytes.data() + ad_h.data_start + ad_t->begin, base_t->nbytes()));
+
+  const fs::path merged = dir_->path() / "pad-merged";
+  r = run_axolotl({"merge", cfg.string(), "--output", merged.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(testing::read_file(merged / "config.json"))["vocab_size"], vocab + 1);
+  r = run_axolotl({"inference", cfg.string(), "--prompt", "Tell a story", "--max-new-tokens", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+// A new bos/eos token of more than 2 pieces is refused without lora_modules_to_save, as Axolotl does.
+TEST_F(AddedTokensE2E, NewLongEosTokenWithLoraIsRefused) {
+  const fs::path out = dir_->path() / "eos";
+  std::map<std::string, std::string> keys = {
+      {"base_model", model_dir().string()}, {"dataset_prepared_path", (dir_->path() / "prepared-eos").string()},
+      {"output_dir", out.string()}, {"sequence_len", "128"}, {"adapter", "lora"}, {"lora_target_linear", "true"},
+      {"micro_batch_size", "4"}, {"bf16", "false"}, {"max_steps", "1"}};
+  const fs::path cfg = testing::write_alpaca_config(out, std::move(keys), "special_tokens: {eos_token: \"<|my_end_of_turn|>\"}\n");
+  const auto r = run_axolotl({"train", cfg.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("special_tokens.eos_token"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[embed_tokens, lm_head]"), std::string::npos) << r.err;
+}
+
 // resize_token_embeddings_to_32x: the grown table has the tokenizer size rounded up to 32 rows, in
 // the adapter and in the merged model.
 TEST_F(AddedTokensE2E, ResizeTo32xRoundsTheGrownTable) {

@@ -360,6 +360,44 @@ TEST(AdapterSwitch, DisabledAdaptersGiveTheBaseLogits) {
   EXPECT_FALSE(adapters::adapters_disabled());
 }
 
+// modules_to_save are trained in place; with their captured bases an adapter-off scope runs the base
+// tables (PEFT's original_module), the trained ones come back after it, and a graph built before the
+// scope still back-propagates through the trained weights.
+TEST(AdapterSwitch, SavedModuleBasesRestoreTheBaseTablesForAScope) {
+  auto base = load_base();
+  auto m = load_base();
+  adapters::SavedModuleBases bases = adapters::SavedModuleBases::capture(*m, {"embed_tokens", "lm_head"});
+  ASSERT_FALSE(bases.empty());
+  auto& table = m->model->embed_tokens->weight;
+  {
+    torch::NoGradGuard no_grad;
+    table.add_(torch::randn_like(table) * 0.05);  // "trained"
+  }
+  const torch::Tensor trained = table.detach().clone();
+  const auto ids = torch::tensor({1, 5, 9, 17, 33}).unsqueeze(0);
+  torch::Tensor base_logits;
+  {
+    torch::NoGradGuard no_grad;
+    base_logits = base->forward(ids);
+  }
+  const torch::Tensor policy = m->forward(ids).pow(2).sum();  // graph over the trained table
+  {
+    torch::NoGradGuard no_grad;
+    adapters::AdaptersDisabled off(&bases);
+    EXPECT_TRUE(torch::equal(m->forward(ids), base_logits));
+  }
+  EXPECT_TRUE(torch::equal(table, trained));
+  policy.backward();
+  ASSERT_TRUE(table.grad().defined());
+  auto again = load_base();
+  {
+    torch::NoGradGuard no_grad;
+    again->model->embed_tokens->weight.copy_(trained);
+  }
+  again->forward(ids).pow(2).sum().backward();
+  EXPECT_TRUE(torch::allclose(table.grad(), again->model->embed_tokens->weight.grad(), 1e-6, 1e-6));
+}
+
 TEST(SftObjective, LossIsSummedCeOverTheStepsTrainedTokens) {
   auto m = load_base();
   SftObjective objective(*m, false);

@@ -266,6 +266,29 @@ TEST_F(PreferenceE2E, FullFineTuningFrozenCopyAndPrecomputedReferenceAgree) {
   EXPECT_NE(a[2]["rewards/margins"].get<double>(), 0.0) << "the policy moved away from its frozen reference";
 }
 
+// LoRA with lora_modules_to_save: the saved tables train in place, and the adapter-off reference runs
+// on their base weights (PEFT's original_module). The reference computed live at every step then
+// equals the one precomputed before any training; a reference that used the trained tables would not.
+TEST_F(PreferenceE2E, ModulesToSaveKeepTheirBaseWeightsInTheReference) {
+  const fs::path live = dir_->path() / "mts-live", pre = dir_->path() / "mts-pre";
+  const std::string extra = "lora_modules_to_save: [embed_tokens, lm_head]\nmax_steps: 4";
+  auto r = run_axolotl({"train", config(live, extra).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_axolotl({"train", config(pre, extra + "\nprecompute_ref_log_probs: true").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = train_records(live), b = train_records(pre);
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(b.size(), 4u);
+  EXPECT_EQ(a[0]["loss"].get<double>(), static_cast<double>(static_cast<float>(std::log(2.0))));
+  for (size_t i = 0; i < 4; ++i)
+    for (const char* k : {"loss", "rewards/margins", "rewards/chosen"})
+      EXPECT_NEAR(a[i][k].get<double>(), b[i][k].get<double>(), 1e-5 * std::max(1.0, std::abs(a[i][k].get<double>())))
+          << "step " << i + 1 << " " << k;
+  EXPECT_NE(a[3]["rewards/chosen"].get<double>(), 0.0) << "the policy moved away from its reference";
+  const std::string adapter = testing::read_file(live / "adapter_model.safetensors");
+  EXPECT_NE(adapter.find("embed_tokens"), std::string::npos);
+}
+
 // One of Axolotl's example configs from the Axolotl mirror (AXOLOTL_MIRROR or the default path), with
 // base_model, each dataset path, output_dir and dataset_prepared_path swapped for the tiny model, `data`
 // and temporary folders; everything else as Axolotl ships it, plus max_steps: 2. Returns the output

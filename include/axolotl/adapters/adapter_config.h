@@ -26,6 +26,10 @@ struct AdapterConfig {
   bool fan_in_fan_out = false;
   std::string base_model_name_or_path;      // empty -> null
   std::string task_type = "CAUSAL_LM";
+  // Not in adapter_config.json: PEFT's save_pretrained(save_embedding_layers="auto") after the vocabulary
+  // grew without modules_to_save. The resized embed_tokens (and an untied lm_head) are stored in full,
+  // frozen, so the adapter carries the rows it was trained with.
+  bool save_embedding_layers = false;
 
   double scaling() const;  // lora_alpha / r, or / sqrt(r) with use_rslora
   // PEFT's check_target_module_exists: full name equal to an entry or ending in "." + entry; a

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "axolotl/adapters/adapter_switch.h"
 #include "axolotl/config/config.h"
 #include "axolotl/train/objective.h"
 
@@ -20,6 +21,7 @@ struct ObjectiveSettings {
   bool adapter = false;                 // LoRA/QLoRA: the reference is the adapter switched off
   bool gradient_checkpointing = false;
   bool distributed = false;
+  adapters::SavedModuleBases* saved_bases = nullptr;  // modules_to_save with an adapter (adapter_switch.h)
 };
 
 // Error (key rl) for a method this build cannot run distributed (KTO's cross-rank KL estimate).

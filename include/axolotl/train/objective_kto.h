@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "axolotl/adapters/adapter_switch.h"
 #include "axolotl/train/objective.h"
 #include "axolotl/train/reference_cache.h"
 
@@ -23,6 +24,7 @@ struct KtoOptions {
   double desirable_weight = 1.0;
   double undesirable_weight = 1.0;
   bool precomputed_reference = false;  // precompute_ref_log_probs (reference_cache.h)
+  adapters::SavedModuleBases* saved_bases = nullptr;  // modules_to_save: their base weights in reference passes
 };
 
 class KtoObjective : public Objective {

@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "axolotl/adapters/adapter_switch.h"
 #include "axolotl/train/objective.h"
 #include "axolotl/train/reference_cache.h"
 
@@ -25,6 +26,7 @@ struct PreferenceOptions {
   double simpo_gamma = 0.5;
   double cpo_alpha = 1.0;
   bool precomputed_reference = false;  // precompute_ref_log_probs: reference log-probs from the cache
+  adapters::SavedModuleBases* saved_bases = nullptr;  // modules_to_save: their base weights in reference passes
 };
 
 // "dpo", "ipo", "orpo", "simpo" -> the loss; Error naming `rl` otherwise.

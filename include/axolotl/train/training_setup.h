@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "axolotl/adapters/adapter_config.h"
+#include "axolotl/adapters/adapter_switch.h"
 #include "axolotl/adapters/lora_injection.h"
 #include "axolotl/config/config.h"
 #include "axolotl/data/prepared_cache.h"
@@ -26,6 +27,7 @@ struct TrainingSetup {
   model::LlamaForCausalLM model{nullptr};
   adapters::AdapterConfig adapter;  // r = 0: full fine-tuning
   adapters::InjectionReport report;
+  adapters::SavedModuleBases saved_bases;  // modules_to_save base weights for reference passes (DPO, IPO, KTO)
   NamedParams trainable;            // requires_grad parameters, model order
 };
 
