@@ -1,16 +1,33 @@
 #!/usr/bin/env bash
-# Installs every Debian package that building, testing and running axolotl needs.
+# Installs the Debian 12 packages axolotl needs, by what they are for:
+#   scripts/install-deps.sh           building and running (what `make build` and `make demo` need)
+#   scripts/install-deps.sh --test    also what the test suite runs: Python reference scripts and
+#                                     the config-schema validator (`make test`, `make test-all`)
+#   scripts/install-deps.sh --fuzz    also clang and libFuzzer for scripts/fuzz.sh (.ci/run)
 # Idempotent: does nothing (and needs no network) when all of them are present.
 set -euo pipefail
 
+# build and run: compilers, LibTorch and the libraries linked; ca-certificates so that Hub downloads
+# can verify TLS on a minimal Debian (--no-install-recommends leaves it out otherwise)
 packages=(
-  cmake g++ make ninja-build ccache pkg-config clang libclang-rt-14-dev
+  cmake g++ make ninja-build ccache pkg-config
   libtorch-dev libgloo-dev libopenblas0-pthread libdnnl-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libsentencepiece-dev
   libcurl4-openssl-dev libssl-dev ca-certificates libspdlog-dev libfmt-dev libgtest-dev
-  python3 python3-torch python3-sentencepiece python3-yaml
   libonig-dev libutf8proc-dev
 )
+# only tests run these: tests/reference/*.py (torch, sentencepiece), the examples harness (yaml),
+# tests/reference/config_schema_check.py (jsonschema), bench/harness.py
+test_packages=(python3 python3-torch python3-sentencepiece python3-yaml python3-jsonschema)
+fuzz_packages=(clang libclang-rt-14-dev)
+
+for arg in "$@"; do
+  case "$arg" in
+    --test) packages+=("${test_packages[@]}") ;;
+    --fuzz) packages+=("${fuzz_packages[@]}") ;;
+    *) echo "install-deps: unknown option '$arg' (use --test and/or --fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   cli::Dispatch dispatch;
   cli::add_validate_command(app, dispatch);
   cli::add_init_command(app, dispatch);
+  cli::add_config_schema_command(app, dispatch);
   cli::add_preprocess_command(app, dispatch);
   cli::add_train_command(app, dispatch);
   cli::add_merge_command(app, dispatch);

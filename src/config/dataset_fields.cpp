@@ -20,6 +20,41 @@ const Names<DatasetFormat> kFormats = {
     {"input_output", DatasetFormat::kInputOutput}, {"custom", DatasetFormat::kCustom},
     {"pretokenized", DatasetFormat::kPretokenized}};
 
+// Python Axolotl's other prompt strategies (prompt_strategies/ modules and the legacy types of
+// utils/data/wrappers.py), by the name before the first '.' or ':': refused by name, not "unknown".
+const char* const kAxolotlOnly[] = {
+    "alpaca_instruct", "alpaca_w_system", "bradley_terry", "concisechoice", "context_qa",   "creative_acr",
+    "ebft",            "ebft_opencode",   "ebft_pretrain", "ebft_reasoning", "ebft_strided_chat",
+    "ebft_strided_structured",            "ebft_chat_multiturn",             "explainchoice", "gpteacher",
+    "llama2_chat",     "messages",        "metharme",      "oasst",         "orcamini",     "pygmalion",
+    "reflection",      "stepwise_supervised",              "summarizetldr"};
+
+// Preference strategies (rl) by name; the exact variant is checked when the data is read.
+bool preference_type(const std::string& s) {
+  return s == "chatml" || s == "llama3" || s.rfind("chatml.", 0) == 0 || s.rfind("llama3.", 0) == 0 ||
+         s == "chat_template.default" || s == "chat_template.argilla";
+}
+
+// The `type:` / `format:` values format_field() takes, as a schema; `flat` adds the user-defined map.
+Json format_schema(bool flat) {
+  std::vector<std::string> names;
+  for (const auto& [name, v] : kFormats) {
+    if (!flat || name != "custom") names.push_back(name);
+  }
+  for (const char* extra : {"alpaca_chat", "jeopardy", "chat_template.default", "chat_template.argilla"}) {
+    names.push_back(extra);
+  }
+  std::string refused;
+  for (const char* n : kAxolotlOnly) refused += (refused.empty() ? "" : "|") + std::string(n);
+  Json any = Json::array({enum_schema(names),
+                          Json{{"type", "string"}, {"pattern", "^(chatml|llama3)(\\..+)?$"},
+                               {"description", "a preference (rl) type: chatml.*, llama3.*"}},
+                          Json{{"type", "string"}, {"pattern", "^(" + refused + ")([.:].*)?$"},
+                               {"description", "Axolotl's prompt strategy, refused by name (not implemented here)"}}});
+  if (flat) any.push_back(Json{{"$ref", "#/definitions/type_map"}});
+  return Json{{"anyOf", any}};
+}
+
 void set_format(D& d, const std::string& name, DatasetFormat f) {
   d.format = f;
   d.type_name = name;
@@ -55,6 +90,8 @@ DatasetField format_field() {
   f.flat = {"type"};
   f.type = names_str(kFormats) + " (flat: or a map)";
   f.help = "row format; flat `type:` omitted = pre-tokenized rows, a map = user-defined format";
+  f.schema = format_schema(false);
+  f.flat_schema = format_schema(true);
   f.set = [](D& d, const YAML::Node& n, State& st, const std::string& key) {
     if (n.IsMap() && st.flat) return read_type_map(d, n, st, key);
     std::string s;
@@ -67,22 +104,11 @@ DatasetField format_field() {
         d.field_output = "answer";
         return;
       }
-      // Preference strategies (rl): the exact variant is checked when the data is read.
-      if (s == "chatml" || s == "llama3" || s.rfind("chatml.", 0) == 0 || s.rfind("llama3.", 0) == 0 ||
-          s == "chat_template.default" || s == "chat_template.argilla")
-        return set_format(d, s, DatasetFormat::kPreference);
+      if (preference_type(s)) return set_format(d, s, DatasetFormat::kPreference);
       for (const auto& [name, v] : kFormats) {
         if (name == s && (st.flat ? name != "custom" : true)) return set_format(d, name, v);
       }
     }
-    // Python Axolotl's other prompt strategies (prompt_strategies/ modules and the legacy types of
-    // utils/data/wrappers.py), by the name before the first '.': refused by name, not "unknown".
-    static const char* kAxolotlOnly[] = {
-        "alpaca_instruct", "alpaca_w_system", "bradley_terry", "concisechoice", "context_qa",   "creative_acr",
-        "ebft",            "ebft_opencode",   "ebft_pretrain", "ebft_reasoning", "ebft_strided_chat",
-        "ebft_strided_structured",            "ebft_chat_multiturn",             "explainchoice", "gpteacher",
-        "llama2_chat",     "messages",        "metharme",      "oasst",         "orcamini",     "pygmalion",
-        "reflection",      "stepwise_supervised",              "summarizetldr"};
     const std::string head = s.substr(0, s.find_first_of(".:"));
     if (n.IsScalar() && std::find(std::begin(kAxolotlOnly), std::end(kAxolotlOnly), head) != std::end(kAxolotlOnly)) {
       return st.error(st.at(n), key, "Axolotl's dataset type '" + head + "' is not supported here", describe(n),
@@ -107,6 +133,9 @@ DatasetField columns_field() {
   f.nested = "columns";
   f.type = "map";
   f.help = "custom format: which row field holds instruction / input / output / system";
+  Json roles = Json::object();
+  for (const char* r : {"instruction", "input", "output", "system"}) roles[r] = nullable(scalar_schema());
+  f.schema = Json{{"type", "object"}, {"properties", roles}, {"additionalProperties", false}};
   f.set = [](D& d, const YAML::Node& n, State& st, const std::string& key) {
     std::map<std::string, std::string> m;
     if (!read_string_map(n, m)) return st.error(st.at(n), key, "wrong type", describe(n), "a map of strings");
@@ -142,6 +171,7 @@ DatasetField roles_field() {
   f.flat = {"roles"};
   f.type = "map of lists";
   f.help = "chat_template: our role -> the spellings used in the data";
+  f.schema = Json{{"type", "object"}, {"additionalProperties", string_list_schema()}};
   f.set = [](D& d, const YAML::Node& n, State& st, const std::string& key) {
     if (!n.IsMap()) return st.error(st.at(n), key, "wrong type", describe(n), "a map of role -> list of names");
     std::map<std::string, std::vector<std::string>> m;
@@ -168,6 +198,8 @@ DatasetField eos_mode_field(const char* name) {
   f.nested = name;
   f.flat = {name};
   f.type = "all | turn | last | none";
+  f.schema = bool_schema();
+  f.schema["anyOf"].insert(f.schema["anyOf"].begin(), enum_schema({"all", "turn", "last", "none"}));
   f.help = eos ? "chat_template: which EOS tokens get a loss (default turn)"
                : "chat_template: which end-of-turn tokens (eot_tokens) get a loss (default: as train_on_eos)";
   f.set = [eos](D& d, const YAML::Node& n, State& st, const std::string& key) {
@@ -249,10 +281,38 @@ std::vector<DatasetField> build() {
   };
 }
 
+}  // namespace
+
 // Keys valid only inside a user-defined `type:` map in the flat dialect.
 bool type_map_only(const std::string& k) {
   return k == "field_instruction" || k == "field_input" || k == "field_output" || k == "field_system" ||
          k == "format" || k == "no_input_format" || k == "system_prompt" || k == "system_format";
+}
+
+const std::vector<ExtraEntryKey>& extra_entry_keys() {
+  static const char* kPrm = "stepwise_supervised (process reward model) datasets are not implemented";
+  static const std::vector<ExtraEntryKey> keys = {
+      {"message_field_role", "message_property_mappings.role", ""},
+      {"message_field_content", "message_property_mappings.content", ""},
+      {"step_separator", "", kPrm},
+      {"train_on_last_step_only", "", kPrm},
+      {"max_completion_length", "", kPrm},
+  };
+  return keys;
+}
+
+Json dataset_list_schema(bool flat) {
+  Json entry = Json{{"$ref", flat ? "#/definitions/flat_dataset" : "#/definitions/nested_dataset"}};
+  return Json{{"anyOf", Json::array({Json{{"type", "array"}, {"items", entry}}, entry})}};
+}
+
+namespace {
+
+const ExtraEntryKey* extra_entry_key(const std::string& k) {
+  for (const auto& e : extra_entry_keys()) {
+    if (k == e.name) return &e;
+  }
+  return nullptr;
 }
 
 // Older Axolotl spellings inside dataset entries (handle_legacy_message_fields_logic): read as
@@ -284,7 +344,8 @@ void read_entry(D& d, const YAML::Node& n, State& st, const std::string& key) {
   for (const auto& kv : n) {
     const std::string k = kv.first.Scalar();
     const std::string full = key + "." + k;
-    if (k == "message_field_role" || k == "message_field_content") {
+    const ExtraEntryKey* extra = extra_entry_key(k);
+    if (extra && *extra->deprecated_for) {
       legacy.emplace_back(k, kv.second);  // after message_property_mappings, wherever that is
       continue;
     }
@@ -292,11 +353,11 @@ void read_entry(D& d, const YAML::Node& n, State& st, const std::string& key) {
     for (const auto& f : dataset_fields()) {
       if (st.flat ? (!f.flat.empty() && f.flat[0] == k && !type_map_only(k)) : f.nested == k) hit = &f;
     }
-    if (!hit && (k == "step_separator" || k == "train_on_last_step_only" || k == "max_completion_length")) {
+    if (!hit && extra && *extra->refused) {
       // Axolotl's stepwise_supervised (process reward model) keys: refused by name, not "unknown"
       if (!kv.second.IsNull()) {
-        st.error(st.at(kv.first), full, "stepwise_supervised (process reward model) datasets are not implemented",
-                 "'" + k + "'", {}, "train a supervised type such as chat_template or alpaca");
+        st.error(st.at(kv.first), full, extra->refused, "'" + k + "'", {},
+                 "train a supervised type such as chat_template or alpaca");
       }
       continue;
     }

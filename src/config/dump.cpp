@@ -98,6 +98,16 @@ std::string to_yaml(const Config& c, const std::string& header) {
   return out;
 }
 
+std::string json_to_yaml(const Json& j) {
+  std::string out;
+  if (!is_scalar(j) && !j.empty()) {
+    emit(j, 0, out);
+  } else {
+    out = (is_scalar(j) ? scalar_text(j) : j.is_object() ? "{}" : "[]") + "\n";
+  }
+  return out;
+}
+
 Json summary(const Config& c) {
   Json s = Json::object();
   s["model"] = c.model.name;

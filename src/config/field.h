@@ -1,7 +1,7 @@
 // Internal to config/: one declaration per config field (nested path, Axolotl flat keys, type, help,
 // limits) with the setter and getter generated from a member reference. fields() and
 // dataset_fields() in registry.cpp / dataset_fields.cpp are the only tables; everything else
-// (parsing both dialects, overrides, dump, docs) is driven by them.
+// (parsing both dialects, overrides, dump, docs, the editor schema) is driven by them.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -20,6 +20,7 @@
 
 #include "axolotl/config/config.h"
 #include "state.h"
+#include "value_schema.h"
 
 namespace axolotl::config::detail {
 
@@ -47,6 +48,9 @@ struct FieldT {
   std::vector<std::string> flat;      // Axolotl spellings; the first is canonical; may be empty
   std::string type;                   // for docs and messages: "int", "float", "bool", "a | b", ...
   std::string help;                   // one line
+  Json schema;                        // JSON Schema of a non-null value (value_schema.h); {} = anything
+  Json flat_schema;                   // the flat dialect's, where it differs (null = the same)
+  std::string deprecated_for;         // a deprecated spelling: the key to write instead
   // Reads a non-null node into the root; reports problems itself. `key` is the spelling used.
   std::function<void(Root&, const YAML::Node&, State&, const std::string& key)> set;
   std::function<Json(const Root&)> get;  // empty for flat-only aliases (not dumped)
@@ -101,6 +105,15 @@ template <class T> struct TypeName<std::optional<T>> { static constexpr const ch
 
 template <class T> struct IsOptional : std::false_type {};
 template <class T> struct IsOptional<std::optional<T>> : std::true_type {};
+
+template <class T>
+Json schema_of(const Limits& lim) {
+  if constexpr (IsOptional<T>::value) {
+    return schema_of<typename T::value_type>(lim);
+  } else {
+    return value_schema<T>(lim);
+  }
+}
 
 // Reads one value of type T (bool, integers, double, string, list, map, optional of those).
 template <class T>
@@ -165,6 +178,7 @@ FieldT<Root> plain(std::string nested, std::vector<std::string> flat, Ref ref, s
   f.type = TypeName<T>::v;
   if (lim.active()) f.type += " " + lim.str();
   f.help = std::move(help);
+  f.schema = schema_of<T>(lim);
   f.set = [ref, lim](Root& r, const YAML::Node& n, State& st, const std::string& key) {
     T v{};
     if (read_value(n, v, st, key, lim)) ref(r) = std::move(v);
@@ -182,6 +196,9 @@ FieldT<Root> choice(std::string nested, std::vector<std::string> flat, Ref ref, 
   f.flat = std::move(flat);
   f.type = names_str(names);
   f.help = std::move(help);
+  std::vector<std::string> spellings;
+  for (const auto& p : names) spellings.push_back(p.first);
+  f.schema = enum_schema(spellings);  // the spellings of every value, aliases included
   f.set = [ref, names](Root& r, const YAML::Node& n, State& st, const std::string& key) {
     std::string s;
     if (read_string(n, s)) {

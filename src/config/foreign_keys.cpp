@@ -1,6 +1,8 @@
 // The table of Python Axolotl keys outside our scope (see foreign_keys.h).
 #include "foreign_keys.h"
 
+#include <iterator>
+
 namespace axolotl::config::detail {
 
 namespace {
@@ -211,6 +213,8 @@ const ForeignKey* find_foreign_key(const std::string& key) {
   }
   return nullptr;
 }
+
+std::vector<ForeignKey> foreign_keys() { return std::vector<ForeignKey>(std::begin(kKeys), std::end(kKeys)); }
 
 std::vector<std::string> foreign_key_names() {
   std::vector<std::string> out;

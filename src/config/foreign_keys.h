@@ -18,5 +18,6 @@ struct ForeignKey {
 
 const ForeignKey* find_foreign_key(const std::string& key);
 std::vector<std::string> foreign_key_names();  // exact names, for "did you mean"
+std::vector<ForeignKey> foreign_keys();        // the whole table, in lookup order (for the editor schema)
 
 }  // namespace axolotl::config::detail

@@ -86,9 +86,26 @@ Field make(std::string nested, std::vector<std::string> flat, std::string type, 
   return f;
 }
 
+// An entry as read_entry() takes it: a bare path or a map of kEntryKeys.
+Json entry_schema() {
+  Json props = Json::object();
+  for (const auto& k : kEntryKeys) props[k] = nullable(scalar_schema());
+  props["data_files"] = nullable(string_list_schema());
+  props["skip"] = nullable(int_schema(at_least(0)));
+  props["trust_remote_code"] = nullable(bool_schema());
+  props["type"] = nullable(enum_schema({"pretrain", "completion"}));
+  props["ds_type"]["description"] = "json | jsonl | text (other file types cannot be streamed)";
+  props["field"]["description"] = "Axolotl's spelling of text_column";
+  Json map = Json{{"type", "object"}, {"properties", props}, {"additionalProperties", false}};
+  return Json{{"anyOf", Json::array({scalar_schema(), map})}};
+}
+
 Field datasets_field() {
   Field f = make("data.pretraining_dataset", {"pretraining_dataset"}, "list of {path, name, split, text_column, ...}",
                  "text/JSONL streamed in sequence_len rows instead of datasets (needs max_steps)");
+  const Json entry = entry_schema();
+  f.schema = Json{{"anyOf", Json::array({Json{{"type", "array"}, {"minItems", 1}, {"items", entry}},
+                                         entry["anyOf"][0], entry["anyOf"][1]})}};
   f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     auto& out = c.data.pretrain.datasets;
     out.clear();
@@ -121,6 +138,8 @@ Field datasets_field() {
 // Deprecated spelling of streaming_multipack_buffer_size (Axolotl v0.13): read into it, with a note.
 Field deprecated_buffer_alias() {
   Field f = make("", {"pretrain_multipack_buffer_size"}, "int", "deprecated: streaming_multipack_buffer_size");
+  f.schema = int_schema(at_least(1));
+  f.deprecated_for = "streaming_multipack_buffer_size";
   f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     if (read_value(n, c.data.pretrain.multipack_buffer_size, st, key, at_least(1))) {
       st.note(st.at(n), key, "deprecated in Axolotl v0.13: use streaming_multipack_buffer_size");

@@ -39,6 +39,7 @@ Field evaluation_strategy_alias() {
   Field f = choice<Config>("", {"evaluation_strategy"}, AXOLOTL_REF(eval.strategy), kEvalStrategies,
                            "deprecated spelling of eval_strategy");
   f.get = nullptr;
+  f.deprecated_for = "eval_strategy";
   auto set = f.set;
   f.set = [set](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     st.note(st.at(n), key, "deprecated in Axolotl; read as eval_strategy");

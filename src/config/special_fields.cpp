@@ -49,6 +49,13 @@ const Names<Precision> kPrecisions = {{"auto", Precision::kAuto},         {"floa
                                       {"fp32", Precision::kFloat32},      {"bf16", Precision::kBFloat16},
                                       {"fp16", Precision::kFloat16}};
 
+template <class E>
+std::vector<std::string> spellings(const Names<E>& names) {
+  std::vector<std::string> out;
+  for (const auto& p : names) out.push_back(p.first);
+  return out;
+}
+
 Field make(std::string nested, std::vector<std::string> flat, std::string type, std::string help) {
   Field f;
   f.nested = std::move(nested);
@@ -64,6 +71,8 @@ Field datasets_field(std::string nested, std::vector<std::string> flat, bool tes
   Field f = make(std::move(nested), std::move(flat), "list of datasets",
                  test ? "held-out evaluation datasets (same entries as datasets)"
                       : "training datasets (nested dialect also accepts one map under `dataset:`)");
+  f.schema = dataset_list_schema(false);
+  f.flat_schema = dataset_list_schema(true);
   auto ref = [test](auto& c) -> auto& { return test ? c.data.test_datasets : c.data.datasets; };
   f.set = [ref](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     read_datasets(n, ref(c), st, key);
@@ -85,6 +94,7 @@ Field datasets_field(std::string nested, std::vector<std::string> flat, bool tes
 
 Field adapter_type_field() {
   Field f = make("adapter.type", {"adapter"}, names_str(kAdapters), "none = full fine-tune; qlora needs load_in_4bit");
+  f.schema = enum_schema(spellings(kAdapters));
   f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     std::string s;
     if (read_string(n, s)) {
@@ -107,6 +117,9 @@ Field optimizer_field() {
   std::string names;
   for (const auto& o : kOptimizers) names += (names.empty() ? "" : " | ") + std::string(o.name);
   Field f = make("training.optimizer", {"optimizer"}, names, "Axolotl's optimizer names; 8-bit/paged/fused run as AdamW");
+  std::vector<std::string> all;
+  for (const auto& o : kOptimizers) all.push_back(o.name);
+  f.schema = enum_schema(all);
   f.set = [names](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     std::string s;
     if (read_string(n, s)) {
@@ -134,6 +147,7 @@ Field precision_field() {
   Field f = make("training.precision", {}, names_str(kPrecisions),
                  "compute precision; auto = bfloat16 when the hardware has it, else float32 "
                  "(flat: bf16 / fp16)");
+  f.schema = enum_schema(spellings(kPrecisions));
   f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     std::string s;
     if (read_string(n, s)) {
@@ -153,6 +167,8 @@ Field precision_field() {
 
 Field bf16_alias() {
   Field f = make("", {"bf16"}, "true | false | auto", "bfloat16 mixed precision (sets training.precision)");
+  f.schema = bool_schema();
+  f.schema["anyOf"].push_back(Json{{"const", "auto"}});
   f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     bool b = false;
     if (n.IsScalar() && n.Scalar() == "auto") {
@@ -174,6 +190,7 @@ Field bf16_alias() {
 
 Field fp16_alias() {
   Field f = make("", {"fp16"}, "bool", "float16 mixed precision (sets training.precision)");
+  f.schema = bool_schema();
   f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     bool b = false;
     if (!read_bool(n, b)) {
@@ -191,6 +208,7 @@ Field fp16_alias() {
 
 Field dtype_alias(const char* key_name, DType d) {
   Field f = make("", {key_name}, "bool", std::string("load weights in ") + key_name + " (sets model.dtype)");
+  f.schema = bool_schema();
   f.set = [d](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     bool b = false;
     if (!read_bool(n, b)) {
@@ -205,6 +223,8 @@ Field dtype_alias(const char* key_name, DType d) {
 Field gradient_checkpointing_field() {
   Field f = make("training.gradient_checkpointing", {"gradient_checkpointing"}, "bool | offload",
                  "recompute activations in backward to save memory (offload: the same, with a note)");
+  f.schema = bool_schema();
+  f.schema["anyOf"].push_back(Json{{"enum", Json::array({"offload", "offload_disk"})}});
   f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     bool b = false;
     if (read_bool(n, b)) {
@@ -225,6 +245,7 @@ Field gradient_checkpointing_field() {
 Field added_tokens_field() {
   Field f = make("tokenizer.tokens", {"tokens"}, "list of strings | map",
                  "tokens to add to the vocabulary (the archived map form sets special tokens)");
+  f.schema = Json{{"anyOf", Json::array({string_list_schema(), string_map_schema()})}};
   f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     std::map<std::string, std::string> special;
     if (n.IsMap() && read_string_map(n, special)) {
@@ -244,6 +265,7 @@ Field target_modules_field() {
   Field f = make("adapter.target_modules", {"lora_target_modules"}, "list of strings | regex",
                  "linear layers to adapt: names or dotted suffixes (self_attn.q_proj), or one regex string "
                  "matched against whole module names (PEFT); default q_proj, v_proj");
+  f.schema = string_list_schema();
   f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     // PEFT matches a string as one regex (re.fullmatch); a bare name stays a name.
     if (n.IsScalar() && n.Scalar().find_first_of(".*+?[](){}|^$\\") != std::string::npos) {

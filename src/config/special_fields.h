@@ -20,4 +20,16 @@ Field added_tokens_field();                  // `tokens:` list, or the archived 
 // Reads one dataset entry (a map) or a list of them; reports problems with their locations.
 void read_datasets(const YAML::Node& n, std::vector<DatasetConfig>& out, State& st, const std::string& key);
 
+// For the editor schema (schema.cpp): the value of `datasets:` in one dialect (a $ref to the entry
+// definition that schema.cpp writes), the dataset-entry keys read outside dataset_fields() (Axolotl's
+// older spellings and refused keys), and which table keys belong inside a flat user-defined `type:` map.
+Json dataset_list_schema(bool flat);
+struct ExtraEntryKey {
+  const char* name;
+  const char* deprecated_for;  // non-empty: read as this key, with a note
+  const char* refused;         // non-empty: an error when set, saying this
+};
+const std::vector<ExtraEntryKey>& extra_entry_keys();
+bool type_map_only(const std::string& flat_key);
+
 }  // namespace axolotl::config::detail

@@ -29,6 +29,7 @@ void add_config_args(CLI::App& sub, ConfigArgs& args);
 
 void add_validate_command(CLI::App& app, Dispatch& dispatch);
 void add_init_command(CLI::App& app, Dispatch& dispatch);
+void add_config_schema_command(CLI::App& app, Dispatch& dispatch);  // the config's JSON Schema, for editors
 void add_preprocess_command(CLI::App& app, Dispatch& dispatch);
 void add_train_command(CLI::App& app, Dispatch& dispatch);
 void add_merge_command(CLI::App& app, Dispatch& dispatch);
