@@ -31,7 +31,12 @@ void add_download_command(CLI::App& app, Dispatch& dispatch) {
                   "safetensors weights, tokenizer; json/jsonl data for datasets)");
   sub->add_option("--repo-type", args->repo_type, "model or dataset")->capture_default_str();
   sub->add_flag("--no-progress", args->no_progress, "no progress display");
-  sub->footer("Environment: HF_TOKEN, HF_ENDPOINT, HF_HOME, HF_HUB_CACHE, HF_HUB_OFFLINE (as huggingface_hub).");
+  sub->footer("Examples:\n"
+              "  axolotl download HuggingFaceTB/SmolLM2-135M             config, weights and tokenizer of a model\n"
+              "  axolotl download meta-llama/Llama-3.2-1B --revision main --include '*.json'\n"
+              "  axolotl download yahma/alpaca-cleaned --repo-type dataset   a dataset's .json/.jsonl files\n"
+              "The printed folder can be used as base_model; train also downloads a Hub base_model itself.\n\n"
+              "Environment: HF_TOKEN, HF_ENDPOINT, HF_HOME, HF_HUB_CACHE, HF_HUB_OFFLINE (as huggingface_hub).");
   sub->callback([args, &dispatch] {
     dispatch.run = [args]() -> int {
       io::DownloadOptions options;

@@ -126,6 +126,10 @@ void add_create_tiny_command(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--seed", options->seed, "initialisation seed");
   sub->add_option("--family", options->family,
                   "architecture of the model: llama (default), mistral, qwen2, qwen3, gemma2, gemma3 or phi3");
+  sub->footer("Examples:\n"
+              "  axolotl create-tiny --output outputs/tiny-model --corpus examples/tiny/corpus.txt\n"
+              "  axolotl create-tiny --output outputs/tiny-qwen3 --family qwen3 --tokenizer ./Qwen3-0.6B\n"
+              "Then point a config's base_model at the folder (examples/tiny/config.yml uses outputs/tiny-model).");
   sub->callback([options, &dispatch] {
     if (options->corpus_path.empty() && options->tokenizer_dir.empty()) {
       throw CLI::ValidationError("give --corpus (train a tokenizer) or --tokenizer (copy one)");

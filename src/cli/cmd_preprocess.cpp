@@ -14,6 +14,7 @@
 #include "axolotl/data/pretrain_batches.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
+#include "axolotl/util/terminal.h"
 
 namespace axolotl::cli {
 
@@ -92,7 +93,7 @@ int run_preprocess(const std::string& path, const std::vector<std::string>& over
     log::warn("data", "{} rows train no EOS token: the model will not learn to stop (see the example above)",
               prepared.stats.without_trained_eos);
   }
-  bool ansi = ::isatty(STDOUT_FILENO) != 0;
+  bool ansi = colour_allowed(STDOUT_FILENO);  // NO_COLOR honoured
   for (int i = 0; i < pa.debug_rows && static_cast<size_t>(i) < prepared.train.size(); ++i) {
     std::cout << "--- row " << i << " (" << prepared.train.length(i) << " tokens, "
               << prepared.train.trained_tokens(i) << " trained)\n"

@@ -78,7 +78,7 @@ void add_tokenize_command(CLI::App& app, Dispatch& dispatch) {
   auto* sub = app.add_subcommand("tokenize", "encode text with a model's tokenizer and print the ids");
   auto a = std::make_shared<TokenizeArgs>();
   sub->add_option("config", a->config.path, "YAML config whose tokenizer to use (optional with --tokenizer)");
-  sub->add_option("--set", a->config.sets, "override a config key (repeatable)");
+  add_set_option(*sub, a->config, "override a config key (repeatable)");
   sub->add_option("--tokenizer", a->tokenizer, "a tokenizer folder (tokenizer.json or tokenizer.model)");
   auto* text = sub->add_option("--text", a->text, "the text to encode; default: all of stdin");
   sub->add_flag("--tokens", a->tokens, "print [piece, id] pairs instead of ids");

@@ -7,11 +7,16 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "axolotl/cli/command.h"
+#include "axolotl/cli/log_options.h"
+#include "axolotl/cli/version.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/edit_distance.h"
 #include "axolotl/util/interrupt.h"
 #include "axolotl/util/log.h"
+#include "axolotl/util/terminal.h"
 
 namespace {
 
@@ -59,6 +64,11 @@ std::string command_hint(const CLI::App& app, const std::string& word) {
   return best.empty() ? "commands: " + all : "did you mean '" + best + "'?";
 }
 
+// "error:", red and bold when stderr is a terminal that takes colours (terminal.h: a terminal, NO_COLOR unset).
+std::string error_prefix() {
+  return axolotl::colour_allowed(STDERR_FILENO) ? "\033[1;31merror:\033[0m " : "error: ";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,11 +80,9 @@ int main(int argc, char** argv) {
   CLI::App app{"axolotl: fine-tune LLaMA-family models from a YAML config (LoRA, QLoRA, full)", "axolotl"};
   app.footer(kFooter);
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("axolotl ") + AXOLOTL_VERSION);
-  std::string log_level = "info";
-  bool quiet = false;
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
-  app.add_flag("-q,--quiet", quiet, "only warnings and errors on stderr");
+  app.set_version_flag("--version", cli::version_text(), "print the version, LibTorch, CUDA and oneDNN of this build");
+  cli::LogOptions log_options;
+  cli::add_log_options(app, log_options);
 
   cli::Dispatch dispatch;
   cli::add_validate_command(app, dispatch);
@@ -90,9 +98,14 @@ int main(int argc, char** argv) {
   cli::add_export_command(app, dispatch);
   cli::add_tokenize_command(app, dispatch);
   cli::add_evaluate_command(app, dispatch);
+  cli::add_completion_command(app, dispatch);
+  // -q, --log-level and --debug after the command too (`axolotl train x.yml -q`).
+  for (auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    cli::add_log_options(*sub, log_options, sub->get_option_no_throw("--debug") == nullptr);
+  }
 
   if (const std::string word = unknown_command(app, argc, argv); !word.empty()) {
-    std::cerr << "error: unknown command '" << word << "'; " << command_hint(app, word)
+    std::cerr << error_prefix() << "unknown command '" << word << "'; " << command_hint(app, word)
               << "\n  hint: axolotl --help lists every command\n";
     return 2;
   }
@@ -104,22 +117,22 @@ int main(int argc, char** argv) {
   }
 
   try {
-    log::set_level(quiet ? log::Level::kWarn : log::parse_level(log_level));
+    log::set_level(log_options.resolve());
     if (!dispatch.run) throw UsageError("no command given; see axolotl --help");
     int status = dispatch.run();
     std::fflush(stdout);
     return status;
   } catch (const ConfigError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << error_prefix() << e.what() << "\n";
     return e.exit_code();
   } catch (const Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << error_prefix() << e.what() << "\n";
     return e.exit_code();
   } catch (const std::bad_alloc&) {
-    std::cerr << "error: out of memory\n  hint: lower micro_batch_size or sequence_len, or use QLoRA\n";
+    std::cerr << error_prefix() << "out of memory\n  hint: lower micro_batch_size or sequence_len, or use QLoRA\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "error: internal: " << e.what() << "\n";
+    std::cerr << error_prefix() << "internal: " << e.what() << "\n";
     return 1;
   }
 }

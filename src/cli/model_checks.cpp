@@ -11,6 +11,7 @@
 #include "axolotl/io/hub_env.h"
 #include "axolotl/model/llama_config.h"
 #include "axolotl/util/log.h"
+#include "axolotl/util/path_hint.h"
 
 namespace axolotl::cli {
 namespace fs = std::filesystem;
@@ -67,9 +68,13 @@ void check_config_json(const fs::path& dir, const config::Config& c, ModelCheck&
   const fs::path file = fs::is_directory(cfg_dir, ec) ? cfg_dir / "config.json" : cfg_dir;
   if (!fs::exists(file, ec)) {
     if (c.model.config_path.empty() && fs::exists(dir / "adapter_config.json", ec)) return;  // reported as adapter
+    // A parent folder given as the model (outputs instead of outputs/tiny-model): name the model
+    // folders inside it rather than suggesting a download.
+    std::string hint = did_you_mean_paths(folders_holding(cfg_dir.string(), "config.json"));
+    if (hint.empty()) hint = "download the model (axolotl download) or create one (axolotl create-tiny)";
     out.problems.push_back(problem(file.string(), c.model.config_path.empty() ? "base_model" : "base_model_config",
-                                   "no config.json", "a folder without it", "a Hugging Face model folder",
-                                   "download the model (axolotl download) or create one (axolotl create-tiny)"));
+                                   "not a model folder: no config.json", cfg_dir.string(),
+                                   "a Hugging Face model folder", hint));
     return;
   }
   const auto j = read_json_file(file);
@@ -133,6 +138,13 @@ void check_device(const config::Config& c, ModelCheck& out) {
                                  "cpu or auto", "remove device: cuda (auto picks CUDA when there is one)"));
 }
 
+// The first component of `name` is an existing local folder ("outputs" of "outputs/tiny-modle").
+bool local_parent(const std::string& name) {
+  const auto slash = name.find('/');
+  std::error_code ec;
+  return slash != std::string::npos && slash > 0 && fs::is_directory(name.substr(0, slash), ec);
+}
+
 }  // namespace
 
 ModelCheck check_model_side(const config::Config& c, bool model_required) {
@@ -147,6 +159,17 @@ ModelCheck check_model_side(const config::Config& c, bool model_required) {
     out.problems.push_back(problem(c.source_file, "base_model", "not a model folder", name, "a folder holding config.json",
                                    "point base_model at the folder, not at a file in it"));
     return out;
+  } else if (const std::string typo = local_parent(name) ? close_existing_path(name) : ""; !typo.empty()) {
+    // org/name whose org is a local folder holding a close match: a mistyped path, not a Hub id.
+    if (!model_required) {
+      out.notes.push_back("base_model " + name + " does not exist (did you mean " + typo +
+                          "?): its files are checked when it does");
+      return out;
+    }
+    out.problems.push_back(problem(c.source_file, "base_model", "no such folder", name,
+                                   "a folder holding config.json, or a Hub id org/name",
+                                   "did you mean " + typo + "?"));
+    return out;
   } else if (io::is_repo_id(name)) {
     const std::string snap = cached_snapshot(name, c.model.revision);
     if (snap.empty()) {
@@ -155,19 +178,27 @@ ModelCheck check_model_side(const config::Config& c, bool model_required) {
     }
     dir = snap;
   } else if (!model_required) {
-    out.notes.push_back("base_model " + name + " does not exist yet: its files are checked when it does");
+    const std::string close = close_existing_path(name);
+    out.notes.push_back("base_model " + name + " does not exist yet: its files are checked when it does" +
+                        (close.empty() ? "" : " (did you mean " + close + "?)"));
     return out;
   } else {
+    // A close existing name is the likely meaning; create-tiny only when nothing is close.
+    const std::string close = close_existing_path(name);
     out.problems.push_back(problem(c.source_file, "base_model", "not a local folder or a Hub repo id", name,
                                    "a folder holding config.json, or org/name",
-                                   "create a local model with `axolotl create-tiny`"));
+                                   close.empty() ? "create a local model with `axolotl create-tiny`"
+                                                 : "did you mean " + close + "?"));
     return out;
   }
   out.model_dir = dir.string();
   check_not_adapter(dir, c.source_file, out);
   int64_t vocab = 0;
   check_config_json(dir, c, out, vocab);
-  if (!fs::exists(dir / "adapter_config.json", ec) || fs::exists(dir / "config.json", ec)) {
+  // A parent of model folders (reported above with their names) has no tokenizer either: not said twice.
+  const bool parent_of_models = !fs::exists(dir / "config.json", ec) && c.model.config_path.empty() &&
+                                !folders_holding(dir.string(), "config.json").empty();
+  if ((!fs::exists(dir / "adapter_config.json", ec) || fs::exists(dir / "config.json", ec)) && !parent_of_models) {
     check_tokenizer(dir, c, out, vocab);
   }
   if (!c.adapter.model_dir.empty() && fs::is_directory(c.adapter.model_dir, ec) &&

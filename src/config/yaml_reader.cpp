@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <vector>
 #include <sstream>
 #include <unordered_map>
 
@@ -150,6 +152,84 @@ int second_document_line(const std::string& text, int* docs) {
   return second;
 }
 
+// One line's indentation: the column of its key, past a sequence dash ("  - path: x" -> 4).
+struct Indent {
+  int spaces = 0;   // leading spaces
+  int key = 0;      // column of the first key (spaces, plus "- " for a sequence item)
+  bool has_value = false;  // "key: value" on the line (not a bare "key:" opening a section)
+};
+
+Indent indent_of(const std::string& line) {
+  Indent in;
+  const size_t first = line.find_first_not_of(' ');
+  in.spaces = static_cast<int>(first == std::string::npos ? line.size() : first);
+  size_t k = in.spaces;
+  while (k + 1 < line.size() && line[k] == '-' && line[k + 1] == ' ') {
+    k = line.find_first_not_of(' ', k + 1);
+    if (k == std::string::npos) k = line.size();
+  }
+  in.key = static_cast<int>(k);
+  std::string rest = line.substr(std::min(k, line.size()));
+  if (const size_t hash = rest.find(" #"); hash != std::string::npos) rest = rest.substr(0, hash);
+  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\r')) rest.pop_back();
+  const size_t colon = rest.find(": ");
+  in.has_value = colon != std::string::npos && rest.find_first_not_of(' ', colon + 1) != std::string::npos;
+  return in;
+}
+
+bool content_line(const std::string& line) {
+  const size_t first = line.find_first_not_of(" \r");
+  return first != std::string::npos && line[first] != '#';
+}
+
+// A hint for yaml-cpp's "illegal map value" / "end of map not found" / ... at 1-based `line`:
+// which indentation is off and against what. Empty when the text does not show an indentation slip.
+std::string indentation_hint(const std::string& text, int line, const std::string& message) {
+  static const char* kIndentErrors[] = {"illegal map value", "end of map not found", "end of sequence not found",
+                                        "block sequence entries are not allowed", "illegal block entry"};
+  bool indent_error = false;
+  for (const char* m : kIndentErrors) indent_error = indent_error || message.find(m) != std::string::npos;
+  if (!indent_error) return {};
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  if (line < 1 || line > static_cast<int>(lines.size()) || !content_line(lines[line - 1])) {
+    return "YAML nests by indentation: the keys of one section start in the same column";
+  }
+  const Indent here = indent_of(lines[line - 1]);
+  int prev = line - 1;
+  while (prev >= 1 && !content_line(lines[prev - 1])) --prev;
+  if (prev >= 1) {
+    const Indent above = indent_of(lines[prev - 1]);
+    const std::string l = std::to_string(line), p = std::to_string(prev);
+    if (here.spaces > above.key && above.has_value) {
+      return "line " + l + " is indented more than line " + p + " (" + std::to_string(here.spaces) + " vs " +
+             std::to_string(above.key) + " spaces), whose key already has a value: line the two up, or end line " +
+             p + " with ':' to open a section";
+    }
+    // A column that no line above uses for its keys: the nearest one that does.
+    int nearest = -1, nearest_line = 0;
+    bool used = false;
+    for (int i = prev; i >= 1; --i) {
+      if (!content_line(lines[i - 1])) continue;
+      const Indent in_i = indent_of(lines[i - 1]);
+      if (in_i.key == here.spaces || in_i.spaces == here.spaces) used = true;
+      if (nearest < 0 || std::abs(in_i.key - here.spaces) < std::abs(nearest - here.spaces)) {
+        nearest = in_i.key;
+        nearest_line = i;
+      }
+    }
+    if (!used && nearest >= 0) {
+      return "line " + l + " is indented " + std::to_string(here.spaces) + (here.spaces == 1 ? " space" : " spaces") +
+             ", a column no key above it uses (line " +
+             std::to_string(nearest_line) + "'s key is at " + std::to_string(nearest) +
+             "): the keys of one section start in the same column";
+    }
+  }
+  return "YAML nests by indentation: the keys of one section start in the same column, and a section's keys "
+         "are indented under its 'name:' line";
+}
+
 }  // namespace
 
 bool parse_yaml(const std::string& text, State& st, YAML::Node& root) {
@@ -159,7 +239,7 @@ bool parse_yaml(const std::string& text, State& st, YAML::Node& root) {
   } catch (const YAML::Exception& e) {
     Location where = st.at(e.mark);
     if (where.line == 0) where = Location{st.source(), 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n')), 1};
-    st.error(where, {}, "YAML syntax error: " + e.msg);
+    st.error(where, {}, "YAML syntax error: " + e.msg, {}, {}, indentation_hint(text, where.line, e.msg));
     return false;
   } catch (const std::exception& e) {
     st.error(Location{st.source(), 1, 1}, {}, std::string("YAML could not be read: ") + e.what());

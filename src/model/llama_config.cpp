@@ -11,6 +11,7 @@
 
 #include "axolotl/model/family.h"
 #include "axolotl/util/error.h"
+#include "axolotl/util/path_hint.h"
 
 namespace axolotl::model {
 namespace {
@@ -421,11 +422,15 @@ LlamaConfig parse_llama_config(const json& j, const std::string& file) {
 
 LlamaConfig load_llama_config(const std::string& path) {
   std::filesystem::path p(path);
-  if (std::filesystem::is_directory(p)) p /= "config.json";
+  const bool folder = std::filesystem::is_directory(p);
+  if (folder) p /= "config.json";
   std::ifstream in(p);
   if (!in) {
-    throw IoError(Diagnostic{{p.string(), 0, 0}, {}, "cannot read the model config", {}, {},
-                             "is this a Hugging Face model folder?"});
+    // A parent folder given as the model: name the model folders inside it.
+    std::string hint = folder ? did_you_mean_paths(folders_holding(path, "config.json")) : std::string();
+    if (hint.empty()) hint = "is this a Hugging Face model folder?";
+    throw IoError(Diagnostic{{p.string(), 0, 0}, {}, folder ? "not a model folder: no config.json"
+                                                            : "cannot read the model config", {}, {}, hint});
   }
   std::stringstream text;
   text << in.rdbuf();

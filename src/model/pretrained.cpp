@@ -8,6 +8,7 @@
 #include "axolotl/model/weight_loader.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
+#include "axolotl/util/path_hint.h"
 
 namespace axolotl::model {
 
@@ -19,9 +20,11 @@ std::string model_folder(const config::ModelConfig& config) {
   if (!std::filesystem::exists(config.name) && io::is_repo_id(config.name)) {
     return io::resolve_model_dir(config.name, config.revision);  // huggingface_hub cache, downloading if needed
   }
+  const std::string close = close_existing_path(config.name);  // a typo: no create-tiny hint
   throw Error(Diagnostic{{}, "base_model", "not a local folder or a Hub repo id", config.name,
                          "a folder holding config.json and model.safetensors, or org/name",
-                         "create a local model with `axolotl create-tiny`"});
+                         close.empty() ? "create a local model with `axolotl create-tiny`"
+                                       : "did you mean " + close + "?"});
 }
 
 LlamaForCausalLM load_pretrained(const config::ModelConfig& config, const LoadHookFactory& hook_for) {

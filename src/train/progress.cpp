@@ -1,4 +1,4 @@
-// Status line and periodic progress lines.
+// Status line (terminal) and one progress line per logging step (otherwise).
 #include "axolotl/train/progress.h"
 
 #include <unistd.h>
@@ -38,25 +38,18 @@ std::string format_progress(const ProgressInfo& p) {
                      format_duration(eta), static_cast<double>(resident_memory_bytes()) / (1 << 20));
 }
 
-Progress::Progress(bool terminal, double log_interval_s)
-    : terminal_(terminal), interval_(log_interval_s), last_log_(std::chrono::steady_clock::now()) {}
+Progress::Progress(bool terminal) : terminal_(terminal) {}
 
 Progress::~Progress() { finish(); }
 
-void Progress::update(const ProgressInfo& p) {
+void Progress::update(const ProgressInfo& p, bool logging_step) {
   if (terminal_) {
     std::fprintf(stderr, "\r\033[K%s", format_progress(p).c_str());
     std::fflush(stderr);
     drawn_ = true;
     return;
   }
-  const auto now = std::chrono::steady_clock::now();
-  if (!logged_once_ || p.step == p.total_steps ||
-      std::chrono::duration<double>(now - last_log_).count() >= interval_) {
-    log::info("train", "{}", format_progress(p));
-    last_log_ = now;
-    logged_once_ = true;
-  }
+  if (logging_step) log::info("train", "{}", format_progress(p));
 }
 
 void Progress::message(const std::string& text) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "axolotl/train/run_summary.h"
+#include "axolotl/util/terminal.h"
 #include "trainer_loop.h"
 
 namespace axolotl::train::detail {
@@ -16,7 +17,7 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
       objective_(bundle_.objective.get()),
       optimizer_(c.training, s.trainable),
       watchdog_(c.training.loss_watchdog_threshold, c.training.loss_watchdog_patience),
-      progress_(main_ && isatty(STDERR_FILENO) != 0) {
+      progress_(main_ && is_terminal(STDERR_FILENO)) {
   if (main_) tokenizer_save_ = data::plan_tokenizer_save(s.tokenizer_dir, c.tokenizer, s.tokenizer.get());
   data::BatchOptions bo;
   bo.sequence_len = c.data.sequence_len;
@@ -95,10 +96,12 @@ int Loop::run() {
     if (diverged_non_finite_) break;
     ++steps_this_session;
     const int64_t step = state_.global_step;
+    const bool logging_step = schedule_.logs_at(step) || step == schedule_.total_steps;
     progress_.update({step, schedule_.total_steps, schedule_.epoch_at(step), loss, last_lr_, last_grad_norm_,
                       counters_.log_tokens / std::max(1e-9, seconds_since(last_log)),
-                      seconds_since(start) / static_cast<double>(steps_this_session), step_metrics_});
-    if (schedule_.logs_at(step) || step == schedule_.total_steps) {
+                      seconds_since(start) / static_cast<double>(steps_this_session), step_metrics_},
+                     logging_step);
+    if (logging_step) {
       log_train(step, seconds_since(last_log));
       last_log = Clock::now();
     }

@@ -1,17 +1,22 @@
-// spdlog behind axolotl/util/log.h: one stderr sink, "[module] message" lines.
+// spdlog behind axolotl/util/log.h: one stderr sink, "[module] message" lines, the level word coloured
+// only where terminal.h allows (a terminal, NO_COLOR unset).
 #include "axolotl/util/log.h"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "axolotl/util/error.h"
+#include "axolotl/util/terminal.h"
 
 namespace axolotl::log {
 namespace {
 
 spdlog::logger& logger() {
   static std::shared_ptr<spdlog::logger> instance = [] {
-    auto l = spdlog::stderr_color_mt("axolotl");
+    // spdlog's automatic mode looks at isatty and TERM but not NO_COLOR, so the choice is made here.
+    auto l = spdlog::stderr_color_mt("axolotl", colour_allowed(STDERR_FILENO) ? spdlog::color_mode::always
+                                                                              : spdlog::color_mode::never);
     l->set_pattern("%^%l%$ %v");
     l->set_level(spdlog::level::info);
     return l;

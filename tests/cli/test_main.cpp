@@ -55,4 +55,15 @@ TEST(Cli, BadLogLevelIsUsageError) {
   EXPECT_NE(r.err.find("log level"), std::string::npos);
 }
 
+TEST(Cli, DownloadAndCreateTinyShowTheirOwnExamples) {
+  const auto top = run_axolotl({"--help"});
+  for (const std::string cmd : {"download", "create-tiny", "completion"}) {
+    const auto r = run_axolotl({cmd, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.out.find("axolotl " + cmd + " "), std::string::npos) << cmd << ": an example of itself\n" << r.out;
+    EXPECT_EQ(r.out.find("axolotl init --preset tiny"), std::string::npos) << cmd << ": the top-level footer\n" << r.out;
+  }
+  EXPECT_NE(top.out.find("axolotl init --preset tiny"), std::string::npos) << top.out;
+}
+
 }  // namespace axolotl::testing

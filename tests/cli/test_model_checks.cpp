@@ -96,5 +96,49 @@ TEST(ModelChecks, ValidateNotesAMissingModelTrainRefusesItBeforeReadingData) {
   EXPECT_EQ(t.err.find("missing.jsonl"), std::string::npos) << "the dataset was read first:\n" << t.err;
 }
 
+TEST(ModelChecks, ParentFolderAsModelNamesTheModelFolderInside) {
+  TempDir dir;
+  fs::create_directories(dir / "outputs" / "tiny-model");
+  write_file(dir / "outputs" / "tiny-model" / "config.json", tiny_config());
+  const std::string outputs = (dir / "outputs").string();
+  auto r = run_axolotl({"validate", write_config(dir, outputs).string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("not a model folder: no config.json"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("did you mean " + outputs + "/tiny-model?"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("create-tiny"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("tokenizer"), std::string::npos) << "one problem, not a missing tokenizer too:\n" << r.err;
+  // An empty folder: nothing to point at, so download or create-tiny.
+  fs::create_directories(dir / "empty");
+  r = run_axolotl({"validate", write_config(dir, (dir / "empty").string()).string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("create-tiny"), std::string::npos) << r.err;
+}
+
+TEST(ModelChecks, MistypedPathSuggestsTheCloseNameNotCreateTiny) {
+  TempDir dir;
+  fs::create_directories(dir / "outputs" / "tiny-model");
+  write_file(dir / "outputs" / "tiny-model" / "config.json", tiny_config());
+  const std::string typo = (dir / "outputs" / "tiny-modle").string();
+  auto r = run_axolotl({"train", write_config(dir, typo).string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("did you mean " + (dir / "outputs" / "tiny-model").string() + "?"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("create-tiny"), std::string::npos) << r.err;
+  // Spelt like a Hub id (org/name) but "outputs" is a folder here: a typo, not a download. validate
+  // notes it (the model may be made later), train refuses it.
+  write_file(dir / "rel.yml", "base_model: outputs/tiny-modle\n");
+  r = run_axolotl({"validate", "rel.yml"}, "", dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("did you mean outputs/tiny-model?"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("Hub cache"), std::string::npos) << r.err;
+  r = run_axolotl({"train", "rel.yml"}, "", dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("no such folder"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("did you mean outputs/tiny-model?"), std::string::npos) << r.err;
+  // Nothing close: create-tiny is the hint.
+  r = run_axolotl({"train", write_config(dir, (dir / "outputs" / "llama-3-70b").string()).string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("create-tiny"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace axolotl::testing

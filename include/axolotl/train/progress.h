@@ -1,8 +1,8 @@
 // Training progress on stderr: a live status line redrawn in place on a terminal (step/total, epoch,
-// loss, lr, grad norm, tokens/s, ETA, RSS), plain "[train] ..." log lines every few seconds otherwise.
+// loss, lr, grad norm, tokens/s, ETA, RSS); otherwise (a pipe, a CI log) one plain "[train] ..." line
+// per logging step (logging_steps, and the last step), as HF Trainer logs.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -28,18 +28,16 @@ std::string format_progress(const ProgressInfo& p);  // the status text (no newl
 
 class Progress {
  public:
-  explicit Progress(bool terminal, double log_interval_s = 10.0);
+  explicit Progress(bool terminal);
   ~Progress();
-  void update(const ProgressInfo& p);       // redraw (terminal) or log when the interval has passed
+  // Redraws the status line (terminal), or writes it as a log line when `logging_step` (otherwise).
+  void update(const ProgressInfo& p, bool logging_step);
   void message(const std::string& text);    // a line that must not be overwritten (eval results, saves)
   void finish();                            // end the status line
 
  private:
   bool terminal_;
-  double interval_;
   bool drawn_ = false;
-  std::chrono::steady_clock::time_point last_log_;
-  bool logged_once_ = false;
 };
 
 }  // namespace axolotl::train
