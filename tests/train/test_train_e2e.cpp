@@ -169,9 +169,28 @@ TEST_F(TrainE2E, ResumedRunRepeatsTheUninterruptedOneBitForBit) {
   const fs::path b = dir_->path() / "run-resumed";
   fs::create_directories(b);
   fs::copy(a / "checkpoint-4", b / "checkpoint-4", fs::copy_options::recursive);
-  r = run_axolotl({"train", config(b, extra + "auto_resume_from_checkpoints: true\n").string()});
+  const fs::path earlier = b / "runs" / "Jan01_00-00-00_earlier-start";  // the interrupted start's run folder
+  fs::create_directories(earlier);
+  testing::write_file(earlier / "events.out.tfevents.1.earlier.1.0", "kept as it is");
+  r = run_axolotl({"train", config(b, extra + "auto_resume_from_checkpoints: true\nuse_tensorboard: true\n").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("resumed from"), std::string::npos) << r.err;
+  // As a new Trainer process: a new runs/ folder for the resumed part, the earlier one untouched.
+  std::vector<fs::path> runs;
+  for (const auto& e : fs::directory_iterator(b / "runs")) runs.push_back(e.path());
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(testing::read_file(earlier / "events.out.tfevents.1.earlier.1.0"), "kept as it is");
+  if (!testing::python().empty()) {
+    const fs::path fresh = runs[0] == earlier ? runs[1] : runs[0];
+    const fs::path json_out = dir_->path() / "run-resumed-events.json";
+    const auto script = testing::source_dir() / "tests" / "reference" / "tfevents_reader.py";
+    ASSERT_EQ(std::system((testing::python() + " " + script.string() + " " + fresh.string() + " > " + json_out.string()).c_str()), 0);
+    const auto ev = nlohmann::json::parse(testing::read_file(json_out));
+    std::vector<int64_t> steps;
+    for (const auto& sc : ev["scalars"])
+      if (sc[0] == "train/loss") steps.push_back(sc[1].get<int64_t>());
+    EXPECT_EQ(steps, (std::vector<int64_t>{5, 6, 7, 8}));
+  }
   const auto la = losses(a), lb = losses(b);
   ASSERT_EQ(la.size(), 8u);
   ASSERT_EQ(lb.size(), 4u);  // steps 5..8 only: metrics of this output folder start at the checkpoint
