@@ -11,7 +11,6 @@ namespace axolotl::train {
 namespace {
 using detail::put_bytes_field;
 using detail::put_double_field;
-using detail::put_float_field;
 using detail::put_varint_field;
 
 // SummaryMetadata{plugin_data{plugin_name, content}} (summary.proto fields 1 / 1, 2).
@@ -36,14 +35,15 @@ std::string event_with_value(double wall_time, int64_t step, const std::string& 
 }
 
 // The hparams plugin's value: tag, metadata (plugin "hparams", HParamsPluginData{version 0, data}) and
-// the null tensor (a float32 scalar 0, metadata.NULL_TENSOR) in Summary.Value.tensor = 8.
+// hparams metadata.NULL_TENSOR (make_tensor_proto([], DT_FLOAT, shape=(0,)): 6 bytes) in Summary.Value.tensor = 8.
 std::string hparams_value(const std::string& tag, uint32_t data_field, const std::string& data) {
   std::string plugin_data;  // HParamsPluginData: version = 1 (0: omitted), experiment 2 | start 3 | end 4
   put_bytes_field(plugin_data, data_field, data);
-  std::string tensor;  // TensorProto: dtype = 1 (DT_FLOAT = 1), tensor_shape = 2 (scalar), float_val = 5
+  std::string shape;  // TensorShapeProto{dim = 2: one Dim{size 0}, an empty message}
+  put_bytes_field(shape, 2, "");
+  std::string tensor;  // TensorProto{dtype = 1 (DT_FLOAT = 1), tensor_shape = 2}
   put_varint_field(tensor, 1, 1);
-  put_bytes_field(tensor, 2, "");
-  put_float_field(tensor, 5, 0.0f);
+  put_bytes_field(tensor, 2, shape);
   std::string v;
   put_bytes_field(v, 1, tag);
   put_bytes_field(v, 9, summary_metadata("hparams", plugin_data));

@@ -154,6 +154,8 @@ def main():
                         assert dims == [1], f"text tensor shape {dims}"
                         out["texts"].append([tag, step, t[8][0].decode()])
                     elif plugin == "hparams":
+                        # metadata.NULL_TENSOR: DT_FLOAT, shape [0], no values (08 01 12 02 12 00)
+                        assert first(v, 8) == b"\x08\x01\x12\x02\x12\x00", f"hparams tensor {first(v, 8)!r}"
                         hp = fields(content)  # version 1, experiment 2, session_start_info 3, session_end_info 4
                         assert first(hp, 1, 0) == 0, "hparams plugin data version"
                         if 2 in hp:
