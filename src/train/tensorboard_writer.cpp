@@ -11,10 +11,15 @@
 
 #include <fmt/format.h>
 
+#include "axolotl/train/tensorboard_summary.h"
 #include "axolotl/util/error.h"
+#include "protobuf_wire.h"
 
 namespace axolotl::train {
 namespace {
+using detail::put_bytes_field;
+using detail::put_le;
+using detail::put_varint;
 
 std::array<uint32_t, 256> make_table() {
   std::array<uint32_t, 256> t{};
@@ -24,27 +29,6 @@ std::array<uint32_t, 256> make_table() {
     t[i] = c;
   }
   return t;
-}
-
-void put_varint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-template <typename T>
-void put_le(std::string& out, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));  // little-endian host (x86-64, aarch64)
-  out.append(b, sizeof(T));
-}
-
-void put_bytes_field(std::string& out, uint8_t tag, const std::string& bytes) {
-  out.push_back(static_cast<char>(tag));
-  put_varint(out, bytes.size());
-  out += bytes;
 }
 
 double now_seconds() {
@@ -71,23 +55,23 @@ std::string encode_file_version_event(double wall_time, const std::string& versi
   std::string e;
   e.push_back(0x09);  // Event.wall_time, fixed64
   put_le(e, wall_time);
-  put_bytes_field(e, 0x1A, version);  // Event.file_version
+  put_bytes_field(e, 3, version);  // Event.file_version
   return e;
 }
 
 std::string encode_scalar_event(double wall_time, int64_t step, const std::string& tag, float value) {
   std::string v;
-  put_bytes_field(v, 0x0A, tag);  // Summary.Value.tag
+  put_bytes_field(v, 1, tag);     // Summary.Value.tag
   v.push_back(0x15);              // Summary.Value.simple_value, fixed32
   put_le(v, value);
   std::string summary;
-  put_bytes_field(summary, 0x0A, v);  // Summary.value
+  put_bytes_field(summary, 1, v);  // Summary.value
   std::string e;
   e.push_back(0x09);
   put_le(e, wall_time);
   e.push_back(0x10);  // Event.step, varint (negative: 10-byte two's complement)
   put_varint(e, static_cast<uint64_t>(step));
-  put_bytes_field(e, 0x2A, summary);  // Event.summary
+  put_bytes_field(e, 5, summary);  // Event.summary
   return e;
 }
 
@@ -105,8 +89,7 @@ TensorBoardWriter::TensorBoardWriter(const std::string& dir) {
   static std::atomic<int> counter{0};
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  char host[256] = "localhost";
-  gethostname(host, sizeof(host) - 1);
+  const std::string host = local_hostname();
   const double t = now_seconds();
   path_ = (std::filesystem::path(dir) /
            fmt::format("events.out.tfevents.{:010d}.{}.{}.{}", static_cast<int64_t>(t), host,
@@ -117,6 +100,21 @@ TensorBoardWriter::TensorBoardWriter(const std::string& dir) {
 }
 
 TensorBoardWriter::~TensorBoardWriter() = default;
+
+void TensorBoardWriter::add_text(const std::string& tag, const std::string& text, int64_t step) {
+  write_record(encode_text_event(now_seconds(), step, tag, text));
+}
+
+void TensorBoardWriter::add_hparams(const std::vector<HParam>& hparams, const std::vector<std::string>& metric_tags) {
+  const double t = now_seconds();
+  write_record(encode_hparams_experiment_event(t, hparams, metric_tags));
+  write_record(encode_session_start_event(t, hparams, t));
+}
+
+void TensorBoardWriter::end_session(SessionStatus status) {
+  const double t = now_seconds();
+  write_record(encode_session_end_event(t, status, t));
+}
 
 void TensorBoardWriter::add_scalar(const std::string& tag, double value, int64_t step) {
   write_record(encode_scalar_event(now_seconds(), step, tag, static_cast<float>(value)));

@@ -82,7 +82,7 @@ int Loop::run() {
   dist_.barrier("start");  // every rank has read the checkpoint before rank 0 writes anything
   if (main_) {
     metrics_ = std::make_unique<MetricsWriter>((out_ / "metrics.jsonl").string(), resume.empty() ? -1 : state_.global_step);
-    if (c_.logging.use_tensorboard) tensorboard_ = std::make_unique<TensorBoardWriter>((out_ / "runs").string());
+    if (c_.logging.use_tensorboard) open_tensorboard();
   }
   log::info("train", "{} optimizer steps ({} epochs, warmup {}, micro batch {} x accumulation {} x {} rank(s)), "
             "output {}", schedule_.total_steps, schedule_.epoch_end_steps.size(), schedule_.warmup_steps,
@@ -266,6 +266,8 @@ void Loop::finish(double seconds) {
   data::write_tokenizer_files(tokenizer_save_, out_.string());
   write_text(out_ / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
   write_trainer_state((out_ / "trainer_state.json").string(), state_);
+  write_model_card();
+  if (tensorboard_) tensorboard_->end_session(SessionStatus::kSuccess);
   write_loss_curve((out_ / "loss_curve.svg").string(), train_curve_, eval_curve_,
                    "loss: " + fs::path(c_.model.name).filename().string());
   RunSummary summary{step, schedule_.epoch_at(step), seconds, counters_.tokens_seen, train_loss, train_curve_,

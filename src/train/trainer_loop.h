@@ -26,6 +26,7 @@
 #include "axolotl/train/lr_scheduler.h"
 #include "axolotl/train/metric_table.h"
 #include "axolotl/train/metrics_writer.h"
+#include "axolotl/train/model_card.h"
 #include "axolotl/train/objective.h"
 #include "axolotl/train/objective_factory.h"
 #include "axolotl/train/progress.h"
@@ -33,6 +34,7 @@
 #include "axolotl/train/schedule.h"
 #include "axolotl/train/scheduler_state.h"
 #include "axolotl/train/stop_signal.h"
+#include "axolotl/train/tensorboard_summary.h"
 #include "axolotl/train/tensorboard_writer.h"
 #include "axolotl/train/torch_pickle.h"
 #include "axolotl/train/trainer_rng.h"
@@ -116,6 +118,13 @@ class Loop {
   void save(int64_t step);
 
   void finish(double seconds);
+
+  // trainer_outputs.cpp: runs/<Mon>DD_HH-MM-SS_<host>/ with the resolved config (text) and the
+  // hyper-parameters (hparams plugin); README.md, the model card (PEFT's short one in adapter checkpoints).
+  std::vector<HParam> hparams() const;
+  void open_tensorboard();
+  ModelCard model_card() const;
+  void write_model_card() const;
 
   const config::Config& c_;
   TrainingSetup& s_;

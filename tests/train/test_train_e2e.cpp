@@ -14,10 +14,12 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "axolotl/train/checkpoint.h"
 #include "axolotl/train/metrics_writer.h"
@@ -97,8 +99,16 @@ TEST_F(TrainE2E, LossFallsAndEveryOutputIsWritten) {
   EXPECT_TRUE(st.best_metric.has_value());
   EXPECT_EQ(verify_checkpoint((out / "checkpoint-12").string()), "");
   EXPECT_EQ(verify_checkpoint((out / "checkpoint-24").string()), "");
+  // runs/<Mon>DD_HH-MM-SS_<host>/ as Trainer's logging_dir: one folder for this run.
+  std::vector<fs::path> runs;
+  for (const auto& e : fs::directory_iterator(out / "runs")) runs.push_back(e.path());
+  ASSERT_EQ(runs.size(), 1u);
+  ASSERT_TRUE(fs::is_directory(runs[0]));
+  EXPECT_TRUE(std::regex_match(runs[0].filename().string(),
+                               std::regex(R"((Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\d\d_\d\d-\d\d-\d\d_.+)")))
+      << runs[0];
   int records = 0;
-  for (const auto& e : fs::directory_iterator(out / "runs")) {
+  for (const auto& e : fs::directory_iterator(runs[0])) {
     const std::string bytes = testing::read_file(e.path());
     for (size_t pos = 0; pos < bytes.size(); ++records) {
       uint64_t len;
@@ -109,7 +119,46 @@ TEST_F(TrainE2E, LossFallsAndEveryOutputIsWritten) {
       pos += 16 + len;
     }
   }
-  EXPECT_EQ(records, 1 + 24 * 5 + 3 * 2);
+  // version, 24 × 5 train scalars, 3 × 2 eval scalars, the config text, hparams experiment + session start + end.
+  EXPECT_EQ(records, 1 + 24 * 5 + 3 * 2 + 1 + 3);
+  if (!testing::python().empty()) {
+    const auto script = testing::source_dir() / "tests" / "reference";
+    const fs::path ev_json = dir_->path() / "run-basic-events.json", card_json = dir_->path() / "run-basic-card.json";
+    ASSERT_EQ(std::system((testing::python() + " " + (script / "tfevents_reader.py").string() + " " + runs[0].string() +
+                           " > " + ev_json.string()).c_str()), 0);
+    const auto ev = nlohmann::json::parse(testing::read_file(ev_json));
+    int train_losses = 0;
+    for (const auto& sc : ev["scalars"]) train_losses += sc[0] == "train/loss";
+    EXPECT_EQ(train_losses, 24);
+    ASSERT_EQ(ev["texts"].size(), 1u);
+    EXPECT_EQ(ev["texts"][0][0], "axolotl_config/text_summary");
+    EXPECT_NE(ev["texts"][0][2].get<std::string>().find("learning_rate: 0.003"), std::string::npos) << ev["texts"][0][2];
+    EXPECT_EQ(ev["session_start"]["hparams"]["learning_rate"], 0.003);
+    EXPECT_EQ(ev["session_start"]["hparams"]["adapter"], "lora");
+    EXPECT_EQ(ev["session_start"]["hparams"]["max_steps"], 24.0);
+    EXPECT_EQ(ev["experiment"]["metrics"], nlohmann::json::parse(R"([["", "train/loss"], ["", "eval/loss"]])"));
+    EXPECT_EQ(ev["session_end"]["status"], 1);
+    // README.md's results are Trainer's reading of this run's trainer_state.json.
+    ASSERT_EQ(std::system((testing::python() + " " + (script / "model_card_reference.py").string() + " " +
+                           (out / "trainer_state.json").string() + " > " + card_json.string()).c_str()), 0);
+    const auto ref = nlohmann::json::parse(testing::read_file(card_json));
+    const std::string md = testing::read_file(out / "README.md");
+    EXPECT_NE(md.find("\n### Training results\n\n" + ref["table"].get<std::string>() + "\n"), std::string::npos) << md;
+    ASSERT_EQ(ref["eval_results"].size(), 1u);
+    EXPECT_NE(md.find(ref["eval_results"][0].get<std::string>() + "\n"), std::string::npos) << md;
+  }
+  const std::string md = testing::read_file(out / "README.md");
+  ASSERT_EQ(md.rfind("---\n", 0), 0u);
+  const YAML::Node y = YAML::Load(md.substr(4, md.find("\n---\n", 4) - 4));
+  EXPECT_EQ(y["library_name"].as<std::string>(), "peft");
+  EXPECT_FALSE(y["base_model"]);  // a local folder is named in the text, not as a Hub id
+  EXPECT_EQ(y["tags"][0].as<std::string>(), "axolotl");
+  EXPECT_EQ(y["model-index"][0]["name"].as<std::string>(), out.string().substr(1));  // output_dir.lstrip("./")
+  EXPECT_EQ(y["datasets"][0].as<std::string>(), (testing::source_dir() / "examples/tiny/data.jsonl").string());
+  for (const char* line : {"- learning_rate: 0.003\n", "- train_batch_size: 4\n", "- seed: 7\n",
+                           "- lr_scheduler_type: cosine\n", "- lr_scheduler_warmup_steps: 2\n", "- training_steps: 24\n",
+                           "- optimizer: Use adamw_torch with betas=(0.9,0.999) and epsilon=1e-08 and optimizer_args="})
+    EXPECT_NE(md.find(line), std::string::npos) << line << md;
 }
 
 TEST_F(TrainE2E, ResumedRunRepeatsTheUninterruptedOneBitForBit) {
@@ -120,9 +169,28 @@ TEST_F(TrainE2E, ResumedRunRepeatsTheUninterruptedOneBitForBit) {
   const fs::path b = dir_->path() / "run-resumed";
   fs::create_directories(b);
   fs::copy(a / "checkpoint-4", b / "checkpoint-4", fs::copy_options::recursive);
-  r = run_axolotl({"train", config(b, extra + "auto_resume_from_checkpoints: true\n").string()});
+  const fs::path earlier = b / "runs" / "Jan01_00-00-00_earlier-start";  // the interrupted start's run folder
+  fs::create_directories(earlier);
+  testing::write_file(earlier / "events.out.tfevents.1.earlier.1.0", "kept as it is");
+  r = run_axolotl({"train", config(b, extra + "auto_resume_from_checkpoints: true\nuse_tensorboard: true\n").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("resumed from"), std::string::npos) << r.err;
+  // As a new Trainer process: a new runs/ folder for the resumed part, the earlier one untouched.
+  std::vector<fs::path> runs;
+  for (const auto& e : fs::directory_iterator(b / "runs")) runs.push_back(e.path());
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(testing::read_file(earlier / "events.out.tfevents.1.earlier.1.0"), "kept as it is");
+  if (!testing::python().empty()) {
+    const fs::path fresh = runs[0] == earlier ? runs[1] : runs[0];
+    const fs::path json_out = dir_->path() / "run-resumed-events.json";
+    const auto script = testing::source_dir() / "tests" / "reference" / "tfevents_reader.py";
+    ASSERT_EQ(std::system((testing::python() + " " + script.string() + " " + fresh.string() + " > " + json_out.string()).c_str()), 0);
+    const auto ev = nlohmann::json::parse(testing::read_file(json_out));
+    std::vector<int64_t> steps;
+    for (const auto& sc : ev["scalars"])
+      if (sc[0] == "train/loss") steps.push_back(sc[1].get<int64_t>());
+    EXPECT_EQ(steps, (std::vector<int64_t>{5, 6, 7, 8}));
+  }
   const auto la = losses(a), lb = losses(b);
   ASSERT_EQ(la.size(), 8u);
   ASSERT_EQ(lb.size(), 4u);  // steps 5..8 only: metrics of this output folder start at the checkpoint

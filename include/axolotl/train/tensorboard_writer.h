@@ -1,13 +1,16 @@
 // TensorBoard event files written by hand (FORMATS.md §6): TFRecord framing with masked CRC-32C around
-// Event protobufs encoded field by field. Scalars only (Summary.Value.simple_value). Each record is
-// flushed at once, so a killed run leaves a readable file.
+// Event protobufs encoded field by field: scalars (Summary.Value.simple_value), text, and the hparams
+// plugin's session (tensorboard_summary.h). Each record is flushed at once, so a killed run leaves a
+// readable file.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "axolotl/io/append_file.h"
+#include "axolotl/train/tensorboard_summary.h"
 
 namespace axolotl::train {
 
@@ -29,6 +32,11 @@ class TensorBoardWriter {
   TensorBoardWriter& operator=(const TensorBoardWriter&) = delete;
 
   void add_scalar(const std::string& tag, double value, int64_t step);
+  // A text-plugin summary "<tag>/text_summary" (TensorBoard renders it as Markdown).
+  void add_text(const std::string& tag, const std::string& text, int64_t step = 0);
+  // The hparams plugin's experiment (the names, types and metric tags) and this run's session start.
+  void add_hparams(const std::vector<HParam>& hparams, const std::vector<std::string>& metric_tags);
+  void end_session(SessionStatus status);
   const std::string& path() const { return path_; }
 
  private:
