@@ -3,9 +3,7 @@
 #include "axolotl/data/tokenizer_json/json_tokenizer.h"
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <unordered_map>
 
 #include "../tokenizer_files.h"
@@ -16,6 +14,7 @@
 #include "axolotl/data/tokenizer_json/normalizer.h"
 #include "axolotl/data/tokenizer_json/post_processor.h"
 #include "axolotl/data/tokenizer_json/pre_tokenizer.h"
+#include "axolotl/data/tokenizer_json/tokenizer_file.h"
 #include "axolotl/data/tokenizer_json/utf8.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
@@ -39,9 +38,10 @@ std::string clean_up_spaces(std::string s) {
 
 class JsonTokenizer final : public Tokenizer {
  public:
-  JsonTokenizer(const json& j, std::string source)
+  JsonTokenizer(const json& j, std::optional<BpeTables> tables, std::string source)
       : source_(std::move(source)),
-        model_(member(j, "model", "tokenizer.json", source_), source_),
+        model_(tables ? BpeModel(member(j, "model", "tokenizer.json", source_), std::move(*tables), source_)
+                      : BpeModel(member(j, "model", "tokenizer.json", source_), source_)),
         normalizer_(make_normalizer(j.value("normalizer", json()), source_)),
         pre_tokenizer_(make_pre_tokenizer(j.value("pre_tokenizer", json()), source_)),
         decoder_(make_decoder(j.value("decoder", json()), source_)),
@@ -251,18 +251,6 @@ class JsonTokenizer final : public Tokenizer {
   bool clean_up_ = false;
 };
 
-json parse_file(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw IoError(Diagnostic{{path.string(), 0, 0}, {}, "cannot read the file", {}, {}, "check its permissions"});
-  std::stringstream ss;
-  ss << f.rdbuf();
-  try {
-    return json::parse(ss.str());
-  } catch (const json::parse_error& e) {
-    throw IoError(Diagnostic{{path.string(), 0, 0}, {}, "malformed JSON", e.what(), {}, {}});
-  }
-}
-
 bool rebuilds_post_processor(const std::string& cls) {
   return cls == "LlamaTokenizer" || cls == "LlamaTokenizerFast" || cls == "GemmaTokenizer" ||
          cls == "GemmaTokenizerFast" || cls == "CodeLlamaTokenizer" || cls == "CodeLlamaTokenizerFast";
@@ -272,7 +260,8 @@ bool rebuilds_post_processor(const std::string& cls) {
 
 std::unique_ptr<Tokenizer> load_json_tokenizer(const std::string& folder, const config::TokenizerConfig& overrides) {
   const fs::path path = fs::path(folder) / "tokenizer.json";
-  auto tok = std::make_unique<JsonTokenizer>(parse_file(path), path.string());
+  TokenizerFile file = read_tokenizer_file(path.string());
+  auto tok = std::make_unique<JsonTokenizer>(file.doc, std::move(file.tables), path.string());
   const detail::TokenizerFiles files = detail::read_side_files(folder);
   for (const auto& a : files.added) {
     AddedToken t;

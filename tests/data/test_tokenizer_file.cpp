@@ -1,0 +1,167 @@
+// read_tokenizer_file: the SAX fast path gives the same BPE model (ids, errors) as the plain JSON tree,
+// and every shape it does not expect falls back to that tree (no ../shared needed).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <random>
+
+#include "axolotl/data/tokenizer_json/bpe_model.h"
+#include "axolotl/data/tokenizer_json/tokenizer_file.h"
+#include "axolotl/util/error.h"
+#include "test_support.h"
+
+namespace axolotl::data::tokjson {
+namespace {
+using nlohmann::json;
+
+struct Loaded {
+  TokenizerFile file;
+  json tree;  // the whole file parsed the plain way
+};
+
+Loaded load(const testing::TempDir& dir, const std::string& text) {
+  const auto path = dir / "tokenizer.json";
+  testing::write_file(path, text);
+  return Loaded{read_tokenizer_file(path.string()), json::parse(text)};
+}
+
+std::vector<int32_t> ids(const BpeModel& m, const std::string& word) {
+  std::vector<int32_t> out;
+  m.encode_word(word, out);
+  return out;
+}
+
+json doc_with(json model) { return json{{"version", "1.0"}, {"added_tokens", json::array()}, {"model", std::move(model)}}; }
+
+// 64 symbols, each a token, and every pair of them as a merge in a shuffled order: 4,096 merges,
+// enough for the two-thread lookup, in either merge form.
+json many_merges(bool pairs, uint32_t seed) {
+  const std::string sym = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  json vocab = json::object();
+  for (size_t i = 0; i < sym.size(); ++i) vocab[std::string(1, sym[i])] = i;
+  std::vector<std::pair<char, char>> all;
+  for (char a : sym)
+    for (char b : sym) all.emplace_back(a, b);
+  std::mt19937 rng(seed);
+  std::shuffle(all.begin(), all.end(), rng);
+  json merges = json::array();
+  for (const auto& [a, b] : all) {
+    const std::string sa(1, a), sb(1, b);
+    if (!vocab.contains(sa + sb)) vocab[sa + sb] = vocab.size();
+    merges.push_back(pairs ? json::array({sa, sb}) : json(sa + " " + sb));
+  }
+  return json{{"type", "BPE"}, {"dropout", nullptr}, {"vocab", vocab}, {"merges", merges}};
+}
+
+TEST(TokenizerFile, FastPathTakesTheTablesOutAndKeepsTheRest) {
+  testing::TempDir dir;
+  const json model = {{"type", "BPE"}, {"unk_token", "<unk>"}, {"vocab", {{"<unk>", 0}, {"a", 1}, {"b", 2}, {"ab", 3}}},
+                      {"merges", {"#version: 0.2", "a b"}}};
+  Loaded l = load(dir, doc_with(model).dump());
+  ASSERT_TRUE(l.file.tables.has_value());
+  EXPECT_FALSE(l.file.doc["model"].contains("vocab"));
+  EXPECT_FALSE(l.file.doc["model"].contains("merges"));
+  EXPECT_EQ(l.file.doc["model"]["unk_token"], "<unk>");
+  EXPECT_EQ(l.file.doc["version"], "1.0");
+  EXPECT_EQ(l.file.tables->vocab.id_to_token, (std::vector<std::string>{"<unk>", "a", "b", "ab"}));
+  EXPECT_EQ(l.file.tables->merges.items.size(), 2u);  // the #version line is dropped by the model, as before
+  const BpeModel fast(l.file.doc["model"], std::move(*l.file.tables), "t");
+  const BpeModel plain(l.tree["model"], "t");
+  for (const std::string w : {"ab", "abab", "ba", "axb"}) EXPECT_EQ(ids(fast, w), ids(plain, w)) << w;
+  EXPECT_EQ(ids(fast, "abab"), std::vector<int32_t>({3, 3}));
+  EXPECT_EQ(ids(fast, "axb"), std::vector<int32_t>({1, 0, 2}));
+}
+
+TEST(TokenizerFile, ThousandsOfMergesInBothFormsMatchThePlainTree) {
+  testing::TempDir dir;
+  for (bool pairs : {false, true}) {
+    Loaded l = load(dir, doc_with(many_merges(pairs, pairs ? 7 : 11)).dump());
+    ASSERT_TRUE(l.file.tables.has_value());
+    const BpeModel fast(l.file.doc["model"], std::move(*l.file.tables), "t");
+    const BpeModel plain(l.tree["model"], "t");
+    EXPECT_EQ(fast.size(), plain.size());
+    std::mt19937 rng(3);
+    const std::string sym = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int k = 0; k < 300; ++k) {
+      std::string w;
+      for (size_t n = 1 + rng() % 9; n > 0; --n) w += sym[rng() % sym.size()];
+      ASSERT_EQ(ids(fast, w), ids(plain, w)) << w;
+    }
+  }
+}
+
+TEST(TokenizerFile, UnexpectedShapesFallBackToThePlainTree) {
+  testing::TempDir dir;
+  const json base = {{"type", "BPE"}, {"vocab", {{"a", 0}, {"b", 1}, {"ab", 2}}}, {"merges", {"a b"}}};
+  auto fallback = [&](const std::string& text) {
+    Loaded l = load(dir, text);
+    EXPECT_FALSE(l.file.tables.has_value()) << text;
+    EXPECT_EQ(l.file.doc, l.tree) << text;
+  };
+  // A repeated vocab key (the tree keeps the last), two tokens on one id, ids that are not int32 >= 0.
+  fallback(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "a": 2, "ab": 3}, "merges": []}})");
+  fallback(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []}})");
+  fallback(R"({"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}})");
+  fallback(R"({"model": {"type": "BPE", "vocab": {"a": 1.5}, "merges": []}})");
+  fallback(R"({"model": {"type": "BPE", "vocab": {"a": 4294967296}, "merges": []}})");
+  // Merges that are not strings or string pairs; no merges (WordPiece); a Unigram vocab list.
+  json m = base;
+  m["merges"] = json::array({json::array({"a", "b", "c"})});
+  fallback(doc_with(m).dump());
+  m["merges"] = json::array({1});
+  fallback(doc_with(m).dump());
+  m.erase("merges");
+  fallback(doc_with(m).dump());
+  fallback(R"({"model": {"type": "Unigram", "vocab": [["a", 0.0]]}})");
+  // Two "model" keys: the tree keeps the second.
+  fallback(R"({"model": {"type": "BPE", "vocab": {}, "merges": []}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})");
+  // A nested "vocab" elsewhere is an ordinary value.
+  Loaded l = load(dir, R"({"x": {"vocab": {"q": 1}}, "model": {"type": "BPE", "vocab": {}, "merges": []}})");
+  ASSERT_TRUE(l.file.tables.has_value());
+  EXPECT_EQ(l.file.doc["x"]["vocab"]["q"], 1);
+}
+
+TEST(TokenizerFile, ErrorsAreThoseOfThePlainPath) {
+  testing::TempDir dir;
+  const auto path = dir / "tokenizer.json";
+  testing::write_file(path, R"({"model": {"type": "BPE", "vocab": {)");
+  try {
+    read_tokenizer_file(path.string());
+    FAIL() << "expected IoError";
+  } catch (const IoError& e) {
+    EXPECT_EQ(e.diagnostic().message, "malformed JSON");
+    EXPECT_EQ(e.diagnostic().where.file, path.string());
+  }
+  EXPECT_THROW(read_tokenizer_file((dir / "absent.json").string()), IoError);
+  auto message = [&](const json& model) {
+    Loaded l = load(dir, doc_with(model).dump());
+    if (!l.file.tables) {
+      ADD_FAILURE() << "no fast path for " << model.dump();
+      return std::string();
+    }
+    std::string fast, plain;
+    try {
+      BpeModel(l.file.doc["model"], std::move(*l.file.tables), "t");
+    } catch (const Error& e) {
+      fast = e.what();
+    }
+    try {
+      BpeModel(l.tree["model"], "t");
+    } catch (const Error& e) {
+      plain = e.what();
+    }
+    EXPECT_EQ(fast, plain);
+    return fast;
+  };
+  const json vocab = {{"a", 0}, {"b", 1}};
+  EXPECT_NE(message({{"type", "BPE"}, {"vocab", vocab}, {"merges", {"a b"}}}).find("out of vocabulary"),
+            std::string::npos);
+  EXPECT_NE(message({{"type", "BPE"}, {"vocab", vocab}, {"merges", {"a b c"}}}).find("bad merge"), std::string::npos);
+  EXPECT_NE(message({{"type", "BPE"}, {"unk_token", "<unk>"}, {"vocab", vocab}, {"merges", json::array()}}).find("unk"),
+            std::string::npos);
+  EXPECT_NE(message({{"type", "WordPiece"}, {"vocab", vocab}, {"merges", json::array()}}).find("WordPiece"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace axolotl::data::tokjson
