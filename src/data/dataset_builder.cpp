@@ -67,24 +67,22 @@ class Builder {
     RecordReader reader(file, encoder.dataset().field, encoder.dataset().ds_type);
     uint64_t bytes_before = progress_.bytes_done;
     std::vector<Record> chunk;
-    std::vector<Diagnostic> read_errors;
+    std::vector<std::string> lines;  // JSONL lines, parsed by the workers (empty for .json records)
     bool more = true;
     while (more) {
       throw_if_interrupted("preprocessing");
       chunk.clear();
-      read_errors.clear();
       while (chunk.size() < kChunkRecords) {
+        if (lines.size() <= chunk.size()) lines.emplace_back();
         Record r;
-        Diagnostic bad;
-        if (!reader.next(r, &bad)) {  // errors are raised in order, in accept()
+        if (!reader.next_unparsed(r, lines[chunk.size()])) {  // parse errors are raised in order, in accept()
           more = false;
           break;
         }
         chunk.push_back(std::move(r));
-        read_errors.push_back(std::move(bad));
       }
       std::vector<Encoded> results(chunk.size());
-      encode_parallel(encoder, chunk, read_errors, results);
+      encode_parallel(encoder, chunk, lines, results);
       for (size_t i = 0; i < chunk.size(); ++i) accept(encoder, chunk[i], results[i], out);
       progress_.bytes_done = bytes_before + reader.bytes_read();
       report();
@@ -92,13 +90,12 @@ class Builder {
     progress_.bytes_done = bytes_before + reader.size();
   }
 
-  void encode_parallel(const RowEncoder& encoder, const std::vector<Record>& chunk,
-                       const std::vector<Diagnostic>& read_errors, std::vector<Encoded>& results) {
+  void encode_parallel(const RowEncoder& encoder, std::vector<Record>& chunk, const std::vector<std::string>& lines,
+                       std::vector<Encoded>& results) {
     auto work = [&](size_t first, size_t step) {
       for (size_t i = first; i < chunk.size(); i += step) {
-        if (!read_errors[i].message.empty()) {
+        if (!lines[i].empty() && !RecordReader::parse_line(lines[i], chunk[i], &results[i].error)) {
           results[i].bad = true;
-          results[i].error = read_errors[i];
           continue;
         }
         try {
