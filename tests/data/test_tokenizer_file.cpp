@@ -121,6 +121,42 @@ TEST(TokenizerFile, UnexpectedShapesFallBackToThePlainTree) {
   EXPECT_EQ(l.file.doc["x"]["vocab"]["q"], 1);
 }
 
+TEST(TokenizerFile, MergesSpanFollowsStringsAndNesting) {
+  const std::string text = R"({"merges": 1, "m": {"merges": [0]}, "model": {"x": "\"merges\": [", "merges": [["a", "]"], "b c"], "v": {}}})";
+  const auto span = merges_span(text);
+  ASSERT_TRUE(span.has_value());
+  EXPECT_EQ(text.substr(span->first, span->second - span->first), R"([["a", "]"], "b c"])");
+  EXPECT_FALSE(merges_span(R"({"model": {"merges": "a b"}})").has_value());
+  EXPECT_FALSE(merges_span(R"({"model": {"mer\u0067es": []}})").has_value());  // escaped: not looked into
+  EXPECT_FALSE(merges_span(R"({"model": {"merges": [)").has_value());
+  EXPECT_FALSE(merges_span(R"([{"model": {"merges": []}}])").has_value());
+}
+
+TEST(TokenizerFile, LargeFilesSplitTheParseWithTheSameResult) {
+  testing::TempDir dir;
+  for (bool pairs : {false, true}) {
+    json doc = doc_with(many_merges(pairs, 5));
+    doc["padding"] = std::string(1 << 20, 'x');  // over the 1 MB split threshold
+    Loaded l = load(dir, doc.dump(2));
+    ASSERT_TRUE(l.file.tables.has_value());
+    EXPECT_EQ(l.file.doc["padding"], l.tree["padding"]);
+    EXPECT_EQ(l.file.tables->merges.items.size(), 4096u);
+    const BpeModel fast(l.file.doc["model"], std::move(*l.file.tables), "t");
+    const BpeModel plain(l.tree["model"], "t");
+    for (const std::string w : {"AbCd", "zz99+/", "Q", "0123456789"}) EXPECT_EQ(ids(fast, w), ids(plain, w)) << w;
+  }
+  // A second "merges" in the model: the split sees it and the plain tree decides (the last one wins).
+  json doc = doc_with(many_merges(false, 5));
+  doc["padding"] = std::string(1 << 20, 'x');
+  std::string text = doc.dump();
+  const size_t at = text.find("\"merges\"");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at, R"("merges": ["A B"], )");
+  Loaded l = load(dir, text);
+  EXPECT_FALSE(l.file.tables.has_value());
+  EXPECT_EQ(l.file.doc, l.tree);
+}
+
 TEST(TokenizerFile, ErrorsAreThoseOfThePlainPath) {
   testing::TempDir dir;
   const auto path = dir / "tokenizer.json";
