@@ -58,6 +58,11 @@ class Builder {
   }
 
   DatasetStats& stats() { return stats_; }
+  // Where the time went (debug log): reading lines, parsing and encoding on threads_, collecting rows.
+  void log_phases() const {
+    log::debug("data", "read {:.3f} s, parse+encode {:.3f} s on {} threads, collect {:.3f} s", read_s_, encode_s_,
+               threads_, accept_s_);
+  }
   double elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
@@ -72,6 +77,7 @@ class Builder {
     while (more) {
       throw_if_interrupted("preprocessing");
       chunk.clear();
+      auto t0 = std::chrono::steady_clock::now();
       while (chunk.size() < kChunkRecords) {
         if (lines.size() <= chunk.size()) lines.emplace_back();
         Record r;
@@ -82,8 +88,13 @@ class Builder {
         chunk.push_back(std::move(r));
       }
       std::vector<Encoded> results(chunk.size());
+      auto t1 = std::chrono::steady_clock::now();
       encode_parallel(encoder, chunk, lines, results);
+      auto t2 = std::chrono::steady_clock::now();
       for (size_t i = 0; i < chunk.size(); ++i) accept(encoder, chunk[i], results[i], out);
+      read_s_ += std::chrono::duration<double>(t1 - t0).count();
+      encode_s_ += std::chrono::duration<double>(t2 - t1).count();
+      accept_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
       progress_.bytes_done = bytes_before + reader.bytes_read();
       report();
     }
@@ -184,6 +195,7 @@ class Builder {
   const BuildOptions& opt_;
   std::chrono::steady_clock::time_point start_;
   int threads_ = 1;
+  double read_s_ = 0, encode_s_ = 0, accept_s_ = 0;
   DatasetStats stats_;
   BuildProgress progress_;
 };
@@ -266,6 +278,7 @@ PreparedData build_datasets(const config::DataConfig& data, const Tokenizer& tok
   }
   out.stats = b.stats();
   out.stats.seconds = b.elapsed();
+  b.log_phases();
   if (out.train.size() == 0) {
     Diagnostic d;
     d.key = "datasets";

@@ -2,6 +2,7 @@
 // components in this folder, and decode through the decoder chain.
 #include "axolotl/data/tokenizer_json/json_tokenizer.h"
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -259,9 +260,14 @@ bool rebuilds_post_processor(const std::string& cls) {
 }  // namespace
 
 std::unique_ptr<Tokenizer> load_json_tokenizer(const std::string& folder, const config::TokenizerConfig& overrides) {
+  const auto start = std::chrono::steady_clock::now();
+  auto since = [&start] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   const fs::path path = fs::path(folder) / "tokenizer.json";
   TokenizerFile file = read_tokenizer_file(path.string());
+  const double parsed = since();
+  const bool fast = file.tables.has_value();
   auto tok = std::make_unique<JsonTokenizer>(file.doc, std::move(file.tables), path.string());
+  const double modelled = since();
   const detail::TokenizerFiles files = detail::read_side_files(folder);
   for (const auto& a : files.added) {
     AddedToken t;
@@ -299,6 +305,8 @@ std::unique_ptr<Tokenizer> load_json_tokenizer(const std::string& folder, const 
   tok->finish();
   log::debug("tokenizer", "loaded {}: vocab {} (bos {}, eos {}, pad {}, add_bos {}, add_eos {})", path.string(),
              tok->vocab_size(), tok->bos_id(), tok->eos_id(), tok->pad_id(), tok->add_bos(), tok->add_eos());
+  log::debug("tokenizer", "load took {:.3f} s: read and parse {:.3f} s ({}), model {:.3f} s, the rest {:.3f} s",
+             since(), parsed, fast ? "vocab/merges tables" : "plain JSON tree", modelled - parsed, since() - modelled);
   return tok;
 }
 
