@@ -1,11 +1,12 @@
-// read_tokenizer_file: the SAX fast path gives the same BPE model (ids, errors) as the plain JSON tree,
-// and every shape it does not expect falls back to that tree (no ../shared needed).
+// read_tokenizer_file and the table scanner: the fast paths give the same BPE model (ids, errors) as
+// the plain JSON tree, and every shape they do not expect falls back to it (no ../shared needed).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <random>
 
 #include "axolotl/data/tokenizer_json/bpe_model.h"
+#include "axolotl/data/tokenizer_json/table_scanner.h"
 #include "axolotl/data/tokenizer_json/tokenizer_file.h"
 #include "axolotl/util/error.h"
 #include "test_support.h"
@@ -121,25 +122,73 @@ TEST(TokenizerFile, UnexpectedShapesFallBackToThePlainTree) {
   EXPECT_EQ(l.file.doc["x"]["vocab"]["q"], 1);
 }
 
-TEST(TokenizerFile, MergesSpanFollowsStringsAndNesting) {
-  const std::string text = R"({"merges": 1, "m": {"merges": [0]}, "model": {"x": "\"merges\": [", "merges": [["a", "]"], "b c"], "v": {}}})";
-  const auto span = merges_span(text);
-  ASSERT_TRUE(span.has_value());
-  EXPECT_EQ(text.substr(span->first, span->second - span->first), R"([["a", "]"], "b c"])");
-  EXPECT_FALSE(merges_span(R"({"model": {"merges": "a b"}})").has_value());
-  EXPECT_FALSE(merges_span(R"({"model": {"mer\u0067es": []}})").has_value());  // escaped: not looked into
-  EXPECT_FALSE(merges_span(R"({"model": {"merges": [)").has_value());
-  EXPECT_FALSE(merges_span(R"([{"model": {"merges": []}}])").has_value());
+TEST(TableScanner, SpansFollowStringsAndNesting) {
+  const std::string text = R"({"merges": 1, "m": {"vocab": {}}, "model": {"x": "\"merges\": [", "vocab": {"}": 0},)"
+                           R"( "merges": [["a", "]"], "b c"], "v": {}}})";
+  const auto spans = table_spans(text);
+  ASSERT_TRUE(spans.has_value());
+  auto cut = [&](Span s) { return text.substr(s.first, s.second - s.first); };
+  EXPECT_EQ(cut(spans->first), R"({"}": 0})");
+  EXPECT_EQ(cut(spans->second), R"([["a", "]"], "b c"])");
+  EXPECT_FALSE(table_spans(R"({"model": {"vocab": {}, "merges": "a b"}})").has_value());
+  EXPECT_FALSE(table_spans(R"({"model": {"vocab": [], "merges": []}})").has_value());
+  EXPECT_FALSE(table_spans(R"({"model": {"vocab": {}, "mer\u0067es": []}})").has_value());  // escaped: not seen
+  EXPECT_FALSE(table_spans(R"({"model": {"vocab": {}, "merges": [)").has_value());
+  EXPECT_FALSE(table_spans(R"([{"model": {"vocab": {}, "merges": []}}])").has_value());
+}
+
+TEST(TableScanner, DecodesEveryEscapeAndDeclinesWhatItDoesNotKnow) {
+  BpeVocab v;
+  ASSERT_TRUE(scan_vocab(R"( { "a\"b" : 0 , "\\\/\b\f\n\r\t": 1, "\u00e9\ud83d\ude00": 2, "é": 3, "": 4 } )", v));
+  EXPECT_EQ(v.id_to_token, (std::vector<std::string>{"a\"b", "\\/\b\f\n\r\t", "\xC3\xA9\xF0\x9F\x98\x80", "\xC3\xA9", ""}));
+  EXPECT_EQ(v.token_to_id.find("\xC3\xA9"), 3);
+  for (const char* bad : {R"({"a": -0})", R"({"a": 01})", R"({"a": 1e3})", R"({"a": 1.0})", R"({"a": 2147483648})",
+                          R"({"a": "1"})", R"({"\udc00": 1})", R"({"\ud800x": 1})", R"({"\x": 1})", "{\"a\x01\": 1}",
+                          "{\"\xC3\": 1}", "{\"\xED\xA0\x80\": 1}", R"({"a": 1, "a": 2})", R"({"a": 1, "b": 1})",
+                          R"({"a": 1,})", R"({"a": 1} x)", R"({"a" 1})"}) {
+    BpeVocab w;
+    EXPECT_FALSE(scan_vocab(bad, w)) << bad;
+  }
+  BpeMergeList m;
+  ASSERT_TRUE(scan_merges(R"([ "a b", ["c", "d\u0020"] ,"#version: 0.2"])", m));
+  ASSERT_EQ(m.items.size(), 3u);
+  EXPECT_EQ(m.a(m.items[0]), "a b");
+  EXPECT_FALSE(m.items[0].pair);
+  EXPECT_EQ(m.a(m.items[1]), "c");
+  EXPECT_EQ(m.b(m.items[1]), "d ");
+  EXPECT_TRUE(m.items[1].pair);
+  for (const char* bad : {R"([["a"]])", R"([["a", "b", "c"]])", R"([1])", R"(["a",])", R"([{"a": "b"}])", R"([null])"}) {
+    BpeMergeList n;
+    EXPECT_FALSE(scan_merges(bad, n)) << bad;
+  }
+}
+
+TEST(TokenizerFile, DeclinedTablesGoThroughTheGeneralParse) {
+  testing::TempDir dir;
+  // Shapes the scanner declines but JSON allows: the file still loads, exactly as the tree has it.
+  for (const std::string vocab : {R"({"a": -0, "b": 1, "ab": 2})", R"({"a": 0, "b": 1E0, "ab": 2})"}) {
+    Loaded l = load(dir, R"({"model": {"type": "BPE", "vocab": )" + vocab + R"(, "merges": ["a b"]}})");
+    EXPECT_EQ(l.file.doc["model"].contains("vocab"), !l.file.tables.has_value());
+    if (!l.file.tables) {
+      EXPECT_EQ(l.file.doc, l.tree);
+    }
+  }
+  const auto path = dir / "tokenizer.json";
+  testing::write_file(path, "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"\xC3\": 0}, \"merges\": []}}");
+  EXPECT_THROW(read_tokenizer_file(path.string()), IoError);  // invalid UTF-8: malformed, as json::parse says
 }
 
 TEST(TokenizerFile, LargeFilesSplitTheParseWithTheSameResult) {
   testing::TempDir dir;
   for (bool pairs : {false, true}) {
-    json doc = doc_with(many_merges(pairs, 5));
-    doc["padding"] = std::string(1 << 20, 'x');  // over the 1 MB split threshold
-    Loaded l = load(dir, doc.dump(2));
+    // 1 MB of whitespace inside the merges: over the threshold for the second thread.
+    std::string text = doc_with(many_merges(pairs, 5)).dump(2);
+    const size_t at = text.find("\"merges\": [");
+    ASSERT_NE(at, std::string::npos);
+    text.insert(at + 11, std::string(1 << 20, ' '));
+    Loaded l = load(dir, text);
     ASSERT_TRUE(l.file.tables.has_value());
-    EXPECT_EQ(l.file.doc["padding"], l.tree["padding"]);
+    EXPECT_EQ(l.file.doc["version"], l.tree["version"]);
     EXPECT_EQ(l.file.tables->merges.items.size(), 4096u);
     const BpeModel fast(l.file.doc["model"], std::move(*l.file.tables), "t");
     const BpeModel plain(l.tree["model"], "t");

@@ -1,14 +1,16 @@
-// read_tokenizer_file: one SAX pass that fills BpeTables for model.vocab / model.merges and builds a
-// JSON tree for the rest (as nlohmann's own DOM parser does); any surprise falls back to json::parse.
+// read_tokenizer_file: the table scanner for model.vocab / model.merges and a SAX pass for the rest;
+// else one SAX pass that fills the tables and builds a JSON tree of the rest (as nlohmann's own DOM
+// parser does); any surprise there falls back to json::parse.
 #include "axolotl/data/tokenizer_json/tokenizer_file.h"
 
 #include <cstdio>
+#include <exception>
 #include <memory>
-#include <optional>
 #include <string_view>
 #include <thread>
 #include <utility>
 
+#include "axolotl/data/tokenizer_json/table_scanner.h"
 #include "axolotl/util/error.h"
 
 namespace axolotl::data::tokjson {
@@ -18,12 +20,10 @@ using nlohmann::json;
 class TablesHandler final : public nlohmann::json_sax<json> {
  public:
   // `vocab_bytes` / `merge_bytes`: about how much of the text holds each table (for reserving).
-  // `merges_only`: the text is the merges array alone (the other half of a split parse).
-  TablesHandler(size_t vocab_bytes, size_t merge_bytes, bool merges_only = false) {
+  TablesHandler(size_t vocab_bytes, size_t merge_bytes) {
     tables.vocab.token_to_id.reserve(vocab_bytes / 24);  // ~24 bytes of file per vocab entry
     tables.merges.arena.reserve(merge_bytes / 2);
     tables.merges.items.reserve(merge_bytes / 16);
-    if (merges_only) pending_ = Pending::kMerges;
   }
 
   json root;
@@ -31,7 +31,6 @@ class TablesHandler final : public nlohmann::json_sax<json> {
 
   // Both tables were read (else the caller parses the plain way).
   bool complete() const { return saw_vocab_ && saw_merges_; }
-  bool saw_merges() const { return saw_merges_; }
 
   bool null() override { return put(json(nullptr)); }
   bool boolean(bool v) override { return put(json(v)); }
@@ -208,90 +207,55 @@ bool parse_whole(const std::string& text, TokenizerFile& out) {
   return true;
 }
 
-// The merges array on a second thread while this one reads the rest with "[]" in its place.
-bool parse_split(const std::string& text, std::pair<size_t, size_t> span, TokenizerFile& out) {
-  const std::string_view merges_text = std::string_view(text).substr(span.first, span.second - span.first);
-  TablesHandler merges(0, merges_text.size(), true);
+// The tables by the fast scanner (merges on a second thread when large), the rest of the document
+// by the SAX handler with {} and [] in their places.
+bool parse_scanned(const std::string& text, std::pair<Span, Span> spans, TokenizerFile& out) {
+  const Span vocab_span = spans.first, merges_span = spans.second;
+  const std::string_view view(text);
+  BpeTables tables;
   bool merges_ok = false;
-  std::thread helper([&] {
-    try {
-      merges_ok = json::sax_parse(merges_text, &merges) && merges.saw_merges();
-    } catch (const std::exception&) {
-      merges_ok = false;
-    }
-  });
-  std::string rest;
-  rest.reserve(text.size() - merges_text.size() + 2);
-  rest.append(text, 0, span.first).append("[]").append(text, span.second, std::string::npos);
-  TablesHandler h(rest.size(), 0);
-  bool rest_ok = false;
-  try {
-    rest_ok = json::sax_parse(rest, &h) && h.complete() && h.tables.merges.items.empty();
-  } catch (const std::exception&) {
-    rest_ok = false;
+  auto scan = [&] {
+    merges_ok = scan_merges(view.substr(merges_span.first, merges_span.second - merges_span.first), tables.merges);
+  };
+  constexpr size_t kThreadBytes = 1 << 20;  // below this a second thread is not worth starting
+  std::thread helper;
+  if (merges_span.second - merges_span.first >= kThreadBytes && std::thread::hardware_concurrency() > 1) {
+    helper = std::thread(scan);
   }
-  helper.join();
+  bool rest_ok = false;
+  TablesHandler h(0, 0);
+  std::exception_ptr error;
+  try {
+    const bool vocab_ok =
+        scan_vocab(view.substr(vocab_span.first, vocab_span.second - vocab_span.first), tables.vocab);
+    const bool vocab_first = vocab_span.first < merges_span.first;
+    const Span first = vocab_first ? vocab_span : merges_span, second = vocab_first ? merges_span : vocab_span;
+    std::string rest;
+    rest.reserve(text.size() - (first.second - first.first) - (second.second - second.first) + 4);
+    rest.append(view.substr(0, first.first)).append(vocab_first ? "{}" : "[]");
+    rest.append(view.substr(first.second, second.first - first.second)).append(vocab_first ? "[]" : "{}");
+    rest.append(view.substr(second.second));
+    rest_ok = vocab_ok && json::sax_parse(rest, &h) && h.complete() && h.tables.vocab.id_to_token.empty() &&
+              h.tables.merges.items.empty();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (helper.joinable()) helper.join();
+  else if (!error) scan();
+  if (error) std::rethrow_exception(error);
   if (!rest_ok || !merges_ok) return false;
   out.doc = std::move(h.root);
-  out.tables = std::move(h.tables);
-  out.tables->merges = std::move(merges.tables.merges);
+  out.tables = std::move(tables);
   return true;
 }
 
 }  // namespace
 
-std::optional<std::pair<size_t, size_t>> merges_span(std::string_view text) {
-  struct Frame {
-    bool object, expect_key;
-  };
-  std::vector<Frame> stack;
-  std::string_view key1, key2;  // the current key in the root object / in the model object
-  bool want_value = false;      // the next value is model.merges
-  size_t start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '"') {
-      size_t j = i + 1;
-      while (j < text.size() && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
-      if (j >= text.size()) return std::nullopt;
-      if (!stack.empty() && stack.back().object && stack.back().expect_key) {
-        const std::string_view key = text.substr(i + 1, j - i - 1);
-        stack.back().expect_key = false;
-        if (stack.size() == 1) key1 = key;
-        if (stack.size() == 2) {
-          key2 = key;
-          want_value = key1 == "model" && key2 == "merges";
-        }
-      }
-      i = j;
-    } else if (c == '{' || c == '[') {
-      if (want_value && stack.size() == 2) {
-        if (c != '[') return std::nullopt;
-        start = i;
-      }
-      stack.push_back(Frame{c == '{', c == '{'});
-    } else if (c == '}' || c == ']') {
-      if (stack.empty()) return std::nullopt;
-      stack.pop_back();
-      if (want_value && stack.size() == 2) return std::make_pair(start, i + 1);
-    } else if (c == ',') {
-      if (!stack.empty() && stack.back().object) stack.back().expect_key = true;
-    } else if (want_value && stack.size() == 2 && c != ':' && c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-      return std::nullopt;  // model.merges is not an array
-    }
-  }
-  return std::nullopt;
-}
-
-
 TokenizerFile read_tokenizer_file(const std::string& path) {
   const std::string text = read_all(path);
   TokenizerFile out;
-  constexpr size_t kSplitBytes = 1 << 20;  // below this a thread is not worth starting
-  if (text.size() >= kSplitBytes && std::thread::hardware_concurrency() > 1) {
-    if (const auto span = merges_span(text); span && parse_split(text, *span, out)) return out;
-    out = TokenizerFile{};
-  }
+  if (const auto spans = table_spans(text); spans && parse_scanned(text, *spans, out)) return out;
+  out = TokenizerFile{};
   if (parse_whole(text, out)) return out;
   out = TokenizerFile{};
   try {

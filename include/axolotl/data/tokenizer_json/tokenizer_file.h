@@ -10,7 +10,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -47,14 +46,9 @@ struct TokenizerFile {
   std::optional<BpeTables> tables;  // set when the fast path read them
 };
 
-// Reads and parses `path`. Throws IoError when it cannot be read or is not JSON. Files of 1 MB and
-// more parse model.merges on a second thread while this one reads the rest (merges_span).
+// Reads and parses `path`. Throws IoError when it cannot be read or is not JSON. The tables are
+// read by table_scanner.h (merges on a second thread in files of 1 MB and more), the rest by a SAX
+// handler; a file the scanner declines goes through the SAX handler whole, then json::parse.
 TokenizerFile read_tokenizer_file(const std::string& path);
-
-// The byte span [begin, end) of the value of root."model"."merges" when it is an array, found by a
-// scan that follows strings, escapes and nesting (exact for valid JSON; keys are compared as written,
-// so an escaped spelling is not found). Both halves are parsed strictly afterwards, so a wrong or
-// missing span costs only the split, never the result.
-std::optional<std::pair<size_t, size_t>> merges_span(std::string_view text);
 
 }  // namespace axolotl::data::tokjson
