@@ -2,6 +2,7 @@
 #include "axolotl/data/tokenizer_json/table_scanner.h"
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,21 @@ class Cursor {
   size_t i_ = 0;
 };
 
+// The index of the quote that ends the string whose text starts at `from` (text.size() if none):
+// memchr to the next quote, which is the end unless an odd run of backslashes precedes it.
+size_t closing_quote(std::string_view text, size_t from) {
+  for (size_t at = from; at < text.size();) {
+    const void* q = std::memchr(text.data() + at, '"', text.size() - at);
+    if (q == nullptr) return text.size();
+    const auto j = static_cast<size_t>(static_cast<const char*>(q) - text.data());
+    size_t slashes = 0;
+    while (j - slashes > from && text[j - slashes - 1] == '\\') ++slashes;
+    if (slashes % 2 == 0) return j;
+    at = j + 1;
+  }
+  return text.size();
+}
+
 }  // namespace
 
 std::optional<std::pair<Span, Span>> table_spans(std::string_view text) {
@@ -143,8 +159,7 @@ std::optional<std::pair<Span, Span>> table_spans(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '"') {
-      size_t j = i + 1;
-      while (j < text.size() && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
+      const size_t j = closing_quote(text, i + 1);
       if (j >= text.size()) return std::nullopt;
       if (!stack.empty() && stack.back().object && stack.back().expect_key) {
         const std::string_view key = text.substr(i + 1, j - i - 1);

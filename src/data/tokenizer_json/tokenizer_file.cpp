@@ -190,7 +190,13 @@ std::string read_all(const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) throw IoError(Diagnostic{{path, 0, 0}, {}, "cannot read the file", {}, {}, "check its permissions"});
   std::string text;
-  char buf[1 << 16];
+  if (std::fseek(f.get(), 0, SEEK_END) == 0) {  // one read into a buffer of the file's size
+    const long size = std::ftell(f.get());
+    if (size > 0) text.resize(static_cast<size_t>(size));
+    std::rewind(f.get());
+    text.resize(std::fread(text.data(), 1, text.size(), f.get()));
+  }
+  char buf[1 << 16];  // whatever is left (a file that grew, or one that cannot seek)
   for (size_t n; (n = std::fread(buf, 1, sizeof buf, f.get())) > 0;) text.append(buf, n);
   if (std::ferror(f.get())) {
     throw IoError(Diagnostic{{path, 0, 0}, {}, "cannot read the file", {}, {}, "check its permissions"});
