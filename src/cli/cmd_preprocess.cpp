@@ -88,7 +88,10 @@ int run_preprocess(const std::string& path, const std::vector<std::string>& over
             << (reused ? " (reused; built earlier)\n"
                        : fmt::format(" (built in {:.2f}s, {:.0f} tokens/s)\n", secs,
                                      static_cast<double>(prepared.stats.tokens) / std::max(secs, 1e-9)));
+  const auto stats_start = std::chrono::steady_clock::now();
   std::cout << data::format_stats(prepared, cfg.data.sequence_len);
+  log::debug("data", "statistics in {:.3f} s",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - stats_start).count());
   if (prepared.stats.without_trained_eos) {
     log::warn("data", "{} rows train no EOS token: the model will not learn to stop (see the example above)",
               prepared.stats.without_trained_eos);

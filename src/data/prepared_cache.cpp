@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -193,8 +194,11 @@ std::string save_prepared(const std::string& root, const std::string& key, const
 
 PreparedData prepare(const config::DataConfig& data, const config::TokenizerConfig& tc, const Tokenizer& tok,
                      const BuildOptions& options, bool* reused, std::string* folder) {
+  const auto start = std::chrono::steady_clock::now();
+  auto since = [&start] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   std::string root = prepared_root(data);
   std::string key = prepared_key(data, tc, options.tokenizer_dir, tok, options.seed);
+  log::debug("data", "cache key {} in {:.3f} s", key, since());
   if (auto cached = load_prepared(root, key)) {
     if (reused) *reused = true;
     if (folder) *folder = (fs::path(root) / key).string();
@@ -203,7 +207,9 @@ PreparedData prepare(const config::DataConfig& data, const config::TokenizerConf
   }
   if (reused) *reused = false;
   PreparedData built = build_datasets(data, tok, options);
+  const double building = since();
   std::string dir = save_prepared(root, key, built);
+  log::debug("data", "built by {:.3f} s, cache written in {:.3f} s", building, since() - building);
   if (folder) *folder = dir;
   return built;
 }

@@ -240,7 +240,14 @@ void RecordReader::load_whole_json(const std::string& field) {
 }
 
 bool RecordReader::next(Record& out, Diagnostic* bad) {
+  if (!next_unparsed(out, line_)) return false;
+  if (jsonl_) parse_line(line_, out, bad);
+  return true;
+}
+
+bool RecordReader::next_unparsed(Record& out, std::string& text) {
   if (!jsonl_) {
+    text.clear();
     if (next_row_ >= rows_.size()) return false;
     out.value = std::move(rows_[next_row_]);
     out.where = {file_, row_lines_.empty() ? 0 : row_lines_[next_row_], 0};
@@ -248,22 +255,12 @@ bool RecordReader::next(Record& out, Diagnostic* bad) {
     ++next_row_;
     return true;
   }
-  while (std::getline(in_, line_)) {
+  while (std::getline(in_, text)) {
     ++line_no_;
-    if (line_.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     out.where = {file_, line_no_, 0};
     out.index = count_++;
-    try {
-      out.value = nlohmann::json::parse(line_);
-    } catch (const nlohmann::json::parse_error& e) {
-      Diagnostic d;
-      d.where = {file_, line_no_, static_cast<int>(e.byte)};
-      d.message = "malformed JSON line";
-      d.found = e.what();
-      if (!bad) throw IoError(d);
-      *bad = d;
-      out.value = nullptr;
-    }
+    out.value = nullptr;
     return true;
   }
   if (count_ == 0) {
@@ -273,6 +270,22 @@ bool RecordReader::next(Record& out, Diagnostic* bad) {
     throw IoError(d);
   }
   return false;
+}
+
+bool RecordReader::parse_line(const std::string& text, Record& out, Diagnostic* bad) {
+  try {
+    out.value = nlohmann::json::parse(text);
+    return true;
+  } catch (const nlohmann::json::parse_error& e) {
+    Diagnostic d;
+    d.where = {out.where.file, out.where.line, static_cast<int>(e.byte)};
+    d.message = "malformed JSON line";
+    d.found = e.what();
+    if (!bad) throw IoError(d);
+    *bad = d;
+    out.value = nullptr;
+    return false;
+  }
 }
 
 }  // namespace axolotl::data

@@ -49,6 +49,34 @@ TEST(RecordReader, JsonlJsonArrayAndFieldObject) {
   EXPECT_EQ(files.size(), 4u);
 }
 
+TEST(RecordReader, UnparsedLinesParseLaterWithTheSameErrors) {
+  TempDir dir;
+  write_file(dir / "a.jsonl", "{\"x\": 1}\n\n{\"x\": oops}\n");
+  RecordReader reader((dir / "a.jsonl").string());
+  Record r;
+  std::string text;
+  ASSERT_TRUE(reader.next_unparsed(r, text));
+  EXPECT_EQ(text, "{\"x\": 1}");
+  EXPECT_TRUE(r.value.is_null());
+  EXPECT_TRUE(RecordReader::parse_line(text, r));
+  EXPECT_EQ(r.value["x"], 1);
+  ASSERT_TRUE(reader.next_unparsed(r, text));
+  EXPECT_EQ(r.where.line, 3);
+  EXPECT_EQ(r.index, 1);
+  Diagnostic bad;
+  EXPECT_FALSE(RecordReader::parse_line(text, r, &bad));
+  EXPECT_EQ(bad.message, "malformed JSON line");
+  EXPECT_EQ(bad.where.line, 3);
+  EXPECT_NE(bad.where.file.find("a.jsonl"), std::string::npos);
+  EXPECT_THROW(RecordReader::parse_line(text, r), IoError);
+  EXPECT_FALSE(reader.next_unparsed(r, text));
+  write_file(dir / "b.json", "[{\"x\": 5}]");  // a .json file: parsed records, no text
+  RecordReader whole((dir / "b.json").string());
+  ASSERT_TRUE(whole.next_unparsed(r, text));
+  EXPECT_TRUE(text.empty());
+  EXPECT_EQ(r.value["x"], 5);
+}
+
 TEST(RecordReader, BadInputNamesFileAndLine) {
   TempDir dir;
   write_file(dir / "bad.jsonl", "{\"x\": 1}\n{\"x\": oops}\n");

@@ -40,6 +40,13 @@ class RecordReader {
   // unless `bad` is given, in which case the Diagnostic is stored there and true is returned with
   // out.value discarded (null).
   bool next(Record& out, Diagnostic* bad = nullptr);
+  // next() in two halves, so that the JSON parse of a JSONL line can run on a worker thread:
+  // next_unparsed gives the record's place and, for JSONL, its line in `text` (out.value null; pass
+  // both to parse_line); for a .json file the parsed record and an empty `text`.
+  bool next_unparsed(Record& out, std::string& text);
+  // Parses a JSONL line into out.value; a malformed one throws IoError naming out.where, or, with
+  // `bad`, is stored there (out.value null) and false is returned.
+  static bool parse_line(const std::string& text, Record& out, Diagnostic* bad = nullptr);
 
   const std::string& file() const { return file_; }
   // Bytes consumed so far and the file's size (for progress).

@@ -26,7 +26,11 @@ void StringIdMap::reserve(size_t n) {
 
 void StringIdMap::grow() { reserve(slots_.empty() ? 8 : slots_.size()); }
 
-void StringIdMap::set(std::string_view key, int32_t id) {
+void StringIdMap::set(std::string_view key, int32_t id) { put(key, id, true); }
+
+bool StringIdMap::insert(std::string_view key, int32_t id) { return put(key, id, false); }
+
+bool StringIdMap::put(std::string_view key, int32_t id, bool overwrite) {
   if (2 * (size_ + 1) > slots_.size()) grow();
   const auto h = static_cast<uint32_t>(hash_bytes(key));
   const size_t mask = slots_.size() - 1;
@@ -36,11 +40,11 @@ void StringIdMap::set(std::string_view key, int32_t id) {
       s = Slot{static_cast<uint32_t>(arena_.size()), static_cast<uint32_t>(key.size()), id, h};
       arena_.append(key.data(), key.size());
       ++size_;
-      return;
+      return true;
     }
     if (s.hash == h && std::string_view(arena_.data() + s.off, s.len) == key) {
-      s.id = id;
-      return;
+      if (overwrite) s.id = id;
+      return false;
     }
   }
 }

@@ -2,10 +2,9 @@
 // components in this folder, and decode through the decoder chain.
 #include "axolotl/data/tokenizer_json/json_tokenizer.h"
 
+#include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <unordered_map>
 
 #include "../tokenizer_files.h"
@@ -16,6 +15,7 @@
 #include "axolotl/data/tokenizer_json/normalizer.h"
 #include "axolotl/data/tokenizer_json/post_processor.h"
 #include "axolotl/data/tokenizer_json/pre_tokenizer.h"
+#include "axolotl/data/tokenizer_json/tokenizer_file.h"
 #include "axolotl/data/tokenizer_json/utf8.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
@@ -39,9 +39,10 @@ std::string clean_up_spaces(std::string s) {
 
 class JsonTokenizer final : public Tokenizer {
  public:
-  JsonTokenizer(const json& j, std::string source)
+  JsonTokenizer(const json& j, std::optional<BpeTables> tables, std::string source)
       : source_(std::move(source)),
-        model_(member(j, "model", "tokenizer.json", source_), source_),
+        model_(tables ? BpeModel(member(j, "model", "tokenizer.json", source_), std::move(*tables), source_)
+                      : BpeModel(member(j, "model", "tokenizer.json", source_), source_)),
         normalizer_(make_normalizer(j.value("normalizer", json()), source_)),
         pre_tokenizer_(make_pre_tokenizer(j.value("pre_tokenizer", json()), source_)),
         decoder_(make_decoder(j.value("decoder", json()), source_)),
@@ -251,18 +252,6 @@ class JsonTokenizer final : public Tokenizer {
   bool clean_up_ = false;
 };
 
-json parse_file(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw IoError(Diagnostic{{path.string(), 0, 0}, {}, "cannot read the file", {}, {}, "check its permissions"});
-  std::stringstream ss;
-  ss << f.rdbuf();
-  try {
-    return json::parse(ss.str());
-  } catch (const json::parse_error& e) {
-    throw IoError(Diagnostic{{path.string(), 0, 0}, {}, "malformed JSON", e.what(), {}, {}});
-  }
-}
-
 bool rebuilds_post_processor(const std::string& cls) {
   return cls == "LlamaTokenizer" || cls == "LlamaTokenizerFast" || cls == "GemmaTokenizer" ||
          cls == "GemmaTokenizerFast" || cls == "CodeLlamaTokenizer" || cls == "CodeLlamaTokenizerFast";
@@ -271,8 +260,14 @@ bool rebuilds_post_processor(const std::string& cls) {
 }  // namespace
 
 std::unique_ptr<Tokenizer> load_json_tokenizer(const std::string& folder, const config::TokenizerConfig& overrides) {
+  const auto start = std::chrono::steady_clock::now();
+  auto since = [&start] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   const fs::path path = fs::path(folder) / "tokenizer.json";
-  auto tok = std::make_unique<JsonTokenizer>(parse_file(path), path.string());
+  TokenizerFile file = read_tokenizer_file(path.string());
+  const double parsed = since();
+  const bool fast = file.tables.has_value();
+  auto tok = std::make_unique<JsonTokenizer>(file.doc, std::move(file.tables), path.string());
+  const double modelled = since();
   const detail::TokenizerFiles files = detail::read_side_files(folder);
   for (const auto& a : files.added) {
     AddedToken t;
@@ -310,6 +305,8 @@ std::unique_ptr<Tokenizer> load_json_tokenizer(const std::string& folder, const 
   tok->finish();
   log::debug("tokenizer", "loaded {}: vocab {} (bos {}, eos {}, pad {}, add_bos {}, add_eos {})", path.string(),
              tok->vocab_size(), tok->bos_id(), tok->eos_id(), tok->pad_id(), tok->add_bos(), tok->add_eos());
+  log::debug("tokenizer", "load took {:.3f} s: read and parse {:.3f} s ({}), model {:.3f} s, the rest {:.3f} s",
+             since(), parsed, fast ? "vocab/merges tables" : "plain JSON tree", modelled - parsed, since() - modelled);
   return tok;
 }
 

@@ -20,6 +20,8 @@ class StringIdMap {
   void reserve(size_t n);
   // Inserts or overwrites.
   void set(std::string_view key, int32_t id);
+  // Inserts when absent; false (and no change) when `key` is already there.
+  bool insert(std::string_view key, int32_t id);
   // -1 when absent.
   int32_t find(std::string_view key) const;
   size_t size() const { return size_; }
@@ -36,6 +38,7 @@ class StringIdMap {
     uint32_t hash = 0;
   };
   void grow();
+  bool put(std::string_view key, int32_t id, bool overwrite);  // true when inserted
   std::vector<Slot> slots_;
   std::string arena_;
   size_t size_ = 0;
