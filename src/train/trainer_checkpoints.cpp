@@ -89,7 +89,7 @@ void Loop::save(int64_t step) {
   try {
     save_checkpoint(out_.string(), step, [&](const std::string& dir) {
       const fs::path d = dir;
-      write_weights(dir, *s_.model, s_.adapter);
+      write_weights(dir, *s_.model, s_.adapter, s_.base);
       data::write_tokenizer_files(tokenizer_save_, dir);
       write_text(d / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
       if (c_.checkpoint.save_only_model) return;  // weights only, as HF's save_only_model: not resumable
