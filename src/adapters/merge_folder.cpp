@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "axolotl/adapters/folder_rewrite.h"
 #include "axolotl/adapters/lora_merge.h"
 #include "axolotl/adapters/peft_adapter.h"
 #include "axolotl/adapters/tensor_io.h"
@@ -52,14 +53,6 @@ nlohmann::json read_json(const fs::path& path) {
     return nlohmann::json::parse(read_text(path));
   } catch (const nlohmann::json::exception& e) {
     throw IoError(Diagnostic{Location{path.string(), 0, 0}, {}, "not valid JSON", e.what(), {}, {}});
-  }
-}
-
-const char* dtype_string(torch::ScalarType t) {
-  switch (t) {
-    case torch::kBFloat16: return "bfloat16";
-    case torch::kFloat16: return "float16";
-    default: return "float32";
   }
 }
 
@@ -199,16 +192,7 @@ std::optional<torch::ScalarType> base_dtype(const nlohmann::json& config) {
 
 void write_side_files(const MergeJob& job, std::optional<torch::ScalarType> dtype, int64_t vocab_rows,
                       const fs::path& tmp) {
-  auto config = read_json(config_path(job));
-  if (vocab_rows > 0) {  // a multimodal config keeps the text tower's size in text_config
-    (config.contains("text_config") && config["text_config"].is_object() ? config["text_config"] : config)["vocab_size"] =
-        vocab_rows;
-  }
-  if (dtype) {
-    config["torch_dtype"] = dtype_string(*dtype);
-    if (config.contains("dtype")) config["dtype"] = dtype_string(*dtype);
-  }
-  config.erase("quantization_config");  // the merged weights are dense
+  const auto config = rewritten_config(read_json(config_path(job)), dtype, vocab_rows);
   io::write_file_atomic((tmp / "config.json").string(), config.dump(2) + "\n");
   if (job.write_tokenizer) job.write_tokenizer(tmp.string());
   for (const char* name : kTokenizerFiles) {
@@ -325,50 +309,40 @@ MergeResult merge_folder(const MergeJob& job) {
 
   MergeResult result;
   io::ShardedWriter writer(tmp.path.string(), job.max_shard_bytes);
-  for (const auto& path : files) {
-    // Shared with the pending fills: unmapped once the last of its tensors has been written.
-    std::shared_ptr<io::SafetensorsFile> file(io::SafetensorsFile::open(path).release());
-    for (const io::TensorInfo& info : file->tensors()) {
-      if (ends_with(info.name, "rotary_emb.inv_freq")) continue;  // legacy buffer (FORMATS.md §2.2)
-      torch::ScalarType in_dtype;
-      const bool known = torch_dtype_of(info.dtype, &in_dtype);
-      const bool floating = known && c10::isFloatingType(in_dtype);
-      const torch::ScalarType out_dtype = (floating && target) ? *target : in_dtype;
-      io::TensorSource src{info.name, known ? io_dtype_of(out_dtype) : info.dtype, info.shape, {}};
+  // The adapted weights merged, modules_to_save replaced, every other tensor as the base has it.
+  result.tensors = rewrite_tensors(files, writer, target, [&](const std::shared_ptr<io::SafetensorsFile>& file,
+                                                              const io::TensorInfo& info, torch::ScalarType out_dtype)
+                                                              -> std::optional<io::TensorSource> {
+    auto lora = parts.lora.find(info.name);
+    auto saved = parts.saved.find(info.name);
+    if (lora == parts.lora.end() && saved == parts.saved.end()) return std::nullopt;
+    torch::ScalarType in_dtype;
+    const bool known = torch_dtype_of(info.dtype, &in_dtype);
+    io::TensorSource src{info.name, known ? io_dtype_of(out_dtype) : info.dtype, info.shape, {}};
+    if (lora != parts.lora.end()) {
       const size_t nbytes = static_cast<size_t>(src.nbytes());
-      auto lora = parts.lora.find(info.name);
-      auto saved = parts.saved.find(info.name);
-      if (lora != parts.lora.end()) {
-        const auto a = lora->second.a, b = lora->second.b;
-        const double scaling = parts.scaling;
-        src.fill = [file, info, a, b, scaling, out_dtype, nbytes](uint8_t* dst) {
-          const auto merged = merge_lora_weight(view_tensor(*file, info), a, b, scaling, out_dtype).contiguous();
-          std::memcpy(dst, merged.data_ptr(), nbytes);
-        };
-        ++result.merged;
-      } else if (saved != parts.saved.end()) {
-        const auto t = saved->second;
-        src.shape = t.sizes().vec();  // a grown embedding has more rows than the base's
-        const size_t saved_bytes = static_cast<size_t>(src.nbytes());
-        src.fill = [t, out_dtype, saved_bytes](uint8_t* dst) {
-          std::memcpy(dst, t.to(out_dtype).contiguous().data_ptr(), saved_bytes);
-        };
-        ++result.replaced;
-      } else if (!known || out_dtype == in_dtype) {
-        src.fill = [file, info, nbytes](uint8_t* dst) { std::memcpy(dst, file->data(info), nbytes); };
-      } else {
-        src.fill = [file, info, out_dtype, nbytes](uint8_t* dst) {
-          std::memcpy(dst, view_tensor(*file, info).to(out_dtype).contiguous().data_ptr(), nbytes);
-        };
-      }
-      writer.add(std::move(src));
-      ++result.tensors;
+      const auto a = lora->second.a, b = lora->second.b;
+      const double scaling = parts.scaling;
+      src.fill = [file, info, a, b, scaling, out_dtype, nbytes](uint8_t* dst) {
+        const auto merged = merge_lora_weight(view_tensor(*file, info), a, b, scaling, out_dtype).contiguous();
+        std::memcpy(dst, merged.data_ptr(), nbytes);
+      };
+      ++result.merged;
+      return src;
     }
-  }
+    const auto t = saved->second;
+    src.shape = t.sizes().vec();  // a grown embedding has more rows than the base's
+    const size_t saved_bytes = static_cast<size_t>(src.nbytes());
+    src.fill = [t, out_dtype, saved_bytes](uint8_t* dst) {
+      std::memcpy(dst, t.to(out_dtype).contiguous().data_ptr(), saved_bytes);
+    };
+    ++result.replaced;
+    return src;
+  });
   result.files = writer.finish();
   result.bytes = writer.total_bytes();
   write_side_files(job, target, grown_rows(parts), tmp.path);
-  if (target) result.dtype = dtype_string(*target);
+  if (target) result.dtype = config_dtype_name(*target);
 
   // Swap into place: an old output (with --force) is moved aside first and removed after.
   const fs::path old = parent / ("." + out.filename().string() + ".old-" + std::to_string(::getpid()));

@@ -10,13 +10,15 @@ namespace {
 
 const std::vector<ArchTraits>& table() {
   static const std::vector<ArchTraits> kTable = {
-      // name, classes, permute_qk, sandwich_norms, norm_shift, skip_lm_head, spm_no_space_prefix, spm_added_json
-      {"llama", {"LlamaForCausalLM", "MistralForCausalLM"}, true, false, 0.f, false, false, false},
-      {"qwen2", {"Qwen2ForCausalLM"}, false, false, 0.f, false, false, false},
-      {"qwen3", {"Qwen3ForCausalLM"}, false, false, 0.f, false, false, false},
-      {"gemma2", {"Gemma2ForCausalLM"}, false, true, 1.f, true, true, false},
-      {"gemma3", {"Gemma3ForCausalLM"}, false, true, 1.f, false, true, false},
-      {"phi3", {"Phi3ForCausalLM"}, false, false, 0.f, false, false, true},
+      // name, classes, permute_qk, sandwich_norms, norm_shift, skip_lm_head, spm_no_space_prefix, spm_added_json,
+      // trim_token_embd. A multimodal Gemma3ForConditionalGeneration reaches "gemma3" as its text tower
+      // (model::load_llama_config), as convert_hf_to_gguf registers Gemma3Model for both classes.
+      {"llama", {"LlamaForCausalLM", "MistralForCausalLM"}, true, false, 0.f, false, false, false, false},
+      {"qwen2", {"Qwen2ForCausalLM"}, false, false, 0.f, false, false, false, false},
+      {"qwen3", {"Qwen3ForCausalLM"}, false, false, 0.f, false, false, false, false},
+      {"gemma2", {"Gemma2ForCausalLM"}, false, true, 1.f, true, true, false, false},
+      {"gemma3", {"Gemma3ForCausalLM"}, false, true, 1.f, false, true, false, true},
+      {"phi3", {"Phi3ForCausalLM"}, false, false, 0.f, false, false, true, false},
   };
   return kTable;
 }

@@ -20,6 +20,7 @@
 #include "axolotl/export/tokenizer_metadata.h"
 #include "axolotl/io/half.h"
 #include "axolotl/io/sharded_reader.h"
+#include "axolotl/model/family.h"
 #include "axolotl/model/llama_config.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
@@ -111,7 +112,11 @@ GgmlType choose_type(const std::string& name, const std::vector<int64_t>& ne, co
 ExportResult export_model(const ModelExportJob& job) {
   const auto start = std::chrono::steady_clock::now();
   const std::string config_dir = job.config_dir.empty() ? job.model_dir : job.config_dir;
-  const auto cfg_json = nlohmann::json::parse(read_text(fs::path(config_dir) / "config.json"), nullptr, false);
+  auto cfg_json = nlohmann::json::parse(read_text(fs::path(config_dir) / "config.json"), nullptr, false);
+  // A multimodal config's text_config moved to the top level (convert_hf_to_gguf TextModel.__init__).
+  if (cfg_json.is_object() && cfg_json.contains("text_config") && cfg_json["text_config"].is_object()) {
+    for (const auto& [k, v] : cfg_json["text_config"].items()) cfg_json[k] = v;
+  }
   const auto cfg = model::load_llama_config(config_dir);
   const ArchTraits& arch = arch_for_class(cfg.architecture);
   auto reader = io::ShardedReader::open(job.model_dir);
@@ -123,8 +128,13 @@ ExportResult export_model(const ModelExportJob& job) {
     int group, layer;
   };
   std::vector<Item> items;
+  int64_t other_towers = 0;
   for (const auto& hf : reader->names()) {
-    if (arch.skip_lm_head && hf == "lm_head.weight") {
+    if (model::outside_text_tower(hf)) {  // vision tower, projector: the converter's mmproj file, not this one
+      ++other_towers;
+      continue;
+    }
+    if (arch.skip_lm_head && model::causal_lm_name(hf) == "lm_head.weight") {
       log::info("export", "skipping lm_head.weight: {} ties the output to token_embd (as convert_hf_to_gguf)", arch.name);
       continue;
     }
@@ -136,6 +146,12 @@ ExportResult export_model(const ModelExportJob& job) {
     const int layer = layer_of(*g);
     const int group = *g == "token_embd.weight" ? 0 : layer >= 0 ? 1 : *g == "output.weight" ? 3 : 2;
     items.push_back({hf, *g, group, layer});
+  }
+  if (other_towers > 0) {
+    log::info("export", "{}: exporting the text model; its {} vision-tower and projector tensors are left out "
+              "(llama.cpp's convert_hf_to_gguf.py writes them to a separate mmproj file with --mmproj, which "
+              "axolotl export does not write)", cfg.wrapper_architecture.empty() ? cfg.architecture : cfg.wrapper_architecture,
+              other_towers);
   }
   std::stable_sort(items.begin(), items.end(), [](const Item& x, const Item& y) {
     return std::tie(x.group, x.layer) < std::tie(y.group, y.layer);
@@ -170,10 +186,23 @@ ExportResult export_model(const ModelExportJob& job) {
   result.stop_tokens = tok.stop_tokens;
   result.chat_template = tok.chat_template;
   for (auto& t : arch_extra_tensors(arch, cfg)) w.add_tensor(std::move(t));
+  // Gemma3Model.modify_tensors: token_embd keeps the tokenizer's rows only ("remove OOV rows").
+  const std::string tok_dir = job.tokenizer_dir.empty() ? job.model_dir : job.tokenizer_dir;
+  const int64_t vocab_rows = arch.trim_token_embd ? converter_vocab_rows(tok_dir, cfg.vocab_size) : -1;
   const io::ShardedReader* rd = reader.get();
   for (const auto& it : items) {
     const auto ref = reader->at(it.hf);
     std::vector<int64_t> ne(ref.info->shape.rbegin(), ref.info->shape.rend());
+    if (it.gguf == "token_embd.weight" && vocab_rows >= 0 && ne.size() == 2 && ne[1] > vocab_rows) {
+      log::info("export", "token_embd.weight: {} rows cut to the tokenizer's {} (as convert_hf_to_gguf's Gemma3Model)",
+                ne[1], vocab_rows);
+      if (vocab_rows < static_cast<int64_t>(tok.tokens.size())) {
+        log::warn("export", "token_embd.weight keeps {} rows but the vocabulary lists {} tokens: llama.cpp refuses a "
+                  "file whose token_embd has fewer rows than tokens (the converter writes it the same way)",
+                  vocab_rows, tok.tokens.size());
+      }
+      ne[1] = vocab_rows;
+    }
     std::string note;
     const GgmlType type = choose_type(it.gguf, ne, plan, &note);
     if (!note.empty()) {
@@ -187,13 +216,16 @@ ExportResult export_model(const ModelExportJob& job) {
       if (it.gguf.find(".attn_k.") != std::string::npos) n_head = cfg.num_key_value_heads;
     }
     const int threads = job.threads;
+    size_t keep = 1;
+    for (int64_t d : ne) keep *= static_cast<size_t>(d);
     const std::string hf = it.hf, gname = it.gguf;
     // Gemma: every "*norm.weight" + 1 (convert_hf_to_gguf Gemma2Model/Gemma3Model.modify_tensors), added
     // in the checkpoint's dtype as torch does there (a bf16 weight gives bf16(w + 1)).
     const float shift = ends_with(hf, "norm.weight") ? arch.norm_shift : 0.f;
     const io::DType src_dtype = ref.info->dtype;
-    w.add_tensor(TensorEntry{gname, ne, type, [rd, hf, gname, ne, type, n_head, threads, shift, src_dtype](uint8_t* dst) {
+    w.add_tensor(TensorEntry{gname, ne, type, [rd, hf, gname, ne, type, n_head, threads, shift, src_dtype, keep](uint8_t* dst) {
                                auto data = read_f32(rd->at(hf));
+                               data.resize(keep);  // the first rows of a cut token_embd
                                if (shift != 0.f) add_in_dtype(data, shift, src_dtype);
                                const int64_t cols = ne[0];
                                const int64_t rows = static_cast<int64_t>(data.size()) / std::max<int64_t>(cols, 1);

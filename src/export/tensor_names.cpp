@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "axolotl/model/family.h"
+
 namespace axolotl::gguf {
 namespace {
 
@@ -43,6 +45,9 @@ bool starts_with(const std::string& s, const char* p) { return s.compare(0, std:
 std::optional<std::string> gguf_name(const std::string& hf_name, bool sandwich_norms) {
   std::string name = hf_name;
   if (starts_with(name, "base_model.model.")) name = name.substr(17);
+  // A multimodal Gemma-3's text tower (language_model.model.*, model.language_model.*): its causal-LM
+  // names, as convert_hf_to_gguf's Gemma3Model strips "language_model.".
+  name = model::causal_lm_name(name);
   std::string suffix;
   for (const char* s : {".weight", ".bias"}) {
     const size_t n = std::strlen(s);

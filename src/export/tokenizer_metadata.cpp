@@ -176,6 +176,20 @@ void spm_added_from_json(TokenizerMetadata& t, const fs::path& file) {
 
 }  // namespace
 
+int64_t converter_vocab_rows(const std::string& dir, int64_t vocab_size) {
+  const fs::path d(dir);
+  if (fs::exists(d / "tokenizer.model")) return vocab_size;
+  if (!fs::exists(d / "tokenizer.json")) {
+    throw IoError(Diagnostic{Location{dir, 0, 0}, {}, "no tokenizer.model or tokenizer.json", {}, {},
+                             "the GGUF file needs the tokenizer of the model"});
+  }
+  const auto j = read_json_if(d / "tokenizer.json");
+  int64_t n = 0;
+  if (j.contains("model") && j["model"].contains("vocab") && j["model"]["vocab"].is_object()) n += j["model"]["vocab"].size();
+  if (j.contains("added_tokens") && j["added_tokens"].is_array()) n += j["added_tokens"].size();
+  return n;
+}
+
 TokenizerMetadata read_tokenizer_metadata(const std::string& dir, const std::string& config_dir, int64_t vocab_size,
                                           const TokenizerOptions& options) {
   TokenizerMetadata t;

@@ -27,14 +27,15 @@ std::string model_folder(const config::ModelConfig& config) {
                                        : "did you mean " + close + "?"});
 }
 
+std::string model_config_folder(const config::ModelConfig& config) {
+  if (config.config_path.empty()) return model_folder(config);
+  return std::filesystem::exists(config.config_path) ? config.config_path
+                                                     : io::resolve_model_dir(config.config_path, config.revision);
+}
+
 LlamaForCausalLM load_pretrained(const config::ModelConfig& config, const LoadHookFactory& hook_for) {
   const std::string folder = model_folder(config);
-  std::string config_dir = folder;
-  if (!config.config_path.empty()) {
-    config_dir = std::filesystem::exists(config.config_path) ? config.config_path
-                                                             : io::resolve_model_dir(config.config_path, config.revision);
-  }
-  const LlamaConfig llama = load_llama_config(config_dir);
+  const LlamaConfig llama = load_llama_config(model_config_folder(config));
   set_threads(config.threads);
   const auto device = resolve_device(config.device);
   const auto dtype = resolve_dtype(config.dtype, llama, device);

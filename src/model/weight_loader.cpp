@@ -36,8 +36,9 @@ bool ignored_key(const std::string& name) {
   return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// How a multimodal checkpoint spells its text tower (family.h): by its embedding's name; a folder this
-// program wrote (full fine-tuning saves the text tower as a causal LM) uses the causal-LM names.
+// How a multimodal checkpoint spells its text tower (family.h): by its embedding's name; a folder
+// holding the text tower under the causal-LM names (as full fine-tunes were saved before they kept the
+// whole checkpoint) is read as one.
 TowerLayout tower_layout(const LlamaConfig& c, const io::ShardedReader& reader) {
   if (c.wrapper_architecture.empty()) return TowerLayout::kCausalLm;
   for (TowerLayout layout : {TowerLayout::kCurrent, TowerLayout::kLegacy}) {

@@ -262,7 +262,7 @@ void Loop::finish(double seconds) {
                                 {"train_steps_per_second", step / std::max(1e-9, seconds)},
                                 {"total_flos", state_.total_flos}, {"train_loss", train_loss},
                                 {"epoch", schedule_.epoch_at(step)}, {"step", step}});
-  write_weights(out_.string(), *s_.model, s_.adapter);
+  write_weights(out_.string(), *s_.model, s_.adapter, s_.base);
   data::write_tokenizer_files(tokenizer_save_, out_.string());
   write_text(out_ / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
   write_trainer_state((out_ / "trainer_state.json").string(), state_);

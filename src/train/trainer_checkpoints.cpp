@@ -89,7 +89,7 @@ void Loop::save(int64_t step) {
   try {
     save_checkpoint(out_.string(), step, [&](const std::string& dir) {
       const fs::path d = dir;
-      write_weights(dir, *s_.model, s_.adapter);
+      write_weights(dir, *s_.model, s_.adapter, s_.base);
       if (s_.adapter.r > 0) write_text(d / "README.md", peft_checkpoint_card(model_card()));  // PEFT's save_pretrained
       data::write_tokenizer_files(tokenizer_save_, dir);
       write_text(d / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));

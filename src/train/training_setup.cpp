@@ -116,6 +116,8 @@ void check_token_ids(const data::RowStore& rows, int64_t table_rows, const char*
 TrainingSetup load_training_setup(const config::Config& c, DistributedContext& dist) {
   TrainingSetup s;
   s.tokenizer_dir = c.tokenizer.path.empty() ? model::model_folder(c.model) : c.tokenizer.path;
+  s.base.model_dir = model::model_folder(c.model);
+  if (!c.model.config_path.empty()) s.base.config_dir = model::model_config_folder(c.model);
   s.tokenizer = data::Tokenizer::load(s.tokenizer_dir, c.tokenizer);
 
   data::BuildOptions build;

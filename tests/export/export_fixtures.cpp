@@ -54,7 +54,23 @@ std::map<std::string, std::vector<int64_t>> shapes(const TinyLlamaSpec& s) {
       m[p + "post_feedforward_layernorm.weight"] = {s.hidden};
     }
   }
-  return m;
+  if (s.multimodal.empty()) return m;
+  // Gemma3ForConditionalGeneration (modeling_gemma3.py): the text tower nested, a vision tower beside it.
+  const bool current = s.multimodal == "current";
+  std::map<std::string, std::vector<int64_t>> mm;
+  for (const auto& [name, shape] : m) {
+    if (name.rfind("lm_head.", 0) == 0) {
+      mm[current ? name : "language_model." + name] = shape;
+    } else {
+      mm[(current ? "model.language_model." : "language_model.model.") + name.substr(6)] = shape;
+    }
+  }
+  const std::string v = current ? "model." : "";
+  mm[v + "vision_tower.vision_model.post_layernorm.weight"] = {16};
+  mm[v + "vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight"] = {16, 16};
+  mm[v + "multi_modal_projector.mm_input_projection_weight"] = {16, s.hidden};
+  mm[v + "multi_modal_projector.mm_soft_emb_norm.weight"] = {16};
+  return mm;
 }
 
 // config.json: the llama keys plus what each family's HF config class reads.
@@ -92,7 +108,18 @@ nlohmann::json family_config(const TinyLlamaSpec& s) {
     cfg["original_max_position_embeddings"] = 256;
     cfg["sliding_window"] = 128;
   }
-  return cfg;
+  if (s.multimodal.empty()) return cfg;
+  // configuration_gemma3.py Gemma3Config: the decoder's keys in text_config, token ids and dtype on top.
+  nlohmann::json text = cfg;
+  nlohmann::json top = {{"architectures", {"Gemma3ForConditionalGeneration"}}, {"model_type", "gemma3"},
+                        {"image_token_index", s.vocab - 1}, {"mm_tokens_per_image", 4},
+                        {"vision_config", {{"model_type", "siglip_vision_model"}, {"hidden_size", 16}, {"patch_size", 4}}}};
+  for (const char* key : {"architectures", "bos_token_id", "eos_token_id", "torch_dtype"}) {
+    if (std::string(key) != "architectures") top[key] = text[key];
+    text.erase(key);
+  }
+  top["text_config"] = text;
+  return top;
 }
 
 io::TensorSource make(const std::string& name, const std::vector<int64_t>& shape, float (*value)(int, int64_t, int64_t),

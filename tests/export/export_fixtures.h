@@ -16,13 +16,17 @@ struct TinyLlamaSpec {
   // gguf_arch_reference.py builds the same folders.
   std::string family = "llama";
   int64_t head_dim = 0;  // 0: hidden / heads (and no head_dim in config.json)
+  // gemma3 only: "legacy" or "current" writes a Gemma3ForConditionalGeneration folder instead (text_config,
+  // the text tower as language_model.model.* / model.language_model.*, four small vision-tower and
+  // projector tensors: vision_tower.vision_model.*, multi_modal_projector.*, under model. when current).
+  std::string multimodal;
 };
 
 // Value of element (r, c) of tensor number `t`: t * 1e4 + r * 100 + c (exact in float32 for these sizes).
 float fixture_value(int t, int64_t r, int64_t c);
 
-// Writes config.json and model.safetensors (F32) into `dir`; tensor number t is the t-th HF name in
-// sorted order, which fixture_index() returns (-1 when absent).
+// Writes config.json and model.safetensors (F32) into `dir`; tensor number t is the t-th HF name (as
+// the file spells it) in sorted order, which fixture_index() returns (-1 when absent).
 void write_tiny_llama(const std::filesystem::path& dir, const TinyLlamaSpec& spec);
 int fixture_index(const TinyLlamaSpec& spec, const std::string& name);
 

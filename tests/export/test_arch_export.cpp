@@ -40,7 +40,8 @@ const nlohmann::json& golden() {
 testing::TinyLlamaSpec spec_of(const std::string& family) {
   const auto& s = golden().at(family).at("spec");
   testing::TinyLlamaSpec spec;
-  spec.family = family;
+  spec.family = s.value("family", family);  // "gemma3_mm" is a gemma3 in a multimodal folder
+  spec.multimodal = s.value("multimodal", "");
   spec.hidden = s.at("hidden");
   spec.intermediate = s.at("intermediate");
   spec.layers = s.at("layers");
@@ -144,6 +145,68 @@ TEST(ArchExport, GemmaNormsAndTiedOutput) {
     EXPECT_EQ(f->tensor("output.weight"), nullptr) << family;
     EXPECT_NE(f->tensor("blk.1.post_ffw_norm.weight"), nullptr) << family;
     EXPECT_EQ(f->tensor("blk.1.post_ffw_norm.weight")->type, GgmlType::kF32) << family;
+  }
+}
+
+// Gemma3Model.modify_tensors removes token_embd's OOV rows: tokenizer.json's vocab + added_tokens count
+// (15 + 2 for the fixtures' tokenizer), the config's vocab_size with a tokenizer.model; other archs keep them.
+TEST(ArchExport, Gemma3TokenEmbdKeepsTheTokenizersRows) {
+  testing::TempDir dir;
+  EXPECT_EQ(converter_vocab_rows((testing::source_dir() / "tests/assets/export/bpe").string(), 20), 17);
+  testing::write_file(dir / "spm" / "tokenizer.model", "");
+  EXPECT_EQ(converter_vocab_rows((dir / "spm").string(), 20), 20);
+  EXPECT_THROW(converter_vocab_rows((dir / "none").string(), 20), IoError);
+  for (const char* family : {"gemma3", "qwen3"}) {
+    ModelExportJob job;
+    job.model_dir = write_family(dir.path(), family).string();
+    job.output = (dir / (std::string(family) + ".gguf")).string();
+    job.file_type = FileType::kMostlyQ8_0;
+    job.tokenizer_pre = "llama-bpe";
+    export_model(job);
+    const auto f = GgufFile::open(job.output);
+    const auto* embd = f->tensor("token_embd.weight");
+    ASSERT_NE(embd, nullptr) << family;
+    EXPECT_EQ(embd->ne, (std::vector<int64_t>{64, std::string(family) == "gemma3" ? 17 : 20})) << family;
+  }
+}
+
+// A multimodal Gemma-3 folder (either spelling) exports as its text model: the same tensor table as the
+// causal Gemma-3 with the same head, no vision-tower or projector tensor (llama.cpp's mmproj file is not
+// written), the gemma3 arch.
+TEST(ArchExport, MultimodalGemma3ExportsItsTextModel) {
+  auto table = [](const std::string& path) {
+    std::map<std::string, std::pair<std::vector<int64_t>, int>> out;
+    const auto f = GgufFile::open(path);
+    for (const auto& t : f->tensors()) out[t.name] = {t.ne, static_cast<int>(t.type)};
+    EXPECT_EQ(f->metadata()[0].second.as_string(), "gemma3") << path;
+    return out;
+  };
+  testing::TempDir dir;
+  auto export_of = [&](const std::string& key, testing::TinyLlamaSpec spec) {
+    const auto model = dir / key;
+    testing::write_tiny_llama(model, spec);
+    for (const char* f : {"tokenizer.json", "tokenizer_config.json"}) {
+      fs::copy_file(testing::source_dir() / "tests/assets/export/bpe" / f, model / f);
+    }
+    ModelExportJob job;
+    job.model_dir = model.string();
+    job.output = (dir / (key + ".gguf")).string();
+    job.file_type = FileType::kMostlyQ8_0;
+    job.tokenizer_pre = "llama-bpe";
+    export_model(job);
+    return table(job.output);
+  };
+  for (bool tied : {true, false}) {
+    testing::TinyLlamaSpec causal = spec_of("gemma3");
+    causal.tied = tied;
+    const auto want = export_of(tied ? "causal_tied" : "causal", causal);
+    EXPECT_EQ(want.count("output.weight"), tied ? 0u : 1u);
+    for (const char* layout : {"current", "legacy"}) {
+      testing::TinyLlamaSpec mm = causal;
+      mm.multimodal = layout;
+      const auto have = export_of(std::string(layout) + (tied ? "_tied" : ""), mm);
+      EXPECT_EQ(have, want) << layout << (tied ? " tied" : "");
+    }
   }
 }
 

@@ -255,6 +255,14 @@ TEST(TensorNames, HfToGguf) {
   EXPECT_EQ(*gguf_name("model.layers.2.post_attention_layernorm.weight", true), "blk.2.post_attention_norm.weight");
   EXPECT_EQ(*gguf_name("model.layers.2.pre_feedforward_layernorm.weight", true), "blk.2.ffn_norm.weight");
   EXPECT_EQ(*gguf_name("model.layers.2.post_feedforward_layernorm.weight", true), "blk.2.post_ffw_norm.weight");
+  // A multimodal Gemma-3's text tower, in both spellings and as a PEFT adapter names it; the vision
+  // tower has no name in the text model.
+  EXPECT_EQ(*gguf_name("language_model.model.layers.1.self_attn.k_norm.weight"), "blk.1.attn_k_norm.weight");
+  EXPECT_EQ(*gguf_name("model.language_model.embed_tokens.weight"), "token_embd.weight");
+  EXPECT_EQ(*gguf_name("language_model.lm_head.weight"), "output.weight");
+  EXPECT_EQ(*gguf_name("base_model.model.model.language_model.layers.0.self_attn.q_proj.weight"), "blk.0.attn_q.weight");
+  EXPECT_FALSE(gguf_name("vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight"));
+  EXPECT_FALSE(gguf_name("model.multi_modal_projector.mm_soft_emb_norm.weight"));
   EXPECT_EQ(layer_of("blk.17.attn_v.weight"), 17);
   EXPECT_EQ(layer_of("output.weight"), -1);
 }

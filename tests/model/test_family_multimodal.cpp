@@ -2,7 +2,8 @@
 // (language_model.model.* and model.language_model.*), built by tests/reference/family_reference.py:
 // the text path's logits and greedy ids equal the reference; LoRA targets and adapter keys are PEFT's
 // names on the full model (Axolotl's examples/gemma3 regex matches); `merge` writes the merged text
-// weights plus every other tensor unchanged under its original name, and the original config.json.
+// weights plus every other tensor unchanged under its original name, and the original config.json; a
+// full fine-tune is saved the same way (train::write_weights): the whole checkpoint, text tower replaced.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -19,6 +20,7 @@
 #include "axolotl/io/safetensors.h"
 #include "axolotl/model/family.h"
 #include "axolotl/model/generator.h"
+#include "axolotl/train/weights_writer.h"
 #include "family_goldens.h"
 #include "test_support.h"
 
@@ -157,6 +159,58 @@ TEST_P(GemmaMultimodal, LegacySpelledAdapterLoadsAndMerges) {
   job.output_dir = (dir / "merged").string();
   EXPECT_EQ(adapters::merge_folder(job).merged, 7 * m->config().num_hidden_layers);
   EXPECT_LT((load_folder((dir / "merged").string())->forward(ids)[0] - with_adapter).abs().max().item<float>(), 1e-4);
+}
+
+// Full fine-tuning saves what transformers' save_pretrained of the whole model would: every base tensor
+// name (the checkpoint's spelling), the vision tower and projector bit-equal to the base, the text tower
+// the trained weights, the base's config.json; the folder loads again and gives the trained logits.
+TEST_P(GemmaMultimodal, FullFineTuneSavesTheWholeCheckpoint) {
+  REQUIRE_GOLDENS();
+  auto m = load(GetParam());
+  const auto ids = ids_tensor({1, 7, 22, 5, 31, 9, 14, 40});
+  torch::NoGradGuard no_grad;
+  const auto before = m->forward(ids)[0].clone();
+  torch::manual_seed(11);
+  for (auto& p : m->parameters()) p.add_(torch::randn_like(p) * 0.05);  // a "trained" text tower
+  const auto trained = m->forward(ids)[0].clone();
+  ASSERT_GT((trained - before).abs().max().item<float>(), 1e-3);
+  testing::TempDir dir;
+  const auto out = dir / "full";
+  adapters::AdapterConfig full;
+  full.r = 0;  // no adapter: full fine-tuning
+  train::write_weights(out.string(), *m, full, train::BaseCheckpoint{folder().string(), {}});
+  const auto base = tensor_bytes(folder() / "model.safetensors");
+  const auto saved = tensor_bytes(out / "model.safetensors");
+  std::set<std::string> base_names, saved_names;
+  for (const auto& [k, v] : base) base_names.insert(k);
+  for (const auto& [k, v] : saved) saved_names.insert(k);
+  EXPECT_EQ(saved_names, base_names);
+  int64_t vision = 0, text = 0;
+  auto params = m->named_parameters();
+  for (const auto& [name, bytes] : base) {
+    if (!saved.count(name)) continue;
+    if (outside_text_tower(name)) {
+      EXPECT_EQ(saved.at(name), bytes) << name;
+      ++vision;
+      continue;
+    }
+    EXPECT_NE(saved.at(name), bytes) << name << " (text tower: trained)";
+    const auto& p = params[causal_lm_name(name)];
+    ASSERT_EQ(saved.at(name).size(), static_cast<size_t>(p.numel()) * 4) << name;
+    EXPECT_EQ(std::memcmp(saved.at(name).data(), p.contiguous().data_ptr(), saved.at(name).size()), 0) << name;
+    ++text;
+  }
+  EXPECT_GT(vision, 10);
+  EXPECT_EQ(text, static_cast<int64_t>(params.size()));
+  EXPECT_EQ(nlohmann::json::parse(testing::read_file(out / "config.json")),
+            nlohmann::json::parse(testing::read_file(folder() / "config.json")));
+  auto reloaded = load_folder(out.string());
+  EXPECT_EQ(reloaded->config().wrapper_architecture, "Gemma3ForConditionalGeneration");
+  EXPECT_EQ((reloaded->forward(ids)[0] - trained).abs().max().item<float>(), 0.f);
+  // Saving again over it (a later checkpoint of the same run) from the folder just written also works.
+  train::write_weights((dir / "again").string(), *reloaded, full,
+                       train::BaseCheckpoint{out.string(), {}});
+  EXPECT_EQ(tensor_bytes(dir / "again" / "model.safetensors"), saved);
 }
 
 INSTANTIATE_TEST_SUITE_P(Model, GemmaMultimodal, ::testing::Values("gemma3_mm", "gemma3_mm_legacy"));

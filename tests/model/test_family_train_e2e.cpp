@@ -2,7 +2,8 @@
 // makes (and on a multimodal Gemma-3 folder wrapped from the Gemma-3 one: text_config, the older
 // language_model.model.* spelling, a vision tower): LoRA resume repeats the uninterrupted run bit for bit,
 // 2 ranks (Gloo) equal 1 process, 8-bit and QLoRA train with a first loss within their quantization error
-// of the dense one, full fine-tuning writes a model that generates, merge keeps the base's tensor names.
+// of the dense one, full fine-tuning writes a model that generates (the whole checkpoint for the
+// multimodal one, its vision tower unchanged), merge keeps the base's tensor names.
 // Labelled slow (about 10-20 s per test on a shared 2-core machine).
 #include <gtest/gtest.h>
 
@@ -197,6 +198,53 @@ TEST_P(FamilyTraining, MergedFolderKeepsTheBaseNamesAndGeneratesLikeTheAdapter) 
   EXPECT_EQ(with_adapter.out, merged.out);
   EXPECT_FALSE(merged.out.empty());
 }
+
+// A full fine-tune of the multimodal checkpoint is saved as the whole checkpoint (train/weights_writer.h),
+// in output_dir and in every checkpoint: each base tensor name, the vision tower and projector bit-equal
+// to the base, the text tower trained, the base's architectures; the output generates and trains again.
+class MultimodalTraining : public FamilyTraining {};
+
+TEST_P(MultimodalTraining, FullFineTuneKeepsTheVisionTower) {
+  ASSERT_EQ(train("mmfull", "max_steps: 2\nadapter: none\nlearning_rate: 0.0005\nsave_steps: 1\n").size(), 2u);
+  auto tensors = [](const fs::path& file) {
+    std::map<std::string, std::string> out;
+    const auto f = io::SafetensorsFile::open(file.string());
+    for (const auto& info : f->tensors()) out[info.name] = std::string(reinterpret_cast<const char*>(f->data(info)), info.nbytes());
+    return out;
+  };
+  const auto base = tensors(model_ / "model.safetensors");
+  for (const fs::path out : {dir_ / "mmfull", dir_ / "mmfull" / "checkpoint-1"}) {
+    SCOPED_TRACE(out.string());
+    const auto saved = tensors(out / "model.safetensors");
+    ASSERT_EQ(saved.size(), base.size());
+    int64_t vision = 0, text = 0;
+    for (const auto& [name, bytes] : base) {
+      ASSERT_TRUE(saved.count(name)) << name;
+      if (model::outside_text_tower(name)) {
+        EXPECT_EQ(saved.at(name), bytes) << name;
+        ++vision;
+      } else {
+        EXPECT_NE(saved.at(name), bytes) << name;
+        ++text;
+      }
+    }
+    EXPECT_EQ(vision, 6);
+    EXPECT_GT(text, 10);
+    const auto cfg = json::parse(read_file(out / "config.json"));
+    EXPECT_EQ(cfg["architectures"], json::parse(read_file(model_ / "config.json"))["architectures"]);
+    EXPECT_TRUE(cfg.contains("vision_config"));
+  }
+  const fs::path out = dir_ / "mmfull";
+  const auto r = run_axolotl({"inference", (dir_ / "mmfull.yml").string(), "--set", "model.name=" + out.string(),
+                              "--prompt", "The capital of France", "--max-new-tokens", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(r.out.empty());
+  EXPECT_EQ(train("again", "max_steps: 1\nadapter: none\nlearning_rate: 0.0005\n", {"--set", "model.name=" + out.string()}).size(), 1u);
+  EXPECT_EQ(tensors(dir_ / "again" / "model.safetensors").size(), base.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Model, MultimodalTraining, ::testing::Values("gemma3-multimodal"),
+                         [](const auto&) { return std::string("gemma3_multimodal"); });
 
 INSTANTIATE_TEST_SUITE_P(Model, FamilyTraining,
                          ::testing::Values("qwen2", "qwen3", "gemma2", "gemma3", "phi3", "gemma3-multimodal"),

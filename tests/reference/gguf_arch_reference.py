@@ -9,7 +9,13 @@ llama.cpp's convert_hf_to_gguf.py rules (read from its source, written here inde
   every "*norm.weight" + 1; post_attention_layernorm -> post_attention_norm,
   pre_feedforward_layernorm -> ffn_norm, post_feedforward_layernorm -> post_ffw_norm.
 - Gemma3Model: TextModel keys (freq_base from rope_theta, freq_base_swa from rope_local_base_freq),
-  then sliding_window (sliding_window_pattern != 1); norms + 1 as Gemma2.
+  then sliding_window (sliding_window_pattern != 1); norms + 1 as Gemma2; token_embd keeps only the
+  tokenizer's rows ("remove OOV rows"): tokenizer.model -> the vocab it writes (config vocab_size),
+  else len(tokenizer.json model.vocab) + len(added_tokens).
+- Gemma3ForConditionalGeneration is registered to the same Gemma3Model: TextModel.__init__ moves
+  text_config to the top level; "language_model." is removed from the names (language_model.model.* and
+  model.language_model.* both become model.*); vision_tower.* / multi_modal_projector.* (also under
+  model.) are skipped (they go to the separate mmproj file, Gemma3VisionModel, with --mmproj).
 - Phi3MiniModel: its own key list (original_context_length, rope.dimension_count from
   partial_rotary_factor * hidden // heads, sliding_window); qkv_proj -> attn_qkv, gate_up_proj -> ffn_up.
 - Types (prepare_tensors): F32 for 1-D tensors, "_norm.weight" and non-".weight" tensors; the rest
@@ -21,6 +27,7 @@ value of element (r, c) of the t-th tensor in sorted HF-name order is t*10000 + 
 Run: /usr/bin/python3 tests/reference/gguf_arch_reference.py > tests/assets/export/arch_golden.json
 """
 import json
+import os
 
 import numpy as np
 
@@ -31,7 +38,12 @@ SPECS = {
     "gemma2": dict(tied=False, head_dim=0),
     "gemma3": dict(tied=True, head_dim=0),
     "phi3": dict(tied=False, head_dim=0),
+    # multimodal Gemma-3 folders: current spelling with a tied head, older spelling with its own head
+    "gemma3_mm": dict(family="gemma3", multimodal="current", tied=True, head_dim=0),
+    "gemma3_mm_legacy": dict(family="gemma3", multimodal="legacy", tied=False, head_dim=0),
 }
+BPE_TOKENIZER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "assets", "export", "bpe",
+                             "tokenizer.json")
 BASE = dict(hidden=64, intermediate=96, layers=2, heads=4, kv_heads=2, vocab=20)
 
 U32, F32V, STR = "u32", "f32", "str"
@@ -91,6 +103,41 @@ def hf_tensors(family, s):
             m[p + "pre_feedforward_layernorm.weight"] = (D,)
             m[p + "post_feedforward_layernorm.weight"] = (D,)
     return dict(sorted(m.items()))
+
+
+def spelled_tensors(family, s):
+    """The file's tensors: the causal LM's, or a Gemma3ForConditionalGeneration's (text tower renamed,
+    vision tower and projector added), sorted by the name the file spells."""
+    m = hf_tensors(family, s)
+    mm = s.get("multimodal")
+    if not mm:
+        return m
+    out = {}
+    for name, shape in m.items():
+        if name.startswith("lm_head."):
+            out[name if mm == "current" else "language_model." + name] = shape
+        else:
+            out[("model.language_model." if mm == "current" else "language_model.model.") + name[len("model."):]] = shape
+    v = "model." if mm == "current" else ""
+    out[v + "vision_tower.vision_model.post_layernorm.weight"] = (16,)
+    out[v + "vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight"] = (16, 16)
+    out[v + "multi_modal_projector.mm_input_projection_weight"] = (16, s["hidden"])
+    out[v + "multi_modal_projector.mm_soft_emb_norm.weight"] = (16,)
+    return dict(sorted(out.items()))
+
+
+def text_name(name):
+    """Gemma3Model.modify_tensors: None for the vision tower / projector, else the name without language_model."""
+    if name.startswith(("vision_tower.", "multi_modal_projector.", "model.vision_tower.", "model.multi_modal_projector.")):
+        return None
+    return name.replace("language_model.", "")
+
+
+def tokenizer_rows():
+    """Gemma3Model's n_vocab_real for the fixtures' tokenizer.json (no tokenizer.model)."""
+    with open(BPE_TOKENIZER, encoding="utf-8") as f:
+        j = json.load(f)
+    return len(j["model"]["vocab"]) + len(j["added_tokens"])
 
 
 def value(t, shape):
@@ -183,12 +230,18 @@ def metadata(family, c, outtype):
 
 
 def tensors(family, s, c, outtype):
-    hf = hf_tensors(family, s)
+    hf = spelled_tensors(family, s)
     out = []
-    for t, (name, shape) in enumerate(hf.items()):
+    for t, (spelled, shape) in enumerate(hf.items()):
+        name = text_name(spelled)
+        if name is None:
+            continue  # vision tower / projector: not in the text model's file
         if family == "gemma2" and name == "lm_head.weight":
             continue  # Gemma2Model drops it
         data = value(t, shape)
+        if family == "gemma3" and name == "model.embed_tokens.weight":
+            data = data[:tokenizer_rows()]  # remove OOV rows
+            shape = data.shape
         if family == "llama" and name.endswith(("q_proj.weight", "k_proj.weight")):
             n = c["num_attention_heads"] if "q_proj" in name else c["num_key_value_heads"]
             data = llama_permute(data, n)
@@ -206,12 +259,13 @@ def tensors(family, s, c, outtype):
 
 def main():
     golden = {}
-    for family, extra in SPECS.items():
+    for key, extra in SPECS.items():
         s = dict(BASE, **extra)
-        c = hf_config(family, s)
-        golden[family] = {"spec": s,
-                          "f32": {"metadata": metadata(family, c, "f32"), "tensors": tensors(family, s, c, "f32")},
-                          "f16": {"metadata": metadata(family, c, "f16"), "tensors": tensors(family, s, c, "f16")}}
+        family = s.get("family", key)
+        c = hf_config(family, s)  # a multimodal config's text_config moved to the top: the same keys
+        golden[key] = {"spec": s,
+                       "f32": {"metadata": metadata(family, c, "f32"), "tensors": tensors(family, s, c, "f32")},
+                       "f16": {"metadata": metadata(family, c, "f16"), "tensors": tensors(family, s, c, "f16")}}
     print(json.dumps(golden, indent=1, sort_keys=True))
 
 

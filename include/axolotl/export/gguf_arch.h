@@ -17,6 +17,7 @@ struct ArchTraits {
   bool skip_lm_head;                    // Gemma-2's converter drops lm_head.weight (llama.cpp ties the output)
   bool spm_no_space_prefix;             // Gemma: tokenizer.ggml.add_space_prefix = false for tokenizer.model
   bool spm_added_from_tokenizer_json;   // Phi-3: tokenizer.json added_tokens also go into the SPM vocabulary
+  bool trim_token_embd;                 // Gemma-3: token_embd cut to the tokenizer's count (OOV rows removed)
 };
 
 // The row for a config.json architecture class; Error with the known classes otherwise.

@@ -9,7 +9,8 @@
 namespace axolotl::gguf {
 
 // "model.layers.3.self_attn.q_proj.weight" -> "blk.3.attn_q.weight"; nullopt for tensors llama.cpp
-// does not load (e.g. rotary inv_freq buffers). Accepts a leading "base_model.model." (PEFT).
+// does not load (e.g. rotary inv_freq buffers). Accepts a leading "base_model.model." (PEFT) and a
+// multimodal Gemma-3's text-tower spellings (language_model.model.*, model.language_model.*).
 // `sandwich_norms` (Gemma-2/3): post_attention_layernorm -> post_attention_norm instead of ffn_norm.
 std::optional<std::string> gguf_name(const std::string& hf_name, bool sandwich_norms = false);
 

@@ -42,6 +42,12 @@ struct TokenizerOptions {
 TokenizerMetadata read_tokenizer_metadata(const std::string& dir, const std::string& config_dir, int64_t vocab_size,
                                           const TokenizerOptions& options = {});
 
+// How many token_embd rows convert_hf_to_gguf's Gemma3Model keeps ("remove OOV rows"): with a
+// tokenizer.model, the vocabulary it writes (`vocab_size` entries, the config's); otherwise
+// tokenizer.json's model.vocab count plus its added_tokens count (both counted, as the converter does,
+// even where an added token is also in the vocab). IoError when `dir` has neither file.
+int64_t converter_vocab_rows(const std::string& dir, int64_t vocab_size);
+
 // Adds the tokenizer.ggml.* keys and tokenizer.chat_template to `w`.
 void write_tokenizer_metadata(const TokenizerMetadata& t, GgufWriter& w);
 

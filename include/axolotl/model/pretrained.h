@@ -13,6 +13,8 @@ namespace axolotl::model {
 
 // The local folder for `config.name` (a folder, or a Hub repo id fetched into the cache); Error otherwise.
 std::string model_folder(const config::ModelConfig& config);
+// The local folder holding config.json: config_path (base_model_config) when set, else model_folder().
+std::string model_config_folder(const config::ModelConfig& config);
 
 // Reads config.json (from config_path when set), creates the model on the resolved device and
 // dtype, sets intra-op threads, loads the weights. The model is returned in eval mode.

@@ -16,11 +16,13 @@
 #include "axolotl/model/llama_model.h"
 #include "axolotl/train/distributed_context.h"
 #include "axolotl/train/optimizer.h"
+#include "axolotl/train/weights_writer.h"
 
 namespace axolotl::train {
 
 struct TrainingSetup {
   std::string tokenizer_dir;
+  BaseCheckpoint base;  // where the model was loaded from (a multimodal full fine-tune is saved from it)
   std::unique_ptr<data::Tokenizer> tokenizer;
   data::PreparedData data;
   std::vector<std::string> pretrain_files;  // pretraining_dataset: the local files streamed (data.train is empty)

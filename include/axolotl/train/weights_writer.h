@@ -10,9 +10,20 @@
 
 namespace axolotl::train {
 
-// adapter.r > 0: the adapter; otherwise every parameter (model dtype) and config.json.
+// The local folders the run's model was loaded from (base_model, and base_model_config's config.json).
+struct BaseCheckpoint {
+  std::string model_dir;
+  std::string config_dir;  // empty: model_dir
+};
+
+// adapter.r > 0: the adapter; otherwise every parameter (model dtype) and config.json. A full
+// fine-tune of a multimodal checkpoint (model.config().wrapper_architecture, e.g.
+// Gemma3ForConditionalGeneration) is written as transformers saves that model: every tensor of `base`
+// under its own name, the text tower's replaced by the trained ones, the vision tower and projector
+// copied from the base (streamed; converted only where the model's dtype differs from theirs), and
+// the base's config.json with torch_dtype and text_config.vocab_size updated.
 void write_weights(const std::string& dir, model::LlamaForCausalLMImpl& model,
-                   const adapters::AdapterConfig& adapter);
+                   const adapters::AdapterConfig& adapter, const BaseCheckpoint& base = {});
 
 // Loads a checkpoint's weights back into the (adapter-injected) model: the adapter tensors, or the
 // full safetensors weights. IoError / Error naming the folder on mismatch.
