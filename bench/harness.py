@@ -172,9 +172,14 @@ def make_model(folder, dim, hidden, layers, heads, vocab, dtype, shard_bytes, kv
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
     g = torch.Generator().manual_seed(0)
+    pool = (torch.randn(1 << 20, generator=g) * 0.02).to(dtype)  # tiled: drawing 1.2 B normals takes minutes
 
     def rnd(*shape):
-        return torch.empty(*shape, dtype=dtype).normal_(0.0, 0.02, generator=g)
+        n = 1
+        for d in shape:
+            n *= d
+        start = int(torch.randint(0, pool.numel(), (1,), generator=g))
+        return pool.roll(-start).repeat(n // pool.numel() + 1)[:n].view(*shape).clone()
 
     tensors = [("model.embed_tokens.weight", rnd(vocab, dim))]
     for i in range(layers):
