@@ -159,27 +159,35 @@ def write_safetensors_shards(folder, tensors, shard_bytes):
     return total, len(groups)
 
 
-def make_model(folder, dim, hidden, layers, heads, vocab, dtype, shard_bytes):
+def make_model(folder, dim, hidden, layers, heads, vocab, dtype, shard_bytes, kv_heads=None, rope_theta=10000.0):
     """A random LLaMA in HF layout (config.json + sharded safetensors); returns (bytes, shards)."""
     os.makedirs(folder, exist_ok=True)
+    kv_heads = kv_heads or heads
     cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": dim,
            "intermediate_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads,
-           "num_key_value_heads": heads, "vocab_size": vocab, "max_position_embeddings": 2048,
+           "num_key_value_heads": kv_heads, "vocab_size": vocab, "max_position_embeddings": 2048,
+           "rope_theta": rope_theta,
            "rms_norm_eps": 1e-5, "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2,
            "torch_dtype": "bfloat16" if dtype == torch.bfloat16 else "float32"}
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
     g = torch.Generator().manual_seed(0)
+    pool = (torch.randn(1 << 20, generator=g) * 0.02).to(dtype)  # tiled: drawing 1.2 B normals takes minutes
 
     def rnd(*shape):
-        return (torch.randn(*shape, generator=g) * 0.02).to(dtype)
+        n = 1
+        for d in shape:
+            n *= d
+        start = int(torch.randint(0, pool.numel(), (1,), generator=g))
+        return pool.roll(-start).repeat(n // pool.numel() + 1)[:n].view(*shape).clone()
 
     tensors = [("model.embed_tokens.weight", rnd(vocab, dim))]
     for i in range(layers):
         p = f"model.layers.{i}."
         tensors += [(p + "input_layernorm.weight", torch.ones(dim, dtype=dtype)),
                     (p + "post_attention_layernorm.weight", torch.ones(dim, dtype=dtype))]
-        tensors += [(p + f"self_attn.{n}_proj.weight", rnd(dim, dim)) for n in "qkvo"]
+        kv = kv_heads * (dim // heads)
+        tensors += [(p + f"self_attn.{n}_proj.weight", rnd(dim if n in "qo" else kv, dim)) for n in "qkvo"]
         tensors += [(p + "mlp.gate_proj.weight", rnd(hidden, dim)), (p + "mlp.up_proj.weight", rnd(hidden, dim)),
                     (p + "mlp.down_proj.weight", rnd(dim, hidden))]
     tensors.append(("model.norm.weight", torch.ones(dim, dtype=dtype)))
@@ -213,6 +221,80 @@ def write_config(path, **keys):
                 f.write(f"{k}: [{', '.join(v)}]\n")
             else:
                 f.write(f"{k}: {json.dumps(v) if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else v}\n")
+
+
+# ---------------------------------------------------------------- 1b. realistic (1B-shaped) training
+def spread(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "rounds": values}
+
+
+def realistic(a, sizes, work):
+    """A Llama-3.2-1B-shaped model (random bf16 weights on disk) trained with LoRA r=16 on all seven
+    projections, in bf16 and as QLoRA, at 1 x T, 1 x T packed with `real_packed` segments and
+    real_packed x T/real_packed unpacked, against the same step in eager PyTorch (bf16 weights,
+    autocast) and the bf16 ceiling (the step's matmul FLOPs at the rate of one large square bf16
+    product). `real_rounds` interleaved rounds; every round's JSON is kept; figures are medians."""
+    z = sizes
+    model_dir = os.path.join(work, "realistic-model")
+    log(f"realistic: writing a random {z['real_dim']}-dim {z['real_layers']}-layer model (vocab {z['real_vocab']})")
+    start = time.perf_counter()
+    model_bytes, shards = make_model(model_dir, z["real_dim"], z["real_hidden"], z["real_layers"], z["real_heads"],
+                                     z["real_vocab"], torch.bfloat16, 1_000_000_000, kv_heads=z["real_kv_heads"],
+                                     rope_theta=500000.0)
+    write_seconds = time.perf_counter() - start
+    t, n = z["real_seq"], z["real_packed"]
+    shapes = {"1x%d" % t: (1, t, 1), "1x%d_packed%d" % (t, n): (1, t, n), "%dx%d" % (n, t // n): (n, t // n, 1)}
+    single, packed, unpacked = list(shapes)
+    bench = os.path.join(a.bin_dir, "axolotl_bench_lora")
+    steps = ["--warmup", str(z["real_warmup"]), "--steps", str(z["real_steps"]), "--threads", str(a.threads)]
+    lora = ["--rank", "16", "--targets", "all"]
+
+    def ours(shape, qlora=False):
+        b, seq, segs = shapes[shape]
+        return ([bench, "--model", model_dir, "--dtype", "bf16", "--batch", str(b), "--seq", str(seq),
+                 "--packed", str(segs)] + lora + steps + (["--qlora"] if qlora else []), clean_env())
+
+    ref_shape = ["--dim", str(z["real_dim"]), "--hidden", str(z["real_hidden"]), "--layers", str(z["real_layers"]),
+                 "--heads", str(z["real_heads"]), "--kv-heads", str(z["real_kv_heads"]), "--vocab", str(z["real_vocab"]),
+                 "--base-bf16"] + lora + steps
+    ref_script = [sys.executable, os.path.join(HERE, "reference_lora_step.py")]
+
+    def reference(shape, mode="bf16"):
+        b, seq, segs = shapes[shape]
+        return (ref_script + ref_shape + ["--batch", str(b), "--seq", str(seq), "--packed", str(segs), "--modes", mode],
+                clean_env(REFERENCE_ENV))
+
+    sides = {f"ours_lora_bf16_{k}": ours(k) for k in shapes}
+    sides[f"ours_qlora_{single}"] = ours(single, qlora=True)
+    sides.update({f"reference_bf16_{k}": reference(k) for k in (single, packed)})
+    sides["ceiling_bf16"] = reference(single, "ceiling_square_bf16")
+    runs = {key: [] for key in sides}
+    for i in range(z["real_rounds"]):
+        for key, (cmd, env) in sides.items():
+            log(f"realistic: {key} (round {i + 1} of {z['real_rounds']})")
+            out = run_json(cmd, env, a.timeout)
+            if key.startswith("reference"):
+                out = dict(out["bf16"], peak_rss_mb=out["peak_rss_mb"], matmul_flops_per_step=out["matmul_flops_per_step"])
+            elif key.startswith("ceiling"):
+                out = dict(out["ceiling_square_bf16"], matmul_flops_per_step=out["matmul_flops_per_step"])
+            runs[key].append(out)
+        # Each round's raw outputs as soon as the round ends: a long run stopped later keeps them.
+        os.makedirs(a.out, exist_ok=True)
+        with open(os.path.join(a.out, f"{a.stamp}-realistic-round{i + 1}.json"), "w") as f:
+            json.dump({"round": i + 1, "loadavg": os.getloadavg(), "sizes": {k: v for k, v in z.items() if k.startswith("real")},
+                       "outputs": {key: outs[-1] for key, outs in runs.items()}}, f, indent=2)
+    res = {"model_mb": model_bytes / 1e6, "model_shards": shards, "write_seconds": write_seconds, "shapes": shapes,
+           "single": single, "packed": packed, "unpacked": unpacked, "rounds_json": runs}
+    for key, outs in runs.items():
+        res[key] = {"tokens_per_second": spread([o["tokens_per_second"] for o in outs])}
+        if "peak_rss_mb" in outs[0]:
+            res[key]["peak_rss_mb"] = spread([o["peak_rss_mb"] for o in outs])
+        if "step_cpu_seconds" in outs[0]:
+            res[key]["step_cpu_seconds"] = spread([o["step_cpu_seconds"] for o in outs])
+        if "gflops" in outs[0]:
+            res[key]["gflops"] = spread([o["gflops"] for o in outs])
+    shutil.rmtree(model_dir, ignore_errors=True)
+    return res
 
 
 # ---------------------------------------------------------------- 2. peak memory
@@ -398,6 +480,23 @@ def verdicts(r):
             ceil = t[f"reference_ceiling_{dt}"]["tokens_per_second"]
             rows.append((f"train {dt}: ours / reference", ours / ref, f">= {ref_target:.2f}x", ours / ref >= ref_target))
             rows.append((f"train {dt}: ours / matmul ceiling", ours / ceil, f">= {ceil_target:.2f}", ours / ceil >= ceil_target))
+    z = r.get("realistic")
+    if z:
+        tps = lambda key: z[key]["tokens_per_second"]["median"]  # noqa: E731
+        one, pk, up = z["single"], z["packed"], z["unpacked"]
+        x = tps(f"ours_lora_bf16_{one}") / tps(f"reference_bf16_{one}")
+        rows.append((f"real {one} LoRA-bf16: ours / reference", x, ">= 1.30x", x >= 1.3))
+        x = tps(f"ours_lora_bf16_{one}") / tps("ceiling_bf16")
+        rows.append((f"real {one} LoRA-bf16: ours / bf16 ceiling", x, "(report)", None))
+        x = tps(f"ours_qlora_{one}") / tps(f"ours_lora_bf16_{one}")
+        rows.append((f"real {one}: QLoRA / LoRA-bf16 speed", x, ">= 0.80x", x >= 0.8))
+        x = z[f"ours_qlora_{one}"]["peak_rss_mb"]["median"] / z[f"ours_lora_bf16_{one}"]["peak_rss_mb"]["median"]
+        rows.append((f"real {one}: QLoRA / LoRA-bf16 peak RSS", x, "<= 0.40x", x <= 0.4))
+        x = tps(f"ours_lora_bf16_{up}") / tps(f"ours_lora_bf16_{pk}")
+        rows.append((f"real packed cost: {pk} / {up} (time)", x, "<= 1.10x", x <= 1.1))
+        cpu = lambda key: z[key]["step_cpu_seconds"]["median"]  # noqa: E731
+        x = cpu(f"ours_lora_bf16_{pk}") / cpu(f"ours_lora_bf16_{up}")
+        rows.append((f"real packed cost: {pk} / {up} (CPU time)", x, "(report)", None))
     m = r.get("memory")
     if m:
         q = m["train_qlora"]["peak_rss_mb"] / m["train_lora_bf16"]["peak_rss_mb"]
@@ -438,6 +537,18 @@ def table(r):
                           ("reference_ceiling", "matmul-only ceiling (PyTorch)")):
             vals = [t[key % d if "%" in key else f"{key}_{d}"]["tokens_per_second"] for d in ("fp32", "bf16")]
             lines.append(f"{name:46} {vals[0]:10.0f}  {vals[1]:9.0f}")
+    z = r.get("realistic")
+    if z:
+        lines.append("")
+        lines.append(f"realistic ({z['model_mb']:.1f} MB bf16 model): tokens/s median [min-max] over "
+                     f"{len(z['rounds_json'][next(iter(z['rounds_json']))])} rounds, peak RSS MB median")
+        for key in z["rounds_json"]:
+            t_ = z[key]["tokens_per_second"]
+            rss = z[key].get("peak_rss_mb")
+            extra = f"  rss {rss['median']:.0f}" if rss else ""
+            if "gflops" in z[key]:
+                extra = f"  ({z[key]['gflops']['median']:.0f} GFLOP/s square bf16)"
+            lines.append(f"  {key:44} {t_['median']:9.1f} [{t_['min']:.1f}-{t_['max']:.1f}]{extra}")
     m = r.get("memory")
     if m:
         lines.append("")
@@ -461,6 +572,10 @@ def table(r):
     return "\n".join(lines)
 
 
+REALISTIC = dict(real_dim=2048, real_hidden=8192, real_layers=16, real_heads=32, real_kv_heads=8, real_vocab=128256,
+                 real_seq=1024, real_packed=4, real_warmup=1, real_steps=2, real_rounds=3)
+REALISTIC_SMOKE = dict(real_dim=64, real_hidden=128, real_layers=2, real_heads=4, real_kv_heads=2, real_vocab=512,
+                       real_seq=64, real_packed=4, real_warmup=1, real_steps=1, real_rounds=1)
 FULL = dict(batch=4, seq=256, dim=288, hidden=768, layers=6, heads=6, vocab=32000, warmup=2, steps=8, rounds=2,
             mem_dim=2048, mem_hidden=5632, mem_layers=16, mem_heads=16, mem_vocab=32000, mem_seq=256,
             shard=200_000_000, pre_rows=20000, pre_runs=3, startup_runs=7, tok_repeat=20, tok_runs=3)
@@ -476,16 +591,20 @@ def main():
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for <timestamp>.json")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--sections",
-                        default="training,memory,preprocessing,tokenizer_rates,preprocess_scaling,startup")
+                        default="training,realistic,memory,preprocessing,tokenizer_rates,preprocess_scaling,startup")
     parser.add_argument("--smoke", action="store_true", help="toy sizes: checks the harness, not the targets")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per child process")
+    parser.add_argument("--realistic-rounds", type=int, default=0, help="rounds of the realistic section (default 3)")
     a = parser.parse_args()
-    sizes = dict(SMOKE if a.smoke else FULL)
+    sizes = dict(SMOKE if a.smoke else FULL, **(REALISTIC_SMOKE if a.smoke else REALISTIC))
+    if a.realistic_rounds:
+        sizes["real_rounds"] = a.realistic_rounds
     sections = a.sections.split(",")
     result = {"timestamp": datetime.datetime.now().isoformat(timespec="seconds"), "smoke": a.smoke,
               "threads": a.threads, "torch": torch.__version__, "sizes": sizes,
               "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), ""),
               "loadavg_start": os.getloadavg()[0]}
+    a.stamp = result["timestamp"].replace(":", "")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="axolotl-bench-") as work:
         tok = tokenizer_dir(a, work) if set(sections) & {"memory", "preprocessing", "startup"} else None
@@ -493,11 +612,13 @@ def main():
             import sentencepiece as spm
             sizes["mem_vocab"] = spm.SentencePieceProcessor(model_file=os.path.join(tok, "tokenizer.model")).vocab_size()
         result["tokenizer"] = tok
-        for name, fn in (("training", training), ("memory", memory), ("preprocessing", preprocessing),
+        for name, fn in (("training", training), ("realistic", realistic), ("memory", memory), ("preprocessing", preprocessing),
                          ("tokenizer_rates", tokenizer_rates), ("preprocess_scaling", preprocess_scaling),
                          ("startup", startup)):
             if name in sections:
-                result[name] = fn(a, sizes, work, tok) if name != "training" else fn(a, sizes)
+                result[name] = (fn(a, sizes) if name == "training" else fn(a, sizes, work) if name == "realistic"
+                                else fn(a, sizes, work, tok))
+                log(f"{name}: done at {time.perf_counter() - start:.0f} s")
     result["seconds"] = time.perf_counter() - start
     result["loadavg_end"] = os.getloadavg()[0]
     result["verdicts"] = [{"figure": l, "value": v, "target": t, "pass": ok} for l, v, t, ok in verdicts(result)]
@@ -511,7 +632,7 @@ def main():
           f"results: {path}")
     if a.smoke:  # the harness works: every figure present and finite
         missing = [v["figure"] for v in result["verdicts"] if not (v["value"] == v["value"] and v["value"] >= 0)]
-        expected = 4 * ("training" in sections) + 2 * ("memory" in sections) + ("preprocessing" in sections) + \
+        expected = 4 * ("training" in sections) + 6 * ("realistic" in sections) + 2 * ("memory" in sections) + ("preprocessing" in sections) + \
             2 * ("startup" in sections) + (result.get("tokenizer_rates") is not None) + \
             (result.get("preprocess_scaling") is not None)
         if missing or len(result["verdicts"]) != expected:

@@ -7,7 +7,13 @@ alpha=16 on q,k,v,o, AdamW on the LoRA parameters. Prints one JSON object with m
 the step in fp32 and in bf16 (torch.autocast), and the matmul-only ceiling: the time of just the
 step's matmuls (forward and backward shapes) in the same dtype. The step is the trainer's: mean CE
 over the T-1 predicted positions, backward, gradient clipping at 1.0, AdamW (lr 2e-4). Shapes can be
-shrunk (--dim ...) for the harness's smoke test. Run with /usr/bin/python3 (torch).
+changed (--dim ... --kv-heads, --rank, --targets all) for the harness's realistic section (a 1B shape)
+and its smoke test; --packed N splits each row into N segments under HF's 4D block-diagonal mask
+(eager attention over the full masked row, positions restarting per segment); --base-bf16 stores the
+frozen base weights in bf16 (as `torch_dtype: bfloat16` loads them; LoRA factors stay fp32) instead of
+fp32 under autocast. Mode ceiling_square_bf16 times one large square bf16 product (GFLOP/s); every
+result carries the step's matmul FLOPs, so the caller can turn that rate into a tokens/s ceiling.
+Run with /usr/bin/python3 (torch).
 """
 import argparse
 import json
@@ -20,14 +26,31 @@ import torch
 import torch.nn.functional as F
 
 DIM, HIDDEN, LAYERS, HEADS, VOCAB = 288, 768, 6, 6, 32000
+KV_HEADS = HEADS
 HEAD_DIM = DIM // HEADS
 RANK, ALPHA = 8, 16.0
+TARGETS = "qkvo"  # or "all": the seven projections
+BASE_DTYPE = torch.float32
+CPU_SECONDS = []  # median step CPU time of each time_steps call
+
+
+def frozen(*shape):
+    return torch.nn.Parameter(torch.empty(*shape, dtype=BASE_DTYPE).normal_(0.0, 0.02), requires_grad=False)
+
+
+class Dense(torch.nn.Module):
+    def __init__(self, fan_in, fan_out):
+        super().__init__()
+        self.weight = frozen(fan_out, fan_in)
+
+    def forward(self, x):
+        return F.linear(x, self.weight)
 
 
 class LoraLinear(torch.nn.Module):
     def __init__(self, fan_in, fan_out):
         super().__init__()
-        self.weight = torch.nn.Parameter(torch.randn(fan_out, fan_in) * 0.02, requires_grad=False)
+        self.weight = frozen(fan_out, fan_in)
         bound = 1.0 / math.sqrt(fan_in)
         self.lora_A = torch.nn.Parameter(torch.empty(RANK, fan_in).uniform_(-bound, bound))
         self.lora_B = torch.nn.Parameter(torch.zeros(fan_out, RANK))
@@ -49,47 +72,58 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
+def repeat_kv(x):
+    b, nkv, t, hd = x.shape
+    n_rep = HEADS // KV_HEADS
+    return x if n_rep == 1 else x[:, :, None].expand(b, nkv, n_rep, t, hd).reshape(b, HEADS, t, hd)
+
+
 class Layer(torch.nn.Module):
     def __init__(self):
         super().__init__()
-        self.q, self.k, self.v, self.o = (LoraLinear(DIM, DIM) for _ in range(4))
-        self.gate = torch.nn.Parameter(torch.randn(HIDDEN, DIM) * 0.02, requires_grad=False)
-        self.up = torch.nn.Parameter(torch.randn(HIDDEN, DIM) * 0.02, requires_grad=False)
-        self.down = torch.nn.Parameter(torch.randn(DIM, HIDDEN) * 0.02, requires_grad=False)
-        self.norm1 = torch.nn.Parameter(torch.ones(DIM), requires_grad=False)
-        self.norm2 = torch.nn.Parameter(torch.ones(DIM), requires_grad=False)
+        kv = KV_HEADS * HEAD_DIM
+        mlp = LoraLinear if TARGETS == "all" else Dense
+        self.q, self.k, self.v, self.o = (LoraLinear(DIM, DIM), LoraLinear(DIM, kv), LoraLinear(DIM, kv),
+                                          LoraLinear(DIM, DIM))
+        self.gate, self.up, self.down = mlp(DIM, HIDDEN), mlp(DIM, HIDDEN), mlp(HIDDEN, DIM)
+        self.norm1 = torch.nn.Parameter(torch.ones(DIM, dtype=BASE_DTYPE), requires_grad=False)
+        self.norm2 = torch.nn.Parameter(torch.ones(DIM, dtype=BASE_DTYPE), requires_grad=False)
 
     def forward(self, x, cos, sin, mask):
         b, t, _ = x.shape
         h = rms_norm(x, self.norm1)
         q = self.q(h).view(b, t, HEADS, HEAD_DIM).transpose(1, 2)  # (B, H, T, hd)
-        k = self.k(h).view(b, t, HEADS, HEAD_DIM).transpose(1, 2)
-        v = self.v(h).view(b, t, HEADS, HEAD_DIM).transpose(1, 2)
+        k = self.k(h).view(b, t, KV_HEADS, HEAD_DIM).transpose(1, 2)
+        v = self.v(h).view(b, t, KV_HEADS, HEAD_DIM).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
+        k = repeat_kv(k * cos + rotate_half(k) * sin)
+        v = repeat_kv(v)
         scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(HEAD_DIM) + mask  # (B, H, T, T)
         probs = torch.softmax(scores.float(), dim=-1).to(q.dtype)
         att = torch.matmul(probs, v).transpose(1, 2).reshape(b, t, DIM)
         x = x + self.o(att)
         h = rms_norm(x, self.norm2)
-        return x + F.linear(F.silu(F.linear(h, self.gate)) * F.linear(h, self.up), self.down)
+        return x + self.down(F.silu(self.gate(h)) * self.up(h))
 
 
 class Model(torch.nn.Module):
     def __init__(self):
         super().__init__()
-        self.embed = torch.nn.Parameter(torch.randn(VOCAB, DIM) * 0.02, requires_grad=False)
+        self.embed = frozen(VOCAB, DIM)
         self.layers = torch.nn.ModuleList(Layer() for _ in range(LAYERS))
-        self.norm = torch.nn.Parameter(torch.ones(DIM), requires_grad=False)
+        self.norm = torch.nn.Parameter(torch.ones(DIM, dtype=BASE_DTYPE), requires_grad=False)
 
-    def forward(self, ids, labels):
+    def forward(self, ids, labels, packed=1):
         b, t = ids.shape
         x = F.embedding(ids, self.embed)
+        seg = torch.arange(t) // (t // packed)  # (T): segment of each position
+        pos = torch.arange(t) - seg * (t // packed)  # positions restart per segment
         inv_freq = 1.0 / (10000.0 ** (torch.arange(0, HEAD_DIM, 2, dtype=torch.int64).float() / HEAD_DIM))
-        freqs = torch.arange(t).float()[:, None] * inv_freq[None, :]
+        freqs = pos.float()[:, None] * inv_freq[None, :]
         emb = torch.cat((freqs, freqs), dim=-1)
         cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
-        mask = torch.full((t, t), torch.finfo(x.dtype).min).triu(1).to(x.dtype)
+        allowed = torch.ones(t, t, dtype=torch.bool).tril() & (seg[:, None] == seg[None, :])  # (T, T)
+        mask = torch.zeros(t, t).masked_fill(~allowed, torch.finfo(x.dtype).min).to(x.dtype)
         for layer in self.layers:
             x = layer(x, cos, sin, mask)
         logits = F.linear(rms_norm(x[:, :-1], self.norm), self.embed).float()  # (B, T-1, V), as ours
@@ -99,15 +133,17 @@ class Model(torch.nn.Module):
 def time_steps(fn, warmup, steps):
     for _ in range(warmup):
         fn()
-    times = []
+    times, cpu = [], []
     for _ in range(steps):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    CPU_SECONDS.append(statistics.median(cpu))  # process CPU time: less moved by others' load
     return statistics.median(times)
 
 
-def train_step_seconds(batch, seq, bf16, warmup, steps):
+def train_step_seconds(batch, seq, bf16, warmup, steps, packed=1):
     torch.manual_seed(0)
     model = Model()
     params = [p for p in model.parameters() if p.requires_grad]
@@ -116,7 +152,7 @@ def train_step_seconds(batch, seq, bf16, warmup, steps):
 
     def step():
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = model(ids, ids)
+            loss = model(ids, ids, packed)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)  # max_grad_norm default
         opt.step()
@@ -131,21 +167,43 @@ def matmul_shapes(batch, seq):
     q, k, v input comes from the frozen embedding, so autograd skips its gradient there."""
     n_tok = batch * seq
     bh = batch * HEADS
+    kv = KV_HEADS * HEAD_DIM
     shapes = []
+
+    def lora(fan_in, fan_out):
+        return [(1, n_tok, fan_in, RANK), (1, n_tok, RANK, fan_out),  # forward x A^T, (.) B^T
+                (1, n_tok, fan_out, RANK),                            # grad of (x A^T)
+                (1, RANK, n_tok, fan_in), (1, fan_out, n_tok, RANK)]  # grad A, B
+
     for layer in range(LAYERS):
-        for proj in range(4):  # q k v o: frozen base + LoRA A, B
-            shapes += [(1, n_tok, DIM, DIM), (1, n_tok, DIM, RANK), (1, n_tok, RANK, DIM)]  # forward
-            shapes += [(1, n_tok, DIM, RANK)]                                               # grad of x A^T
+        for proj, (fan_in, fan_out) in enumerate(((DIM, DIM), (DIM, kv), (DIM, kv), (DIM, DIM))):  # q k v o
+            shapes += [(1, n_tok, fan_in, fan_out)] + lora(fan_in, fan_out)                  # forward, LoRA
             if layer > 0 or proj == 3:
-                shapes += [(1, n_tok, DIM, DIM), (1, n_tok, RANK, DIM)]                     # grad input
-            shapes += [(1, RANK, n_tok, DIM), (1, DIM, n_tok, RANK)]                        # grad A, B
+                shapes += [(1, n_tok, fan_out, fan_in), (1, n_tok, RANK, fan_in)]            # grad input
         shapes += [(bh, seq, HEAD_DIM, seq), (bh, seq, seq, HEAD_DIM)]                       # QK^T, PV
         shapes += [(bh, seq, HEAD_DIM, seq), (bh, seq, seq, HEAD_DIM)] + [(bh, seq, seq, HEAD_DIM)] * 2
         shapes += [(1, n_tok, DIM, HIDDEN)] * 2 + [(1, n_tok, HIDDEN, DIM)]                  # gate up down
         shapes += [(1, n_tok, HIDDEN, DIM)] * 2 + [(1, n_tok, DIM, HIDDEN)]                  # grad input
+        if TARGETS == "all":
+            shapes += lora(DIM, HIDDEN) * 2 + lora(HIDDEN, DIM)
+            shapes += [(1, n_tok, RANK, DIM)] * 2 + [(1, n_tok, RANK, HIDDEN)]               # grad input via A
     n_pred = batch * (seq - 1)
     shapes += [(1, n_pred, DIM, VOCAB), (1, n_pred, VOCAB, DIM)]                             # lm_head
     return shapes
+
+
+def matmul_flops(batch, seq):
+    return sum(2 * count * m * k * n for count, m, k, n in matmul_shapes(batch, seq))
+
+
+def square_gflops(dtype, n=4096, reps=3):
+    """Rate of one large square product: what the matrix units do at best (the ceiling's rate)."""
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+    torch.matmul(a, b)
+    start = time.perf_counter()
+    for _ in range(reps):
+        torch.matmul(a, b)
+    return 2.0 * n ** 3 * reps / (time.perf_counter() - start) / 1e9
 
 
 def matmul_seconds(batch, seq, dtype, warmup, steps):
@@ -165,7 +223,7 @@ def matmul_seconds(batch, seq, dtype, warmup, steps):
 
 
 def main():
-    global DIM, HIDDEN, LAYERS, HEADS, VOCAB, HEAD_DIM
+    global DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, VOCAB, HEAD_DIM, RANK, ALPHA, TARGETS, BASE_DTYPE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--seq", type=int, default=256)
@@ -178,22 +236,42 @@ def main():
     parser.add_argument("--layers", type=int, default=LAYERS)
     parser.add_argument("--heads", type=int, default=HEADS)
     parser.add_argument("--vocab", type=int, default=VOCAB)
+    parser.add_argument("--kv-heads", type=int, default=0, help="0: as --heads")
+    parser.add_argument("--rank", type=int, default=RANK, help="LoRA r (alpha = 2r)")
+    parser.add_argument("--targets", choices=("qkvo", "all"), default=TARGETS)
+    parser.add_argument("--packed", type=int, default=1, help="segments per row")
+    parser.add_argument("--base-bf16", action="store_true", help="frozen weights stored in bf16")
     args = parser.parse_args()
     DIM, HIDDEN, LAYERS, HEADS, VOCAB = args.dim, args.hidden, args.layers, args.heads, args.vocab
+    KV_HEADS = args.kv_heads or HEADS
+    RANK, ALPHA, TARGETS = args.rank, 2.0 * args.rank, args.targets
+    BASE_DTYPE = torch.bfloat16 if args.base_bf16 else torch.float32
     HEAD_DIM = DIM // HEADS
     torch.set_num_threads(args.threads)
     tokens = args.batch * args.seq
     result = {"threads": args.threads, "batch": args.batch, "seq": args.seq, "torch": torch.__version__,
+              "packed_segments": args.packed, "base_dtype": str(BASE_DTYPE), "targets": TARGETS, "rank": RANK,
+              "matmul_flops_per_step": matmul_flops(args.batch, args.seq),
               "env": {k: os.environ.get(k, "") for k in ("OMP_WAIT_POLICY", "GLIBC_TUNABLES")}}
     for mode in args.modes.split(","):
+        if mode == "fp32" and args.base_bf16:
+            raise SystemExit("mode fp32 needs fp32 base weights (drop --base-bf16)")
         if mode in ("fp32", "bf16"):
-            seconds = train_step_seconds(args.batch, args.seq, mode == "bf16", args.warmup, args.steps)
+            seconds = train_step_seconds(args.batch, args.seq, mode == "bf16", args.warmup, args.steps, args.packed)
         elif mode in ("ceiling_fp32", "ceiling_bf16"):
             dtype = torch.float32 if mode == "ceiling_fp32" else torch.bfloat16
             seconds = matmul_seconds(args.batch, args.seq, dtype, args.warmup, args.steps)
+        elif mode == "ceiling_square_bf16":
+            gflops = square_gflops(torch.bfloat16)
+            seconds = result["matmul_flops_per_step"] / (gflops * 1e9)  # the step's matmuls at that rate
+            result[mode] = {"gflops": gflops, "step_seconds": seconds, "tokens_per_second": tokens / seconds}
+            continue
         else:
             raise SystemExit(f"unknown mode {mode}")
-        result[mode] = {"step_seconds": seconds, "tokens_per_second": tokens / seconds}
+        result[mode] = {"step_seconds": seconds, "tokens_per_second": tokens / seconds,
+                        "step_cpu_seconds": CPU_SECONDS[-1]}
+    peak = next((l for l in open("/proc/self/status") if l.startswith("VmHWM:")), None)
+    result["peak_rss_mb"] = int(peak.split()[1]) / 1024.0 if peak else None
     print(json.dumps(result))
 
 

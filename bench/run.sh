@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one benchmark command (bench/README.md): builds what it needs, then runs bench/harness.py, which
 # prints the table and writes bench/results/<timestamp>.json. Extra arguments go to harness.py
-# (--smoke, --threads N, --sections training,memory,preprocessing,tokenizer_rates,preprocess_scaling,startup).
+# (--smoke, --threads N, --realistic-rounds N,
+# --sections training,realistic,memory,preprocessing,tokenizer_rates,preprocess_scaling,startup).
 # BUILD_DIR (default build) is the CMake build folder; PYTHON (default /usr/bin/python3) needs torch
 # and sentencepiece.
 set -euo pipefail

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "axolotl/model/cpu_gemm.h"
 #include "axolotl/model/rotary_embedding.h"
+#include "axolotl/model/scaled_attention.h"
 #include "axolotl/util/error.h"
 
 namespace axolotl::model {
@@ -91,20 +91,12 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
   const int64_t n_rep = num_heads_ / num_kv_heads_;
   k = repeat_kv(k, n_rep);                                                              // (B, nh, S, hd)
   v = repeat_kv(v, n_rep);                                                              // (B, nh, S, hd)
-  auto scores = batched_matmul(q, k, /*transpose_b=*/true, scaling_);                    // (B, nh, T, S)
-  if (softcap_) scores = torch::tanh(scores / *softcap_) * *softcap_;  // Gemma-2, before the mask
-  const double lowest = scores.scalar_type() == torch::kFloat16 ? -65504.0
-                        : scores.scalar_type() == torch::kBFloat16 ? -3.3895313892515355e38
-                                                                 : static_cast<double>(std::numeric_limits<float>::lowest());
-  scores.masked_fill_(allowed.logical_not(), lowest);  // (B, nh, T, S), in place: a fresh product
-  // HF: softmax in float32, cast back. LibTorch's CPU bf16 softmax computes in float32 and rounds
-  // once, the same values (test Attention.Bf16SoftmaxEqualsFloat32ThenCast) without a float32 copy.
-  const bool direct = scores.device().is_cpu() &&
-                      (scores.scalar_type() == torch::kBFloat16 || scores.scalar_type() == torch::kFloat32);
-  auto probs = direct ? torch::softmax(scores, -1)
-                      : torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());  // (B, nh, T, S)
-  auto out = batched_matmul(probs, v, /*transpose_b=*/false);                           // (B, nh, T, hd)
-  out = out.transpose(1, 2).reshape({b, t, num_heads_ * head_dim_});                    // (B, T, nh·hd)
+  const AttentionScale scale{scaling_, softcap_};
+  // Packed rows (a block-diagonal mask, no cache): each segment's block alone, not the full T×T row.
+  const auto blocks = cache == nullptr ? diagonal_blocks(allowed) : std::nullopt;
+  auto out = blocks ? block_attention(q, k, v, allowed, *blocks, scale)                  // (B, T, nh, hd)
+                    : masked_attention(q, k, v, allowed, scale).transpose(1, 2);         // (B, T, nh, hd)
+  out = out.reshape({b, t, num_heads_ * head_dim_});                                    // (B, T, nh·hd)
   return o_proj->forward(out);                                                          // (B, T, H)
 }
 
