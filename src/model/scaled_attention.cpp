@@ -31,7 +31,7 @@ torch::Tensor masked_attention(const torch::Tensor& q, const torch::Tensor& k, c
   return batched_matmul(probs, v, /*transpose_b=*/false);                                 // (B, nh, T, hd)
 }
 
-std::optional<DiagonalBlocks> diagonal_blocks(const torch::Tensor& allowed) {
+std::optional<DiagonalBlocks> diagonal_blocks(const torch::Tensor& allowed, int64_t min_mean_block) {
   if (allowed.dim() != 4 || allowed.size(1) != 1 || allowed.size(2) != allowed.size(3) || allowed.size(2) < 2 ||
       allowed.size(0) == 0) {
     return std::nullopt;
@@ -60,6 +60,9 @@ std::optional<DiagonalBlocks> diagonal_blocks(const torch::Tensor& allowed) {
     several = several || out.size() > 1;
   }
   if (!several) return std::nullopt;
+  size_t count = 0;
+  for (const auto& row : blocks) count += row.size();
+  if (static_cast<int64_t>(count) * min_mean_block > rows * t) return std::nullopt;
   const auto id = run.to(allowed.device());                                               // (B, T)
   const bool outside = a.logical_and(id.unsqueeze(2).ne(id.unsqueeze(1))).any().item<bool>();  // (B, T, T)
   if (outside) return std::nullopt;

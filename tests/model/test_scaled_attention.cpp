@@ -41,7 +41,7 @@ void expect_same_as_masked(const Case& c) {
   auto upstream = torch::randn({b, t, nh, hd}).to(c.dtype);  // d loss / d output, (B, T, nh, hd)
   const auto seg = packed_segments();
   const auto allowed = attention_allowed(seg, seg, 0, c.window);  // (B, 1, T, T)
-  const auto blocks = diagonal_blocks(allowed);
+  const auto blocks = diagonal_blocks(allowed, 1);
   ASSERT_TRUE(blocks);
   const AttentionScale scale{0.35, c.softcap};
 
@@ -74,7 +74,7 @@ TEST(BlockAttention, Bf16WithWindow) { expect_same_as_masked({torch::kBFloat16, 
 
 TEST(DiagonalBlocks, OneBlockPerSegmentRun) {
   const auto seg = packed_segments();
-  const auto blocks = diagonal_blocks(attention_allowed(seg, seg, 0, std::nullopt));
+  const auto blocks = diagonal_blocks(attention_allowed(seg, seg, 0, std::nullopt), 1);
   ASSERT_TRUE(blocks);
   ASSERT_EQ(blocks->size(), 3u);
   auto row = [&](size_t r) {
@@ -90,13 +90,17 @@ TEST(DiagonalBlocks, OneBlockPerSegmentRun) {
 
 TEST(DiagonalBlocks, NoneWhereBlocksWouldNotSaveOrWouldDiffer) {
   auto mask = [](const torch::Tensor& seg) { return attention_allowed(seg, seg, 0, std::nullopt); };
-  EXPECT_FALSE(diagonal_blocks(mask(torch::ones({2, 9}, torch::kInt64))));  // one segment per row: causal path
+  EXPECT_FALSE(diagonal_blocks(mask(torch::ones({2, 9}, torch::kInt64)), 1));  // one segment per row: causal path
   // An id that comes back after another one sees its first run: only the full mask is right.
-  EXPECT_FALSE(diagonal_blocks(mask(torch::tensor({1, 1, 2, 2, 1, 1}, torch::kInt64).unsqueeze(0))));
+  EXPECT_FALSE(diagonal_blocks(mask(torch::tensor({1, 1, 2, 2, 1, 1}, torch::kInt64).unsqueeze(0)), 1));
   // Generation with a cache: keys (S) are more than the queries (T).
   auto seg = torch::ones({1, 6}, torch::kInt64);
-  EXPECT_FALSE(diagonal_blocks(attention_allowed(seg.narrow(1, 4, 2), seg, 4, std::nullopt)));
-  EXPECT_TRUE(diagonal_blocks(mask(torch::tensor({0, 0, 1, 1, 1}, torch::kInt64).unsqueeze(0))));  // left padding
+  EXPECT_FALSE(diagonal_blocks(attention_allowed(seg.narrow(1, 4, 2), seg, 4, std::nullopt), 1));
+  EXPECT_TRUE(diagonal_blocks(mask(torch::tensor({0, 0, 1, 1, 1}, torch::kInt64).unsqueeze(0)), 1));  // left padding
+  // By default short blocks run the masked path: a mean of 64 tokens per block or more is needed.
+  EXPECT_FALSE(diagonal_blocks(mask(torch::tensor({1, 1, 2, 2, 3, 3}, torch::kInt64).unsqueeze(0))));
+  const auto two = torch::cat({torch::ones({1, 64}, torch::kInt64), torch::full({1, 64}, 2, torch::kInt64)}, 1);
+  EXPECT_TRUE(diagonal_blocks(mask(two)));
 }
 
 }  // namespace
