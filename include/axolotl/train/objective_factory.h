@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "axolotl/config/config.h"
+#include "axolotl/train/distributed_context.h"
 #include "axolotl/train/objective.h"
 
 namespace axolotl::train {
@@ -20,9 +21,10 @@ struct ObjectiveSettings {
   bool adapter = false;                 // LoRA/QLoRA: the reference is the adapter switched off
   bool gradient_checkpointing = false;
   bool distributed = false;
+  DistributedContext* context = nullptr;  // the ranks' collectives (KTO averages its KL estimate over ranks)
 };
 
-// Error (key rl) for a method this build cannot run distributed (KTO's cross-rank KL estimate).
+// Error when `distributed` is set for KTO without a `context`.
 ObjectiveBundle make_objective(const config::PreferenceConfig& preference, const ObjectiveSettings& settings,
                                model::LlamaForCausalLMImpl& model);
 
