@@ -39,7 +39,8 @@ bool truthy(const nlohmann::json& v) {
   if (v.is_null()) return false;
   if (v.is_boolean()) return v.get<bool>();
   if (v.is_number()) return v.get<double>() != 0.0;
-  if (v.is_string() || v.is_array() || v.is_object()) return !v.empty();
+  if (v.is_string()) return !v.get_ref<const std::string&>().empty();  // json::empty() is false for any string
+  if (v.is_array() || v.is_object()) return !v.empty();
   return true;
 }
 
