@@ -192,7 +192,8 @@ TEST_F(PreferenceE2E, KtoTwoRanksMatchOneProcess) {
   for (size_t i = 0; i < 6; ++i) {
     for (const char* k : {"loss", "kl", "rewards/chosen", "rewards/rejected", "rewards/margins", "logps/chosen",
                           "logps/rejected", "logits/chosen", "logits/rejected", "entropy"}) {
-      ASSERT_TRUE(a[i].contains(k) && b[i].contains(k)) << "step " << i + 1 << " " << k;
+      ASSERT_EQ(a[i].contains(k), b[i].contains(k)) << "step " << i + 1 << " " << k;
+      if (!a[i].contains(k)) continue;  // a micro-batch whose examples all have one label (TRL logs nothing)
       EXPECT_NEAR(a[i][k].get<double>(), b[i][k].get<double>(), 1e-5 * std::max(1.0, std::abs(a[i][k].get<double>())))
           << "step " << i + 1 << " " << k;
     }
