@@ -107,8 +107,15 @@ void exclusive(bool a, const char* pa, bool b, const char* pb, State& st) {
            std::string("both"), "one of them");
 }
 
-// Axolotl's prompt_strategies/kto/{chatml,llama3}.py (data/kto_strategy.h renders them).
+// The keys user_defined.default reads for `rl` (Axolotl prompt_strategies/{dpo,kto}/user_defined.py).
+std::vector<std::string> user_defined_keys(const std::string& rl) {
+  if (rl == "kto") return {"field_prompt", "field_system", "field_completion", "field_label", "prompt_format", "completion_format"};
+  return {"field_prompt", "field_system", "field_chosen", "field_rejected", "prompt_format", "chosen_format", "rejected_format"};
+}
+
+// Axolotl's prompt_strategies/kto/{chatml,llama3,user_defined}.py (data/kto_strategy.h renders them).
 bool kto_type(const std::string& type) {
+  if (type == "user_defined.default") return true;
   for (const char* prefix : {"chatml.", "llama3."}) {
     if (type.rfind(prefix, 0) != 0) continue;
     const std::string v = type.substr(std::string(prefix).size());
@@ -138,11 +145,40 @@ void check_preference(const Config& c, State& st) {
       } else if (rl && !pref) {
         st.error(st.where("datasets"), "datasets", "rl: " + p.method + " needs preference rows",
                  d.type_name.empty() ? "pre-tokenized rows" : d.type_name,
-                 kto ? "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra} or llama3.<same>"
-                     : "chatml.{default,intel,icr,prompt_pairs,argilla_chat,ultra} or llama3.<same>");
+                 kto ? "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra}, llama3.<same> or a user_defined `type:` map"
+                     : "chatml.{default,intel,icr,prompt_pairs,argilla_chat,ultra}, llama3.<same> or a user_defined `type:` map");
       } else if (kto && pref && !kto_type(d.type_name)) {
         st.error(st.where("datasets"), "datasets", "rl: kto reads Axolotl's KTO dataset types (one completion and a "
-                 "label per row)", d.type_name, "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra} or llama3.<same>");
+                 "label per row)", d.type_name, "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra}, llama3.<same> or a user_defined `type:` map");
+      }
+    }
+  }
+  for (const auto* list : {&c.data.datasets, &c.data.test_datasets}) {
+    for (const auto& d : *list) {
+      if (rl && d.type_map) {  // the supervised user-defined keys mean nothing to user_defined.default
+        const DatasetConfig plain;
+        std::vector<std::string> sft;
+        if (d.field_instruction != plain.field_instruction) sft.push_back("field_instruction");
+        if (d.field_input != plain.field_input) sft.push_back("field_input");
+        if (d.field_output != plain.field_output) sft.push_back("field_output");
+        if (!d.prompt_format.empty()) sft.push_back("format");
+        if (!d.no_input_format.empty()) sft.push_back("no_input_format");
+        if (!d.system_prompt.empty()) sft.push_back("system_prompt");
+        if (d.system_format != plain.system_format) sft.push_back("system_format");
+        if (!sft.empty())
+          st.error(st.where("datasets"), "datasets", "rl: " + p.method + "'s user_defined.default does not read " +
+                   "the supervised user-defined keys", join(sft), join(user_defined_keys(p.method)));
+      }
+      const auto allowed = user_defined_keys(p.method);
+      for (const auto& [k, v] : d.user_defined) {
+        if (!rl) {
+          st.error(st.where("datasets"), "datasets", "'" + k + "' in a user-defined type is read by rl's user_defined.default",
+                   k + ": " + v, "field_instruction, field_input, field_output, field_system, format, ... without rl",
+                   "set rl: dpo or rl: kto to train on preference rows");
+        } else if (rl && std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+          st.error(st.where("datasets"), "datasets", "rl: " + p.method + "'s user_defined.default does not read '" + k + "'",
+                   k + ": " + v, join(allowed));
+        }
       }
     }
   }
@@ -315,6 +351,14 @@ void derive_config(Config& c, State& st) {
   // Axolotl's check_chat_template_config: chat_template_jinja alone means chat_template: jinja.
   if (c.data.chat_template.empty() && !c.data.chat_template_jinja.empty()) c.data.chat_template = "jinja";
   c.data.rl = c.preference.method;  // SimPO (CPO) and KTO tokenize their rows their own way
+  // Axolotl's rl loader: a `type:` map is user_defined.default (utils/data/rl.py _load_split).
+  if (!c.preference.method.empty())
+    for (auto* list : {&c.data.datasets, &c.data.test_datasets})
+      for (auto& d : *list)
+        if (d.type_map) {
+          d.format = DatasetFormat::kPreference;
+          d.type_name = "user_defined.default";
+        }
   auto& t = c.training;
   // Axolotl's normalize_config: gradient_accumulation_steps = batch_size // micro_batch_size, and
   // its check_gas_bsz: never both.

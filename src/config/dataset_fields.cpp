@@ -32,7 +32,7 @@ const char* const kAxolotlOnly[] = {
 // Preference strategies (rl) by name; the exact variant is checked when the data is read.
 bool preference_type(const std::string& s) {
   return s == "chatml" || s == "llama3" || s.rfind("chatml.", 0) == 0 || s.rfind("llama3.", 0) == 0 ||
-         s == "chat_template.default" || s == "chat_template.argilla";
+         s == "chat_template.default" || s == "chat_template.argilla" || s == "user_defined.default";
 }
 
 // The `type:` / `format:` values format_field() takes, as a schema; `flat` adds the user-defined map.
@@ -60,27 +60,44 @@ void set_format(D& d, const std::string& name, DatasetFormat f) {
   d.type_name = name;
 }
 
-// `type:` as a map: Axolotl's user-defined prompt format (field_instruction, format, ...).
+// Keys of a `type:` map that only rl's user_defined.default reads (prompt_strategies/{dpo,kto}/user_defined.py).
+const char* const kUserDefinedKeys[] = {"field_prompt",  "field_chosen",   "field_rejected",  "field_completion",
+                                        "field_label",   "prompt_format",  "chosen_format",   "rejected_format",
+                                        "completion_format"};
+
+// `type:` as a map: Axolotl's user-defined prompt format (field_instruction, format, ...), or under rl
+// user_defined.default (field_prompt, prompt_format, ...; derive_config decides by rl, which may come later).
 void read_type_map(D& d, const YAML::Node& n, State& st, const std::string& key) {
   set_format(d, "custom", DatasetFormat::kCustom);
+  d.type_map = true;
   static const char* kKeys[] = {"field_instruction", "field_input", "field_output", "field_system", "format",
                                 "no_input_format",   "system_prompt", "system_format"};
   std::vector<std::string> known(std::begin(kKeys), std::end(kKeys));
+  for (const char* k : kUserDefinedKeys) known.push_back(k);
   for (const auto& kv : n) {
     const std::string k = kv.first.Scalar();
     const DatasetField* hit = nullptr;
     for (const auto& f : dataset_fields()) {
       if (!f.flat.empty() && f.flat[0] == k && std::find(known.begin(), known.end(), k) != known.end()) hit = &f;
     }
-    if (!hit) {
+    const bool user_key = std::find(std::begin(kUserDefinedKeys), std::end(kUserDefinedKeys), k) != std::end(kUserDefinedKeys);
+    if (!hit && !user_key) {
       std::string guess = did_you_mean(k, known);
       st.error(st.at(kv.first), key + "." + k, "unknown key in a user-defined dataset type", "'" + k + "'",
                "one of field_instruction, field_input, field_output, field_system, format, no_input_format, "
-               "system_prompt, system_format",
+               "system_prompt, system_format (rl: field_prompt, field_chosen, field_rejected, field_completion, "
+               "field_label, prompt_format, chosen_format, rejected_format, completion_format)",
                guess.empty() ? "" : "did you mean '" + guess + "'?");
-    } else if (!kv.second.IsNull()) {
-      hit->set(d, kv.second, st, key + "." + k);
+      continue;
     }
+    if (kv.second.IsNull()) continue;
+    std::string value;
+    if (!read_string(kv.second, value)) {
+      st.error(st.at(kv.second), key + "." + k, "wrong type", describe(kv.second), "a string");
+      continue;
+    }
+    if (user_key) d.user_defined[k] = value;  // field_system: d.field_system, read by both
+    if (hit) hit->set(d, kv.second, st, key + "." + k);
   }
 }
 
@@ -104,6 +121,7 @@ DatasetField format_field() {
         d.field_output = "answer";
         return;
       }
+      // Preference strategies (rl): the exact variant is checked when the data is read.
       if (preference_type(s)) return set_format(d, s, DatasetFormat::kPreference);
       for (const auto& [name, v] : kFormats) {
         if (name == s && (st.flat ? name != "custom" : true)) return set_format(d, name, v);
@@ -278,6 +296,8 @@ std::vector<DatasetField> build() {
       plain<D>("field_chosen", {"field_chosen"}, AXOLOTL_REF(field_chosen), "rl chat_template.default: chosen reply key"),
       plain<D>("field_rejected", {"field_rejected"}, AXOLOTL_REF(field_rejected),
                "rl chat_template.default: rejected reply key"),
+      plain<D>("user_defined", {}, AXOLOTL_REF(user_defined),
+               "rl user_defined.default (flat: the `type:` map): field_prompt, prompt_format, completion_format, ..."),
   };
 }
 

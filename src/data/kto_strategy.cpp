@@ -1,8 +1,10 @@
 // KTO strategies, tokenization and stored rows (see kto_strategy.h). Strings: Axolotl
-// prompt_strategies/kto/chatml.py and llama3.py (the same five functions with the two turn syntaxes).
+// prompt_strategies/kto/chatml.py and llama3.py (the same five functions with the two turn syntaxes),
+// user_defined.py.
 #include "axolotl/data/kto_strategy.h"
 
 #include "axolotl/util/error.h"
+#include "named_format.h"
 #include "turn_syntax.h"
 
 namespace axolotl::data {
@@ -32,9 +34,19 @@ bool has_system(const nlohmann::json& row) {
   return !(s.is_null() || (s.is_string() && s.get<std::string>().empty()) || (s.is_boolean() && !s.get<bool>()));
 }
 
+// Python truthiness of a present, non-null JSON value (a string, number, bool, list or object).
+bool truthy(const nlohmann::json& v) {
+  if (v.is_null()) return false;
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number()) return v.get<double>() != 0.0;
+  if (v.is_string()) return !v.get_ref<const std::string&>().empty();  // json::empty() is false for any string
+  if (v.is_array() || v.is_object()) return !v.empty();
+  return true;
+}
+
 // TRL: torch.as_tensor(labels, dtype=torch.bool): a bool, or a number (non-zero = desirable).
-bool label_of(const std::string& type, const nlohmann::json& row) {
-  const auto& l = field(type, row, "label");
+bool label_of(const std::string& type, const nlohmann::json& row, const std::string& name = "label") {
+  const auto& l = field(type, row, name);
   if (l.is_boolean()) return l.get<bool>();
   if (l.is_number()) return l.get<double>() != 0.0;
   bad_row(type, "label " + l.dump(), "true (desirable) or false (undesirable)");
@@ -43,6 +55,7 @@ bool label_of(const std::string& type, const nlohmann::json& row) {
 }  // namespace
 
 bool is_kto_type(const std::string& type) {
+  if (type == "user_defined.default") return true;
   for (const char* prefix : {"chatml.", "llama3."}) {
     if (type.rfind(prefix, 0) != 0) continue;
     const std::string v = type.substr(std::string(prefix).size());
@@ -52,13 +65,24 @@ bool is_kto_type(const std::string& type) {
   return false;
 }
 
-KtoText render_kto(const std::string& type, const nlohmann::json& row) {
+KtoText render_kto(const std::string& type, const nlohmann::json& row, const UserDefinedKto& fields) {
+  if (type == "user_defined.default") {  // Axolotl kto/user_defined.py transform_fn
+    KtoText out;
+    const std::string prompt = text(field(type, row, fields.field_prompt));
+    const bool system = fields.prompt_format.find("{system}") != std::string::npos && row.is_object() &&
+                        row.contains(fields.field_system) && truthy(row[fields.field_system]);
+    out.prompt = system ? named_format(fields.prompt_format, {{"system", text(row[fields.field_system])}, {"prompt", prompt}})
+                        : named_format(fields.prompt_format, {{"prompt", prompt}});
+    out.completion = named_format(fields.completion_format, {{"completion", text(field(type, row, fields.field_completion))}});
+    out.desirable = label_of(type, row, fields.field_label);
+    return out;
+  }
   if (!is_kto_type(type)) {
     Diagnostic d;
     d.key = "type";
     d.message = "unknown KTO dataset type";
     d.found = type;
-    d.expected = "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra} or llama3.<same>";
+    d.expected = "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra}, llama3.<same> or user_defined.default";
     if (type == "chatml.default" || type == "llama3.default" || type == "chatml" || type == "llama3")
       d.hint = "the DPO strategies read chosen/rejected pairs; KTO reads one completion and a label per row";
     throw Error(d);

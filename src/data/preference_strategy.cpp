@@ -3,6 +3,7 @@
 #include "axolotl/data/preference_strategy.h"
 
 #include "axolotl/util/error.h"
+#include "named_format.h"
 #include "turn_syntax.h"
 
 namespace axolotl::data {
@@ -46,33 +47,10 @@ std::string prompt_of(const TurnSyntax& t, const nlohmann::json& row, const std:
   return p + t.user_open + user + t.end + t.sep + t.assistant_open;
 }
 
-// Python str.format with the named fields {prompt}/{system}/{chosen}/{rejected}; "{{" and "}}" escape.
 std::string format(const std::string& fmt, const std::string& name, const std::string& value,
                    const std::string& name2 = "", const std::string& value2 = "") {
-  std::string out;
-  for (size_t i = 0; i < fmt.size(); ++i) {
-    if (fmt.compare(i, 2, "{{") == 0 || fmt.compare(i, 2, "}}") == 0) {
-      out += fmt[i];
-      ++i;
-    } else if (fmt[i] == '{') {
-      const size_t close = fmt.find('}', i);
-      const std::string key = close == std::string::npos ? "" : fmt.substr(i + 1, close - i - 1);
-      if (key == name) out += value;
-      else if (!name2.empty() && key == name2) out += value2;
-      else {
-        Diagnostic d;
-        d.key = "type";
-        d.message = "a user_defined format names a field it cannot fill";
-        d.found = "{" + key + "} in '" + fmt + "'";
-        d.expected = "{" + name + "}" + (name2.empty() ? "" : " or {" + name2 + "}");
-        throw Error(d);
-      }
-      i = close;
-    } else {
-      out += fmt[i];
-    }
-  }
-  return out;
+  if (name2.empty()) return named_format(fmt, {{name, value}});
+  return named_format(fmt, {{name, value}, {name2, value2}});
 }
 
 }  // namespace

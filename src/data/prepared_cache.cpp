@@ -72,6 +72,7 @@ nlohmann::json dataset_json(const config::DatasetConfig& d) {
   // Absent when unset, so the keys of older caches hold.
   if (!d.chat_template_jinja.empty()) j["chat_template_jinja"] = d.chat_template_jinja;
   if (!d.message_field_training_detail.empty()) j["message_field_training_detail"] = d.message_field_training_detail;
+  if (!d.user_defined.empty()) j["user_defined"] = d.user_defined;
   return j;
 }
 

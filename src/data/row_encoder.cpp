@@ -111,9 +111,57 @@ std::optional<std::string> string_field(const nlohmann::json& record, const std:
   return value;
 }
 
+namespace {
+
+// user_defined.default's settings from the dataset's `type:` map (Axolotl's defaults for keys not given).
+UserDefinedPreference user_defined_preference(const config::DatasetConfig& ds) {
+  const auto& m = ds.user_defined;
+  UserDefinedPreference u;
+  if (!ds.field_system.empty()) u.field_system = ds.field_system;
+  auto take = [&](const char* k, std::string& to) {
+    if (auto it = m.find(k); it != m.end() && !it->second.empty()) to = it->second;
+  };
+  take("field_prompt", u.field_prompt);
+  take("field_chosen", u.field_chosen);
+  take("field_rejected", u.field_rejected);
+  take("prompt_format", u.prompt_format);
+  take("chosen_format", u.chosen_format);
+  take("rejected_format", u.rejected_format);
+  return u;
+}
+
+// Axolotl's excess_length_strategy: truncate for rl rows (utils/data/rl.py _truncate_long_sequences_rl):
+// a reply tokenized alone without special tokens and longer than `max_tokens` is cut to that many tokens
+// and decoded back to text, special tokens kept. The caller checks the lengths again (Axolotl's drop
+// filter after the truncation), so a prompt that alone fills sequence_len still drops the row.
+std::string cut_reply(const Tokenizer& tok, const std::string& text, int64_t max_tokens) {
+  std::vector<int32_t> ids = tok.encode(text, false, false);
+  if (static_cast<int64_t>(ids.size()) <= max_tokens) return text;
+  ids.resize(static_cast<size_t>(max_tokens));
+  return tok.decode(ids, false);
+}
+
+UserDefinedKto user_defined_kto(const config::DatasetConfig& ds) {
+  const auto& m = ds.user_defined;
+  UserDefinedKto u;
+  if (!ds.field_system.empty()) u.field_system = ds.field_system;
+  auto take = [&](const char* k, std::string& to) {
+    if (auto it = m.find(k); it != m.end() && !it->second.empty()) to = it->second;
+  };
+  take("field_prompt", u.field_prompt);
+  take("field_completion", u.field_completion);
+  take("field_label", u.field_label);
+  take("prompt_format", u.prompt_format);
+  take("completion_format", u.completion_format);
+  return u;
+}
+
+}  // namespace
+
 RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig& data, const Tokenizer& tokenizer,
                        const std::string& tokenizer_dir)
-    : ds_(ds), sequence_len_(data.sequence_len), train_on_inputs_(data.train_on_inputs), tok_(tokenizer), rl_(data.rl) {
+    : ds_(ds), sequence_len_(data.sequence_len), train_on_inputs_(data.train_on_inputs), tok_(tokenizer),
+      truncate_excess_(data.excess_length_strategy == config::ExcessLength::kTruncate), rl_(data.rl) {
   // Qwen's tokenizers have no BOS (bos_id -1): the template's bos_token is then empty, as in transformers.
   bos_text_ = tok_.bos_id() >= 0 ? tok_.id_to_token(tok_.bos_id()) : "";
   eos_text_ = tok_.eos_id() >= 0 ? tok_.id_to_token(tok_.eos_id()) : "";
@@ -304,8 +352,8 @@ void RowEncoder::encode_pretokenized(const nlohmann::json& record, std::vector<T
 
 // One pair row per record (preference_rows.h): Axolotl's drop of long pairs, then TRL's DPO
 // tokenization with max_length = sequence_len (a pair whose prompt fills it gives no row, as in TRL).
-// Dropped pairs are not counted in the dataset stats (the record gives no row). excess_length_strategy
-// truncate is not applied to pairs yet (they are dropped too).
+// Dropped pairs are not counted in the dataset stats (the record gives no row). excess_length_strategy:
+// truncate first cuts each reply to sequence_len − prompt tokens (cut_reply), as Axolotl does.
 void RowEncoder::encode_preference(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
   if (rl_ == "kto") return encode_kto(record, out);
   PreferenceText text;
@@ -320,7 +368,7 @@ void RowEncoder::encode_preference(const nlohmann::json& record, std::vector<Tok
     c.roles = ds_.roles;
     text = ds_.type_name == "chat_template.argilla" ? render_orpo_argilla(record, c) : render_chat_preference(record, c);
   } else {
-    text = render_preference(ds_.type_name, record);
+    text = render_preference(ds_.type_name, record, user_defined_preference(ds_));
   }
   for (const auto* part : {&text.prompt, &text.chosen, &text.rejected})
     if (part->empty()) row_error(ds_.type_name, "an empty prompt, chosen or rejected text",
@@ -330,7 +378,12 @@ void RowEncoder::encode_preference(const nlohmann::json& record, std::vector<Tok
   // without special tokens, must fit sequence_len (utils/data/rl.py _drop_long_sequences).
   const auto n = [&](const std::string& t) { return static_cast<int64_t>(tok_.encode(t, false, false).size()); };
   const int64_t prompt = n(text.prompt);
-  if (prompt + n(text.chosen) > sequence_len_ || prompt + n(text.rejected) > sequence_len_) return;
+  const auto fits = [&] { return prompt + n(text.chosen) <= sequence_len_ && prompt + n(text.rejected) <= sequence_len_; };
+  if (!fits() && truncate_excess_ && prompt < sequence_len_) {
+    text.chosen = cut_reply(tok_, text.chosen, sequence_len_ - prompt);
+    text.rejected = cut_reply(tok_, text.rejected, sequence_len_ - prompt);
+  }
+  if (!fits()) return;
   if (ds_.type_name == "chat_template.argilla" || rl_ == "simpo") {  // ORPO, and SimPO's CPOTrainer: TRL's legacy tokenize_row
     out.push_back(pair_row(tokenize_legacy(tok_, text, sequence_len_)));
   } else if (auto pair = tokenize_dpo(tok_, text, sequence_len_)) {
@@ -339,15 +392,19 @@ void RowEncoder::encode_preference(const nlohmann::json& record, std::vector<Tok
 }
 
 // One KTO row per record (kto_strategy.h): Axolotl's drop when prompt + completion, each tokenized
-// alone without special tokens, exceed sequence_len (utils/data/rl.py _drop_long_sequences), then
+// alone without special tokens, exceed sequence_len (utils/data/rl.py _drop_long_sequences; with
+// excess_length_strategy: truncate the completion is cut first, cut_reply), then
 // TRL's KTO tokenization; the collator cuts each sequence at max_length = sequence_len.
 void RowEncoder::encode_kto(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
-  const KtoText text = render_kto(ds_.type_name, record);
+  KtoText text = render_kto(ds_.type_name, record, user_defined_kto(ds_));
   if (text.prompt.empty() || text.completion.empty())
     row_error(ds_.type_name, "an empty prompt or completion", "'" + text.prompt + "' / '" + text.completion + "'",
               "non-empty strings (Axolotl requires both)");
   const auto n = [&](const std::string& t) { return static_cast<int64_t>(tok_.encode(t, false, false).size()); };
-  if (n(text.prompt) + n(text.completion) > sequence_len_) return;
+  const int64_t prompt = n(text.prompt);
+  if (prompt + n(text.completion) > sequence_len_ && truncate_excess_ && prompt < sequence_len_)
+    text.completion = cut_reply(tok_, text.completion, sequence_len_ - prompt);
+  if (prompt + n(text.completion) > sequence_len_) return;
   out.push_back(kto_row(tokenize_kto(tok_, text)));
 }
 

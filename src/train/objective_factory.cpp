@@ -47,16 +47,16 @@ ObjectiveBundle make_objective(const config::PreferenceConfig& p, const Objectiv
   model::LlamaForCausalLMImpl* reference = out.reference ? out.reference.get() : nullptr;
   const double beta = p.rl_beta.value_or(p.orpo_alpha.value_or(0.1));
   if (p.method == "kto") {
-    if (settings.distributed) {
+    if (settings.distributed && !settings.context) {
       Diagnostic d;
       d.key = "rl";
-      d.message = "KTO under data parallelism is not implemented (TRL averages the KL estimate over ranks)";
-      d.found = "rl: kto with several processes";
-      d.expected = "one process";
+      d.message = "KTO on several processes averages its KL estimate over the ranks, which needs their process group";
+      d.found = "rl: kto with several processes and no distributed context";
+      d.expected = "ObjectiveSettings::context set (train/trainer.cpp passes the run's DistributedContext)";
       throw Error(d);
     }
     const KtoOptions o{beta, p.kto_desirable_weight, p.kto_undesirable_weight, precompute, settings.saved_bases};
-    out.objective = std::make_unique<KtoObjective>(model, reference, o, checkpointing);
+    out.objective = std::make_unique<KtoObjective>(model, reference, o, checkpointing, settings.context);
     return out;
   }
   PreferenceOptions o;

@@ -24,8 +24,8 @@ BatchTensors part(const BatchTensors& b, int64_t begin, int64_t count) {
 }  // namespace
 
 KtoObjective::KtoObjective(model::LlamaForCausalLMImpl& model, model::LlamaForCausalLMImpl* reference,
-                           const KtoOptions& options, bool gradient_checkpointing)
-    : model_(model), reference_(reference), options_(options), policy_(model, gradient_checkpointing) {
+                           const KtoOptions& options, bool gradient_checkpointing, DistributedContext* context)
+    : model_(model), reference_(reference), options_(options), policy_(model, gradient_checkpointing), context_(context) {
   if (reference_) reference_pass_ = std::make_unique<CausalLmLoss>(*reference_, false);
   if (options_.precomputed_reference) cache_ = std::make_unique<ReferenceCache>();
 }
@@ -57,6 +57,36 @@ torch::Tensor KtoObjective::logps(const BatchTensors& b, bool reference, torch::
   return (torch::log_softmax(shift, -1).gather(-1, safe.unsqueeze(-1)).squeeze(-1) * mask).sum(1);  // (n)
 }
 
+namespace {
+
+// The numbers TRL gathers over ranks for one micro-batch, in the order of one all-reduce.
+enum KtoSum : size_t {
+  kKl,             // this rank's unclamped KL estimate (mean over its KL rows)
+  kRanks,          // 1 per rank that had rows
+  kChosen,         // desirable examples
+  kRejected,       // undesirable examples
+  kChosenRewards,  // Σ β·log-ratio, desirable rows
+  kRejectedRewards,
+  kChosenLogps,    // Σ summed completion log-probs, desirable rows
+  kRejectedLogps,
+  kChosenLogits,   // Σ over completion tokens of the vocabulary-mean logit, desirable rows
+  kChosenTokens,
+  kRejectedLogits,
+  kRejectedTokens,
+  kEntropy,        // Σ over completion tokens of the entropy
+  kTokens,
+  kSumCount
+};
+
+}  // namespace
+
+std::vector<double> KtoObjective::gather(const std::vector<double>& local) {
+  if (!context_ || !context_->distributed()) return local;
+  return context_->all_reduce_sum(local);
+}
+
+void KtoObjective::skip_share() { gather(std::vector<double>(kSumCount, 0.0)); }
+
 MicroLoss KtoObjective::micro_loss(const BatchTensors& b, double denominator) {
   const int64_t n = b.desirable.defined() ? b.desirable.size(0) : -1;
   if (n < 1 || b.input_ids.size(0) != 2 * n) {
@@ -69,44 +99,67 @@ MicroLoss KtoObjective::micro_loss(const BatchTensors& b, double denominator) {
   const BatchTensors main = part(b, 0, n), kl_rows = part(b, n, n);
   torch::Tensor logits, mask;
   const torch::Tensor policy = logps(main, false, &logits, &mask);                     // (n)
-  torch::Tensor kl, ref;
+  torch::Tensor local_kl, ref;
   {
     torch::NoGradGuard no_grad;
     const torch::Tensor kl_policy = logps(kl_rows, false, nullptr, nullptr);
     const torch::Tensor kl_ref = logps(kl_rows, true, nullptr, nullptr);
     ref = logps(main, true, nullptr, nullptr);
-    kl = (kl_policy - kl_ref).mean().clamp_min(0.0);                                   // ()
+    local_kl = (kl_policy - kl_ref).mean();                                            // () unclamped
   }
   const double beta = options_.beta;
   const auto chosen = b.desirable.to(policy.device());
   const auto chosen_idx = torch::nonzero(chosen).view(-1), rejected_idx = torch::nonzero(chosen.logical_not()).view(-1);
   const auto ratios = policy - ref;                                                    // (n)
   const auto chosen_lr = ratios.index_select(0, chosen_idx), rejected_lr = ratios.index_select(0, rejected_idx);
+  // This rank's numbers, summed over ranks in one collective before the loss needs the KL estimate.
+  std::vector<double> sums(kSumCount, 0.0);
+  {
+    torch::NoGradGuard no_grad;
+    const int64_t t = main.input_ids.size(1);
+    const auto shift = logits.narrow(1, 0, t - 1).detach();                            // (n, T-1, V)
+    const auto lp = torch::log_softmax(shift, -1);
+    const auto entropy = -(lp.exp() * lp).sum(-1);                                     // (n, T-1)
+    const auto m = mask.to(torch::kFloat32);                                           // completion targets
+    const auto mean_logits = shift.mean(-1) * m;                                       // (n, T-1), 0 off the completion
+    const auto detached = policy.detach();
+    sums[kKl] = item(local_kl);
+    sums[kRanks] = 1.0;
+    sums[kChosen] = static_cast<double>(chosen_idx.size(0));
+    sums[kRejected] = static_cast<double>(rejected_idx.size(0));
+    sums[kChosenRewards] = item(beta * chosen_lr.detach().sum());
+    sums[kRejectedRewards] = item(beta * rejected_lr.detach().sum());
+    sums[kChosenLogps] = item(detached.index_select(0, chosen_idx).sum());
+    sums[kRejectedLogps] = item(detached.index_select(0, rejected_idx).sum());
+    sums[kChosenLogits] = item(mean_logits.index_select(0, chosen_idx).sum());
+    sums[kChosenTokens] = item(m.index_select(0, chosen_idx).sum());
+    sums[kRejectedLogits] = item(mean_logits.index_select(0, rejected_idx).sum());
+    sums[kRejectedTokens] = item(m.index_select(0, rejected_idx).sum());
+    sums[kEntropy] = item((entropy * m).sum());
+    sums[kTokens] = item(m.sum());
+  }
+  sums = gather(sums);
+  const double kl = std::max(0.0, sums[kKl] / std::max(1.0, sums[kRanks]));  // detached: a number, not a tensor
   const auto losses = torch::cat({options_.desirable_weight * (1 - torch::sigmoid(beta * (chosen_lr - kl))),
                                   options_.undesirable_weight * (1 - torch::sigmoid(beta * (kl - rejected_lr)))});
   MicroLoss out;
   out.loss = losses.mean() * (static_cast<double>(n) / denominator);
-  torch::NoGradGuard no_grad;
-  const int64_t t = main.input_ids.size(1);
-  const auto shift = logits.narrow(1, 0, t - 1).detach();
-  const auto lp = torch::log_softmax(shift, -1);
-  const auto entropy = -(lp.exp() * lp).sum(-1);                                       // (n, T-1)
-  const auto m = mask.to(torch::kFloat32);
-  const double nc = static_cast<double>(chosen_idx.size(0)), nr = static_cast<double>(rejected_idx.size(0));
-  const auto detached = policy.detach();
-  out.metrics = {
-      {"kl", item(kl), 1.0},
-      {"entropy", item((entropy * m).sum()), item(m.sum())},
-      {"rewards/chosen", item(beta * chosen_lr.detach().sum()), nc},
-      {"logps/chosen", item(detached.index_select(0, chosen_idx).sum()), nc},
-      // every logit of the desirable rows, padding included, over the count of rows (TRL's nansum / n)
-      {"logits/chosen", item(logits.detach().index_select(0, chosen_idx).sum()), nc},
-      {"rewards/rejected", item(beta * rejected_lr.detach().sum()), nr},
-      {"logps/rejected", item(detached.index_select(0, rejected_idx).sum()), nr},
-      {"logits/rejected", item(logits.detach().index_select(0, rejected_idx).sum()), nr},
-  };
-  if (nc > 0 && nr > 0)
-    out.metrics.push_back({"rewards/margins", out.metrics[2].sum / nc - out.metrics[5].sum / nr, 1.0});
+  // Every rank reports the gathered values (weight 1): the loop's sum over ranks then averages equal numbers.
+  auto ratio = [&](size_t num, size_t den) { return sums[num] / sums[den]; };
+  out.metrics.push_back({"kl", kl, 1.0});
+  if (sums[kTokens] > 0) out.metrics.push_back({"entropy", ratio(kEntropy, kTokens), 1.0});
+  if (sums[kChosen] > 0) {
+    out.metrics.push_back({"rewards/chosen", ratio(kChosenRewards, kChosen), 1.0});
+    out.metrics.push_back({"logps/chosen", ratio(kChosenLogps, kChosen), 1.0});
+  }
+  if (sums[kChosenTokens] > 0) out.metrics.push_back({"logits/chosen", ratio(kChosenLogits, kChosenTokens), 1.0});
+  if (sums[kRejected] > 0) {
+    out.metrics.push_back({"rewards/rejected", ratio(kRejectedRewards, kRejected), 1.0});
+    out.metrics.push_back({"logps/rejected", ratio(kRejectedLogps, kRejected), 1.0});
+  }
+  if (sums[kRejectedTokens] > 0) out.metrics.push_back({"logits/rejected", ratio(kRejectedLogits, kRejectedTokens), 1.0});
+  if (sums[kChosen] > 0 && sums[kRejected] > 0)
+    out.metrics.push_back({"rewards/margins", ratio(kChosenRewards, kChosen) - ratio(kRejectedRewards, kRejected), 1.0});
   return out;
 }
 

@@ -13,7 +13,8 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
     : c_(c), s_(s), dist_(dist), main_(dist.is_main_process()), out_(c.output.output_dir),
       bundle_(make_objective(c.preference, {c.adapter.type != config::AdapterType::kNone,
                                             c.training.gradient_checkpointing, dist.distributed(),
-                                            s.saved_bases.empty() ? nullptr : &s.saved_bases}, *s.model)),
+                                            s.saved_bases.empty() ? nullptr : &s.saved_bases, &dist},
+                                           *s.model)),
       objective_(bundle_.objective.get()),
       optimizer_(c.training, s.trainable),
       watchdog_(c.training.loss_watchdog_threshold, c.training.loss_watchdog_patience),
@@ -161,7 +162,10 @@ double Loop::train_step() {
     const data::Batch& global = sb.micro[mi];
     const data::Batch mine = dist_.distributed() ? objective_->share(global, dist_.rank(), c_.training.micro_batch_size)
                                                  : global;
-    if (mine.rows == 0) continue;  // the short last micro-batch of an epoch may leave a rank nothing
+    if (mine.rows == 0) {  // the short last micro-batch of an epoch may leave a rank nothing
+      objective_->skip_share();
+      continue;
+    }
     const BatchTensors bt = to_tensors(mine, s_.model->device());
     MicroLoss ml = objective_->micro_loss(bt, denom);
     torch::Tensor l = ml.loss;

@@ -29,7 +29,10 @@ bool Loop::evaluate(int64_t step) {
         const size_t at = metrics.add_batch();
         const data::Batch mb = dist_.distributed() ? objective_->share(global, dist_.rank(), c_.training.micro_batch_size)
                                                    : global;
-        if (mb.rows == 0) continue;
+        if (mb.rows == 0) {
+          objective_->skip_share();
+          continue;
+        }
         const MicroLoss ml = objective_->micro_loss(to_tensors(mb, s_.model->device()), 1.0);  // Σ over the batch
         sum += ml.loss.item<double>();
         metrics.add(at, ml.metrics);

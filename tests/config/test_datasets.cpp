@@ -48,6 +48,39 @@ TEST(Datasets, UserDefinedTypeMap) {
   EXPECT_EQ(d.system_prompt, "Be brief.");
 }
 
+// Under rl a `type:` map is Axolotl's user_defined.default (utils/data/rl.py): its keys are kept for the
+// renderer; keys the method does not read, or rl keys without rl, are errors naming them.
+TEST(Datasets, RlTypeMapIsUserDefinedDefault) {
+  const std::string kto =
+      "base_model: x\nrl: kto\nmicro_batch_size: 2\ndatasets:\n  - path: k.jsonl\n    type:\n      field_prompt: q\n"
+      "      field_system: sys\n      field_completion: a\n      field_label: ok\n      prompt_format: \"{system} {prompt}\"\n";
+  auto d = only_dataset(kto);
+  EXPECT_EQ(d.format, DatasetFormat::kPreference);
+  EXPECT_EQ(d.type_name, "user_defined.default");
+  EXPECT_EQ(d.user_defined.at("field_prompt"), "q");
+  EXPECT_EQ(d.user_defined.at("field_label"), "ok");
+  EXPECT_EQ(d.user_defined.at("prompt_format"), "{system} {prompt}");
+  EXPECT_EQ(d.field_system, "sys");
+  auto problem = [](const std::string& yaml) -> std::string {
+    try {
+      load_string(yaml, "u.yml");
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string dpo_in_kto = problem(kto + "      field_chosen: c\n");
+  EXPECT_NE(dpo_in_kto.find("does not read 'field_chosen'"), std::string::npos) << dpo_in_kto;
+  const std::string sft_in_kto = problem(kto + "      field_instruction: i\n");
+  EXPECT_NE(sft_in_kto.find("field_instruction"), std::string::npos) << sft_in_kto;
+  const std::string no_rl = problem("base_model: x\ndatasets:\n  - path: k.jsonl\n    type:\n      field_prompt: q\n");
+  EXPECT_NE(no_rl.find("read by rl's user_defined.default"), std::string::npos) << no_rl;
+  auto dpo = only_dataset("base_model: x\nrl: dpo\ndatasets:\n  - path: p.jsonl\n    type:\n      field_chosen: good\n"
+                          "      chosen_format: \"{chosen}!\"\n");
+  EXPECT_EQ(dpo.type_name, "user_defined.default");
+  EXPECT_EQ(dpo.user_defined.at("chosen_format"), "{chosen}!");
+}
+
 TEST(Datasets, NestedCustomColumnsEqualFlatTypeMap) {
   auto nested = load_string(
       "model:\n  name: x\ndataset:\n  path: qa.jsonl\n  format: custom\n  columns:\n    instruction: q\n"

@@ -6,6 +6,7 @@
 
 #include "axolotl/data/batch_loader.h"
 #include "axolotl/data/kto_strategy.h"
+#include "axolotl/data/row_encoder.h"
 #include "axolotl/util/error.h"
 #include "data_test_util.h"
 
@@ -52,6 +53,25 @@ TEST(KtoStrategy, Llama3VariantsRenderAxolotlsStrings) {
   expect_text(render_kto("llama3.ultra", ultra), std::string(kLlama3System) + kLlama3User, "4<|eot_id|>", true);
   expect_text(render_kto("llama3.argilla", {{"instruction", "What is 2+2?"}, {"completion", "4"}, {"label", false}}),
               kLlama3User, "4<|eot_id|>", false);
+}
+
+// user_defined.default (a `type:` map under rl: kto): the strings Axolotl's kto/user_defined.py
+// transform_fn returns for the same settings and rows (run with python3 on the mirror's file).
+TEST(KtoStrategy, UserDefinedFormatsRenderAxolotlsStrings) {
+  UserDefinedKto u;
+  u.field_prompt = "q";
+  u.field_completion = "a";
+  u.field_label = "ok";
+  u.prompt_format = "[{system}] Q: {prompt}\nA:";
+  u.completion_format = " {completion}";
+  expect_text(render_kto("user_defined.default", {{"q", "2+2?"}, {"a", "4"}, {"ok", true}, {"system", "Be brief."}}, u),
+              "[Be brief.] Q: 2+2?\nA:", " 4", true);
+  // {system} with an empty system field: Python formats with prompt= only and raises KeyError
+  EXPECT_THROW(render_kto("user_defined.default", {{"q", "2+2?"}, {"a", "4"}, {"ok", false}, {"system", ""}}, u), Error);
+  // Axolotl's defaults: prompt / completion / label, no turn markers
+  expect_text(render_kto("user_defined.default", {{"prompt", "Hi"}, {"completion", "Yo"}, {"label", 0}}), "Hi", "Yo", false);
+  EXPECT_THROW(render_kto("user_defined.default", {{"prompt", "Hi"}, {"label", true}}), Error);  // no completion
+  EXPECT_TRUE(is_kto_type("user_defined.default"));
 }
 
 TEST(KtoStrategy, ErrorsNameTheFieldTheLabelAndTheType) {
@@ -151,6 +171,36 @@ TEST_F(KtoTokens, CompletionFollowsThePromptsTokensAndEndsInOneEos) {
   for (int32_t id : once.completion) eos += id == tok_->eos_id();
   EXPECT_EQ(eos, 1) << "an EOS already present is not appended again";
   EXPECT_FALSE(once.desirable);
+}
+
+
+// excess_length_strategy: truncate for KTO rows: the completion is cut to sequence_len − prompt tokens
+// (each tokenized alone without special tokens) and decoded back, as Axolotl's
+// _truncate_long_sequences_rl; drop gives no row. Through a user_defined `type:` map.
+TEST_F(KtoTokens, TruncateCutsALongCompletionAsAxolotl) {
+  config::DatasetConfig ds;
+  ds.format = config::DatasetFormat::kPreference;
+  ds.type_name = "user_defined.default";
+  ds.user_defined = {{"field_completion", "reply"}, {"completion_format", "{completion}!"}};
+  const nlohmann::json record = {{"prompt", "Once upon a time"},
+                                 {"reply", " there was a little girl named Lily who liked to play outside"},
+                                 {"label", false}};
+  auto n = [&](const std::string& t) { return static_cast<int>(tok_->encode(t, false, false).size()); };
+  const int prompt = n("Once upon a time");
+  config::DataConfig data;
+  data.rl = "kto";
+  data.sequence_len = prompt + 4;
+  std::vector<TokenizedRow> rows;
+  RowEncoder(ds, data, *tok_).encode(record, rows);
+  EXPECT_TRUE(rows.empty()) << "drop: the row does not fit";
+  data.excess_length_strategy = config::ExcessLength::kTruncate;
+  RowEncoder(ds, data, *tok_).encode(record, rows);
+  ASSERT_EQ(rows.size(), 1u);
+  std::vector<int32_t> cut = tok_->encode(record["reply"].get<std::string>() + "!", false, false);
+  cut.resize(4);
+  const KtoText want{"Once upon a time", tok_->decode(cut, false), false};
+  EXPECT_EQ(rows[0].input_ids, kto_row(tokenize_kto(*tok_, want)).input_ids);
+  EXPECT_EQ(rows[0].input_ids[0], 0) << "undesirable";
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "axolotl/data/batch_loader.h"
 #include "axolotl/data/preference_rows.h"
 #include "axolotl/data/preference_strategy.h"
+#include "axolotl/data/row_encoder.h"
 #include "axolotl/util/error.h"
 #include "data_test_util.h"
 
@@ -241,6 +242,45 @@ TEST(PreferenceRows, PairRowsCollateIntoChosenThenRejectedRows) {
   EXPECT_EQ(m.segment_ids[5], 0);
   EXPECT_EQ(m.trained_tokens, 2 + 3 + 4 + 2);
   EXPECT_EQ(m.tokens, 5 + 5 + 7 + 4);
+}
+
+
+// excess_length_strategy: truncate (Axolotl utils/data/rl.py _truncate_long_sequences_rl): a reply whose
+// prompt + reply tokens (each alone, no special tokens) exceed sequence_len is cut to sequence_len − prompt
+// tokens and decoded back to text before TRL's tokenization; drop (the default) gives no row; a prompt
+// that alone fills sequence_len gives no row either way. Through a user_defined `type:` map.
+TEST_F(PreferenceTokens, TruncateCutsLongRepliesAsAxolotl) {
+  config::DatasetConfig ds;
+  ds.format = config::DatasetFormat::kPreference;
+  ds.type_name = "user_defined.default";
+  ds.user_defined = {{"field_chosen", "good"}};
+  const nlohmann::json record = {{"prompt", "Once upon a time"},
+                                 {"good", " there was a little girl named Lily who liked to play outside in the sun."},
+                                 {"rejected", " the end"}};
+  auto n = [&](const std::string& t) { return static_cast<int>(tok_->encode(t, false, false).size()); };
+  const int prompt = n("Once upon a time");
+  config::DataConfig data;
+  data.rl = "dpo";
+  data.sequence_len = prompt + 5;
+  ASSERT_GT(prompt + n(record["good"]), data.sequence_len);
+  ASSERT_LE(prompt + n(" the end"), data.sequence_len);
+  std::vector<TokenizedRow> rows;
+  RowEncoder(ds, data, *tok_).encode(record, rows);
+  EXPECT_TRUE(rows.empty()) << "drop: the pair does not fit";
+  data.excess_length_strategy = config::ExcessLength::kTruncate;
+  RowEncoder(ds, data, *tok_).encode(record, rows);
+  ASSERT_EQ(rows.size(), 1u);
+  std::vector<int32_t> cut = tok_->encode(record["good"].get<std::string>(), false, false);
+  cut.resize(5);
+  const PreferenceText want{"Once upon a time", tok_->decode(cut, false), " the end"};
+  ASSERT_LE(prompt + n(want.chosen), data.sequence_len);
+  const auto pair = tokenize_dpo(*tok_, want, data.sequence_len);
+  ASSERT_TRUE(pair.has_value());
+  EXPECT_EQ(rows[0].input_ids, pair_row(*pair, data.sequence_len).input_ids);
+  data.sequence_len = prompt;  // the prompt alone fills it: nothing to cut
+  rows.clear();
+  RowEncoder(ds, data, *tok_).encode(record, rows);
+  EXPECT_TRUE(rows.empty());
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Golden numbers for tests/train/test_objective.cpp: DPO (sigmoid), IPO, ORPO, SimPO and KTO losses and TRL's
-metrics over a few AdamW steps of a LoRA adapter on the tiny PEFT reference LLaMA
+"""Golden numbers for tests/train/test_objective.cpp (and test_objective_kto_ddp.cpp: KTO on 2 ranks, the KL
+estimate gathered over them): DPO (sigmoid), IPO, ORPO, SimPO and KTO losses and TRL's metrics over a few AdamW steps of a LoRA adapter on the tiny PEFT reference LLaMA
 (tests/assets/adapters/peft_tiny/base). Our own implementation of TRL 1.8's formulas (FORMATS2.md §4.3-4.5;
 trl/trainer/dpo_trainer.py, trl/experimental/{orpo,cpo}, trl/trainer/kto_trainer.py); trl itself is not used. The reference model of
 DPO/IPO is the base without the adapter. Run: /usr/bin/python3 tests/reference/preference_reference.py
@@ -161,21 +161,25 @@ def orpo_or_simpo(name, s, w, lora, ids, labels, attn):
     return loss, m
 
 
-def kto_batch():
-    """[examples; KL rows] right-padded to the longest row, as the collator lays them out."""
-    n = len(KTO_EXAMPLES)
-    rows = [(p, c) for p, c, _ in KTO_EXAMPLES]
-    rows += [(KTO_EXAMPLES[i][0], KTO_EXAMPLES[(i - 1) % n][1]) for i in range(n)]
+def kto_batch(examples=None):
+    """[examples; KL rows] right-padded to the longest row, as the collator lays them out; the KL rows pair
+    prompt i with completion i-1 within the given examples (one per-device batch)."""
+    examples = KTO_EXAMPLES if examples is None else examples
+    n = len(examples)
+    rows = [(p, c) for p, c, _ in examples]
+    rows += [(examples[i][0], examples[(i - 1) % n][1]) for i in range(n)]
     t = max(len(p) + len(c) for p, c in rows)
     ids = torch.full((len(rows), t), PAD, dtype=torch.long)
     labels = torch.full((len(rows), t), -100, dtype=torch.long)
     for i, (p, c) in enumerate(rows):
         ids[i, : len(p) + len(c)] = torch.tensor(p + c)
         labels[i, len(p): len(p) + len(c)] = torch.tensor(c)
-    return ids, labels, [d for _, _, d in KTO_EXAMPLES]
+    return ids, labels, [d for _, _, d in examples]
 
 
-def kto_loss(w, lora, ids, labels, desirable):
+def kto_rank(w, lora, ids, labels, desirable):
+    """One rank's forward passes: policy log-probs (with grad), reference log-probs, its unclamped KL
+    estimate, and the sums TRL gathers for its metrics."""
     n = len(desirable)
     lens = [int((ids[i] != PAD).sum()) for i in range(ids.shape[0])]
     tm, tk = max(lens[:n]), max(lens[n:])
@@ -189,26 +193,54 @@ def kto_loss(w, lora, ids, labels, desirable):
         kl_logps = token_logps(forward(w, lora, ids_k), lab_k)[0].sum(1)
         ref_kl = token_logps(forward(w, {}, ids_k), lab_k)[0].sum(1)
         ref = token_logps(forward(w, {}, ids_m), lab_m)[0].sum(1)
-        kl = (kl_logps - ref_kl).mean().clamp(min=0)
+        local_kl = (kl_logps - ref_kl).mean()
     d = torch.tensor(desirable)
-    ratios = logps - ref
-    cl, rl = ratios[d], ratios[~d]
-    losses = torch.cat((KTO["desirable_weight"] * (1 - torch.sigmoid(beta * (cl - kl))),
-                        KTO["undesirable_weight"] * (1 - torch.sigmoid(beta * (kl - rl)))))
-    loss = losses.nanmean()
     sl = logits[:, :-1].detach()
     lp = torch.log_softmax(sl, -1)
     entropy = -(lp.exp() * lp).sum(-1)
-    nc, nr = int(d.sum()), int((~d).sum())
-    m = {"kl": kl.item(), "entropy": ((entropy * mask).sum() / mask.sum()).item()}
-    m["rewards/chosen"] = (beta * cl.detach()).sum().item() / nc
-    m["logps/chosen"] = logps[d].detach().sum().item() / nc
-    m["logits/chosen"] = logits[d].detach().sum().item() / nc
-    m["rewards/rejected"] = (beta * rl.detach()).sum().item() / nr
-    m["logps/rejected"] = logps[~d].detach().sum().item() / nr
-    m["logits/rejected"] = logits[~d].detach().sum().item() / nr
+    cm, rm = mask[d], mask[~d]
+    ratios = (logps - ref).detach()
+    sums = {"chosen": int(d.sum()), "rejected": int((~d).sum()),
+            "chosen_rewards": (beta * ratios[d]).sum().item(), "rejected_rewards": (beta * ratios[~d]).sum().item(),
+            "chosen_logps": logps[d].detach().sum().item(), "rejected_logps": logps[~d].detach().sum().item(),
+            # TRL >= 1.9 (trl#6424): the vocabulary mean of each completion token's logits, over the tokens
+            "chosen_logits": sl[d][cm].mean(-1).sum().item(), "chosen_tokens": int(cm.sum()),
+            "rejected_logits": sl[~d][rm].mean(-1).sum().item(), "rejected_tokens": int(rm.sum()),
+            "entropy": (entropy * mask).sum().item(), "tokens": int(mask.sum())}
+    return {"logps": logps, "ref": ref, "kl": local_kl, "desirable": d, "sums": sums}
+
+
+def kto_step(w, lora, rank_batches):
+    """TRL's KTO loss on each rank's batch, with the KL estimate gathered over ranks
+    (accelerator.gather_for_metrics(kl).mean().clamp(min=0)); returns the mean of the ranks' losses (DDP
+    averages their gradients) and the gathered metrics."""
+    beta = KTO["beta"]
+    parts = [kto_rank(w, lora, *b) for b in rank_batches]
+    kl = torch.stack([p["kl"] for p in parts]).mean().clamp(min=0)
+    rank_losses = []
+    for p in parts:
+        d = p["desirable"]
+        ratios = p["logps"] - p["ref"]
+        cl, rl = ratios[d], ratios[~d]
+        losses = torch.cat((KTO["desirable_weight"] * (1 - torch.sigmoid(beta * (cl - kl))),
+                            KTO["undesirable_weight"] * (1 - torch.sigmoid(beta * (kl - rl)))))
+        rank_losses.append(losses.nanmean())
+    loss = torch.stack(rank_losses).mean()
+    s = {k: sum(p["sums"][k] for p in parts) for k in parts[0]["sums"]}
+    m = {"kl": kl.item(), "entropy": s["entropy"] / s["tokens"]}
+    m["rewards/chosen"] = s["chosen_rewards"] / s["chosen"]
+    m["logps/chosen"] = s["chosen_logps"] / s["chosen"]
+    m["logits/chosen"] = s["chosen_logits"] / s["chosen_tokens"]
+    m["rewards/rejected"] = s["rejected_rewards"] / s["rejected"]
+    m["logps/rejected"] = s["rejected_logps"] / s["rejected"]
+    m["logits/rejected"] = s["rejected_logits"] / s["rejected_tokens"]
     m["rewards/margins"] = m["rewards/chosen"] - m["rewards/rejected"]
+    m["rank_kl"] = [p["kl"].item() for p in parts]  # not a TRL metric: shows the ranks' estimates differ
     return loss, m
+
+
+# 2 ranks x 2 examples of KTO_EXAMPLES (rank r: examples 2r, 2r+1, KL rows rotated within them).
+KTO_RANKS = [KTO_EXAMPLES[0:2], KTO_EXAMPLES[2:4]]
 
 
 def run(name, w, lora0):
@@ -219,7 +251,10 @@ def run(name, w, lora0):
     for _ in range(STEPS):
         opt.zero_grad()
         if name == "kto":
-            loss, m = kto_loss(w, lora, *kto_batch())
+            loss, m = kto_step(w, lora, [kto_batch()])
+            del m["rank_kl"]
+        elif name == "kto_ddp":
+            loss, m = kto_step(w, lora, [kto_batch(r) for r in KTO_RANKS])
         else:
             fn = dpo_loss if name in ("dpo", "ipo") else orpo_or_simpo
             loss, m = fn(name, SETTINGS[name], w, lora, ids, labels, attn)
@@ -248,7 +283,9 @@ def main():
               "settings": SETTINGS, "runs": {}}
     kids, klabels, kdes = kto_batch()
     golden["kto"] = {"input_ids": kids.tolist(), "labels": klabels.tolist(), "desirable": kdes, "settings": KTO}
-    for name in list(SETTINGS) + ["kto"]:
+    golden["kto_ddp"] = {"ranks": [dict(zip(("input_ids", "labels", "desirable"), (lambda b: (b[0].tolist(), b[1].tolist(), b[2]))(kto_batch(r))))
+                                   for r in KTO_RANKS]}
+    for name in list(SETTINGS) + ["kto", "kto_ddp"]:
         golden["runs"][name] = run(name, w, lora)
         print(name, [round(s["loss"], 6) for s in golden["runs"][name]])
     with open(os.path.join(OUT, "golden.json"), "w") as f:

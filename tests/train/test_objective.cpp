@@ -304,7 +304,7 @@ TEST(ObjectiveFactory, FullFineTuningGetsAFrozenReferenceCopy) {
   c.method = "dpo";
   EXPECT_FALSE(make_objective(c, {true, false, false}, *m).reference);
   c.method = "kto";
-  EXPECT_THROW(make_objective(c, {true, false, true}, *m), Error);  // KTO's KL estimate across ranks: not implemented
+  EXPECT_THROW(make_objective(c, {true, false, true}, *m), Error);  // several ranks without their process group
 }
 
 // precompute_ref_log_probs with full fine-tuning: no frozen copy, and the same losses over training

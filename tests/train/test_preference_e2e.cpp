@@ -1,7 +1,7 @@
 // `axolotl train` with rl: dpo / ipo / orpo / simpo / kto through the real executable on the tiny model
 // `axolotl create-tiny` makes: a fresh adapter's first DPO loss is ln 2 exactly, TRL's metric names reach
 // metrics.jsonl (eval_ names on the eval split) and the progress line, the reward margin turns positive,
-// a resumed run repeats the uninterrupted one exactly, 2 ranks equal 1 process, IPO, ORPO, SimPO and KTO
+// a resumed run repeats the uninterrupted one exactly, 2 ranks equal 1 process (DPO and KTO), IPO, ORPO, SimPO and KTO
 // train, full fine-tuning's frozen reference copy and precompute_ref_log_probs agree, config errors
 // explain themselves, and Axolotl's own DPO, ORPO and KTO examples (read from the Axolotl mirror when
 // present) train for 2 steps with base_model and datasets swapped for the tiny model and local files of
@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -157,6 +158,63 @@ TEST_F(PreferenceE2E, TwoRanksMatchOneProcess) {
       EXPECT_NEAR(a[i][k].get<double>(), b[i][k].get<double>(), 1e-5 * std::max(1.0, std::abs(a[i][k].get<double>())))
           << "step " << i + 1 << " " << k;
   }
+}
+
+// rl: kto on 2 ranks × 2 examples (Gloo, fp32) gives 1 process × 4's losses and metrics, evaluation
+// included: each rank's KL estimate is averaged over the ranks (TRL gathers it), so the KL term is the
+// same mean. Every row has the same completion, so the KL rows (rotated within each rank's 2 examples,
+// or within 1 process's 4) are the same sequences and the math says the runs must agree. 10 training
+// rows: the last micro-batch of each epoch (2 examples) leaves rank 1 nothing, and the 2 eval rows too,
+// so that rank joins the all-reduce without rows.
+TEST_F(PreferenceE2E, KtoTwoRanksMatchOneProcess) {
+  std::vector<json> rows;
+  std::ifstream in(testing::source_dir() / "examples/tiny/data.jsonl");
+  for (std::string line; std::getline(in, line) && rows.size() < 12;)
+    if (!line.empty()) rows.push_back(json::parse(line));
+  ASSERT_EQ(rows.size(), 12u);
+  std::string text;
+  for (size_t i = 0; i < rows.size(); ++i)
+    text += json{{"instruction", rows[i]["instruction"]}, {"completion", "I do not know."}, {"label", i % 2 == 0}}.dump() + "\n";
+  const fs::path data = dir_->path() / "kto_same.jsonl";
+  testing::write_file(data, text);
+  const std::string ds = "datasets:\n  - path: " + data.string() + "\n    type: chatml.argilla\n";
+  const std::string keys = "rl: kto\nrl_beta: 0.5\nkto_undesirable_weight: 1.5\nmax_steps: 6\nval_set_size: 2\neval_steps: 3\n"
+                           "learning_rate: 0.01";
+  const fs::path one = dir_->path() / "kto-ddp-one", two = dir_->path() / "kto-ddp-two";
+  auto r = run_axolotl({"train", config(one, keys, ds).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_axolotl({"train", config(two, keys + "\nmicro_batch_size: 2", ds).string(), "--nproc-per-node", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = train_records(one), b = train_records(two);
+  ASSERT_EQ(a.size(), 6u);
+  ASSERT_EQ(b.size(), 6u);
+  double kl = 0;
+  for (size_t i = 0; i < 6; ++i) {
+    for (const char* k : {"loss", "kl", "rewards/chosen", "rewards/rejected", "rewards/margins", "logps/chosen",
+                          "logps/rejected", "logits/chosen", "logits/rejected", "entropy"}) {
+      ASSERT_EQ(a[i].contains(k), b[i].contains(k)) << "step " << i + 1 << " " << k;
+      if (!a[i].contains(k)) continue;  // a micro-batch whose examples all have one label (TRL logs nothing)
+      EXPECT_NEAR(a[i][k].get<double>(), b[i][k].get<double>(), 1e-5 * std::max(1.0, std::abs(a[i][k].get<double>())))
+          << "step " << i + 1 << " " << k;
+    }
+    kl = std::max(kl, a[i]["kl"].get<double>());
+  }
+  EXPECT_NE(a[1]["loss"].get<double>(), a[0]["loss"].get<double>()) << "the adapter did not move";
+  std::vector<json> ea, eb;
+  for (const auto& j : read_metrics((one / "metrics.jsonl").string()))
+    if (j.contains("eval_loss")) ea.push_back(j);
+  for (const auto& j : read_metrics((two / "metrics.jsonl").string()))
+    if (j.contains("eval_loss")) eb.push_back(j);
+  ASSERT_EQ(ea.size(), eb.size());
+  ASSERT_FALSE(ea.empty());
+  for (size_t i = 0; i < ea.size(); ++i)
+    for (const char* k : {"eval_loss", "eval_kl", "eval_entropy", "eval_logits/chosen", "eval_logits/rejected"}) {
+      ASSERT_EQ(ea[i].contains(k), eb[i].contains(k)) << "eval " << i << " " << k;
+      if (!ea[i].contains(k)) continue;  // the 2 eval rows may both have one label
+      EXPECT_NEAR(ea[i][k].get<double>(), eb[i][k].get<double>(), 1e-5 * std::max(1.0, std::abs(ea[i][k].get<double>())))
+          << "eval " << i << " " << k;
+    }
+  std::cerr << "largest KL estimate over the 6 steps: " << kl << "\n";
 }
 
 TEST_F(PreferenceE2E, IpoTrains) {

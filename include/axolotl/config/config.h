@@ -87,6 +87,10 @@ struct DatasetConfig {
   // preference (rl) chat_template.default
   std::string field_chosen = "chosen";
   std::string field_rejected = "rejected";
+  // rl with a flat `type:` map: Axolotl's user_defined.default (prompt_strategies/{dpo,kto}/user_defined.py),
+  // the map's keys as given (field_prompt, field_completion, prompt_format, ...); nested: `user_defined:`.
+  std::map<std::string, std::string> user_defined;
+  bool type_map = false;  // the flat `type:` was a map (custom without rl, user_defined.default with rl)
 };
 
 enum class AdapterType { kNone, kLora, kQlora };

@@ -1,4 +1,4 @@
-// KTO's unpaired rows (rl: kto): Axolotl's prompt_strategies/kto/{chatml,llama3}.py render a
+// KTO's unpaired rows (rl: kto): Axolotl's prompt_strategies/kto/{chatml,llama3,user_defined}.py render a
 // JSON row to {prompt, completion} strings plus its `label` (desirable or not); TRL 1.8's KTOTrainer then
 // tokenizes them as DPO does for one completion (kto_trainer.py _prepare_dataset: EOS text appended unless
 // present, prompt_ids = tok(prompt), completion_ids = tok(prompt + completion)[len(prompt_ids):]).
@@ -24,13 +24,25 @@ struct KtoText {
   bool desirable = true;
 };
 
-// chatml.{argilla, argilla_chat, intel, prompt_pairs, ultra} and llama3.<same>. (user_defined.default
-// takes a map `type:` in Axolotl, which the config reader does not accept for rl yet.)
+// user_defined.default's fields (Axolotl prompt_strategies/kto/user_defined.py; a `type:` map under
+// rl: kto): prompt = prompt_format with {prompt} (and {system} when the row has a non-empty system
+// field), completion = completion_format with {completion}, label = the row's field_label. No turn
+// markers; TRL appends EOS to the completion as for every KTO row.
+struct UserDefinedKto {
+  std::string field_prompt = "prompt";
+  std::string field_system = "system";
+  std::string field_completion = "completion";
+  std::string field_label = "label";
+  std::string prompt_format = "{prompt}";
+  std::string completion_format = "{completion}";
+};
+
+// chatml.{argilla, argilla_chat, intel, prompt_pairs, ultra}, llama3.<same> and user_defined.default.
 bool is_kto_type(const std::string& type);
 
-// Renders one row. Error (key "type") for a missing field, a label that is not a bool (or 0/1), or an
-// unknown type (naming the KTO variants).
-KtoText render_kto(const std::string& type, const nlohmann::json& row);
+// Renders one row. Error (key "type") for a missing field, a label that is not a bool (or 0/1), a
+// user_defined format naming a field it cannot fill, or an unknown type (naming the KTO variants).
+KtoText render_kto(const std::string& type, const nlohmann::json& row, const UserDefinedKto& fields = {});
 
 struct KtoExample {
   std::vector<int32_t> prompt;

@@ -66,6 +66,7 @@ class RowEncoder {
   int sequence_len_;
   bool train_on_inputs_;
   const Tokenizer& tok_;
+  bool truncate_excess_ = false;  // excess_length_strategy: truncate (rl rows: replies cut, as Axolotl)
   std::string rl_;  // data.rl: "kto" reads unpaired rows, "simpo" tokenizes as CPO
   std::optional<ChatTemplate> template_;
   std::string bos_text_, eos_text_;

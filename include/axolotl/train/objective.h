@@ -50,6 +50,9 @@ class Objective {
   // the pass that fills it from one batch (run over every batch before training).
   virtual bool precomputes_reference() const { return false; }
   virtual void cache_reference(const BatchTensors& /*batch*/) {}
+  // Called instead of micro_loss on a rank whose share of a micro-batch is empty (the short last
+  // batch of an epoch), so that an objective's collectives inside micro_loss stay matched across ranks.
+  virtual void skip_share() {}
   // This rank's share of a global micro-batch of per_rank × world samples (trainer_shard.h).
   virtual data::Batch share(const data::Batch& global, int rank, int64_t per_rank) const {
     return rank_share(global, rank, per_rank);

@@ -8,6 +8,7 @@
 
 #include "axolotl/adapters/adapter_switch.h"
 #include "axolotl/config/config.h"
+#include "axolotl/train/distributed_context.h"
 #include "axolotl/train/objective.h"
 
 namespace axolotl::train {
@@ -22,9 +23,10 @@ struct ObjectiveSettings {
   bool gradient_checkpointing = false;
   bool distributed = false;
   adapters::SavedModuleBases* saved_bases = nullptr;  // modules_to_save with an adapter (adapter_switch.h)
+  DistributedContext* context = nullptr;  // the ranks' collectives (KTO averages its KL estimate over ranks)
 };
 
-// Error (key rl) for a method this build cannot run distributed (KTO's cross-rank KL estimate).
+// Error when `distributed` is set for KTO without a `context`.
 ObjectiveBundle make_objective(const config::PreferenceConfig& preference, const ObjectiveSettings& settings,
                                model::LlamaForCausalLMImpl& model);
 

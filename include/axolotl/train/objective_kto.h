@@ -3,6 +3,13 @@
 // policy − reference log-probs of the mismatched KL sequences), detached; desirable rows lose
 // 1 − σ(β(r − z)), undesirable rows 1 − σ(β(z − r)) with r = policy − reference log-ratio, weighted by
 // kto_desirable_weight / kto_undesirable_weight; the micro-batch loss is their mean.
+// Several ranks: z is the mean over the ranks of each rank's (unclamped) estimate, then clamped
+// (TRL: accelerator.gather_for_metrics(kl).mean().clamp(min=0)), and the metrics are TRL's gathered
+// values (sums and counts over ranks), all in one all-reduce per micro-batch; a rank with an empty
+// share joins it through skip_share() with zeros (the estimate then averages the ranks that had rows).
+// logits/chosen, logits/rejected: the vocabulary mean of the completion-token logits, averaged over
+// completion tokens (TRL >= 1.9, "Align KTO with DPO", trl#6424; 1.8 summed every logit, padding
+// included, over the row count, a number that changed with the batch's padded width).
 // Batch layout (data::BatchOptions::kto_rows): rows [0, n) the examples, rows [n, 2n) their KL
 // sequences; BatchTensors::desirable (n) the labels. The step loss is Σ per-example loss / examples of
 // the step (TRL: mean per micro-batch, then 1/accumulation; equal for equal micro-batches).
@@ -14,6 +21,7 @@
 #include <vector>
 
 #include "axolotl/adapters/adapter_switch.h"
+#include "axolotl/train/distributed_context.h"
 #include "axolotl/train/objective.h"
 #include "axolotl/train/reference_cache.h"
 
@@ -29,8 +37,9 @@ struct KtoOptions {
 
 class KtoObjective : public Objective {
  public:
+  // `context`: the ranks' process group when training on several (nullptr or one rank: no collective).
   KtoObjective(model::LlamaForCausalLMImpl& model, model::LlamaForCausalLMImpl* reference, const KtoOptions& options,
-               bool gradient_checkpointing);
+               bool gradient_checkpointing, DistributedContext* context = nullptr);
   double step_denominator(const data::StepBatch& step) const override;  // examples of the step
   MicroLoss micro_loss(const BatchTensors& batch, double denominator) override;
   torch::Tensor eval_sum(const BatchTensors& batch) override;  // Σ per-example loss
@@ -40,6 +49,7 @@ class KtoObjective : public Objective {
   std::vector<std::string> progress_metrics() const override { return {"kl", "rewards/margins"}; }
   bool precomputes_reference() const override { return cache_ != nullptr; }
   void cache_reference(const BatchTensors& batch) override;  // the examples' and the KL rows' log-probs
+  void skip_share() override;  // joins the micro-batch's all-reduce with zeros
   // Examples [rank·per_rank, (rank+1)·per_rank) and their KL rows (the loader rotates within groups of
   // per_rank examples, so a rank's KL rows come from its own examples).
   data::Batch share(const data::Batch& global, int rank, int64_t per_rank) const override;
@@ -48,6 +58,9 @@ class KtoObjective : public Objective {
   // (n) summed completion log-probs of `rows`; `logits` receives the policy logits when not null.
   torch::Tensor logps(const BatchTensors& rows, bool reference, torch::Tensor* logits, torch::Tensor* mask);
 
+  // Σ over ranks of this rank's numbers (as they are on one rank).
+  std::vector<double> gather(const std::vector<double>& local);
+
   model::LlamaForCausalLMImpl& model_;
   model::LlamaForCausalLMImpl* reference_;
   KtoOptions options_;
@@ -55,6 +68,7 @@ class KtoObjective : public Objective {
   std::unique_ptr<CausalLmLoss> reference_pass_;
   std::unique_ptr<ReferenceCache> cache_;
   bool filling_ = false;
+  DistributedContext* context_ = nullptr;
 };
 
 }  // namespace axolotl::train
