@@ -191,9 +191,9 @@ void RecordReader::load_whole_json(const std::string& field) {
   std::stringstream ss;
   ss << in_.rdbuf();
   std::string text = ss.str();
-  nlohmann::json j;
+  nlohmann::ordered_json j;
   try {
-    j = nlohmann::json::parse(text);
+    j = nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     auto [line, col] = line_col(text, e.byte > 0 ? e.byte - 1 : 0);
     Diagnostic d;
@@ -254,7 +254,7 @@ bool RecordReader::next(Record& out, Diagnostic* bad) {
     out.where = {file_, line_no_, 0};
     out.index = count_++;
     try {
-      out.value = nlohmann::json::parse(line_);
+      out.value = nlohmann::ordered_json::parse(line_);
     } catch (const nlohmann::json::parse_error& e) {
       Diagnostic d;
       d.where = {file_, line_no_, static_cast<int>(e.byte)};
