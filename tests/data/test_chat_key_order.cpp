@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "axolotl/data/prepared_cache.h"
 #include "axolotl/data/record_reader.h"
 #include "axolotl/data/row_encoder.h"
 #include "axolotl/util/error.h"
@@ -113,6 +114,22 @@ TEST(ChatKeyOrder, TemplateKwargsMustBeAnObject) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("chat_template_kwargs"), std::string::npos) << e.what();
   }
+}
+
+// Template variables change the rows: the prepared-data cache is not reused across them.
+TEST(ChatKeyOrder, PreparedCacheKeyFollowsTemplateKwargs) {
+  SpelledByteTokenizer tok;
+  testing::TempDir dir;
+  testing::write_file(dir / "rows.jsonl", R"({"messages": [{"role": "user", "content": "Hi"}]})" "\n");
+  config::DataConfig data;
+  data.datasets.push_back(testing::dataset_from_json({{"type", "chat_template"}}));
+  data.datasets[0].path = (dir / "rows.jsonl").string();
+  const std::string plain = prepared_key(data, {}, "", tok, 0);
+  data.chat_template_kwargs = R"({"enable_thinking":false})";
+  const std::string no_think = prepared_key(data, {}, "", tok, 0);
+  data.chat_template_kwargs = R"({"enable_thinking":true})";
+  EXPECT_NE(plain, no_think);
+  EXPECT_NE(no_think, prepared_key(data, {}, "", tok, 0));
 }
 
 }  // namespace
