@@ -90,6 +90,14 @@ void add_inference_command(CLI::App& app, Dispatch& dispatch) {
   sub->add_flag("--chat", options->chat,
                 "multi-turn chat with the chat template (config chat_template unless --template): one reply line per "
                 "input line, stopping at EOS or eot_tokens");
+  sub->add_option("--chat-template-kwargs", options->chat_template_kwargs,
+                  "chat template variables as a JSON object, over the config's chat_template_kwargs "
+                  "(e.g. '{\"enable_thinking\": false}')");
+  auto* think = sub->add_flag_callback("--enable-thinking", [options] { options->enable_thinking = true; },
+                                       "set the template's enable_thinking to true (Qwen3: think before answering)");
+  auto* no_think = sub->add_flag_callback("--no-enable-thinking", [options] { options->enable_thinking = false; },
+                                          "set enable_thinking to false (Qwen3: an empty <think></think> block)");
+  think->excludes(no_think);
   sub->footer("Example:\n  axolotl inference examples/tiny/config.yml --prompt \"Once upon a time\"");
   sub->callback([sub, args, options, &dispatch] {
     dispatch.run = [sub, args, options] {

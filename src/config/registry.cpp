@@ -114,6 +114,7 @@ std::vector<Field> build() {
                "mistral_v3_tekken, alpaca"),
       plain<C>("data.chat_template_jinja", {"chat_template_jinja"}, AXOLOTL_REF(data.chat_template_jinja),
                "with chat_template: jinja, the Jinja template text or a file path"),
+      chat_template_kwargs_field(),
       plain<C>("data.eot_tokens", {"eot_tokens"}, AXOLOTL_REF(data.eot_tokens),
                "chat_template: end-of-turn tokens trained per train_on_eot; default [eos_token]"),
       choice<C>("data.excess_length_strategy", {"excess_length_strategy"}, AXOLOTL_REF(data.excess_length_strategy),

@@ -261,6 +261,57 @@ Field added_tokens_field() {
   return f;
 }
 
+namespace {
+
+// A YAML value as PyYAML reads it (YAML 1.1): quoted scalars are strings; plain ones are null, bool,
+// int, float or string; sequences and maps keep their order.
+Json yaml_value(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return nullptr;
+  if (n.IsSequence()) {
+    Json a = Json::array();
+    for (const auto& item : n) a.push_back(yaml_value(item));
+    return a;
+  }
+  if (n.IsMap()) {
+    Json o = Json::object();
+    for (const auto& kv : n) o[kv.first.Scalar()] = yaml_value(kv.second);
+    return o;
+  }
+  const std::string& s = n.Scalar();
+  if (n.Tag() == "!") return s;
+  if (s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  bool b = false;
+  if (read_bool(n, b)) return b;
+  if (!s.empty() && s.find_first_not_of("+-0123456789_") == std::string::npos) {
+    long long i = 0;
+    if (read_int(n, i)) return i;
+  }
+  double d = 0;
+  if (read_double(n, d)) return d;
+  return s;
+}
+
+}  // namespace
+
+Field chat_template_kwargs_field() {
+  Field f = make("data.chat_template_kwargs", {"chat_template_kwargs"}, "map",
+                 "extra variables for the chat template in training and inference, as apply_chat_template's "
+                 "kwargs (e.g. {enable_thinking: false} for Qwen3)");
+  f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    if (!n.IsMap()) {
+      st.error(st.at(n), key, "wrong type", describe(n), "a map of template variables (e.g. {enable_thinking: false})");
+      return;
+    }
+    const Json kwargs = yaml_value(n);
+    c.data.chat_template_kwargs = kwargs.empty() ? "" : kwargs.dump();
+  };
+  f.get = [](const Config& c) {
+    return c.data.chat_template_kwargs.empty() ? Json(nullptr) : Json::parse(c.data.chat_template_kwargs);
+  };
+  f.reset = [](Config& c) { c.data.chat_template_kwargs.clear(); };
+  return f;
+}
+
 Field target_modules_field() {
   Field f = make("adapter.target_modules", {"lora_target_modules"}, "list of strings | regex",
                  "linear layers to adapt: names or dotted suffixes (self_attn.q_proj), or one regex string "

@@ -87,10 +87,10 @@ void split_thinking(Dict& m, const std::string& thinking_key) {
   }
 }
 
-// Parses a JSON string field (Axolotl json.loads it), else returns it as is.
-nlohmann::json maybe_parse(const nlohmann::json& v, const std::string& key) {
+// Parses a JSON string field (Axolotl json.loads it, keeping the key order), else returns it as is.
+nlohmann::ordered_json maybe_parse(const nlohmann::ordered_json& v, const std::string& key) {
   if (!v.is_string()) return v;
-  auto j = nlohmann::json::parse(v.get<std::string>(), nullptr, false);
+  auto j = nlohmann::ordered_json::parse(v.get<std::string>(), nullptr, false);
   if (j.is_discarded()) chat_error(key, "not valid JSON", v.get<std::string>().substr(0, 60));
   return j;
 }
@@ -151,9 +151,9 @@ std::vector<int32_t> RowEncoder::chat_ids(const List& turns, const Value& tools,
 }
 
 // get_conversation_thread + transform_message.
-List RowEncoder::conversation(const nlohmann::json& record, const std::string& field) const {
+List RowEncoder::conversation(const nlohmann::ordered_json& record, const std::string& field) const {
   bool sharegpt = ds_.type_name == "sharegpt";
-  nlohmann::json msgs = maybe_parse(record.at(field), field);
+  nlohmann::ordered_json msgs = maybe_parse(record.at(field), field);
   if (!msgs.is_array() || msgs.empty()) chat_error(field, "must be a non-empty array of messages", msgs.type_name());
   std::map<std::string, std::string> mappings = ds_.message_property_mappings;
   if (mappings.empty()) {
@@ -162,6 +162,11 @@ List RowEncoder::conversation(const nlohmann::json& record, const std::string& f
   }
   mappings.emplace("role", sharegpt ? "from" : "role");
   mappings.emplace("content", sharegpt ? "value" : "content");
+  // transform_message fills the turn in the mappings' order: role, content, then the others (the
+  // default's reasoning key), as `{{ message | tojson }}` shows them.
+  std::vector<std::pair<std::string, std::string>> ordered{{"role", mappings["role"]}, {"content", mappings["content"]}};
+  for (const auto& kv : mappings)
+    if (kv.first != "role" && kv.first != "content") ordered.push_back(kv);
   auto roles = role_map(ds_);
   const std::string& src = template_->source();
   List turns;
@@ -170,7 +175,7 @@ List RowEncoder::conversation(const nlohmann::json& record, const std::string& f
     std::string where = field + "[" + std::to_string(i) + "]";
     if (!m.is_object()) chat_error(where, "message is not an object", m.type_name());
     Dict t;
-    for (const auto& [prop, key] : mappings) {
+    for (const auto& [prop, key] : ordered) {
       std::string k = key;
       if (prop == "role" && !m.contains(k) && m.contains("from")) k = "from";  // accept either spelling
       if (prop == "content" && !m.contains(k) && m.contains("value")) k = "value";
@@ -190,7 +195,7 @@ List RowEncoder::conversation(const nlohmann::json& record, const std::string& f
       bool mapped = false;
       for (const auto& kv : mappings) mapped = mapped || kv.second == it.key();
       if (mapped || it->is_null() || src.find(it.key()) == std::string::npos) continue;
-      nlohmann::json v = *it;
+      nlohmann::ordered_json v = *it;
       if (it.key() == "tool_calls" && v.is_array()) {
         for (auto& call : v) {
           if (call.is_object() && call.contains("function") && call["function"].contains("arguments")) {
@@ -234,7 +239,7 @@ List RowEncoder::conversation(const nlohmann::json& record, const std::string& f
   return turns;
 }
 
-void RowEncoder::encode_chat(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
+void RowEncoder::encode_chat(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const {
   bool sharegpt = ds_.type_name == "sharegpt";
   std::string field = ds_.field_messages;
   if (sharegpt && field == "messages" && !record.contains("messages")) field = "conversations";
@@ -250,7 +255,17 @@ void RowEncoder::encode_chat(const nlohmann::json& record, std::vector<Tokenized
   List turns = conversation(record, field);
   Value tools = Value::none();
   if (auto t = record.find(ds_.field_tools); t != record.end() && !t->is_null()) {
-    tools = Value::from_json(maybe_parse(*t, ds_.field_tools));
+    nlohmann::ordered_json schemas = maybe_parse(*t, ds_.field_tools);
+    if (schemas.is_array()) {  // _get_tools: a function's parameters given as a JSON string are parsed
+      for (auto& tool : schemas) {
+        if (!tool.is_object() || !tool.contains("function") || !tool["function"].is_object()) continue;
+        auto& function = tool["function"];
+        if (function.contains("parameters")) {
+          function["parameters"] = maybe_parse(function["parameters"], ds_.field_tools + ".function.parameters");
+        }
+      }
+    }
+    tools = Value::from_json(schemas);
     if (!tools.is_list()) chat_error(ds_.field_tools, "unknown tools format", tools.type_name(), "a list of schemas");
   }
   auto roles = role_map(ds_);

@@ -71,6 +71,17 @@ std::string ChatTemplate::render(const std::vector<Message>& messages, const Cha
   return render(list, vars, add_generation_prompt);
 }
 
+jinja::Dict chat_template_kwargs(const std::string& json_text, const std::string& key) {
+  jinja::Dict out;
+  if (json_text.empty()) return out;
+  auto j = nlohmann::ordered_json::parse(json_text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    config_error(key, "not a JSON object of template variables", json_text, "e.g. {\"enable_thinking\": false}");
+  }
+  for (auto it = j.begin(); it != j.end(); ++it) out.set(it.key(), jinja::Value::from_json(it.value()));
+  return out;
+}
+
 std::vector<std::string> named_chat_templates() {
   std::vector<std::string> out;
   for (const auto& t : kChatTemplateTexts) out.emplace_back(t.name);

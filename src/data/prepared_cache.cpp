@@ -73,6 +73,9 @@ nlohmann::json dataset_json(const config::DatasetConfig& d) {
   if (!d.chat_template_jinja.empty()) j["chat_template_jinja"] = d.chat_template_jinja;
   if (!d.message_field_training_detail.empty()) j["message_field_training_detail"] = d.message_field_training_detail;
   if (!d.user_defined.empty()) j["user_defined"] = d.user_defined;
+  // Chat rows render their dicts in the data's key order (turns: role, content, then the rest) since
+  // this key; caches made with sorted keys are rebuilt. Other formats render no dicts.
+  if (d.format == config::DatasetFormat::kChatTemplate) j["dict_order"] = "row";
   return j;
 }
 
@@ -96,6 +99,7 @@ std::string prepared_key(const config::DataConfig& data, const config::Tokenizer
   settings["shuffle_merged_datasets"] = data.shuffle_merged_datasets;
   settings["chat_template"] = data.chat_template;
   if (!data.chat_template_jinja.empty()) settings["chat_template_jinja"] = data.chat_template_jinja;
+  if (!data.chat_template_kwargs.empty()) settings["chat_template_kwargs"] = data.chat_template_kwargs;
   settings["excess_length"] = static_cast<int>(data.excess_length_strategy);
   settings["skip_bad_rows"] = data.skip_bad_rows;
   if (data.exact_deduplication) settings["exact_deduplication"] = true;  // absent: keys of older caches hold

@@ -191,9 +191,9 @@ void RecordReader::load_whole_json(const std::string& field) {
   std::stringstream ss;
   ss << in_.rdbuf();
   std::string text = ss.str();
-  nlohmann::json j;
+  nlohmann::ordered_json j;
   try {
-    j = nlohmann::json::parse(text);
+    j = nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     auto [line, col] = line_col(text, e.byte > 0 ? e.byte - 1 : 0);
     Diagnostic d;
@@ -274,7 +274,7 @@ bool RecordReader::next_unparsed(Record& out, std::string& text) {
 
 bool RecordReader::parse_line(const std::string& text, Record& out, Diagnostic* bad) {
   try {
-    out.value = nlohmann::json::parse(text);
+    out.value = nlohmann::ordered_json::parse(text);
     return true;
   } catch (const nlohmann::json::parse_error& e) {
     Diagnostic d;

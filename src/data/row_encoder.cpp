@@ -97,7 +97,7 @@ std::string format_fields(const std::string& fmt, const std::map<std::string, st
 
 }  // namespace
 
-std::optional<std::string> string_field(const nlohmann::json& record, const std::string& key, bool required,
+std::optional<std::string> string_field(const nlohmann::ordered_json& record, const std::string& key, bool required,
                                         bool allow_empty) {
   if (!record.is_object()) row_error("", "record is not a JSON object", record.type_name(), "object");
   auto it = record.find(key);
@@ -186,7 +186,9 @@ RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig
   chat_vars_.bos_token = bos_text_;
   chat_vars_.eos_token = eos_text_;
   tokenizer_dir_ = tokenizer_dir;
-  if (!chat_preference) setup_chat(data);
+  if (chat_preference) return;
+  chat_vars_.extra = chat_template_kwargs(data.chat_template_kwargs);  // build_prompt's **chat_template_kwargs
+  setup_chat(data);
 }
 
 bool RowEncoder::expects_trained_eos() const {
@@ -208,7 +210,7 @@ std::vector<int32_t> RowEncoder::tokenize(const std::string& text, bool add_eos,
   return ids;
 }
 
-void RowEncoder::encode(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
+void RowEncoder::encode(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const {
   if (!record.is_object()) row_error("", "record is not a JSON object", record.type_name(), "object");
   switch (ds_.format) {
     case DatasetFormat::kAlpaca:
@@ -224,7 +226,7 @@ void RowEncoder::encode(const nlohmann::json& record, std::vector<TokenizedRow>&
   }
 }
 
-void RowEncoder::encode_instruction(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
+void RowEncoder::encode_instruction(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const {
   InstructionStyle s = style_for(ds_);
   std::string instruction = *string_field(record, ds_.field_instruction, true, false);
   std::string input = string_field(record, ds_.field_input, false, true).value_or("");
@@ -249,7 +251,7 @@ void RowEncoder::encode_instruction(const nlohmann::json& record, std::vector<To
   out.push_back(std::move(row));
 }
 
-void RowEncoder::encode_completion(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
+void RowEncoder::encode_completion(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const {
   std::string key = ds_.field.empty() ? "text" : ds_.field;
   std::string text = *string_field(record, key, true, false);
   std::vector<int32_t> ids = tokenize(text, true, false, sequence_len_ * 64);
@@ -261,7 +263,7 @@ void RowEncoder::encode_completion(const nlohmann::json& record, std::vector<Tok
   }
 }
 
-void RowEncoder::encode_input_output(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
+void RowEncoder::encode_input_output(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const {
   auto it = record.find("segments");
   if (it == record.end()) row_error("segments", "required field missing");
   if (!it->is_array() || it->empty()) row_error("segments", "must be a non-empty array", it->type_name(), "array");
@@ -288,7 +290,7 @@ void RowEncoder::encode_input_output(const nlohmann::json& record, std::vector<T
 // need a per-key mask inside a row, which rows do not carry: an error naming the row.
 namespace {
 
-void apply_attention_mask(const nlohmann::json& record, TokenizedRow& row) {
+void apply_attention_mask(const nlohmann::ordered_json& record, TokenizedRow& row) {
   auto it = record.find("attention_mask");
   if (it == record.end() || it->is_null()) return;
   if (!it->is_array()) row_error("attention_mask", "field has the wrong type", it->type_name(), "array of 0/1");
@@ -317,7 +319,7 @@ void apply_attention_mask(const nlohmann::json& record, TokenizedRow& row) {
 
 }  // namespace
 
-void RowEncoder::encode_pretokenized(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
+void RowEncoder::encode_pretokenized(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const {
   auto read_ids = [&](const char* key, bool required, std::vector<int32_t>& ids) {
     auto it = record.find(key);
     if (it == record.end() || it->is_null()) {
@@ -354,8 +356,9 @@ void RowEncoder::encode_pretokenized(const nlohmann::json& record, std::vector<T
 // tokenization with max_length = sequence_len (a pair whose prompt fills it gives no row, as in TRL).
 // Dropped pairs are not counted in the dataset stats (the record gives no row). excess_length_strategy:
 // truncate first cuts each reply to sequence_len − prompt tokens (cut_reply), as Axolotl does.
-void RowEncoder::encode_preference(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
+void RowEncoder::encode_preference(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const {
   if (rl_ == "kto") return encode_kto(record, out);
+  const nlohmann::json row(record);  // preference texts are strings: key order is not rendered
   PreferenceText text;
   if (template_) {  // chat_template.default, or ORPO's chat_template.argilla
     ChatPreference c;
@@ -366,9 +369,9 @@ void RowEncoder::encode_preference(const nlohmann::json& record, std::vector<Tok
     c.field_rejected = ds_.field_rejected;
     c.property_mappings = ds_.message_property_mappings;
     c.roles = ds_.roles;
-    text = ds_.type_name == "chat_template.argilla" ? render_orpo_argilla(record, c) : render_chat_preference(record, c);
+    text = ds_.type_name == "chat_template.argilla" ? render_orpo_argilla(row, c) : render_chat_preference(row, c);
   } else {
-    text = render_preference(ds_.type_name, record, user_defined_preference(ds_));
+    text = render_preference(ds_.type_name, row, user_defined_preference(ds_));
   }
   for (const auto* part : {&text.prompt, &text.chosen, &text.rejected})
     if (part->empty()) row_error(ds_.type_name, "an empty prompt, chosen or rejected text",
@@ -395,8 +398,8 @@ void RowEncoder::encode_preference(const nlohmann::json& record, std::vector<Tok
 // alone without special tokens, exceed sequence_len (utils/data/rl.py _drop_long_sequences; with
 // excess_length_strategy: truncate the completion is cut first, cut_reply), then
 // TRL's KTO tokenization; the collator cuts each sequence at max_length = sequence_len.
-void RowEncoder::encode_kto(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
-  KtoText text = render_kto(ds_.type_name, record, user_defined_kto(ds_));
+void RowEncoder::encode_kto(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const {
+  KtoText text = render_kto(ds_.type_name, nlohmann::json(record), user_defined_kto(ds_));
   if (text.prompt.empty() || text.completion.empty())
     row_error(ds_.type_name, "an empty prompt or completion", "'" + text.prompt + "' / '" + text.completion + "'",
               "non-empty strings (Axolotl requires both)");

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "axolotl/adapters/lora_injection.h"
 #include "axolotl/adapters/merge_folder.h"
 #include "axolotl/data/tokenizer_save.h"
@@ -53,6 +55,26 @@ int merge(const config::Config& config, const MergeOptions& options) {
   adapters::merge_folder(job);
   return 0;
 }
+// The config's chat_template_kwargs, then --chat-template-kwargs over them, then --enable-thinking.
+std::string inference_template_kwargs(const std::string& from_config, const InferenceOptions& options) {
+  nlohmann::ordered_json kwargs = nlohmann::ordered_json::object();
+  if (!from_config.empty()) kwargs = nlohmann::ordered_json::parse(from_config);
+  if (!options.chat_template_kwargs.empty()) {
+    auto cli = nlohmann::ordered_json::parse(options.chat_template_kwargs, nullptr, false);
+    if (cli.is_discarded() || !cli.is_object()) {
+      Diagnostic d;
+      d.key = "--chat-template-kwargs";
+      d.message = "not a JSON object of template variables";
+      d.found = options.chat_template_kwargs;
+      d.expected = "e.g. '{\"enable_thinking\": false}'";
+      throw ConfigError({d});
+    }
+    for (auto it = cli.begin(); it != cli.end(); ++it) kwargs[it.key()] = it.value();
+  }
+  if (options.enable_thinking) kwargs["enable_thinking"] = *options.enable_thinking;
+  return kwargs.empty() ? "" : kwargs.dump();
+}
+
 int inference(const config::Config& config, const InferenceOptions& options) {
   model::InferenceRequest request;
   request.prompts = options.prompts;
@@ -62,6 +84,7 @@ int inference(const config::Config& config, const InferenceOptions& options) {
   request.chat_template = config.data.chat_template;
   request.chat_template_jinja = config.data.chat_template_jinja;
   if (config.data.eot_tokens) request.eot_tokens = *config.data.eot_tokens;
+  request.chat_template_kwargs = inference_template_kwargs(config.data.chat_template_kwargs, options);
   request.generation.max_new_tokens = options.max_new_tokens;
   request.generation.sampling = {options.temperature, options.top_k, options.top_p, options.repetition_penalty,
                                  options.seed};

@@ -47,6 +47,10 @@ int run_inference(const config::ModelConfig& model_config, const config::Tokeniz
   data::ChatVars vars;
   if (tokenizer->bos_id() >= 0) vars.bos_token = tokenizer->id_to_token(tokenizer->bos_id());  // Qwen: no BOS
   vars.eos_token = tokenizer->id_to_token(tokenizer->eos_id());
+  vars.extra = data::chat_template_kwargs(request.chat_template_kwargs, "chat_template_kwargs");
+  if (!chat && !vars.extra.items.empty()) {
+    log::warn("inference", "chat_template_kwargs have no effect without --chat or a chat --template");
+  }
   std::vector<data::Message> history;
   auto run_one = [&](const std::string& prompt) {
     std::vector<int32_t> ids32;

@@ -207,4 +207,19 @@ TEST(Loader, AxolotlExamplesValidateAndRoundTrip) {
   EXPECT_TRUE(notes_mention(old, "deprecated"));
 }
 
+// chat_template_kwargs: any values, read as PyYAML reads them, kept in the file's key order (the
+// template may print them with tojson); a non-map is an error naming the key.
+TEST(Loader, ChatTemplateKwargsKeepTypesAndOrder) {
+  auto r = load_string("base_model: x\nchat_template_kwargs:\n  enable_thinking: false\n"
+                       "  style: {zz: 1, aa: [x, 2.5, \"3\", ~, yes, -4]}\n", "k.yml");
+  EXPECT_EQ(r.config.data.chat_template_kwargs,
+            R"({"enable_thinking":false,"style":{"zz":1,"aa":["x",2.5,"3",null,true,-4]}})");
+  auto dumped = to_json(r.config);
+  EXPECT_EQ(dumped["data"]["chat_template_kwargs"].dump(), r.config.data.chat_template_kwargs) << dumped.dump();
+  EXPECT_TRUE(load_string("base_model: x\n", "k.yml").config.data.chat_template_kwargs.empty());
+  auto p = problems_of("base_model: x\nchat_template_kwargs: [enable_thinking]\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].key, "chat_template_kwargs");
+}
+
 }  // namespace axolotl::config

@@ -90,7 +90,8 @@ TEST(RowEncoderJeopardy, AlpacaPromptAndWhatIsAnswer) {
   data.sequence_len = 256;
   RowEncoder enc(ds, data, *tok);
   std::vector<TokenizedRow> rows;
-  enc.encode({{"question", "It is the capital of France"}, {"category", "CITIES"}, {"answer", "Paris"}}, rows);
+  enc.encode(nlohmann::json{{"question", "It is the capital of France"}, {"category", "CITIES"}, {"answer", "Paris"}},
+             rows);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(tok->decode(rows[0].input_ids),
             "Below is an instruction that describes a task, paired with an input that provides further context. "
@@ -110,8 +111,8 @@ TEST(RowEncoderAlpacaPhi, PhiTurnMarkers) {
   data.sequence_len = 256;
   RowEncoder enc(dataset_from_json({{"type", "alpaca:phi"}}), data, *tok);
   std::vector<TokenizedRow> rows;
-  enc.encode({{"instruction", "Add"}, {"input", "2 and 3"}, {"output", "5"}}, rows);
-  enc.encode({{"instruction", "Say hi"}, {"output", "hi"}}, rows);
+  enc.encode(nlohmann::json{{"instruction", "Add"}, {"input", "2 and 3"}, {"output", "5"}}, rows);
+  enc.encode(nlohmann::json{{"instruction", "Say hi"}, {"output", "hi"}}, rows);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(tok->decode(rows[0].input_ids),
             "<|system|>\nBelow is an instruction that describes a task, paired with an input that provides further "
@@ -191,8 +192,8 @@ TEST_F(RowEncoderErrors, AttentionMaskDropsPadding) {
   config::DataConfig data;
   RowEncoder enc(dataset_from_json({{"type", "pretokenized"}}), data, *tok_);
   std::vector<TokenizedRow> rows;
-  enc.encode({{"input_ids", {0, 0, 5, 6, 7, 0}}, {"labels", {-100, -100, 5, 6, 7, -100}},
-              {"attention_mask", {0, 0, 1, 1, 1, 0}}},
+  enc.encode(nlohmann::json{{"input_ids", {0, 0, 5, 6, 7, 0}}, {"labels", {-100, -100, 5, 6, 7, -100}},
+                            {"attention_mask", {0, 0, 1, 1, 1, 0}}},
              rows);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].input_ids, (std::vector<int32_t>{5, 6, 7}));

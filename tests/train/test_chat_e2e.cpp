@@ -6,7 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
 
+#include <nlohmann/json.hpp>
+
+#include "data/data_test_util.h"
 #include "test_support.h"
 
 namespace axolotl {
@@ -60,6 +66,58 @@ TEST(ChatE2E, Llama3OwnTemplateTrainsAndChats) {
   if (!fs::exists(testing::shared_dir() / "tokenizers/llama3/tokenizer.json")) GTEST_SKIP() << "llama3 absent";
   // The base Llama-3 tokenizer's eos is <|end_of_text|>; its template ends turns with <|eot_id|>.
   expect_trained_reply(train_and_chat("llama3", "eot_tokens:\n  - \"<|eot_id|>\"\n"));
+}
+
+// `inference --chat` passes chat_template_kwargs (config) and --chat-template-kwargs /
+// --enable-thinking / --no-enable-thinking (command line, in that order of precedence) to Qwen3's own
+// template: with enable_thinking false the prompt ends in the empty think block, exactly as
+// apply_chat_template renders it (goldens: tests/reference/chat_key_order_reference.py).
+TEST(ChatE2E, Qwen3EnableThinkingReachesTheTemplate) {
+  AXOLOTL_REQUIRE_SHARED();
+  const fs::path tok = testing::shared_dir() / "tokenizers/qwen3";
+  if (!fs::exists(tok / "tokenizer.json")) GTEST_SKIP() << "qwen3 absent";
+  std::ifstream in(testing::source_dir() / "tests/assets/chat_key_order_golden.json");
+  ASSERT_TRUE(in);
+  const auto golden = nlohmann::json::parse(in);
+  auto tokenizer = testing::shared_tokenizer("tokenizers/qwen3");
+  std::map<std::string, size_t> expected;  // "default" | "false" | "true" -> prompt tokens
+  for (const auto& g : golden["generation"]) {
+    const std::string key = g["kwargs"].contains("enable_thinking") ? g["kwargs"]["enable_thinking"].dump() : "default";
+    expected[key] = tokenizer->encode(g["output"].get<std::string>(), false, false).size();
+  }
+  ASSERT_EQ(expected.size(), 3u);
+  ASSERT_GT(expected["false"], expected["default"]);  // the think block's tokens
+
+  testing::TempDir dir;
+  auto r = testing::run_axolotl({"create-tiny", "--output", (dir / "model").string(), "--tokenizer", tok.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto config = [&](const std::string& name, const std::string& extra) {
+    testing::write_file(dir / name, "base_model: " + (dir / "model").string() + "\nchat_template: tokenizer_default\n" +
+                                        extra + "output_dir: " + (dir / "out").string() + "\n");
+    return (dir / name).string();
+  };
+  const std::string plain = config("plain.yml", "");
+  const std::string no_think = config("no_think.yml", "chat_template_kwargs:\n  enable_thinking: false\n");
+  auto prompt_tokens = [&](std::vector<std::string> args) -> size_t {
+    args.insert(args.begin(), "inference");
+    for (const char* a : {"--chat", "--max-new-tokens", "1"}) args.emplace_back(a);
+    auto run = testing::run_axolotl(args, "Ping\n");
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    std::smatch m;
+    if (!std::regex_search(run.err, m, std::regex("prompt (\\d+) tokens"))) {
+      ADD_FAILURE() << "no prompt size in: " << run.err;
+      return 0;
+    }
+    return std::stoul(m[1].str());
+  };
+  EXPECT_EQ(prompt_tokens({plain}), expected["default"]);
+  EXPECT_EQ(prompt_tokens({plain, "--no-enable-thinking"}), expected["false"]);
+  EXPECT_EQ(prompt_tokens({plain, "--chat-template-kwargs", R"({"enable_thinking": false})"}), expected["false"]);
+  EXPECT_EQ(prompt_tokens({no_think}), expected["false"]);
+  EXPECT_EQ(prompt_tokens({no_think, "--enable-thinking"}), expected["true"]);
+  auto bad = testing::run_axolotl({"inference", plain, "--chat", "--chat-template-kwargs", "[1]"}, "Ping\n");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--chat-template-kwargs"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -155,6 +155,9 @@ struct DataConfig {
   bool shuffle_merged_datasets = true;
   std::string chat_template;           // tokenizer_default (empty), a named template, jinja, tokenizer_default_fallback_<name>
   std::string chat_template_jinja;     // chat_template: jinja: inline Jinja text or a file path
+  // chat_template_kwargs: the template's extra variables (apply_chat_template kwargs) as the text of a
+  // JSON object, keys in the file's order; empty = none.
+  std::string chat_template_kwargs;
   std::optional<std::vector<std::string>> eot_tokens;  // end-of-turn tokens; unset: [eos_token]
   ExcessLength excess_length_strategy = ExcessLength::kDrop;
   int num_workers = 0;                 // dataset_processes; 0 = number of cores

@@ -43,6 +43,11 @@ class ChatTemplate {
   jinja::Template template_;
 };
 
+// The template variables of a chat_template_kwargs JSON object's text (keys in its order), as
+// apply_chat_template's **kwargs; empty text gives none. Throws ConfigError naming `key` when the text
+// is not a JSON object.
+jinja::Dict chat_template_kwargs(const std::string& json_text, const std::string& key = "chat_template_kwargs");
+
 // Names of Axolotl's bundled templates we carry (chatml, llama3, qwen_25, qwen3, gemma, gemma3, phi_3,
 // phi_4, mistral_v1, mistral_v2v3, mistral_v3_tekken, alpaca) plus llama2.
 std::vector<std::string> named_chat_templates();

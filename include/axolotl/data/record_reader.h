@@ -1,6 +1,8 @@
 // Reads dataset records from local .json (array, or object whose `field` holds the array) and .jsonl
 // files, or a folder of them. JSONL is streamed line by line (bounded memory); .json is parsed whole.
 // Every record carries its file:line so that later errors can name it. Hub dataset ids are refused.
+// Records keep their key order (nlohmann::ordered_json), as Python dicts do: a chat template's
+// `{{ tool | tojson }}` prints the keys in the row's order.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -16,7 +18,7 @@
 namespace axolotl::data {
 
 struct Record {
-  nlohmann::json value;
+  nlohmann::ordered_json value;
   Location where;  // file and 1-based line of the record's start (line 0 when unknown)
   int64_t index = 0;  // 0-based position of the record in its file
 };
@@ -64,7 +66,7 @@ class RecordReader {
   int line_no_ = 0;
   int64_t count_ = 0;
   // .json mode: rows parsed up front, with the line of each top-level element when known
-  nlohmann::json rows_;
+  nlohmann::ordered_json rows_;
   std::vector<int> row_lines_;
   size_t next_row_ = 0;
 };

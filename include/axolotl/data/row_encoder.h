@@ -33,8 +33,13 @@ class RowEncoder {
              const std::string& tokenizer_dir = "");
 
   // Appends the rows one record makes (completion may cut one text into several). Throws Error
-  // whose Diagnostic names the offending field (the caller adds file:line).
-  void encode(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+  // whose Diagnostic names the offending field (the caller adds file:line). The record's key order
+  // is kept where a chat template can see it (dicts of messages and tools, as Python's).
+  void encode(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
+  // The same for a record built in code: its keys are sorted (nlohmann::json's order).
+  void encode(const nlohmann::json& record, std::vector<TokenizedRow>& out) const {
+    encode(nlohmann::ordered_json(record), out);
+  }
 
   const config::DatasetConfig& dataset() const { return ds_; }
   // Whether every row is expected to end a trained turn with EOS (false: completion chunks, raw rows).
@@ -44,23 +49,23 @@ class RowEncoder {
  private:
   // Python Axolotl's PromptTokenizingStrategy._tokenize.
   std::vector<int32_t> tokenize(const std::string& text, bool add_eos, bool strip_bos, int max_length) const;
-  void encode_instruction(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
-  void encode_completion(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
-  void encode_input_output(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
-  void encode_pretokenized(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
-  void encode_chat(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+  void encode_instruction(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
+  void encode_completion(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
+  void encode_input_output(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
+  void encode_pretokenized(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
+  void encode_chat(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
   // apply_chat_template(turns, tokenize=True, tools, real_last_index) for the chat strategy.
   std::vector<int32_t> chat_ids(const jinja::List& turns, const jinja::Value& tools, int64_t real_last_index) const;
-  jinja::List conversation(const nlohmann::json& record, const std::string& field) const;
+  jinja::List conversation(const nlohmann::ordered_json& record, const std::string& field) const;
   void setup_chat(const config::DataConfig& data);
-  void encode_preference(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+  void encode_preference(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
   // The message key the template reads the reasoning text from (template_thinking_key; Axolotl's
   // `template_thinking_key or "reasoning_content"`).
   const std::string& thinking_key() const {
     static const std::string kDefault = "reasoning_content";
     return ds_.template_thinking_key.empty() ? kDefault : ds_.template_thinking_key;
   }
-  void encode_kto(const nlohmann::json& record, std::vector<TokenizedRow>& out) const;
+  void encode_kto(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
 
   config::DatasetConfig ds_;
   int sequence_len_;
@@ -79,7 +84,7 @@ class RowEncoder {
 
 // The record's string field `key`: throws Error naming it when missing (unless optional), not a
 // string, or empty (unless allow_empty). Null counts as missing.
-std::optional<std::string> string_field(const nlohmann::json& record, const std::string& key, bool required,
+std::optional<std::string> string_field(const nlohmann::ordered_json& record, const std::string& key, bool required,
                                         bool allow_empty);
 
 }  // namespace axolotl::data

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,7 @@
 namespace axolotl::engine {
 
 // Bumped whenever Api or an options struct changes layout.
-constexpr int kApiVersion = 2;
+constexpr int kApiVersion = 3;
 
 struct TrainOptions {
   int nproc_per_node = 1;
@@ -36,6 +37,10 @@ struct InferenceOptions {
   uint64_t seed = 0;
   std::string template_name;         // empty: raw prompt; "alpaca", ... : format as in training
   bool chat = false;                 // multi-turn: each stdin line is a user turn of one conversation
+  // Chat template variables over the config's chat_template_kwargs: --chat-template-kwargs (a JSON
+  // object's text; its keys win), then --enable-thinking / --no-enable-thinking.
+  std::string chat_template_kwargs;
+  std::optional<bool> enable_thinking;
 };
 
 struct TinyModelOptions {

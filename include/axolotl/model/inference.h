@@ -21,6 +21,7 @@ struct InferenceRequest {
   std::string chat_template;         // config chat_template (used by --chat without --template)
   std::string chat_template_jinja;   // config chat_template_jinja
   std::vector<std::string> eot_tokens;  // generation also stops at these
+  std::string chat_template_kwargs;     // the template's extra variables: a JSON object's text, or empty
   GenerationOptions generation;
   // Called once on the loaded model before generating (the engine loads a LoRA adapter here;
   // model/ cannot depend on adapters/).
