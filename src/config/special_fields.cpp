@@ -309,6 +309,7 @@ Field chat_template_kwargs_field() {
     return c.data.chat_template_kwargs.empty() ? Json(nullptr) : Json::parse(c.data.chat_template_kwargs);
   };
   f.reset = [](Config& c) { c.data.chat_template_kwargs.clear(); };
+  f.schema = Json{{"type", "object"}};  // any template variables
   return f;
 }
 
