@@ -3,30 +3,25 @@
 
 #include <set>
 
+#include "axolotl/adapters/adapter_config.h"
 #include "axolotl/model/family.h"
 #include "axolotl/model/llama_model.h"
 
 namespace axolotl::adapters {
 namespace {
 thread_local bool g_disabled = false;
-
-// PEFT's list matching: the name equals the entry or ends with "." + entry.
-bool matches(const std::string& name, const std::string& e) {
-  return name == e || (name.size() > e.size() && name.compare(name.size() - e.size() - 1, e.size() + 1, "." + e) == 0);
-}
 }  // namespace
 
 bool adapters_disabled() { return g_disabled; }
 
 SavedModuleBases SavedModuleBases::capture(model::LlamaForCausalLMImpl& m, const std::vector<std::string>& modules) {
   SavedModuleBases out;
+  AdapterConfig saved;  // the matching setup_adapters uses for modules_to_save
+  saved.modules_to_save = modules;
   std::set<const void*> seen;  // a tied lm_head shares embed_tokens' tensor
   torch::NoGradGuard no_grad;
   for (const auto& item : m.named_modules("", /*include_self=*/false)) {
-    const std::string peft = model::peft_name(m.config(), item.key());
-    bool wanted = false;
-    for (const auto& e : modules) wanted = wanted || matches(peft, e);
-    if (!wanted) continue;
+    if (!saved.saves(model::peft_name(m.config(), item.key()))) continue;
     for (const auto& p : item.value()->named_parameters(/*recurse=*/false)) {
       torch::Tensor live = p.value();
       if (!seen.insert(live.unsafeGetTensorImpl()).second) continue;

@@ -113,14 +113,18 @@ std::optional<std::string> string_field(const nlohmann::ordered_json& record, co
 
 namespace {
 
+// One setting of user_defined.default's `type:` map, when given (else Axolotl's default stays in `to`).
+template <typename Map>
+void take_setting(const Map& m, const char* key, std::string& to) {
+  if (auto it = m.find(key); it != m.end() && !it->second.empty()) to = it->second;
+}
+
 // user_defined.default's settings from the dataset's `type:` map (Axolotl's defaults for keys not given).
 UserDefinedPreference user_defined_preference(const config::DatasetConfig& ds) {
   const auto& m = ds.user_defined;
   UserDefinedPreference u;
   if (!ds.field_system.empty()) u.field_system = ds.field_system;
-  auto take = [&](const char* k, std::string& to) {
-    if (auto it = m.find(k); it != m.end() && !it->second.empty()) to = it->second;
-  };
+  auto take = [&](const char* k, std::string& to) { take_setting(m, k, to); };
   take("field_prompt", u.field_prompt);
   take("field_chosen", u.field_chosen);
   take("field_rejected", u.field_rejected);
@@ -145,9 +149,7 @@ UserDefinedKto user_defined_kto(const config::DatasetConfig& ds) {
   const auto& m = ds.user_defined;
   UserDefinedKto u;
   if (!ds.field_system.empty()) u.field_system = ds.field_system;
-  auto take = [&](const char* k, std::string& to) {
-    if (auto it = m.find(k); it != m.end() && !it->second.empty()) to = it->second;
-  };
+  auto take = [&](const char* k, std::string& to) { take_setting(m, k, to); };
   take("field_prompt", u.field_prompt);
   take("field_completion", u.field_completion);
   take("field_label", u.field_label);
