@@ -304,6 +304,23 @@ void check_config(const Config& c, State& st) {
   check_eval_strategy(c.eval, st);
   exclusive(c.checkpoint.save_steps > 0, "checkpoint.save_steps", c.checkpoint.saves_per_epoch > 0,
             "checkpoint.per_epoch", st);
+  // Supervised runs evaluate loss, perplexity, runtime and tokens (train/trainer_eval.cpp); a
+  // preference objective's metric names are checked when its trainer starts.
+  if (!c.eval.metric_for_best_model.empty() && c.preference.method.empty()) {
+    const std::string& m = c.eval.metric_for_best_model;
+    const std::string bare = m.rfind("eval_", 0) == 0 ? m.substr(5) : m;
+    if (bare != "loss" && bare != "perplexity" && bare != "runtime" && bare != "tokens") {
+      st.error(st.where("eval.metric_for_best_model"), "metric_for_best_model", "not an eval metric of this run", m,
+               "loss, perplexity, runtime or tokens (the eval_ prefix is optional)");
+    }
+  }
+  // Axolotl's check_save_strategy_best_requires_metric.
+  if (c.checkpoint.save_strategy == SaveStrategy::kBest && c.eval.metric_for_best_model.empty() &&
+      !st.is_bad("checkpoint.save_strategy")) {
+    st.error(st.where("checkpoint.save_strategy"), "save_strategy", "save_strategy: best needs metric_for_best_model",
+             "no metric_for_best_model", "metric_for_best_model: eval_loss (or another eval metric)",
+             "Axolotl requires it as well");
+  }
   if (c.adapter.type != AdapterType::kNone) {
     if (!st.is_bad("adapter.target_modules")) {
       check_target_modules(c.adapter.target_modules, st);
@@ -359,6 +376,18 @@ void derive_config(Config& c, State& st) {
           d.format = DatasetFormat::kPreference;
           d.type_name = "user_defined.default";
         }
+  // Axolotl's builder (core/builders/causal.py): load_best_model_at_end holds only with an eval split
+  // and save_steps a multiple of eval_steps; early_stopping_patience turns it on as well.
+  auto& ck = c.checkpoint;
+  const bool eval_split = c.data.test_datasets.empty() ? c.data.val_set_size > 0 : c.data.val_set_size == 0;
+  const bool aligned = ck.save_steps > 0 && c.eval.eval_steps > 0 && ck.save_steps % c.eval.eval_steps == 0;
+  if (ck.load_best_model_at_end && !(eval_split && aligned)) {
+    st.note(st.where("checkpoint.load_best_model_at_end"), "load_best_model_at_end",
+            "off: as in Axolotl it needs an eval split (val_set_size or test_datasets) and save_steps a multiple of "
+            "eval_steps (found save_steps " + std::to_string(ck.save_steps) + ", eval_steps " +
+                std::to_string(c.eval.eval_steps) + ")");
+  }
+  ck.load_best_model_at_end = (ck.load_best_model_at_end || c.eval.early_stopping_patience > 0) && eval_split && aligned;
   auto& t = c.training;
   // Axolotl's normalize_config: gradient_accumulation_steps = batch_size // micro_batch_size, and
   // its check_gas_bsz: never both.

@@ -26,7 +26,8 @@ const Names<EvalStrategy> kEvalStrategies = {{"auto", EvalStrategy::kAuto},
                                              {"epoch", EvalStrategy::kEpoch},
                                              {"no", EvalStrategy::kNo}};
 const Names<SaveStrategy> kSaveStrategies = {
-    {"steps", SaveStrategy::kSteps}, {"epoch", SaveStrategy::kEpoch}, {"no", SaveStrategy::kNo}};
+    {"steps", SaveStrategy::kSteps}, {"epoch", SaveStrategy::kEpoch}, {"no", SaveStrategy::kNo},
+    {"best", SaveStrategy::kBest}};
 
 // Axolotl's `torch_dtype: bfloat16`: the weight dtype, spelt as model.dtype (flat only, not dumped).
 Field torch_dtype_alias() {
@@ -225,6 +226,11 @@ std::vector<Field> build() {
       plain<C>("eval.early_stopping_patience", {"early_stopping_patience"},
                AXOLOTL_REF(eval.early_stopping_patience), "stop after N evals without improvement; 0 = off",
                at_least(0)),
+      plain<C>("eval.metric_for_best_model", {"metric_for_best_model"}, AXOLOTL_REF(eval.metric_for_best_model),
+               "eval metric that picks the best checkpoint and drives early stopping: loss (default), perplexity or "
+               "an objective's metric such as rewards/accuracies; the eval_ prefix is optional"),
+      plain<C>("eval.greater_is_better", {"greater_is_better"}, AXOLOTL_REF(eval.greater_is_better),
+               "a larger metric_for_best_model is better (default: false for names ending in loss, else true)"),
       plain<C>("eval.max_new_tokens", {"eval_max_new_tokens"}, AXOLOTL_REF(eval.eval_max_new_tokens),
                "tokens generated for eval samples", at_least(1)),
       plain<C>("eval.table_size", {"eval_table_size"}, AXOLOTL_REF(eval.eval_table_size),
@@ -233,7 +239,12 @@ std::vector<Field> build() {
                "rows per eval forward pass; 0 = micro_batch_size", at_least(0)),
       // checkpoint
       choice<C>("checkpoint.save_strategy", {"save_strategy"}, AXOLOTL_REF(checkpoint.save_strategy), kSaveStrategies,
-                "steps: every save_steps (or saves_per_epoch); epoch: at each epoch end; no: no checkpoints"),
+                "steps: every save_steps (or saves_per_epoch); epoch: at each epoch end; no: no checkpoints; best: at "
+                "each evaluation that improves metric_for_best_model"),
+      plain<C>("checkpoint.load_best_model_at_end", {"load_best_model_at_end"},
+               AXOLOTL_REF(checkpoint.load_best_model_at_end),
+               "the final weights are the best checkpoint's (by metric_for_best_model); as in Axolotl, only with an "
+               "eval split and save_steps a multiple of eval_steps, and also on with early_stopping_patience"),
       plain<C>("checkpoint.save_only_model", {"save_only_model"}, AXOLOTL_REF(checkpoint.save_only_model),
                "checkpoints hold the weights only (no optimizer/scheduler/RNG state: not resumable)"),
       plain<C>("checkpoint.save_steps", {"save_steps"}, AXOLOTL_REF(checkpoint.save_steps),

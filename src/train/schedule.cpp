@@ -70,8 +70,9 @@ Schedule make_schedule(const config::TrainingConfig& t, const config::EvalConfig
     else if (ev.strategy == config::EvalStrategy::kEpoch) s.eval_at_epoch_ends = true;
     else if (ev.strategy == config::EvalStrategy::kSteps) s.eval_every = std::max<int64_t>(1, lg.logging_steps);
   }
-  // save_strategy (HF): steps = save_steps / saves_per_epoch (else epoch ends); epoch; no.
-  s.saves = ck.save_strategy != config::SaveStrategy::kNo;
+  // save_strategy (HF): steps = save_steps / saves_per_epoch (else epoch ends); epoch; no; best (the
+  // loop saves after an evaluation that improves the metric, nothing on a schedule).
+  s.saves = ck.save_strategy != config::SaveStrategy::kNo && ck.save_strategy != config::SaveStrategy::kBest;
   if (ck.save_strategy == config::SaveStrategy::kEpoch) s.save_every = 0;
   else if (ck.save_steps > 0) s.save_every = ck.save_steps;
   else if (ck.saves_per_epoch > 0) s.save_every = std::max<int64_t>(1, per_epoch / ck.saves_per_epoch);

@@ -70,6 +70,19 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
   state_.train_batch_size = c.training.micro_batch_size;
   state_.num_train_epochs = static_cast<int64_t>(schedule_.epoch_end_steps.size());
   state_.early_stopping_patience = c.eval.early_stopping_patience;
+  // HF TrainingArguments: the eval_ prefix is added; greater_is_better defaults to "not a loss".
+  const std::string metric = c.eval.metric_for_best_model.empty() ? "loss" : c.eval.metric_for_best_model;
+  best_metric_key_ = metric.rfind("eval_", 0) == 0 ? metric : "eval_" + metric;
+  const bool is_loss = metric.size() >= 4 && metric.compare(metric.size() - 4, 4, "loss") == 0;
+  greater_is_better_ = c.eval.greater_is_better.value_or(!is_loss);
+  std::vector<std::string> known = {"eval_loss", "eval_perplexity", "eval_runtime", "eval_tokens"};
+  for (const auto& name : objective_->metric_names()) known.push_back("eval_" + name);
+  if (std::find(known.begin(), known.end(), best_metric_key_) == known.end()) {
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    throw ConfigError({Diagnostic{{c.source_file, 0, 0}, "metric_for_best_model", "not an eval metric of this run",
+                                  c.eval.metric_for_best_model, "one of " + list, "the eval_ prefix is optional"}});
+  }
   for (const auto& item : s.trainable) trainable_tensors_.push_back(item.second);
 }
 
@@ -106,12 +119,14 @@ int Loop::run() {
       log_train(step, seconds_since(last_log));
       last_log = Clock::now();
     }
-    bool stop_early = false;
-    if (schedule_.evaluates_at(step)) stop_early = evaluate(step);
+    EvalOutcome eval;
+    if (schedule_.evaluates_at(step)) eval = evaluate(step);
+    const bool stop_early = eval.stop;
     const bool last = step == schedule_.total_steps || stop_early;
-    if (schedule_.saves_at(step) || (stop_requested() && !last)) save(step);
+    const bool best_save = c_.checkpoint.save_strategy == config::SaveStrategy::kBest && eval.new_best;
+    if (schedule_.saves_at(step) || best_save || (stop_requested() && !last)) save(step);
     if (stop_early) {
-      progress_.message(fmt::format("early stopping: eval loss did not improve for {} evaluations",
+      progress_.message(fmt::format("early stopping: {} did not improve for {} evaluations", best_metric_key_,
                                     c_.eval.early_stopping_patience));
       state_.should_training_stop = true;
       break;
@@ -129,6 +144,7 @@ int Loop::run() {
     dist_.barrier("stop");
     return 128 + stop_signal();
   }
+  if (c_.checkpoint.load_best_model_at_end) load_best_model();
   if (main_) finish(seconds_since(start));
   dist_.barrier("final files");  // no rank reports success before rank 0's outputs are in place
   return 0;

@@ -9,13 +9,12 @@ int Loop::evaluate_only() {
                                   "no validation rows", "val_set_size > 0 or test_datasets",
                                   "evaluate reads the eval split or test_datasets"}});
   }
-  evaluate(0);
-  const double loss = *state_.best_metric;
+  const double loss = evaluate(0).loss;
   std::printf("eval_loss: %.6f\neval_perplexity: %.6f\n", loss, std::exp(loss));
   return 0;
 }
 
-bool Loop::evaluate(int64_t step) {
+Loop::EvalOutcome Loop::evaluate(int64_t step) {
   const auto t0 = Clock::now();
   s_.model->eval();
   double sum = 0.0;
@@ -71,15 +70,39 @@ bool Loop::evaluate(int64_t step) {
   eval_curve_.push_back({step, eval_loss});
   progress_.message(fmt::format("step {}: eval loss {:.4f}, perplexity {:.3f} ({:.1f}s)", step, eval_loss,
                                 std::exp(eval_loss), secs));
-  if (!state_.best_metric || eval_loss < *state_.best_metric) {
-    state_.best_metric = eval_loss;
+  // HF _determine_best_metric and EarlyStoppingCallback (threshold 0): the metric must beat the best so far.
+  EvalOutcome out;
+  out.loss = eval_loss;
+  const double value = record.at(best_metric_key_).get<double>();  // a name the constructor checked
+  out.new_best = !state_.best_metric || (greater_is_better_ ? value > *state_.best_metric : value < *state_.best_metric);
+  if (out.new_best) {
+    state_.best_metric = value;
     state_.best_global_step = step;
     state_.early_stopping_patience_counter = 0;
   } else {
     ++state_.early_stopping_patience_counter;
   }
-  return c_.eval.early_stopping_patience > 0 &&
-         state_.early_stopping_patience_counter >= c_.eval.early_stopping_patience;
+  out.stop = c_.eval.early_stopping_patience > 0 &&
+             state_.early_stopping_patience_counter >= c_.eval.early_stopping_patience;
+  return out;
+}
+
+void Loop::load_best_model() {
+  if (!state_.best_model_checkpoint) {
+    log::warn("train", "load_best_model_at_end: no checkpoint holds the best {} (step {}); the final weights are the "
+              "last step's", best_metric_key_, state_.best_global_step.value_or(0));
+    return;
+  }
+  const std::string& dir = *state_.best_model_checkpoint;
+  if (state_.best_global_step && *state_.best_global_step == state_.global_step) return;  // these weights are it
+  if (!fs::is_directory(dir)) {
+    log::warn("train", "load_best_model_at_end: the best checkpoint {} is gone; the final weights are the last step's",
+              dir);
+    return;
+  }
+  read_weights(dir, *s_.model, s_.adapter);
+  log::info("train", "loaded the best model from {} ({} {:.6g}): the final outputs hold its weights", dir,
+            best_metric_key_, state_.best_metric.value_or(0.0));
 }
 
 }  // namespace axolotl::train::detail

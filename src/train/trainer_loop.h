@@ -111,8 +111,18 @@ class Loop {
 
   void add_metric(const std::string& name, double value);
 
-  // Loss over the whole validation split; returns true when early stopping says stop.
-  bool evaluate(int64_t step);
+  // Loss and metrics over the whole validation split, then HF's best-metric bookkeeping
+  // (metric_for_best_model, greater_is_better) and EarlyStoppingCallback's patience.
+  struct EvalOutcome {
+    double loss = 0.0;
+    bool new_best = false;  // metric_for_best_model improved (save_strategy: best saves then)
+    bool stop = false;      // early stopping says stop
+  };
+  EvalOutcome evaluate(int64_t step);
+
+  // load_best_model_at_end: every rank reads the weights of state_.best_model_checkpoint (HF's
+  // _load_best_model), so the final outputs are the best checkpoint's.
+  void load_best_model();
 
   // Rank 0 writes the checkpoint (with every rank's generator state); the others wait for it.
   void save(int64_t step);
@@ -153,6 +163,8 @@ class Loop {
   std::vector<torch::Tensor> trainable_tensors_;  // s_.trainable's tensors, for the gradient all-reduce
   int stop_all_signal_ = 0;                       // the signal some rank saw (distributed runs)
   int64_t last_saved_step_ = 0;
+  std::string best_metric_key_;  // "eval_" + metric_for_best_model (eval_loss by default)
+  bool greater_is_better_ = false;
   std::string diverged_;              // the watchdog's reason to stop; empty while training goes on
   bool diverged_non_finite_ = false;  // NaN/Inf: that step was not applied
 };

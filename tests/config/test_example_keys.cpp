@@ -215,6 +215,38 @@ TEST(ParityKeys, EvalStrategyAndItsDeprecatedSpelling) {
   EXPECT_FALSE(problems_with("eval_strategy: best\n").empty());
 }
 
+// save_strategy: best needs metric_for_best_model (Axolotl's check_save_strategy_best_requires_metric);
+// a supervised run's metric is one it evaluates; load_best_model_at_end holds as Axolotl's builder
+// derives it (an eval split, save_steps a multiple of eval_steps; early_stopping_patience turns it on).
+TEST(ParityKeys, BestCheckpointKeys) {
+  auto r = load_with("save_strategy: best\nmetric_for_best_model: eval_loss\ngreater_is_better: false\n");
+  EXPECT_EQ(r.config.checkpoint.save_strategy, SaveStrategy::kBest);
+  EXPECT_EQ(r.config.eval.metric_for_best_model, "eval_loss");
+  EXPECT_EQ(r.config.eval.greater_is_better, false);
+  EXPECT_TRUE(r.notes.empty());
+  auto p = problems_with("save_strategy: best\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].key, "save_strategy");
+  EXPECT_NE(p[0].message.find("metric_for_best_model"), std::string::npos) << p[0].str();
+  p = problems_with("metric_for_best_model: eval_accuracy\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].key, "metric_for_best_model");
+  EXPECT_EQ(p[0].found, "eval_accuracy");
+  EXPECT_EQ(load_with("metric_for_best_model: perplexity\n").config.eval.metric_for_best_model, "perplexity");
+
+  const std::string aligned = "val_set_size: 0.1\neval_steps: 5\nsave_steps: 10\n";
+  EXPECT_TRUE(load_with(aligned + "load_best_model_at_end: true\n").config.checkpoint.load_best_model_at_end);
+  EXPECT_TRUE(load_with(aligned + "early_stopping_patience: 2\n").config.checkpoint.load_best_model_at_end);
+  EXPECT_FALSE(load_with(aligned).config.checkpoint.load_best_model_at_end);
+  r = load_with("val_set_size: 0.1\neval_steps: 4\nsave_steps: 10\nload_best_model_at_end: true\n");
+  EXPECT_FALSE(r.config.checkpoint.load_best_model_at_end);
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_EQ(r.notes[0].key, "load_best_model_at_end");
+  EXPECT_NE(r.notes[0].message.find("save_steps 10, eval_steps 4"), std::string::npos) << r.notes[0].str();
+  EXPECT_FALSE(load_with("eval_steps: 5\nsave_steps: 10\nload_best_model_at_end: true\n")
+                   .config.checkpoint.load_best_model_at_end);  // no eval split
+}
+
 TEST(ParityKeys, ResizeTokenEmbeddingsTo32x) {
   EXPECT_FALSE(load_with("").config.model.resize_token_embeddings_to_32x);
   auto r = load_with("resize_token_embeddings_to_32x: true\n");

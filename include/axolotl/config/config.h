@@ -214,12 +214,15 @@ struct EvalConfig {
   int eval_max_new_tokens = 128;
   int eval_table_size = 0;             // sample generations logged per eval
   int eval_batch_size = 0;             // rows per eval forward pass; 0 = micro_batch_size
+  std::string metric_for_best_model;   // "" = loss; the eval_ prefix is optional (HF)
+  std::optional<bool> greater_is_better;  // unset: false for a name ending in "loss", else true (HF)
 };
 
-enum class SaveStrategy { kSteps, kEpoch, kNo };
+enum class SaveStrategy { kSteps, kEpoch, kNo, kBest };
 
 struct CheckpointConfig {
-  SaveStrategy save_strategy = SaveStrategy::kSteps;  // steps: save_steps/saves_per_epoch; epoch; no
+  SaveStrategy save_strategy = SaveStrategy::kSteps;  // steps: save_steps/saves_per_epoch; epoch; no; best
+  bool load_best_model_at_end = false;  // as Axolotl's builder derives it (derive_config)
   bool save_only_model = false;        // checkpoints without optimizer/scheduler/RNG state (not resumable)
   int64_t save_steps = 0;              // 0 = use saves_per_epoch
   int saves_per_epoch = 0;
