@@ -153,6 +153,29 @@ TEST(ChatLabels, FieldToolsIsIgnoredAsInAxolotl) {
   EXPECT_EQ(text.find("from_functions"), std::string::npos) << text;
 }
 
+// Axolotl's load_tokenizer sets the tokenizer's template to the top-level choice, so a dataset's
+// tokenizer_default (or _fallback_) renders with the top-level template; a named one still wins.
+TEST(ChatLabels, DatasetTokenizerDefaultMeansTheTopLevelTemplate) {
+  AXOLOTL_REQUIRE_SHARED();
+  auto tok = testing::shared_tokenizer("tokenizers/llama2/tokenizer.model");
+  const std::string own_dir = (testing::shared_dir() / "tokenizers/llama3").string();  // has its own template
+  nlohmann::json rec = {{"messages", {{{"role", "user"}, {"content", "q"}}, {{"role", "assistant"}, {"content", "a"}}}}};
+  auto render = [&](const std::string& ds_choice, const std::string& top) {
+    config::DatasetConfig ds = testing::dataset_from_json({{"type", "chat_template"}, {"chat_template", ds_choice}});
+    config::DataConfig data;
+    data.chat_template = top;
+    RowEncoder enc(ds, data, *tok, own_dir);
+    std::vector<TokenizedRow> rows;
+    enc.encode(rec, rows);
+    return rows.empty() ? std::string() : tok->decode(rows[0].input_ids, false);
+  };
+  EXPECT_NE(render("tokenizer_default", "chatml").find("<|im_start|>"), std::string::npos);
+  EXPECT_NE(render("tokenizer_default_fallback_llama3", "chatml").find("<|im_start|>"), std::string::npos);
+  EXPECT_NE(render("tokenizer_default", "").find("<|start_header_id|>"), std::string::npos);
+  EXPECT_NE(render("chatml", "llama3").find("<|im_start|>"), std::string::npos);
+  EXPECT_NE(render("", "chatml").find("<|im_start|>"), std::string::npos);
+}
+
 // A malformed message_field_training_detail is refused naming the message and key.
 TEST(ChatLabels, MalformedTrainDetailNamesTheField) {
   AXOLOTL_REQUIRE_SHARED();
