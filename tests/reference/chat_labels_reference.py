@@ -387,6 +387,9 @@ EXTRA_CASES = [
     ("tokenizer:qwen3", {}, REASONING_ROWS),
     ("tokenizer:qwen3", {}, TOOL_ROWS),
     ("tokenizer:llama3", {}, ROWS),
+    ("llama2", {"eot_tokens": ["</s>"], "train_on_eot": "last", "train_on_eos": "last"}, ROWS),
+    ("llama2", {"eot_tokens": ["</s>"], "train_on_eot": "none", "train_on_eos": "none"}, ROWS),
+    ("llama2", {"train_on_eot": "turn", "train_on_eos": "turn", "roles_to_train": ["assistant", "system"]}, ROWS),
 ]
 
 
