@@ -209,7 +209,8 @@ DatasetField roles_field() {
 }
 
 // train_on_eos / train_on_eot: all | turn | last | none (Axolotl schemas/datasets.py); a bool is
-// read as turn/none, null selects Axolotl's legacy masking when roles_to_train is empty too.
+// read as turn/none; null is unset (default turn), as Axolotl's exclude_none dump drops it, so
+// Axolotl's legacy masking (roles_to_train and train_on_eos both falsy) is never reached from YAML.
 DatasetField eos_mode_field(const char* name) {
   DatasetField f;
   bool eos = std::string(name) == "train_on_eos";
@@ -265,7 +266,7 @@ std::vector<DatasetField> build() {
                "chat_template: role/content -> keys in each turn"),
       roles_field(),
       plain<D>("roles_to_train", {"roles_to_train"}, AXOLOTL_REF(roles_to_train),
-               "chat_template: roles whose tokens get a loss; default assistant"),
+               "chat_template: roles whose tokens get a loss; default assistant ([] trains none)"),
       plain<D>("chat_template", {"chat_template"}, AXOLOTL_REF(chat_template), "per-dataset chat template override"),
       plain<D>("chat_template_jinja", {"chat_template_jinja"}, AXOLOTL_REF(chat_template_jinja),
                "per-dataset chat_template: jinja: inline Jinja text or a file path (alone, implies jinja)"),
@@ -277,7 +278,8 @@ std::vector<DatasetField> build() {
                AXOLOTL_REF(message_field_training_detail), "chat_template: per-turn key holding trained char spans"),
       plain<D>("drop_system_message", {"drop_system_message"}, AXOLOTL_REF(drop_system_message),
                "chat_template: drop a leading system turn"),
-      plain<D>("field_tools", {"field_tools"}, AXOLOTL_REF(field_tools), "chat_template: row key of the tool schemas"),
+      plain<D>("field_tools", {"field_tools"}, AXOLOTL_REF(field_tools),
+               "chat_template: accepted and ignored, as in Axolotl (tool schemas come from the \"tools\" column)"),
       plain<D>("field_thinking", {"field_thinking"}, AXOLOTL_REF(field_thinking),
                "chat_template: per-turn key of the reasoning text"),
       plain<D>("template_thinking_key", {"template_thinking_key"}, AXOLOTL_REF(template_thinking_key),
@@ -360,6 +362,7 @@ void read_entry(D& d, const YAML::Node& n, State& st, const std::string& key) {
   }
   bool has_path = false;
   std::unordered_set<std::string> given;
+  bool roles_given = false;
   std::vector<std::pair<std::string, YAML::Node>> legacy;
   for (const auto& kv : n) {
     const std::string k = kv.first.Scalar();
@@ -390,12 +393,16 @@ void read_entry(D& d, const YAML::Node& n, State& st, const std::string& key) {
       continue;
     }
     given.insert(hit->nested.empty() ? hit->flat[0] : hit->nested);
-    if (kv.second.IsNull()) continue;
+    if (kv.second.IsNull()) continue;  // null is unset, as Axolotl's model_dump(exclude_none=True) drops it
+    if (hit->nested == "roles_to_train") roles_given = true;
     hit->set(d, kv.second, st, full);
     if (hit->nested == "path") has_path = !d.path.empty();
   }
   for (const auto& [k, v] : legacy) read_legacy(d, k, v, st, key + "." + k);
   if (!has_path) st.error(st.at(n), key + ".path", "dataset entry without a path", {}, "path: FILE, FOLDER or repo id");
+  // StrategyLoader: ds_cfg.get("roles_to_train", ["assistant"]); an explicit [] trains no role (only
+  // message_field_training flags, train_on_inputs or train_on_eos/eot: all give labels then).
+  if (d.format == DatasetFormat::kChatTemplate && !roles_given) d.roles_to_train = {"assistant"};
   if (d.type_name == "sharegpt") {
     // Axolotl's deprecated sharegpt type = chat_template over ShareGPT's field names.
     if (!given.count("field_messages")) d.field_messages = "conversations";

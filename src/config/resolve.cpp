@@ -69,11 +69,6 @@ void resolve(Config& c, bool bf16_hardware) {
     }
     if (a.target_modules.empty() && a.target_regex.empty()) a.target_modules = {"q_proj", "v_proj"};  // PEFT's LLaMA default
   }
-  for (auto* list : {&d.datasets, &d.test_datasets}) {
-    for (auto& ds : *list) {
-      if (ds.format == DatasetFormat::kChatTemplate && ds.roles_to_train.empty()) ds.roles_to_train = {"assistant"};
-    }
-  }
 }
 
 int world_size() {

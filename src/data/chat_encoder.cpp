@@ -98,6 +98,10 @@ nlohmann::ordered_json maybe_parse(const nlohmann::ordered_json& v, const std::s
 }  // namespace
 
 void RowEncoder::setup_chat(const config::DataConfig& data) {
+  if (ds_.field_tools != "tools") {
+    log::warn("data", "field_tools: '{}' is ignored, as in Axolotl (its chat_template loader never passes it on): "
+                      "tool schemas are read from each row's \"tools\" column", ds_.field_tools);
+  }
   train_on_eos_ = ds_.train_on_eos.empty() ? "turn" : ds_.train_on_eos;
   train_on_eot_ = ds_.train_on_eot.empty() ? train_on_eos_ : ds_.train_on_eot;
   std::vector<std::string> eot = data.eot_tokens ? *data.eot_tokens : std::vector<std::string>{eos_text_};
@@ -254,23 +258,26 @@ void RowEncoder::encode_chat(const nlohmann::ordered_json& record, std::vector<T
   }
   List turns = conversation(record, field);
   Value tools = Value::none();
-  if (auto t = record.find(ds_.field_tools); t != record.end() && !t->is_null()) {
-    nlohmann::ordered_json schemas = maybe_parse(*t, ds_.field_tools);
+  // Axolotl's StrategyLoader never passes field_tools to the prompter: the schemas always come from
+  // the "tools" column (setup_chat warns when field_tools names another).
+  const std::string tools_field = "tools";
+  if (auto t = record.find(tools_field); t != record.end() && !t->is_null()) {
+    nlohmann::ordered_json schemas = maybe_parse(*t, tools_field);
     if (schemas.is_array()) {  // _get_tools: a function's parameters given as a JSON string are parsed
       for (auto& tool : schemas) {
         if (!tool.is_object() || !tool.contains("function") || !tool["function"].is_object()) continue;
         auto& function = tool["function"];
         if (function.contains("parameters")) {
-          function["parameters"] = maybe_parse(function["parameters"], ds_.field_tools + ".function.parameters");
+          function["parameters"] = maybe_parse(function["parameters"], tools_field + ".function.parameters");
         }
       }
     }
     tools = Value::from_json(schemas);
-    if (!tools.is_list()) chat_error(ds_.field_tools, "unknown tools format", tools.type_name(), "a list of schemas");
+    if (!tools.is_list()) chat_error(tools_field, "unknown tools format", tools.type_name(), "a list of schemas");
   }
   auto roles = role_map(ds_);
-  std::vector<std::string> to_train = ds_.roles_to_train.empty() ? std::vector<std::string>{"assistant"}
-                                                                 : ds_.roles_to_train;
+  // The config reader fills the default (assistant); an explicit empty list trains no role.
+  std::vector<std::string> to_train = ds_.roles_to_train;
   for (auto& r : to_train) {  // roles_to_train goes through the role table too
     if (auto f = roles.find(r); f != roles.end()) r = f->second;
   }

@@ -177,8 +177,13 @@ RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig
   const bool chat_preference = ds_.format == DatasetFormat::kPreference && ds_.type_name.rfind("chat_template.", 0) == 0;
   if (ds_.format != DatasetFormat::kChatTemplate && !chat_preference) return;
   // Axolotl's extract_chat_template_args: the dataset's chat_template (with its own
-  // chat_template_jinja; that alone means jinja) wins over the top-level pair.
-  bool own = !ds_.chat_template.empty() || !ds_.chat_template_jinja.empty();
+  // chat_template_jinja; that alone means jinja) wins over the top-level pair. But load_tokenizer
+  // first replaces the tokenizer's own template with the top-level choice, so a dataset's
+  // tokenizer_default (which Axolotl's validator writes into every chat_template dataset) or
+  // tokenizer_default_fallback_<name> means the top-level template when there is one.
+  const bool top_level = !data.chat_template.empty() || !data.chat_template_jinja.empty();
+  const bool tokenizers = ds_.chat_template.rfind("tokenizer_default", 0) == 0;
+  bool own = (!ds_.chat_template.empty() || !ds_.chat_template_jinja.empty()) && !(tokenizers && top_level);
   std::string choice = own ? (ds_.chat_template.empty() ? "jinja" : ds_.chat_template)
                            : (data.chat_template.empty() && !data.chat_template_jinja.empty() ? "jinja" : data.chat_template);
   // (A dataset's `jinja` without its own text uses the top-level chat_template_jinja.)

@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <iostream>
+#include <tuple>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -75,14 +77,27 @@ std::string inference_template_kwargs(const std::string& from_config, const Infe
   return kwargs.empty() ? "" : kwargs.dump();
 }
 
+// The template inference renders with, as training chose it (Axolotl's resolve_chat_template_str): the
+// top-level chat_template (or chat_template_jinja), else the first dataset's own when it is a
+// chat_template dataset, else tokenizer_default. Returns {choice, jinja text}.
+std::pair<std::string, std::string> inference_chat_template(const config::DataConfig& data) {
+  if (!data.chat_template.empty() || !data.chat_template_jinja.empty() || data.datasets.empty()) {
+    return {data.chat_template, data.chat_template_jinja};
+  }
+  const config::DatasetConfig& ds = data.datasets.front();
+  if (ds.format != config::DatasetFormat::kChatTemplate || (ds.chat_template.empty() && ds.chat_template_jinja.empty())) {
+    return {data.chat_template, data.chat_template_jinja};
+  }
+  return {ds.chat_template.empty() ? "jinja" : ds.chat_template, ds.chat_template_jinja};  // as RowEncoder reads it
+}
+
 int inference(const config::Config& config, const InferenceOptions& options) {
   model::InferenceRequest request;
   request.prompts = options.prompts;
   request.from_stdin = options.prompts_from_stdin;
   request.template_name = options.template_name;
   request.chat = options.chat;
-  request.chat_template = config.data.chat_template;
-  request.chat_template_jinja = config.data.chat_template_jinja;
+  std::tie(request.chat_template, request.chat_template_jinja) = inference_chat_template(config.data);
   if (config.data.eot_tokens) request.eot_tokens = *config.data.eot_tokens;
   request.chat_template_kwargs = inference_template_kwargs(config.data.chat_template_kwargs, options);
   request.generation.max_new_tokens = options.max_new_tokens;

@@ -1,5 +1,6 @@
 // run_inference: prompts -> (chat template) -> tokenizer -> generate -> streamed text; --chat keeps
-// one conversation across input lines.
+// one conversation across input lines. Exactly one output line per prompt (stdin: per input line,
+// empty ones included); a newline inside a reply is written as \n.
 #include "axolotl/model/inference.h"
 
 #include <algorithm>
@@ -63,7 +64,7 @@ int run_inference(const config::ModelConfig& model_config, const config::Tokeniz
     }
     std::vector<int64_t> ids(ids32.begin(), ids32.end());
     if (ids.empty()) ids.push_back(tokenizer->bos_id());
-    TextStream stream(out);
+    TextStream stream(out, /*one_line=*/true);  // one output line per prompt (per stdin line)
     std::vector<int32_t> reply;
     auto result = generate(*model, ids, gen, [&](int64_t token) {
       if (!tokenizer->is_special(static_cast<int32_t>(token))) {
@@ -87,7 +88,12 @@ int run_inference(const config::ModelConfig& model_config, const config::Tokeniz
     std::string line;
     while (std::getline(in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!line.empty()) run_one(line);
+      if (!line.empty()) {
+        run_one(line);
+      } else {
+        out << "\n";  // an empty input line: no turn, an empty output line (the lines stay paired)
+        out.flush();
+      }
     }
   } else {
     for (const auto& p : request.prompts) run_one(p);

@@ -111,6 +111,26 @@ TEST(Datasets, SharegptGetsShareGptFieldNames) {
   EXPECT_EQ(d.roles_to_train, std::vector<std::string>{"assistant"});  // resolved default
 }
 
+// Axolotl reads ds_cfg.get("roles_to_train", ["assistant"]) from a config dumped with exclude_none:
+// an explicit [] trains no role, while null (like train_on_eos: null) is the same as unset.
+TEST(Datasets, RolesToTrainEmptyListIsKeptNullIsTheDefault) {
+  auto chat = [](const std::string& extra) {
+    return only_dataset("base_model: x\ndatasets:\n  - path: c.jsonl\n    type: chat_template\n" + extra);
+  };
+  EXPECT_TRUE(chat("    roles_to_train: []\n").roles_to_train.empty());
+  EXPECT_EQ(chat("    roles_to_train:\n").roles_to_train, std::vector<std::string>{"assistant"});
+  EXPECT_EQ(chat("").roles_to_train, std::vector<std::string>{"assistant"});
+  EXPECT_EQ(chat("    roles_to_train: [user]\n").roles_to_train, std::vector<std::string>{"user"});
+  auto legacy = chat("    roles_to_train:\n    train_on_eos:\n");  // Axolotl's docs' "(Legacy)" example
+  EXPECT_EQ(legacy.roles_to_train, std::vector<std::string>{"assistant"});
+  EXPECT_EQ(legacy.train_on_eos, "");  // unset: turn
+  auto nested = load_string("model:\n  name: x\ndataset:\n  path: c.jsonl\n  format: chat_template\n"
+                            "  roles_to_train: []\n", "n.yml");
+  ASSERT_EQ(nested.config.data.datasets.size(), 1u);
+  EXPECT_TRUE(nested.config.data.datasets[0].roles_to_train.empty());
+  EXPECT_TRUE(only_dataset("base_model: x\ndatasets:\n  - path: a.jsonl\n    type: alpaca\n").roles_to_train.empty());
+}
+
 TEST(Datasets, TestDatasetsAndSingleNestedDataset) {
   auto r = load_string("base_model: x\ndatasets:\n  - path: a.jsonl\n    type: completion\n    field: text\n"
                        "test_datasets:\n  - path: b.jsonl\n    type: completion\n", "t.yml");

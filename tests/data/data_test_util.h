@@ -31,7 +31,9 @@ inline config::DatasetConfig dataset_from_json(const nlohmann::json& j) {
   d.system_prompt = j.value("system_prompt", std::string());
   d.field = j.value("field", std::string());
   d.chat_template = j.value("chat_template", std::string());
+  // As the config reader does: a chat dataset without roles_to_train trains the assistant.
   if (j.contains("roles_to_train")) d.roles_to_train = j["roles_to_train"].get<std::vector<std::string>>();
+  else if (d.format == F::kChatTemplate) d.roles_to_train = {"assistant"};
   return d;
 }
 

@@ -1,9 +1,11 @@
 // The chat_template strategy against label goldens from an independent Python re-implementation of
 // Axolotl's ChatTemplateStrategy (tests/reference/chat_labels_reference.py: real Jinja2 renders,
-// sentencepiece tokenization of the shared Llama-2 tokenizer), token for token.
+// sentencepiece tokenization of the shared Llama-2 tokenizer), token for token: named templates and
+// the Qwen3 / Llama-3 tokenizers' own ("tokenizer:<name>"), field names, role tables, tools.
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 
 #include "axolotl/data/row_encoder.h"
 #include "axolotl/data/chat_train_detail.h"
@@ -17,21 +19,36 @@ TEST(ChatLabelsGolden, MatchAxolotlsStrategy) {
   AXOLOTL_REQUIRE_SHARED();
   std::ifstream in(testing::source_dir() / "tests/assets/chat_labels_golden.json");
   ASSERT_TRUE(in);
-  auto golden = nlohmann::json::parse(in);
+  auto golden = nlohmann::ordered_json::parse(in);  // the rows' key order, as Python's dicts (tools | tojson)
   auto tok = testing::shared_tokenizer(golden["tokenizer"].get<std::string>());
   int checked = 0;
   for (const auto& c : golden["cases"]) {
     const auto& o = c["options"];
     SCOPED_TRACE(c["template"].get<std::string>() + " " + o.dump());
-    config::DatasetConfig ds = testing::dataset_from_json({{"type", "chat_template"}, {"chat_template", c["template"]}});
+    const std::string name = c["template"].get<std::string>();
+    const bool own = name.rfind("tokenizer:", 0) == 0;  // a tokenizer's own template, as inline jinja
+    config::DatasetConfig ds = testing::dataset_from_json({{"type", "chat_template"}, {"chat_template", own ? "jinja" : name}});
+    config::DataConfig data;
+    if (own) {
+      std::ifstream f(testing::shared_dir() / "tokenizers" / name.substr(10) / "tokenizer_config.json");
+      if (!f) {
+        ADD_FAILURE() << name << ": tokenizer_config.json absent";
+        continue;
+      }
+      data.chat_template_jinja = nlohmann::ordered_json::parse(f)["chat_template"].get<std::string>();
+    }
     if (o.contains("roles_to_train")) ds.roles_to_train = o["roles_to_train"].get<std::vector<std::string>>();
+    if (o.contains("field_messages")) ds.field_messages = o["field_messages"].get<std::string>();
+    if (o.contains("message_property_mappings"))
+      ds.message_property_mappings = o["message_property_mappings"].get<std::map<std::string, std::string>>();
+    if (o.contains("roles")) ds.roles = o["roles"].get<std::map<std::string, std::vector<std::string>>>();
+    if (o.contains("field_thinking")) ds.field_thinking = o["field_thinking"].get<std::string>();
     ds.train_on_eos = o.value("train_on_eos", "");
     ds.train_on_eot = o.value("train_on_eot", "");
     ds.message_field_training = o.value("message_field_training", "");
     ds.message_field_training_detail = o.value("message_field_training_detail", "");
     ds.drop_system_message = o.value("drop_system_message", false);
     ds.split_thinking = o.value("split_thinking", false);
-    config::DataConfig data;
     data.train_on_inputs = o.value("train_on_inputs", false);
     if (o.contains("eot_tokens")) data.eot_tokens = o["eot_tokens"].get<std::vector<std::string>>();
     RowEncoder enc(ds, data, *tok);
@@ -48,12 +65,14 @@ TEST(ChatLabelsGolden, MatchAxolotlsStrategy) {
         continue;
       }
       ASSERT_EQ(rows.size(), 1u);
-      EXPECT_EQ(rows[0].input_ids, r["input_ids"].get<std::vector<int32_t>>()) << r["record"].dump();
+      const auto want = r["input_ids"].get<std::vector<int32_t>>();
+      EXPECT_EQ(rows[0].input_ids, want) << r["record"].dump() << "\nours:   " << tok->decode(rows[0].input_ids, false)
+                                         << "\ngolden: " << tok->decode(want, false);
       EXPECT_EQ(rows[0].labels, r["labels"].get<std::vector<int32_t>>()) << r["record"].dump();
       ++checked;
     }
   }
-  EXPECT_GE(checked, 50);
+  EXPECT_GE(checked, 100);
 }
 
 // A template whose prefix renders differ from the full render (as Qwen3's own drops earlier <think>
@@ -107,6 +126,54 @@ TEST(ChatLabels, TemplateThinkingKeyIsWhatTheTemplateReads) {
   nlohmann::json think = {{"messages", {{{"role", "user"}, {"content", "q"}},
                                         {{"role", "assistant"}, {"content", "<think>r</think>a"}}}}};
   EXPECT_NE(render(ds, think).find("assistant:[r]a"), std::string::npos) << render(ds, think);
+}
+
+// Axolotl's StrategyLoader never hands field_tools to the prompter: the schemas come from the "tools"
+// column whatever field_tools says (matched, with a warning).
+TEST(ChatLabels, FieldToolsIsIgnoredAsInAxolotl) {
+  AXOLOTL_REQUIRE_SHARED();
+  auto tok = testing::shared_tokenizer("tokenizers/llama2/tokenizer.model");
+  config::DatasetConfig ds = testing::dataset_from_json({{"type", "chat_template"}, {"chat_template", "qwen_25"}});
+  ds.field_tools = "functions";
+  auto schema = [](const std::string& name) {
+    return nlohmann::json{{"type", "function"}, {"function", {{"name", name}, {"parameters", nlohmann::json::object()}}}};
+  };
+  nlohmann::json rec = {{"messages", {{{"role", "user"}, {"content", "q"}}, {{"role", "assistant"}, {"content", "a"}}}},
+                        {"functions", {schema("from_functions")}},
+                        {"tools", {schema("from_tools")}}};
+  ::testing::internal::CaptureStderr();
+  RowEncoder enc(ds, config::DataConfig{}, *tok);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("field_tools: 'functions' is ignored"), std::string::npos) << err;
+  std::vector<TokenizedRow> rows;
+  enc.encode(rec, rows);
+  ASSERT_EQ(rows.size(), 1u);
+  std::string text = tok->decode(rows[0].input_ids);
+  EXPECT_NE(text.find("from_tools"), std::string::npos) << text;
+  EXPECT_EQ(text.find("from_functions"), std::string::npos) << text;
+}
+
+// Axolotl's load_tokenizer sets the tokenizer's template to the top-level choice, so a dataset's
+// tokenizer_default (or _fallback_) renders with the top-level template; a named one still wins.
+TEST(ChatLabels, DatasetTokenizerDefaultMeansTheTopLevelTemplate) {
+  AXOLOTL_REQUIRE_SHARED();
+  auto tok = testing::shared_tokenizer("tokenizers/llama2/tokenizer.model");
+  const std::string own_dir = (testing::shared_dir() / "tokenizers/llama3").string();  // has its own template
+  nlohmann::json rec = {{"messages", {{{"role", "user"}, {"content", "q"}}, {{"role", "assistant"}, {"content", "a"}}}}};
+  auto render = [&](const std::string& ds_choice, const std::string& top) {
+    config::DatasetConfig ds = testing::dataset_from_json({{"type", "chat_template"}, {"chat_template", ds_choice}});
+    config::DataConfig data;
+    data.chat_template = top;
+    RowEncoder enc(ds, data, *tok, own_dir);
+    std::vector<TokenizedRow> rows;
+    enc.encode(rec, rows);
+    return rows.empty() ? std::string() : tok->decode(rows[0].input_ids, false);
+  };
+  EXPECT_NE(render("tokenizer_default", "chatml").find("<|im_start|>"), std::string::npos);
+  EXPECT_NE(render("tokenizer_default_fallback_llama3", "chatml").find("<|im_start|>"), std::string::npos);
+  EXPECT_NE(render("tokenizer_default", "").find("<|start_header_id|>"), std::string::npos);
+  EXPECT_NE(render("chatml", "llama3").find("<|im_start|>"), std::string::npos);
+  EXPECT_NE(render("", "chatml").find("<|im_start|>"), std::string::npos);
 }
 
 // A malformed message_field_training_detail is refused naming the message and key.

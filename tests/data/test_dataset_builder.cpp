@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "axolotl/data/dataset_builder.h"
+#include "axolotl/data/dataset_report.h"
 #include "axolotl/data/prepared_cache.h"
 #include "axolotl/data/record_reader.h"
 #include "data_test_util.h"
@@ -176,12 +177,33 @@ TEST_F(Builder, ChatmlWithLlamaEosIsReportedAsMaskedEos) {
              "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}, {\"role\": \"assistant\", \"content\": \"yo\"}]}\n");
   data_.datasets[0].path = (dir_ / "chat.jsonl").string();
   data_.datasets[0].format = config::DatasetFormat::kChatTemplate;
+  data_.datasets[0].roles_to_train = {"assistant"};
   data_.chat_template = "chatml";
   PreparedData p = build_datasets(data_, *tok_, {});
   EXPECT_EQ(p.stats.without_trained_eos, 1);
   EXPECT_NE(p.stats.eos_example.find("<|im_start|>"), std::string::npos);
   data_.chat_template = "";
   EXPECT_THROW(build_datasets(data_, *tok_, {}), ConfigError);
+}
+
+// Rows whose labels are all -100 after the chat strategy (here: no assistant turn, or roles_to_train: []
+// without per-turn flags) are dropped and counted in the report.
+TEST_F(Builder, ChatRowsWithNothingTrainedAreDroppedAndCounted) {
+  write_file(dir_ / "chat.jsonl",
+             "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}, {\"role\": \"assistant\", \"content\": \"yo\"}]}\n"
+             "{\"messages\": [{\"role\": \"system\", \"content\": \"s\"}, {\"role\": \"user\", \"content\": \"only\"}]}\n"
+             "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\", \"content\": \"b\"}]}\n");
+  data_.datasets[0].path = (dir_ / "chat.jsonl").string();
+  data_.datasets[0].format = config::DatasetFormat::kChatTemplate;
+  data_.datasets[0].roles_to_train = {"assistant"};
+  data_.chat_template = "chatml";
+  PreparedData p = build_datasets(data_, *tok_, {});
+  EXPECT_EQ(p.stats.kept, 2);
+  EXPECT_EQ(p.stats.dropped_no_trained, 1);
+  EXPECT_NE(format_stats(p, data_.sequence_len).find("1 with nothing trained"), std::string::npos)
+      << format_stats(p, data_.sequence_len);
+  data_.datasets[0].roles_to_train.clear();  // roles_to_train: [] trains no role: every row is dropped
+  EXPECT_THROW(build_datasets(data_, *tok_, {}), Error);
 }
 
 TEST_F(Builder, CacheIsReusedAndRebuiltOnAnyChange) {

@@ -60,6 +60,30 @@ TEST_F(PreprocessCli, BuildsReportsDumpsAndReuses) {
   EXPECT_NE(again.out.find("reused"), std::string::npos);
 }
 
+// A bare --debug shows 3 rows; chat rows show each token as (label, id), the prompt's -100 and the
+// reply's trained ids; colour only on a terminal (captured output is not one).
+TEST_F(PreprocessCli, BareDebugShowsThreeChatRowsWithoutColourOffATerminal) {
+  std::string rows;
+  for (int i = 0; i < 5; ++i) {
+    rows += "{\"messages\": [{\"role\": \"user\", \"content\": \"Say " + std::to_string(i) +
+            "\"}, {\"role\": \"assistant\", \"content\": \"Once " + std::to_string(i) + "\"}]}\n";
+  }
+  write_file(dir_ / "chat.jsonl", rows);
+  std::string path = (dir_ / "chat.yml").string();
+  write_file(path, "base_model: " + (testing::shared_dir() / "models/stories260K").string() + "\ndatasets:\n  - path: " +
+                       (dir_ / "chat.jsonl").string() + "\n    type: chat_template\nchat_template: llama2\n" +
+                       "dataset_prepared_path: " + (dir_ / "prepared").string() + "\nsequence_len: 128\nval_set_size: 0\n");
+  auto r = run_axolotl({"preprocess", path, "--debug"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  size_t shown = 0;
+  for (size_t at = r.out.find("--- row "); at != std::string::npos; at = r.out.find("--- row ", at + 1)) ++shown;
+  EXPECT_EQ(shown, 3u) << r.out;
+  EXPECT_NE(r.out.find("(-100, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[/masked]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(2, 2)"), std::string::npos) << "the trained </s> of each reply: " << r.out;
+  EXPECT_EQ(r.out.find("\x1b["), std::string::npos) << "no ANSI colour when stdout is not a terminal";
+}
+
 TEST_F(PreprocessCli, BadInputExitsOneNamingFileAndLine) {
   write_file(dir_ / "bad.jsonl", "{\"instruction\": \"a\", \"output\": \"b\"}\n{\"instruction\": \"a\", \"output\": 5}\n");
   auto r = run_axolotl({"preprocess", config((dir_ / "bad.jsonl").string())});

@@ -334,6 +334,22 @@ TEST(Sampler, SeededSamplingIsRepeatableAndFiltersApply) {
   EXPECT_EQ(Sampler(penalised).next(logits, {1}), 2);
 }
 
+// One-line mode (inference: one output line per prompt) writes newlines and CRs as escapes, also
+// when they arrive inside a chunk with a multi-byte character.
+TEST(TextStream, OneLineModeEscapesNewlines) {
+  std::ostringstream out;
+  TextStream s(out, true);
+  s.push("a\nb\xC3");
+  s.push("\xA9\r\n");
+  s.finish();
+  EXPECT_EQ(out.str(), "a\\nb\xC3\xA9\\r\\n");
+  std::ostringstream plain;
+  TextStream p(plain);
+  p.push("a\nb");
+  p.finish();
+  EXPECT_EQ(plain.str(), "a\nb");
+}
+
 TEST(TextStream, HoldsIncompleteUtf8) {
   std::ostringstream out;
   TextStream s(out);

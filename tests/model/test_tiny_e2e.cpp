@@ -57,7 +57,7 @@ TEST_F(TinyModelE2E, InferenceStreamsOneLinePerPrompt) {
   auto r = run_axolotl({"inference", cfg, "--prompt", "Once upon a time", "--prompt", "The cat", "--max-new-tokens",
                         "12"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_GE(count_lines(r.out), 2) << r.out;  // one newline per prompt (generated text may add more)
+  EXPECT_EQ(count_lines(r.out), 2) << r.out;  // one line per prompt (a generated newline is written as \n)
   EXPECT_GT(r.out.size(), 2u) << "a random model still emits some tokens";
   EXPECT_NE(r.err.find("tokens/s"), std::string::npos) << r.err;
   auto again = run_axolotl({"inference", cfg, "--prompt", "Once upon a time", "--prompt", "The cat",
@@ -66,6 +66,11 @@ TEST_F(TinyModelE2E, InferenceStreamsOneLinePerPrompt) {
   auto from_stdin = run_axolotl({"inference", cfg, "--max-new-tokens", "12"}, "Once upon a time\nThe cat\n");
   ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.err;
   EXPECT_EQ(from_stdin.out, r.out);
+  // An empty input line gets an empty output line, so the lines stay paired.
+  auto gaps = run_axolotl({"inference", cfg, "--max-new-tokens", "12"}, "Once upon a time\n\nThe cat\n");
+  ASSERT_EQ(gaps.exit_code, 0) << gaps.err;
+  EXPECT_EQ(count_lines(gaps.out), 3) << gaps.out;
+  EXPECT_EQ(gaps.out, r.out.substr(0, r.out.find('\n') + 1) + "\n" + r.out.substr(r.out.find('\n') + 1));
 }
 
 TEST_F(TinyModelE2E, SeededSamplingAndAlpacaTemplate) {
@@ -91,6 +96,42 @@ TEST_F(TinyModelE2E, ChatKeepsOneConversationThroughTheTemplate) {
   EXPECT_LT(std::stoi(r.err.substr(first + 7)), std::stoi(r.err.substr(second + 7))) << r.err;
   auto bad = run_axolotl({"inference", cfg, "--chat", "--template", "jinja"}, "x\n");
   EXPECT_EQ(bad.exit_code, 2) << "chat_template: jinja without chat_template_jinja is a config error";
+}
+
+// --template takes every chat_template value training takes: each named template, the fallback form and
+// jinja (with the config's chat_template_jinja); the tiny tokenizer has no template, so tokenizer_default fails.
+TEST_F(TinyModelE2E, TemplateAcceptsEveryTrainingTemplate) {
+  write_file(dir_ / "jinja.yml", "base_model: " + model_.string() +
+                                     "\nthreads: 1\nchat_template_jinja: \"{% for m in messages %}[{{ m.content }}]{% endfor %}\"\n");
+  for (const char* name : {"chatml", "llama2", "llama3", "qwen_25", "qwen3", "gemma", "gemma3", "phi_3", "phi_4",
+                           "mistral_v1", "mistral", "mistral_v2v3", "mistral_v3_tekken", "alpaca",
+                           "tokenizer_default_fallback_chatml", "jinja"}) {
+    const std::string cfg = (dir_ / (std::string(name) == "jinja" ? "jinja.yml" : "config.yml")).string();
+    auto r = run_axolotl({"inference", cfg, "--chat", "--template", name, "--max-new-tokens", "1"}, "Hello\n");
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_EQ(count_lines(r.out), 1) << name;
+  }
+  auto none = run_axolotl({"inference", (dir_ / "config.yml").string(), "--chat", "--template", "tokenizer_default"}, "x\n");
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+}
+
+// Without a top-level chat_template, --chat renders with the first dataset's own, as training did
+// (Axolotl's resolve_chat_template_str); the tiny model's tokenizer has no template of its own.
+TEST_F(TinyModelE2E, ChatUsesTheFirstDatasetsTemplate) {
+  write_file(dir_ / "chat.jsonl", "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n");
+  write_file(dir_ / "ds.yml", "base_model: " + model_.string() + "\nthreads: 1\ndatasets:\n  - path: " +
+                                  (dir_ / "chat.jsonl").string() + "\n    type: chat_template\n    chat_template: chatml\n");
+  auto prompt_tokens = [&](const std::vector<std::string>& args) {
+    auto r = run_axolotl(args, "Hello\n");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto at = r.err.find("prompt ");
+    return at == std::string::npos ? -1 : std::stoi(r.err.substr(at + 7));
+  };
+  const auto cfg = (dir_ / "config.yml").string();
+  int from_dataset = prompt_tokens({"inference", (dir_ / "ds.yml").string(), "--chat", "--max-new-tokens", "1"});
+  EXPECT_GT(from_dataset, 0);
+  EXPECT_EQ(from_dataset, prompt_tokens({"inference", cfg, "--chat", "--template", "chatml", "--max-new-tokens", "1"}));
+  EXPECT_NE(from_dataset, prompt_tokens({"inference", cfg, "--chat", "--template", "llama3", "--max-new-tokens", "1"}));
 }
 
 TEST(InferenceE2E, MissingModelFolderIsAClearError) {
