@@ -96,6 +96,9 @@ const ForeignKey kKeys[] = {
     {"fused_attn_kernel", false, false, false, kKernel},
     {"cut_cross_entropy", false, false, false, "the loss is a plain chunked cross-entropy (same math)"},
     {"tiled_mlp", false, false, false, kKernel},
+    {"default_system_message", false, false, false,
+     "no effect, as in Axolotl: it replaces \"You are a helpful assistant.\" in the chatml template, whose text "
+     "has no such sentence; give the system turn in the data"},
     {"torchdistx_path", false, false, true, "torchdistx deferred init is Python-only; weights load directly"},
     {"activation_offloading", false, false, false, "activations stay in memory (use gradient_checkpointing to save "
                                                    "memory)"},

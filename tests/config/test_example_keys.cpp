@@ -254,6 +254,14 @@ TEST(ParityKeys, ResizeTokenEmbeddingsTo32x) {
   EXPECT_TRUE(r.notes.empty());
 }
 
+// Axolotl's default_system_message edits a sentence its chatml template does not contain: a no-op.
+TEST(ParityKeys, DefaultSystemMessageIsNotedAsANoOp) {
+  auto r = load_with("chat_template: chatml\ndefault_system_message: You are terse.\n");
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_EQ(r.notes[0].key, "default_system_message");
+  EXPECT_NE(r.notes[0].message.find("no effect"), std::string::npos) << r.notes[0].str();
+}
+
 TEST(ParityKeys, TorchdistxPathWarnsEvenWhenEmpty) {
   auto r = load_with("torchdistx_path:\n");
   ASSERT_EQ(r.notes.size(), 1u);
