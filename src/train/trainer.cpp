@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "axolotl/adapters/quantized_linear.h"
 #include "axolotl/train/run_summary.h"
 #include "axolotl/util/terminal.h"
 #include "trainer_loop.h"
@@ -150,6 +151,14 @@ double Loop::train_step() {
     flops_params_ = 0.0;
     for (const auto& p : s_.model->named_parameters())
       if (p.key().find("embed_tokens") == std::string::npos) flops_params_ += static_cast<double>(p.value().numel());
+    // A quantized base weight counts as its dense shape, as num_parameters counts bitsandbytes'
+    // (Params4bit: numel · 2; Int8Params: numel); ours are not parameters.
+    for (const auto& m : s_.model->modules(/*include_self=*/false)) {
+      if (dynamic_cast<adapters::Nf4Linear*>(m.get()) == nullptr && dynamic_cast<adapters::Int8Linear*>(m.get()) == nullptr)
+        continue;
+      const auto& l = dynamic_cast<const model::LinearLike&>(*m);
+      flops_params_ += static_cast<double>(l.in_features()) * static_cast<double>(l.out_features());
+    }
   }
   for (const data::Batch& global : sb.micro)
     state_.total_flos += 6.0 * static_cast<double>(global.rows * global.seq_len) * flops_params_;

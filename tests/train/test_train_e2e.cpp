@@ -354,9 +354,10 @@ TEST_F(TrainE2E, SaveStrategySaveOnlyModelAndDeduplication) {
 // Σ over micro-batches of 6 · input_ids.numel() · num_parameters(exclude_embeddings=True). With
 // pad_to_sequence_len a micro-batch is rows × sequence_len (a short last one counts its own rows), so
 // an epoch sums to 6 · N · rows · 128; N is the base's parameters without embed_tokens (tied head: no
-// lm_head) plus, under LoRA, the adapter's matrices. train_samples_per_second counts len(train_dataset)
-// · num_train_epochs samples in an epoch-based run, max_steps · batch in a max_steps run
-// (set_initial_training_values). The bundled rows are long for the tiny tokenizer: few fit in 128.
+// lm_head; a quantized base counted dense) plus, under LoRA, the adapter's matrices.
+// train_samples_per_second counts len(train_dataset) · num_train_epochs samples in an epoch-based run,
+// max_steps · batch in a max_steps run (set_initial_training_values). The bundled rows are long for
+// the tiny tokenizer: few fit in 128 tokens.
 TEST_F(TrainE2E, TotalFlosAndSamplesPerSecondAsTrainerCountsThem) {
   auto numel = [](const fs::path& file, bool skip_embeddings) {
     double n = 0.0;
@@ -385,6 +386,14 @@ TEST_F(TrainE2E, TotalFlosAndSamplesPerSecondAsTrainerCountsThem) {
   ASSERT_NE(static_cast<int64_t>(rows) % 7, 0) << "the epoch must end on a short micro-batch";
   // speed_metrics rounds the rate to 3 places and the runtime to 4: their product is within 0.05 here.
   EXPECT_NEAR(rec["train_samples_per_second"].get<double>() * rec["train_runtime"].get<double>(), rows, 0.05);
+
+  // QLoRA: the NF4 base counts as its dense shape (num_parameters: Params4bit numel · 2), so N is
+  // LoRA's; one step of one row.
+  const fs::path qlora = dir_->path() / "run-flos-qlora";
+  r = run_axolotl({"train", config(qlora, padded + "adapter: qlora\nload_in_4bit: true\nmax_steps: 1\n"
+                                            "micro_batch_size: 1\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(last_record(qlora)["total_flos"].get<double>(), 6.0 * (base + adapter) * 128);
 
   // Full fine-tuning for 2 steps of 2 × 1 rows, within the first epoch: N without the embeddings
   // alone; max_steps · batch = 4 samples.
