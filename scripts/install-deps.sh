@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh --test    also what the test suite runs: Python reference scripts and
 #                                     the config-schema validator (`make test`, `make test-all`)
 #   scripts/install-deps.sh --fuzz    also clang and libFuzzer for scripts/fuzz.sh (.ci/run)
+#   scripts/install-deps.sh --list    prints the packages the other options select and installs none
 # Idempotent: does nothing (and needs no network) when all of them are present.
 set -euo pipefail
 
@@ -21,13 +22,19 @@ packages=(
 test_packages=(python3 python3-torch python3-sentencepiece python3-yaml python3-jsonschema)
 fuzz_packages=(clang libclang-rt-14-dev)
 
+list=0
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=("${test_packages[@]}") ;;
     --fuzz) packages+=("${fuzz_packages[@]}") ;;
-    *) echo "install-deps: unknown option '$arg' (use --test and/or --fuzz)" >&2; exit 2 ;;
+    --list) list=1 ;;
+    *) echo "install-deps: unknown option '$arg' (use --test, --fuzz and/or --list)" >&2; exit 2 ;;
   esac
 done
+if [ "$list" -eq 1 ]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
 
 missing=()
 for p in "${packages[@]}"; do

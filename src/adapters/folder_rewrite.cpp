@@ -2,8 +2,13 @@
 #include "axolotl/adapters/folder_rewrite.h"
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "axolotl/adapters/tensor_io.h"
+#include "axolotl/model/hf_versions.h"
+#include "axolotl/util/error.h"
 
 namespace axolotl::adapters {
 
@@ -67,7 +72,34 @@ nlohmann::json rewritten_config(nlohmann::json config, std::optional<torch::Scal
     if (config.contains("dtype")) config["dtype"] = config_dtype_name(*dtype);
   }
   config.erase("quantization_config");  // the weights written are dense
+  config["transformers_version"] = model::kTransformersVersion;
   return config;
+}
+
+nlohmann::json generation_config_for(const std::string& base_dir, const nlohmann::json& config) {
+  namespace fs = std::filesystem;
+  const fs::path base = base_dir.empty() ? fs::path() : fs::path(base_dir) / "generation_config.json";
+  std::error_code ec;
+  if (!base.empty() && fs::is_regular_file(base, ec)) {
+    std::ifstream in(base, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    nlohmann::json g = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+    if (!in || !g.is_object()) {
+      throw IoError(Diagnostic{Location{base.string(), 0, 0}, {}, "generation_config.json is not a JSON object",
+                               g.is_discarded() ? "invalid JSON" : g.type_name(), "an object", {}});
+    }
+    g["transformers_version"] = model::kTransformersVersion;
+    return g;
+  }
+  // transformers GenerationConfig.from_model_config: the token ids of the (text) config.
+  const nlohmann::json& ids =
+      config.contains("text_config") && config["text_config"].is_object() ? config["text_config"] : config;
+  nlohmann::json g = {{"_from_model_config", true}, {"transformers_version", model::kTransformersVersion}};
+  for (const char* key : {"bos_token_id", "eos_token_id", "pad_token_id"}) {
+    if (ids.contains(key) && !ids[key].is_null()) g[key] = ids[key];
+  }
+  return g;
 }
 
 }  // namespace axolotl::adapters

@@ -1,6 +1,5 @@
 // Streaming LoRA merge of a HF folder (see merge_folder.h; FORMATS.md §1.5 shards, §3.4 merge).
 #include "axolotl/adapters/merge_folder.h"
-#include "axolotl/model/hf_versions.h"
 
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -204,17 +203,7 @@ void write_side_files(const MergeJob& job, std::optional<torch::ScalarType> dtyp
       }
     }
   }
-  const fs::path gen = fs::path(job.base_dir) / "generation_config.json";
-  if (fs::is_regular_file(gen)) {
-    fs::copy_file(gen, tmp / "generation_config.json", fs::copy_options::overwrite_existing);
-  } else {
-    // transformers GenerationConfig.from_model_config: the token ids of config.json.
-    nlohmann::json g = {{"_from_model_config", true}, {"transformers_version", model::kTransformersVersion}};
-    for (const char* key : {"bos_token_id", "eos_token_id", "pad_token_id"}) {
-      if (config.contains(key) && !config[key].is_null()) g[key] = config[key];
-    }
-    io::write_file_atomic((tmp / "generation_config.json").string(), g.dump(2) + "\n");
-  }
+  io::write_file_atomic((tmp / "generation_config.json").string(), generation_config_for(job.base_dir, config).dump(2) + "\n");
 }
 
 }  // namespace

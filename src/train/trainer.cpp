@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "axolotl/adapters/quantized_linear.h"
 #include "axolotl/train/run_summary.h"
 #include "axolotl/util/terminal.h"
 #include "trainer_loop.h"
@@ -166,6 +167,14 @@ double Loop::train_step() {
     flops_params_ = 0.0;
     for (const auto& p : s_.model->named_parameters())
       if (p.key().find("embed_tokens") == std::string::npos) flops_params_ += static_cast<double>(p.value().numel());
+    // A quantized base weight counts as its dense shape, as num_parameters counts bitsandbytes'
+    // (Params4bit: numel · 2; Int8Params: numel); ours are not parameters.
+    for (const auto& m : s_.model->modules(/*include_self=*/false)) {
+      if (dynamic_cast<adapters::Nf4Linear*>(m.get()) == nullptr && dynamic_cast<adapters::Int8Linear*>(m.get()) == nullptr)
+        continue;
+      const auto& l = dynamic_cast<const model::LinearLike&>(*m);
+      flops_params_ += static_cast<double>(l.in_features()) * static_cast<double>(l.out_features());
+    }
   }
   for (const data::Batch& global : sb.micro)
     state_.total_flos += 6.0 * static_cast<double>(global.rows * global.seq_len) * flops_params_;
@@ -274,12 +283,20 @@ void Loop::finish(double seconds) {
   for (const auto& p : train_curve_) train_loss += p.second;
   if (!train_curve_.empty()) train_loss /= static_cast<double>(train_curve_.size());
   const int64_t step = state_.global_step;
-  // Trainer's speed_metrics: num_train_samples = max_steps · total_train_batch_size, this run's runtime.
-  const double samples = static_cast<double>(schedule_.total_steps) * c_.training.micro_batch_size *
-                         c_.training.gradient_accumulation_steps * dist_.world_size();
-  state_.log_history.push_back({{"train_runtime", seconds},
-                                {"train_samples_per_second", samples / std::max(1e-9, seconds)},
-                                {"train_steps_per_second", step / std::max(1e-9, seconds)},
+  // Trainer's speed_metrics over this run's runtime, num_train_samples as set_initial_training_values
+  // counts it: max_steps · total_train_batch_size when max_steps is set (or the data is streamed),
+  // else len(train_dataset) · num_train_epochs.
+  const double samples =
+      c_.training.max_steps > 0 || stream_
+          ? static_cast<double>(schedule_.total_steps) * c_.training.micro_batch_size *
+                c_.training.gradient_accumulation_steps * dist_.world_size()
+          : static_cast<double>(s_.data.train.size()) * c_.training.num_epochs;
+  // Rounded as speed_metrics rounds them (runtime to 4 places, rates to 3; rates from the unrounded time).
+  auto rounded = [](double v, double scale) { return std::round(v * scale) / scale; };
+  const double runtime = std::max(1e-9, seconds);
+  state_.log_history.push_back({{"train_runtime", rounded(seconds, 1e4)},
+                                {"train_samples_per_second", rounded(samples / runtime, 1e3)},
+                                {"train_steps_per_second", rounded(static_cast<double>(schedule_.total_steps) / runtime, 1e3)},
                                 {"total_flos", state_.total_flos}, {"train_loss", train_loss},
                                 {"epoch", schedule_.epoch_at(step)}, {"step", step}});
   write_weights(out_.string(), *s_.model, s_.adapter, s_.base);

@@ -83,6 +83,8 @@ void write_multimodal(const std::string& dir, model::LlamaForCausalLMImpl& m, co
   const auto config = adapters::rewritten_config(read_config_json(config_dir / "config.json"), m.dtype(),
                                                  model::embedding_rows(m));
   io::write_file_atomic((fs::path(dir) / "config.json").string(), config.dump(2) + "\n");
+  io::write_file_atomic((fs::path(dir) / "generation_config.json").string(),
+                        adapters::generation_config_for(base.model_dir, config).dump(2) + "\n");
   log::info("train", "saved {} tensors into {}: the trained text tower, {} vision-tower and projector tensors from {}",
             total, dir, others, base.model_dir);
 }
@@ -106,8 +108,11 @@ void write_weights(const std::string& dir, model::LlamaForCausalLMImpl& m, const
   model::LlamaConfig c = m.config();
   c.torch_dtype = model::dtype_name(m.dtype());
   c.vocab_size = model::embedding_rows(m);  // grown for added tokens (embedding_resize.h)
-  const std::string path = (fs::path(dir) / "config.json").string();
-  io::write_file_atomic(path, model::llama_config_json(c));
+  const std::string config_json = model::llama_config_json(c);
+  io::write_file_atomic((fs::path(dir) / "config.json").string(), config_json);
+  // As PreTrainedModel.save_pretrained: the base's generation config, else one from config.json.
+  io::write_file_atomic((fs::path(dir) / "generation_config.json").string(),
+                        adapters::generation_config_for(base.model_dir, nlohmann::json::parse(config_json)).dump(2) + "\n");
 }
 
 void read_weights(const std::string& dir, model::LlamaForCausalLMImpl& m, const adapters::AdapterConfig& adapter) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapter_fixtures.h"
+#include "axolotl/adapters/folder_rewrite.h"
 #include "axolotl/adapters/lora_injection.h"
 #include "axolotl/adapters/lora_merge.h"
 #include "axolotl/adapters/merge_folder.h"
@@ -113,9 +114,40 @@ TEST(MergeFolder, MergedModelGivesAdapterLogits) {
   EXPECT_TRUE(fs::exists(tmp / "merged" / "generation_config.json"));
   auto gen = nlohmann::json::parse(axolotl::testing::read_file(tmp / "merged" / "generation_config.json"));
   EXPECT_EQ(gen["bos_token_id"], 1);
+  // save_pretrained writes the saving release into both files, whatever the base's said.
+  EXPECT_EQ(gen["transformers_version"], "5.14.1");
+  EXPECT_EQ(nlohmann::json::parse(axolotl::testing::read_file(tmp / "merged" / "config.json"))["transformers_version"],
+            "5.14.1");
   for (const auto& e : fs::directory_iterator(tmp.path())) {
     EXPECT_EQ(e.path().filename().string().find(".merged.tmp"), std::string::npos) << "temp folder left behind";
   }
+}
+
+TEST(MergeFolder, GenerationConfigIsTheBasesWithOurTransformersVersion) {
+  TempDir tmp;
+  const nlohmann::json config = {{"bos_token_id", 1}, {"eos_token_id", 2}, {"pad_token_id", nullptr}};
+  // No base file: GenerationConfig.from_model_config's token ids (a multimodal config's text_config's).
+  auto g = ad::generation_config_for("", config);
+  EXPECT_EQ(g, nlohmann::json({{"_from_model_config", true}, {"bos_token_id", 1}, {"eos_token_id", 2},
+                               {"transformers_version", "5.14.1"}}));
+  g = ad::generation_config_for((tmp / "none").string(), {{"text_config", {{"eos_token_id", 106}}}, {"eos_token_id", 1}});
+  EXPECT_EQ(g["eos_token_id"], 106);
+  // The base's file keeps its settings and gets the version we write.
+  axolotl::testing::write_file(tmp / "generation_config.json",
+                               R"({"temperature": 0.6, "eos_token_id": [2, 7], "transformers_version": "4.31.0"})");
+  g = ad::generation_config_for(tmp.path().string(), config);
+  EXPECT_EQ(g["temperature"], 0.6);
+  EXPECT_EQ(g["eos_token_id"], nlohmann::json({2, 7}));
+  EXPECT_EQ(g["transformers_version"], "5.14.1");
+  EXPECT_FALSE(g.contains("_from_model_config"));
+  axolotl::testing::write_file(tmp / "generation_config.json", "[1, 2");
+  try {
+    ad::generation_config_for(tmp.path().string(), config);
+    ADD_FAILURE() << "a broken generation_config.json was accepted";
+  } catch (const axolotl::IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("generation_config.json"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(ad::rewritten_config({{"transformers_version", "4.31.0"}}, std::nullopt, 0)["transformers_version"], "5.14.1");
 }
 
 TEST(MergeFolder, ShardsInAndOutWithDtypeChange) {

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "axolotl/io/safetensors.h"
 #include "axolotl/train/checkpoint.h"
 #include "axolotl/train/metrics_writer.h"
 #include "axolotl/train/tensorboard_writer.h"
@@ -99,6 +100,16 @@ TEST_F(TrainE2E, LossFallsAndEveryOutputIsWritten) {
   EXPECT_TRUE(st.best_metric.has_value());
   EXPECT_EQ(verify_checkpoint((out / "checkpoint-12").string()), "");
   EXPECT_EQ(verify_checkpoint((out / "checkpoint-24").string()), "");
+  // Trainer resuming from checkpoint-12 reads its trainer_state.json as TrainerState(**json) (any key
+  // it does not know is a TypeError) and rebuilds the stateful callbacks from it.
+  if (!testing::python().empty()) {
+    const auto script = (testing::source_dir() / "tests/reference/trainer_state_reference.py").string();
+    const std::string log = (out / "trainer_state_check.txt").string();
+    const std::string cmd = testing::python() + " " + script + " " + (out / "checkpoint-12/trainer_state.json").string() +
+                            " > " + log + " 2>&1 && " + testing::python() + " " + script + " --finished " +
+                            (out / "trainer_state.json").string() + " >> " + log + " 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << testing::read_file(log);
+  }
   // runs/<Mon>DD_HH-MM-SS_<host>/ as Trainer's logging_dir: one folder for this run.
   std::vector<fs::path> runs;
   for (const auto& e : fs::directory_iterator(out / "runs")) runs.push_back(e.path());
@@ -337,6 +348,70 @@ TEST_F(TrainE2E, SaveStrategySaveOnlyModelAndDeduplication) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("dataset_exact_deduplication: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("rows were duplicates"), std::string::npos) << r.err;
+}
+
+// total_flos as Trainer counts it (Trainer.floating_point_ops -> PreTrainedModel.floating_point_ops):
+// Σ over micro-batches of 6 · input_ids.numel() · num_parameters(exclude_embeddings=True). With
+// pad_to_sequence_len a micro-batch is rows × sequence_len (a short last one counts its own rows), so
+// an epoch sums to 6 · N · rows · 128; N is the base's parameters without embed_tokens (tied head: no
+// lm_head; a quantized base counted dense) plus, under LoRA, the adapter's matrices.
+// train_samples_per_second counts len(train_dataset) · num_train_epochs samples in an epoch-based run,
+// max_steps · batch in a max_steps run (set_initial_training_values). The bundled rows are long for
+// the tiny tokenizer: few fit in 128 tokens.
+TEST_F(TrainE2E, TotalFlosAndSamplesPerSecondAsTrainerCountsThem) {
+  auto numel = [](const fs::path& file, bool skip_embeddings) {
+    double n = 0.0;
+    const auto f = io::SafetensorsFile::open(file.string());
+    for (const auto& t : f->tensors())
+      if (!skip_embeddings || t.name.find("embed_tokens") == std::string::npos) n += static_cast<double>(t.numel());
+    return n;
+  };
+  auto last_record = [](const fs::path& out) {
+    return nlohmann::json::parse(testing::read_file(out / "trainer_state.json"))["log_history"].back();
+  };
+  const double base = numel(model_dir() / "model.safetensors", true);
+  const std::string padded = "pad_to_sequence_len: true\n";
+
+  // LoRA, one epoch of 7-row micro-batches (the rows read back from the log line; the last
+  // micro-batch is short, so max_steps · batch would count more samples than the epoch has).
+  const fs::path lora = dir_->path() / "run-flos-lora";
+  auto r = run_axolotl({"train", config(lora, padded + "num_epochs: 1\nmicro_batch_size: 7\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.err, m, std::regex(R"(prepared rows: (\d+) train)"))) << r.err;
+  const double rows = std::stod(m[1]);
+  const double adapter = numel(lora / "adapter_model.safetensors", false);
+  auto rec = last_record(lora);
+  EXPECT_EQ(rec["total_flos"].get<double>(), 6.0 * (base + adapter) * rows * 128);
+  ASSERT_NE(static_cast<int64_t>(rows) % 7, 0) << "the epoch must end on a short micro-batch";
+  // speed_metrics rounds the rate to 3 places and the runtime to 4: their product is within 0.05 here.
+  EXPECT_NEAR(rec["train_samples_per_second"].get<double>() * rec["train_runtime"].get<double>(), rows, 0.05);
+
+  // QLoRA: the NF4 base counts as its dense shape (num_parameters: Params4bit numel · 2), so N is
+  // LoRA's; one step of one row.
+  const fs::path qlora = dir_->path() / "run-flos-qlora";
+  r = run_axolotl({"train", config(qlora, padded + "adapter: qlora\nload_in_4bit: true\nmax_steps: 1\n"
+                                            "micro_batch_size: 1\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(last_record(qlora)["total_flos"].get<double>(), 6.0 * (base + adapter) * 128);
+
+  // Full fine-tuning for 2 steps of 2 × 1 rows, within the first epoch: N without the embeddings
+  // alone; max_steps · batch = 4 samples.
+  ASSERT_GE(rows, 4);
+  const fs::path full = dir_->path() / "run-flos-full";
+  r = run_axolotl({"train", config(full, padded + "adapter: none\nmax_steps: 2\nmicro_batch_size: 1\n"
+                                           "gradient_accumulation_steps: 2\nlearning_rate: 0.0005\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  rec = last_record(full);
+  EXPECT_EQ(rec["total_flos"].get<double>(), 6.0 * base * 2 * 2 * 1 * 128);
+  EXPECT_NEAR(rec["train_samples_per_second"].get<double>() * rec["train_runtime"].get<double>(), 4.0, 0.05);
+  // save_pretrained's side files: config.json and generation_config.json name the transformers release.
+  for (const char* f : {"config.json", "generation_config.json"}) {
+    ASSERT_TRUE(fs::exists(full / f)) << f;
+    EXPECT_EQ(nlohmann::json::parse(testing::read_file(full / f)).value("transformers_version", ""), "5.14.1") << f;
+  }
+  EXPECT_EQ(nlohmann::json::parse(testing::read_file(full / "generation_config.json")),
+            nlohmann::json::parse(testing::read_file(model_dir() / "generation_config.json")));
 }
 
 }  // namespace

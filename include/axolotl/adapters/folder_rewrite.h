@@ -34,8 +34,16 @@ int64_t rewrite_tensors(const std::vector<std::string>& files, io::ShardedWriter
 
 // The base's config.json for the rewritten weights: vocab_size (a multimodal config's text_config's)
 // set when vocab_rows > 0, torch_dtype (and dtype, where present) set when `dtype` is, no
-// quantization_config (the weights written are dense).
+// quantization_config (the weights written are dense), transformers_version the release whose
+// format we follow (model/hf_versions.h; PretrainedConfig.to_dict writes the saving version).
 nlohmann::json rewritten_config(nlohmann::json config, std::optional<torch::ScalarType> dtype, int64_t vocab_rows);
+
+// generation_config.json for a model folder written from `base_dir` with config.json `config`: the
+// base's file with transformers_version ours (GenerationConfig.to_dict writes the saving version),
+// or, when the base has none (or base_dir is empty), GenerationConfig.from_model_config's: the
+// bos/eos/pad token ids of `config` (of its text_config for a multimodal config). IoError naming the
+// file when the base's is not a JSON object.
+nlohmann::json generation_config_for(const std::string& base_dir, const nlohmann::json& config);
 
 // "bfloat16", "float16", "float32" (config.json's torch_dtype spelling).
 const char* config_dtype_name(torch::ScalarType dtype);

@@ -1,6 +1,6 @@
 // Writes what a checkpoint or the final output holds besides the training state: the PEFT adapter
 // (adapter_model.safetensors + adapter_config.json) or, for full fine-tuning, the whole model as
-// HF safetensors shards + config.json. The tokenizer files are data/tokenizer_save.h's.
+// HF safetensors shards + config.json + generation_config.json. The tokenizer files are data/tokenizer_save.h's.
 #pragma once
 
 #include <string>
@@ -16,7 +16,8 @@ struct BaseCheckpoint {
   std::string config_dir;  // empty: model_dir
 };
 
-// adapter.r > 0: the adapter; otherwise every parameter (model dtype) and config.json. A full
+// adapter.r > 0: the adapter; otherwise every parameter (model dtype), config.json and
+// generation_config.json (adapters::generation_config_for of base.model_dir). A full
 // fine-tune of a multimodal checkpoint (model.config().wrapper_architecture, e.g.
 // Gemma3ForConditionalGeneration) is written as transformers saves that model: every tensor of `base`
 // under its own name, the text tower's replaced by the trained ones, the vision tower and projector
