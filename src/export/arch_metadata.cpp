@@ -25,6 +25,24 @@ bool json_has_int(const nlohmann::json& j, const char* key) {
   return j.is_object() && j.contains(key) && j[key].is_number_integer();
 }
 
+// TextModel.set_gguf_parameters' rope scaling keys: linear (type, factor) and yarn (type, factor,
+// original_context_length, then yarn_attn_factor / yarn_beta_fast / yarn_beta_slow when the config names
+// them); llama3 and longrope go into tensors or the arch's own keys.
+void rope_scaling_keys(const std::string& a, const LlamaConfig& c, GgufWriter& w) {
+  const auto& rs = c.rope_scaling;
+  if (rs.type == RopeType::kLinear) {
+    w.set(a + ".rope.scaling.type", Value::str("linear"));
+    w.set(a + ".rope.scaling.factor", f32(rs.factor));
+  } else if (rs.type == RopeType::kYarn) {
+    w.set(a + ".rope.scaling.type", Value::str("yarn"));
+    w.set(a + ".rope.scaling.factor", f32(rs.factor));
+    w.set(a + ".rope.scaling.original_context_length", u32(rs.original_max_position_embeddings));
+    if (rs.attention_factor) w.set(a + ".rope.scaling.yarn_attn_factor", f32(*rs.attention_factor));
+    if (rs.beta_fast) w.set(a + ".rope.scaling.yarn_beta_fast", f32(*rs.beta_fast));
+    if (rs.beta_slow) w.set(a + ".rope.scaling.yarn_beta_slow", f32(*rs.beta_slow));
+  }
+}
+
 // TextModel.set_gguf_parameters: the keys every TextModel writes (qwen2, qwen3; gemma3 starts from it).
 void text_model_keys(const std::string& a, const LlamaConfig& c, bool key_value_length, bool rope_swa,
                      FileType ft, GgufWriter& w) {
@@ -34,10 +52,7 @@ void text_model_keys(const std::string& a, const LlamaConfig& c, bool key_value_
   w.set(a + ".feed_forward_length", u32(c.intermediate_size));
   w.set(a + ".attention.head_count", u32(c.num_attention_heads));
   w.set(a + ".attention.head_count_kv", u32(c.num_key_value_heads));
-  if (c.rope_scaling.type == RopeType::kLinear) {
-    w.set(a + ".rope.scaling.type", Value::str("linear"));
-    w.set(a + ".rope.scaling.factor", f32(c.rope_scaling.factor));
-  }
+  rope_scaling_keys(a, c, w);
   w.set(a + ".rope.freq_base", f32(c.rope_theta));
   if (rope_swa) w.set(a + ".rope.freq_base_swa", f32(c.rope_local_theta.value_or(10000.0)));
   w.set(a + ".attention.layer_norm_rms_epsilon", f32(c.rms_norm_eps));
@@ -64,10 +79,7 @@ void llama_keys(const LlamaConfig& c, const nlohmann::json& j, FileType ft, Gguf
   }
   w.set(a + ".rope.dimension_count", u32(c.head_dim));
   w.set(a + ".vocab_size", u32(c.vocab_size));
-  if (c.rope_scaling.type == RopeType::kLinear) {
-    w.set(a + ".rope.scaling.type", Value::str("linear"));
-    w.set(a + ".rope.scaling.factor", f32(c.rope_scaling.factor));
-  }
+  rope_scaling_keys(a, c, w);
   w.set("general.file_type", Value::u32(static_cast<uint32_t>(ft)));
 }
 

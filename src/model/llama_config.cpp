@@ -90,9 +90,12 @@ class Reader {
       if (obj.contains("attention_factor") && obj.at("attention_factor").is_number()) {
         out->attention_factor = obj.at("attention_factor").get<double>();
       }
+    } else if (type == "yarn") {  // Qwen2.5/Qwen3 long context, DeepSeek (mscale)
+      out->type = RopeType::kYarn;
+      yarn(obj, name, out);
     } else {
       return problem(name + ".rope_type", "unsupported rope scaling type", type,
-                     "default, linear, dynamic, llama3 or longrope");
+                     "default, linear, dynamic, llama3, longrope or yarn");
     }
     number_in(obj, "factor", name + ".factor", &out->factor);
     if (out->type != RopeType::kDefault && out->factor < 1.0) {
@@ -100,7 +103,8 @@ class Reader {
     }
     number_in(obj, "low_freq_factor", name + ".low_freq_factor", &out->low_freq_factor);
     number_in(obj, "high_freq_factor", name + ".high_freq_factor", &out->high_freq_factor);
-    if (obj.contains("original_max_position_embeddings")) {
+    if (obj.contains("original_max_position_embeddings") && !obj.at("original_max_position_embeddings").is_null()) {
+      rope_original_given = true;
       const json& v = obj.at("original_max_position_embeddings");
       if (!v.is_number_integer()) {
         problem(name + ".original_max_position_embeddings", "must be an integer", v.dump());
@@ -113,7 +117,41 @@ class Reader {
     }
   }
 
+  // transformers v5 RotaryEmbeddingConfigMixin._validate_yarn_rope_parameters: `factor` is required (null
+  // -> max_position_embeddings / original, resolved by the caller); the other keys are optional.
+  void yarn(const json& obj, const std::string& name, RopeScaling* out) {
+    if (!obj.contains("factor")) {
+      problem(name + ".factor", "required for rope_type yarn", {}, "a number >= 1",
+              "Qwen's long-context setting is {\"rope_type\": \"yarn\", \"factor\": 4.0, "
+              "\"original_max_position_embeddings\": 32768}");
+    } else if (obj.at("factor").is_null()) {
+      yarn_factor_null = true;
+    }
+    const std::pair<const char*, std::optional<double>*> keys[] = {
+        {"attention_factor", &out->attention_factor}, {"beta_fast", &out->beta_fast},
+        {"beta_slow", &out->beta_slow},               {"mscale", &out->mscale},
+        {"mscale_all_dim", &out->mscale_all_dim}};
+    for (const auto& [key, dst] : keys) {
+      if (!obj.contains(key) || obj.at(key).is_null()) continue;
+      double v = 0;
+      number_in(obj, key, name + "." + key, &v);
+      *dst = v;
+    }
+    if (out->attention_factor && *out->attention_factor < 0) {
+      problem(name + ".attention_factor", "must be >= 0", std::to_string(*out->attention_factor));
+    }
+    if (obj.contains("truncate") && !obj.at("truncate").is_null()) {
+      if (!obj.at("truncate").is_boolean()) {
+        problem(name + ".truncate", "must be true or false", obj.at("truncate").dump());
+      } else {
+        out->truncate = obj.at("truncate").get<bool>();
+      }
+    }
+  }
+
   std::vector<Diagnostic>& problems() { return problems_; }
+  bool rope_original_given = false;  // the rope object named original_max_position_embeddings
+  bool yarn_factor_null = false;     // yarn "factor": null
 
  private:
   const json& j_;
@@ -347,13 +385,25 @@ LlamaConfig parse_llama_config(const json& j, const std::string& file) {
     }
     read_layer_pattern(r, j, c);
   }
-  if (c.rope_scaling.type == RopeType::kLongRope) {
+  const RopeType rope_type = c.rope_scaling.type;
+  if (rope_type == RopeType::kLongRope || rope_type == RopeType::kYarn) {
+    // transformers v5 standardize_rope_params: a top-level original_max_position_embeddings wins, then
+    // the rope object's, else max_position_embeddings.
     if (c.original_max_position_embeddings) {
       c.rope_scaling.original_max_position_embeddings = *c.original_max_position_embeddings;
-    } else if (!(j.contains("rope_scaling") && j.at("rope_scaling").is_object() &&
-                 j.at("rope_scaling").contains("original_max_position_embeddings"))) {
+    } else if (!r.rope_original_given) {
       c.rope_scaling.original_max_position_embeddings = c.max_position_embeddings;
     }
+  }
+  if (rope_type == RopeType::kYarn && r.yarn_factor_null) {  // _compute_yarn_parameters: factor None
+    c.rope_scaling.factor = static_cast<double>(c.max_position_embeddings) /
+                            static_cast<double>(c.rope_scaling.original_max_position_embeddings);
+    if (c.rope_scaling.factor < 1.0) {
+      r.problem("rope_scaling.factor", "null: max_position_embeddings / original_max_position_embeddings is < 1",
+                std::to_string(c.rope_scaling.factor), ">= 1", "set factor explicitly");
+    }
+  }
+  if (rope_type == RopeType::kLongRope) {
     const size_t half = static_cast<size_t>(c.rotary_dim() / 2);
     if (c.rope_scaling.short_factor.size() != half || c.rope_scaling.long_factor.size() != half) {
       r.problem("rope_scaling.short_factor", "longrope factors must have one entry per rotary frequency",
@@ -476,13 +526,24 @@ std::string llama_config_json(const LlamaConfig& c) {
   if (c.rope_scaling.type == RopeType::kDefault) {
     j["rope_scaling"] = nullptr;
   } else {
-    static const char* kNames[] = {"default", "linear", "dynamic", "llama3", "longrope"};
+    static const char* kNames[] = {"default", "linear", "dynamic", "llama3", "longrope", "yarn"};
     json s{{"rope_type", kNames[static_cast<int>(c.rope_scaling.type)]}, {"factor", c.rope_scaling.factor}};
     if (c.rope_scaling.type == RopeType::kLongRope) {
       s.erase("factor");
       s["short_factor"] = c.rope_scaling.short_factor;
       s["long_factor"] = c.rope_scaling.long_factor;
       if (c.rope_scaling.attention_factor) s["attention_factor"] = *c.rope_scaling.attention_factor;
+    }
+    if (c.rope_scaling.type == RopeType::kYarn) {  // the standardized dict transformers v5 saves
+      const auto& rs = c.rope_scaling;
+      s["original_max_position_embeddings"] = rs.original_max_position_embeddings;
+      const std::pair<const char*, const std::optional<double>*> keys[] = {
+          {"attention_factor", &rs.attention_factor}, {"beta_fast", &rs.beta_fast}, {"beta_slow", &rs.beta_slow},
+          {"mscale", &rs.mscale}, {"mscale_all_dim", &rs.mscale_all_dim}};
+      for (const auto& [key, v] : keys) {
+        if (*v) s[key] = **v;
+      }
+      if (rs.truncate) s["truncate"] = *rs.truncate;
     }
     if (c.rope_scaling.type == RopeType::kLlama3) {
       s["low_freq_factor"] = c.rope_scaling.low_freq_factor;

@@ -2,14 +2,53 @@
 // apply_rotary_pos_emb; FORMATS.md §2.4).
 #include "axolotl/model/rotary_embedding.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace axolotl::model {
+namespace {
+
+// HF _compute_yarn_parameters (transformers v5): blend of the interpolated (1 / (factor · base^(2i/d)))
+// and extrapolated (1 / base^(2i/d)) frequencies with a linear ramp between the correction dims of
+// beta_fast and beta_slow rotations over original_max_position_embeddings. The scalar maths is double,
+// the tensors float32, in HF's order.
+torch::Tensor yarn_inv_freq(const LlamaConfig& c) {
+  const auto& s = c.rope_scaling;
+  const int64_t d = c.rotary_dim();
+  const double base = c.rope_theta;
+  const double orig = static_cast<double>(s.original_max_position_embeddings);
+  const double beta_fast = s.beta_fast && *s.beta_fast != 0.0 ? *s.beta_fast : 32.0;  // `or 32`
+  const double beta_slow = s.beta_slow && *s.beta_slow != 0.0 ? *s.beta_slow : 1.0;   // `or 1`
+  auto correction_dim = [&](double rotations) {
+    return (static_cast<double>(d) * std::log(orig / (rotations * 2 * M_PI))) / (2 * std::log(base));
+  };
+  double low = correction_dim(beta_fast), high = correction_dim(beta_slow);
+  if (s.truncate.value_or(true)) {
+    low = std::floor(low);
+    high = std::ceil(high);
+  }
+  low = std::max(low, 0.0);
+  high = std::min(high, static_cast<double>(d - 1));
+  if (low == high) high += 0.001;  // linear_ramp_factor: prevent singularity
+  auto exponent = torch::arange(0, d, 2, torch::kInt64).to(torch::kFloat32) / static_cast<float>(d);  // (d/2)
+  auto pos_freqs = torch::pow(static_cast<float>(base), exponent);                                     // (d/2)
+  auto extrapolation = 1.0 / pos_freqs;                   // (d/2)
+  auto interpolation = 1.0 / (s.factor * pos_freqs);      // (d/2)
+  auto ramp = ((torch::arange(d / 2, torch::kFloat32) - low) / (high - low)).clamp(0, 1);  // (d/2)
+  auto extrapolation_factor = 1 - ramp;                   // (d/2)
+  return (interpolation * (1 - extrapolation_factor) + extrapolation * extrapolation_factor).to(torch::kFloat32);
+}
+
+// get_mscale in _compute_yarn_parameters.
+double yarn_mscale(double scale, double mscale) { return scale <= 1 ? 1.0 : 0.1 * mscale * std::log(scale) + 1.0; }
+
+}  // namespace
 
 torch::Tensor rope_inv_freq(const LlamaConfig& c, int64_t seq_len) {
   const int64_t d = c.rotary_dim();  // head_dim · partial_rotary_factor
   double base = c.rope_theta;
   const auto& s = c.rope_scaling;
+  if (s.type == RopeType::kYarn) return yarn_inv_freq(c);
   if (s.type == RopeType::kDynamic && seq_len > c.max_position_embeddings) {
     // base' = theta * ((factor * seq_len / max_pos) - (factor - 1)) ^ (d / (d - 2))
     base = base * std::pow(s.factor * static_cast<double>(seq_len) / static_cast<double>(c.max_position_embeddings) -
@@ -44,6 +83,13 @@ torch::Tensor rope_inv_freq(const LlamaConfig& c, int64_t seq_len) {
 
 double rope_attention_scaling(const LlamaConfig& c) {
   const auto& s = c.rope_scaling;
+  if (s.type == RopeType::kYarn) {  // _compute_yarn_parameters' attention_factor
+    if (s.attention_factor) return *s.attention_factor;
+    if (s.mscale && *s.mscale != 0.0 && s.mscale_all_dim && *s.mscale_all_dim != 0.0) {
+      return yarn_mscale(s.factor, *s.mscale) / yarn_mscale(s.factor, *s.mscale_all_dim);
+    }
+    return yarn_mscale(s.factor, 1.0);
+  }
   if (s.type != RopeType::kLongRope) return 1.0;
   if (s.attention_factor) return *s.attention_factor;
   // HF: factor = max_position / original_max_position when the config names the original length.
@@ -78,7 +124,7 @@ std::pair<torch::Tensor, torch::Tensor> RotaryEmbedding::cos_sin(const torch::Te
   }
   auto freqs = position_ids.to(torch::kFloat32).unsqueeze(-1) * inv_freq;  // (B, T, rd/2)
   auto emb = torch::cat({freqs, freqs}, -1);                                // (B, T, rd)
-  if (attention_scaling_ != 1.0) {  // LongRoPE
+  if (attention_scaling_ != 1.0) {  // LongRoPE, YaRN
     return {(emb.cos() * attention_scaling_).to(dtype), (emb.sin() * attention_scaling_).to(dtype)};
   }
   return {emb.cos().to(dtype), emb.sin().to(dtype)};

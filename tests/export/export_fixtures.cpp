@@ -89,6 +89,7 @@ nlohmann::json family_config(const TinyLlamaSpec& s) {
                         {"tie_word_embeddings", s.tied}, {"bos_token_id", 1}, {"eos_token_id", 2},
                         {"torch_dtype", "float32"}};
   if (s.head_dim > 0) cfg["head_dim"] = s.head_dim;
+  if (!s.rope_scaling.empty()) cfg["rope_scaling"] = nlohmann::json::parse(s.rope_scaling);
   if (s.family == "gemma2" || s.family == "gemma3") {
     cfg["head_dim"] = head_dim(s);
     cfg["query_pre_attn_scalar"] = head_dim(s);

@@ -20,6 +20,7 @@ struct TinyLlamaSpec {
   // the text tower as language_model.model.* / model.language_model.*, four small vision-tower and
   // projector tensors: vision_tower.vision_model.*, multi_modal_projector.*, under model. when current).
   std::string multimodal;
+  std::string rope_scaling;  // JSON object text for config.json's rope_scaling; empty: none
 };
 
 // Value of element (r, c) of tensor number `t`: t * 1e4 + r * 100 + c (exact in float32 for these sizes).

@@ -50,6 +50,7 @@ testing::TinyLlamaSpec spec_of(const std::string& family) {
   spec.vocab = s.at("vocab");
   spec.tied = s.at("tied");
   spec.head_dim = s.at("head_dim");
+  if (s.contains("rope_scaling")) spec.rope_scaling = s.at("rope_scaling").dump();
   return spec;
 }
 

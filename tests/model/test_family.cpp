@@ -2,10 +2,12 @@
 // and goldens that tests/reference/family_reference.py (plain torch, HF semantics) writes at test time:
 // teacher-forced logits within 1e-5, greedy ids with and without the KV cache (sliding windows and
 // soft-caps included), a negative control per family feature, packed rows with sliding windows, and
-// LoRA training / merge / NF4 on each family's own projections (Phi-3's fused ones included).
+// LoRA training / merge / NF4 on each family's own projections (Phi-3's fused ones included); Qwen2/Qwen3
+// with YaRN rope scaling (qwen*_yarn).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -18,6 +20,7 @@
 #include "axolotl/model/family.h"
 #include "axolotl/model/generator.h"
 #include "axolotl/model/llama_model.h"
+#include "axolotl/model/rotary_embedding.h"
 #include "axolotl/model/weight_loader.h"
 #include "family_goldens.h"
 #include "test_support.h"
@@ -222,7 +225,31 @@ TEST(GemmaBf16, EmbedScaleAndUnitOffsetNormRoundLikeHf) {
   EXPECT_TRUE(norm->forward(x).equal(ref));
 }
 
-INSTANTIATE_TEST_SUITE_P(Model, Family, ::testing::Values("qwen2", "qwen3", "gemma2", "gemma3", "phi3"));
+// YaRN's attention factor (cos/sin multiplier) from each source _compute_yarn_parameters reads: explicit,
+// mscale / mscale_all_dim when both are non-zero, else 0.1·ln(factor) + 1; 1 at factor 1, where the
+// frequencies are the default ones. The frequencies themselves are checked by the qwen*_yarn goldens.
+TEST(Yarn, AttentionFactorSourcesAndFactorOne) {
+  auto c = parse_llama_config(nlohmann::json{{"architectures", {"Qwen2ForCausalLM"}}, {"hidden_size", 32},
+                                             {"num_attention_heads", 4}, {"num_key_value_heads", 2},
+                                             {"rope_scaling", {{"rope_type", "yarn"}, {"factor", 8.0}}}},
+                              "x");
+  EXPECT_DOUBLE_EQ(rope_attention_scaling(c), 0.1 * std::log(8.0) + 1.0);
+  c.rope_scaling.mscale = 1.0;
+  EXPECT_DOUBLE_EQ(rope_attention_scaling(c), 0.1 * std::log(8.0) + 1.0);  // mscale alone is ignored
+  c.rope_scaling.mscale_all_dim = 0.5;
+  EXPECT_DOUBLE_EQ(rope_attention_scaling(c), (0.1 * std::log(8.0) + 1.0) / (0.05 * std::log(8.0) + 1.0));
+  c.rope_scaling.attention_factor = 1.25;
+  EXPECT_DOUBLE_EQ(rope_attention_scaling(c), 1.25);
+  c.rope_scaling = RopeScaling{};
+  c.rope_scaling.type = RopeType::kYarn;
+  EXPECT_DOUBLE_EQ(rope_attention_scaling(c), 1.0);
+  LlamaConfig plain = c;
+  plain.rope_scaling = RopeScaling{};
+  EXPECT_TRUE(torch::allclose(rope_inv_freq(c, 0), rope_inv_freq(plain, 0), 1e-6, 0));
+}
+
+INSTANTIATE_TEST_SUITE_P(Model, Family, ::testing::Values("qwen2", "qwen3", "gemma2", "gemma3", "phi3", "qwen3_yarn",
+                                                          "qwen2_yarn"));
 
 }  // namespace
 }  // namespace axolotl::model

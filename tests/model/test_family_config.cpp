@@ -1,6 +1,6 @@
 // config.json of each family -> LlamaConfig traits (FORMATS2.md §5): Qwen2.5's ignored sliding window,
 // Qwen3 head_dim, Gemma-2/3 defaults and layer patterns (rule and layer_types), v5 per-layer-type
-// rope_parameters, Phi-3 LongRoPE, refusals naming the architecture, and the JSON round trip.
+// rope_parameters, Phi-3 LongRoPE, YaRN's defaults, refusals naming the architecture, and the JSON round trip.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -108,6 +108,58 @@ TEST(FamilyConfig, Phi3FusedPartialRotaryAndLongRope) {
   EXPECT_THROW(parse_llama_config(j, "x"), ConfigError);
 }
 
+// YaRN as transformers v5 reads it (RotaryEmbeddingConfigMixin.standardize_rope_params and
+// _validate_yarn_rope_parameters): original_max_position_embeddings from the top level, the rope dict or
+// max_position_embeddings; factor required, null -> max / original; the optional keys kept as given.
+TEST(FamilyConfig, YarnDefaultsAndRequiredKeys) {
+  auto j = base("Qwen3ForCausalLM");
+  j["max_position_embeddings"] = 40960;
+  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 32768}};
+  auto c = parse_llama_config(j, "x");
+  EXPECT_EQ(c.rope_scaling.type, RopeType::kYarn);
+  EXPECT_DOUBLE_EQ(c.rope_scaling.factor, 4.0);
+  EXPECT_EQ(c.rope_scaling.original_max_position_embeddings, 32768);
+  EXPECT_FALSE(c.rope_scaling.attention_factor || c.rope_scaling.beta_fast || c.rope_scaling.truncate);
+  j["rope_scaling"] = {{"type", "yarn"}, {"factor", 2.0}};  // legacy key, no original: max_position_embeddings
+  EXPECT_EQ(parse_llama_config(j, "x").rope_scaling.original_max_position_embeddings, 40960);
+  j["original_max_position_embeddings"] = 8192;  // a top-level key wins (v5 standardize_rope_params)
+  j["rope_scaling"]["original_max_position_embeddings"] = 4096;
+  EXPECT_EQ(parse_llama_config(j, "x").rope_scaling.original_max_position_embeddings, 8192);
+  j.erase("original_max_position_embeddings");
+  j["rope_scaling"]["factor"] = nullptr;  // _compute_yarn_parameters: max_position_embeddings / original
+  EXPECT_DOUBLE_EQ(parse_llama_config(j, "x").rope_scaling.factor, 10.0);
+  j.erase("rope_scaling");
+  j["rope_parameters"] = {{"rope_type", "yarn"}, {"rope_theta", 1e6}, {"factor", 4.0}, {"beta_fast", 16},
+                          {"beta_slow", 2}, {"mscale", 1.0}, {"mscale_all_dim", 0.5}, {"truncate", false},
+                          {"attention_factor", 1.25}};
+  c = parse_llama_config(j, "x");
+  EXPECT_DOUBLE_EQ(c.rope_theta, 1e6);
+  EXPECT_EQ(c.rope_scaling.original_max_position_embeddings, 40960);
+  EXPECT_EQ(c.rope_scaling.beta_fast.value_or(0), 16.0);
+  EXPECT_EQ(c.rope_scaling.beta_slow.value_or(0), 2.0);
+  EXPECT_EQ(c.rope_scaling.mscale_all_dim.value_or(0), 0.5);
+  EXPECT_EQ(c.rope_scaling.truncate.value_or(true), false);
+  EXPECT_EQ(c.rope_scaling.attention_factor.value_or(0), 1.25);
+  auto error = [&](const json& rope) {
+    auto bad = base("Qwen2ForCausalLM");
+    bad["rope_scaling"] = rope;
+    try {
+      parse_llama_config(bad, "m/config.json");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error({{"rope_type", "yarn"}}).find("rope_scaling.factor: required for rope_type yarn"), std::string::npos);
+  EXPECT_NE(error({{"rope_type", "yarn"}, {"factor", 4.0}, {"truncate", "no"}}).find("rope_scaling.truncate"),
+            std::string::npos);
+  EXPECT_NE(error({{"rope_type", "yarn"}, {"factor", 4.0}, {"beta_fast", "x"}}).find("rope_scaling.beta_fast"),
+            std::string::npos);
+  EXPECT_NE(error({{"rope_type", "yarn"}, {"factor", 0.5}}).find("rope_scaling.factor: must be >= 1"),
+            std::string::npos);
+  EXPECT_NE(error({{"rope_type", "ntk"}}).find("longrope or yarn"), std::string::npos);
+}
+
 // Sparse configs (e.g. a Gemma-3 text_config) rely on the HF class defaults, kv heads and tokens included.
 TEST(FamilyConfig, SparseConfigsTakeTheFamilyDefaults) {
   auto g = parse_llama_config(json{{"architectures", {"Gemma3ForCausalLM"}}, {"hidden_size", 2560}}, "x");
@@ -189,8 +241,27 @@ TEST(FamilyConfig, JsonRoundTripKeepsTraits) {
       j["original_max_position_embeddings"] = 16;
       j["rope_scaling"] = {{"type", "longrope"}, {"short_factor", {1.0, 1.0}}, {"long_factor", {2.0, 3.0}}};
     }
+    if (std::string(arch) == "Qwen2ForCausalLM") {
+      j["rope_scaling"] = {{"type", "yarn"}, {"factor", 4.0}, {"beta_fast", 16.0}, {"mscale", 0.5},
+                           {"mscale_all_dim", 1.0}, {"truncate", false}};
+    }
+    if (std::string(arch) == "Qwen3ForCausalLM") {
+      j["rope_parameters"] = {{"rope_type", "yarn"}, {"factor", 2.0}, {"original_max_position_embeddings", 64},
+                              {"attention_factor", 1.5}, {"beta_slow", 2.0}};
+    }
     const auto c = parse_llama_config(j, "x");
     const auto back = parse_llama_config(json::parse(llama_config_json(c)), "y");
+    const auto& rs = c.rope_scaling;
+    const auto& brs = back.rope_scaling;
+    EXPECT_EQ(brs.type, rs.type) << arch;
+    EXPECT_EQ(brs.factor, rs.factor) << arch;
+    EXPECT_EQ(brs.original_max_position_embeddings, rs.original_max_position_embeddings) << arch;
+    EXPECT_EQ(brs.attention_factor, rs.attention_factor) << arch;
+    EXPECT_EQ(brs.beta_fast, rs.beta_fast) << arch;
+    EXPECT_EQ(brs.beta_slow, rs.beta_slow) << arch;
+    EXPECT_EQ(brs.mscale, rs.mscale) << arch;
+    EXPECT_EQ(brs.mscale_all_dim, rs.mscale_all_dim) << arch;
+    EXPECT_EQ(brs.truncate, rs.truncate) << arch;
     EXPECT_EQ(back.architecture, c.architecture);
     EXPECT_EQ(back.model_type, c.model_type);
     EXPECT_EQ(back.sliding_layers, c.sliding_layers) << arch;

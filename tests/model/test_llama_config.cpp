@@ -76,7 +76,7 @@ TEST(LlamaConfig, RefusalsNameFileAndKeyAllAtOnce) {
   const auto what = config_error(json{{"architectures", {"GPT2LMHeadModel"}},
                                       {"num_attention_heads", 8},
                                       {"num_key_value_heads", 3},
-                                      {"rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}}},
+                                      {"rope_scaling", {{"rope_type", "ntk"}, {"factor", 4.0}}},
                                       {"hidden_size", "big"}});
   EXPECT_NE(what.find("cfg/config.json"), std::string::npos) << what;
   EXPECT_NE(what.find("architectures: unsupported architecture (found GPT2LMHeadModel"), std::string::npos) << what;

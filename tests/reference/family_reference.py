@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Reference forward/greedy decoding of the non-LLaMA families for tests/model/test_family.cpp, written in
 plain torch from the semantics of transformers' models/{qwen2,qwen3,gemma2,gemma3,phi3}/modeling_*.py and
-configuration_*.py as summarised in FORMATS2.md §5 (transformers is not used). Run with /usr/bin/python3:
+configuration_*.py as summarised in FORMATS2.md §5, and modeling_rope_utils.py for the RoPE scaling types
+(transformers is not used). Run with /usr/bin/python3:
 
     /usr/bin/python3 tests/reference/family_reference.py OUT_DIR
 
@@ -54,6 +55,44 @@ def inv_freq(base, dim, ext=None):
     return 1.0 / pos
 
 
+def yarn(cfg, rs, base, dim):
+    """modeling_rope_utils._compute_yarn_parameters (transformers v5) -> (inv_freq, attention_factor).
+    standardize_rope_params first: a top-level original_max_position_embeddings wins, then the rope dict's,
+    else max_position_embeddings."""
+    orig = cfg.get("original_max_position_embeddings") or rs.get("original_max_position_embeddings") \
+        or cfg["max_position_embeddings"]
+    factor = rs["factor"]
+    if factor is None:
+        factor = cfg["max_position_embeddings"] / orig
+
+    def get_mscale(scale, mscale=1):
+        return 1.0 if scale <= 1 else 0.1 * mscale * math.log(scale) + 1.0
+
+    attention_factor = rs.get("attention_factor")
+    if attention_factor is None:
+        if rs.get("mscale") and rs.get("mscale_all_dim"):
+            attention_factor = float(get_mscale(factor, rs["mscale"]) / get_mscale(factor, rs["mscale_all_dim"]))
+        else:
+            attention_factor = get_mscale(factor)
+    beta_fast, beta_slow = rs.get("beta_fast") or 32, rs.get("beta_slow") or 1
+
+    def correction_dim(rotations):
+        return (dim * math.log(orig / (rotations * 2 * math.pi))) / (2 * math.log(base))
+
+    low, high = correction_dim(beta_fast), correction_dim(beta_slow)
+    if rs.get("truncate", True):
+        low, high = math.floor(low), math.ceil(high)
+    low, high = max(low, 0), min(high, dim - 1)
+    if low == high:
+        high += 0.001
+    pos_freqs = base ** (torch.arange(0, dim, 2).to(dtype=torch.float) / dim)
+    extrapolation, interpolation = 1.0 / pos_freqs, 1.0 / (factor * pos_freqs)
+    ramp = torch.clamp((torch.arange(dim // 2, dtype=torch.float32) - low) / (high - low), 0, 1)
+    extrapolation_factor = 1 - ramp
+    inv = interpolation * (1 - extrapolation_factor) + extrapolation * extrapolation_factor
+    return inv, attention_factor
+
+
 def cos_sin(inv, positions, scaling=1.0):
     freqs = positions.float()[:, None] * inv[None, :]  # (T, rd/2)
     emb = torch.cat((freqs, freqs), dim=-1)
@@ -92,6 +131,10 @@ def rope_tables(cfg, positions, off):
         inv = inv_freq(base, rd, ext)
         factor = cfg["max_position_embeddings"] / orig
         scaling = math.sqrt(1 + math.log(factor) / math.log(orig)) if factor > 1 else 1.0
+    elif rs and rs.get("rope_type", rs.get("type")) == "yarn" and "yarn" not in off:
+        inv, scaling = yarn(cfg, rs, base, rd)
+        if "yarn_attention_factor" in off:
+            scaling = 1.0
     else:
         inv = inv_freq(base, rd)
         if rs and rs.get("rope_type", rs.get("type")) == "linear":
@@ -260,6 +303,15 @@ FAMILIES = {
                  rope_scaling={"type": "longrope", "short_factor": [1.0, 1.5], "long_factor": [3.0, 7.0]},
                  sliding_window=6, pad_token_id=32000 % 64),
 }
+# YaRN (Qwen2.5/Qwen3 long-context configs): the correction range falls inside the rotary dims, so part of
+# the frequencies is interpolated, part extrapolated, part ramped; cos/sin carry the attention factor.
+FAMILIES["qwen3_yarn"] = dict(FAMILIES["qwen3"], rope_theta=10000.0, max_position_embeddings=4096, rope_scaling={
+    "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 1024})
+# Legacy "type" key, no original_max_position_embeddings (-> max_position_embeddings), explicit betas,
+# truncate false, attention factor from mscale / mscale_all_dim (DeepSeek style).
+FAMILIES["qwen2_yarn"] = dict(FAMILIES["qwen2"], rope_theta=10000.0, max_position_embeddings=2048, rope_scaling={
+    "type": "yarn", "factor": 8.0, "beta_fast": 16, "beta_slow": 2, "truncate": False, "mscale": 1.0,
+    "mscale_all_dim": 0.5})
 
 CONTROLS = {
     "qwen2": ["qkv_bias", "sliding_window"],
@@ -268,6 +320,8 @@ CONTROLS = {
                "final_softcap", "sliding_window"],
     "gemma3": ["qk_norm", "local_rope", "sliding_window", "unit_offset"],
     "phi3": ["partial_rotary", "longrope", "gate_up_order", "sliding_window"],
+    "qwen3_yarn": ["yarn", "yarn_attention_factor"],
+    "qwen2_yarn": ["yarn", "yarn_attention_factor", "sliding_window"],
 }
 GREEDY_TOKENS = {"phi3": 6}  # 4 + 6 positions stay within original_max: the same factors cached or not
 

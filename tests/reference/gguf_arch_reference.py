@@ -3,7 +3,8 @@
 llama.cpp's convert_hf_to_gguf.py rules (read from its source, written here independently of the C++):
 
 - LlamaModel (llama): TextModel keys + rope.dimension_count + vocab_size; Q/K rows permuted (NORM rope).
-- Qwen2Model / Qwen3Model: TextModel.set_gguf_parameters only (Qwen3: key/value_length = head_dim);
+- Qwen2Model / Qwen3Model: TextModel.set_gguf_parameters only (Qwen3: key/value_length = head_dim),
+  rope scaling keys included (linear; yarn: type, factor, original_context_length, yarn_* when given);
   no permutation (NEOX rope); q/k/v biases kept as F32; q_norm/k_norm -> attn_q_norm/attn_k_norm.
 - Gemma2Model: its own key list (softcaps, sliding_window, no rope keys); lm_head.weight dropped;
   every "*norm.weight" + 1; post_attention_layernorm -> post_attention_norm,
@@ -41,6 +42,14 @@ SPECS = {
     # multimodal Gemma-3 folders: current spelling with a tied head, older spelling with its own head
     "gemma3_mm": dict(family="gemma3", multimodal="current", tied=True, head_dim=0),
     "gemma3_mm_legacy": dict(family="gemma3", multimodal="legacy", tied=False, head_dim=0),
+    # YaRN rope scaling (Qwen2.5/Qwen3 long-context configs): every key the converter copies; the legacy
+    # "type" spelling with only a factor (original_max_position_embeddings -> max_position_embeddings).
+    "qwen2_yarn": dict(family="qwen2", tied=True, head_dim=0, rope_scaling={
+        "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64, "attention_factor": 1.2,
+        "beta_fast": 16.0, "beta_slow": 2.0}),
+    "qwen3_yarn": dict(family="qwen3", tied=False, head_dim=32, rope_scaling={"type": "yarn", "factor": 2.0}),
+    "llama_yarn": dict(family="llama", tied=False, head_dim=0, rope_scaling={
+        "rope_type": "yarn", "factor": 8.0, "original_max_position_embeddings": 32}),
 }
 BPE_TOKENIZER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "assets", "export", "bpe",
                              "tokenizer.json")
@@ -69,7 +78,34 @@ def hf_config(family, s):
         c.update(original_max_position_embeddings=256, sliding_window=128)
     if family == "qwen3":
         c.setdefault("head_dim", 128)  # Qwen3Config always has head_dim
+    if s.get("rope_scaling"):
+        c["rope_scaling"] = dict(s["rope_scaling"])
     return c
+
+
+def rope_scaling_kv(a, c):
+    """TextModel.set_gguf_parameters' rope scaling keys, from the rope parameters as transformers v5's
+    AutoConfig hands them over (standardize_rope_params: rope_type from the legacy "type",
+    original_max_position_embeddings from the top level, the dict, else max_position_embeddings)."""
+    rs = c.get("rope_scaling") or {}
+    rope_type = rs.get("rope_type", rs.get("type"))
+    factor = rs.get("factor")
+    if rope_type == "linear" and factor is not None:
+        return [(f"{a}.rope.scaling.type", STR, "linear"), (f"{a}.rope.scaling.factor", F32V, factor)]
+    if rope_type != "yarn" or factor is None:
+        return []
+    orig = c.get("original_max_position_embeddings") or rs.get("original_max_position_embeddings") \
+        or c["max_position_embeddings"]
+    kv = [(f"{a}.rope.scaling.type", STR, "yarn"), (f"{a}.rope.scaling.factor", F32V, factor),
+          (f"{a}.rope.scaling.original_context_length", U32, orig)]
+    attn = rs.get("attention_factor", rs.get("attn_factor"))
+    if attn is not None:
+        kv.append((f"{a}.rope.scaling.yarn_attn_factor", F32V, attn))
+    if rs.get("beta_fast") is not None:
+        kv.append((f"{a}.rope.scaling.yarn_beta_fast", F32V, rs["beta_fast"]))
+    if rs.get("beta_slow") is not None:
+        kv.append((f"{a}.rope.scaling.yarn_beta_slow", F32V, rs["beta_slow"]))
+    return kv
 
 
 def hf_tensors(family, s):
@@ -184,8 +220,9 @@ def metadata(family, c, outtype):
                (f"{a}.embedding_length", U32, c["hidden_size"]),
                (f"{a}.feed_forward_length", U32, c["intermediate_size"]),
                (f"{a}.attention.head_count", U32, c["num_attention_heads"]),
-               (f"{a}.attention.head_count_kv", U32, c["num_key_value_heads"]),
-               (f"{a}.rope.freq_base", F32V, c["rope_theta"])]
+               (f"{a}.attention.head_count_kv", U32, c["num_key_value_heads"])]
+        kv += rope_scaling_kv(a, c)
+        kv.append((f"{a}.rope.freq_base", F32V, c["rope_theta"]))
         if "rope_local_base_freq" in c:
             kv.append((f"{a}.rope.freq_base_swa", F32V, c["rope_local_base_freq"]))
         kv.append((f"{a}.attention.layer_norm_rms_epsilon", F32V, c["rms_norm_eps"]))

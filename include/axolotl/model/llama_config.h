@@ -12,7 +12,7 @@
 
 namespace axolotl::model {
 
-enum class RopeType { kDefault, kLinear, kDynamic, kLlama3, kLongRope };
+enum class RopeType { kDefault, kLinear, kDynamic, kLlama3, kLongRope, kYarn };
 
 // rope_scaling (v4) or rope_parameters (v5), with FORMATS.md §2.4's defaults.
 struct RopeScaling {
@@ -20,9 +20,13 @@ struct RopeScaling {
   double factor = 1.0;
   double low_freq_factor = 1.0;                     // llama3
   double high_freq_factor = 4.0;                    // llama3
-  int64_t original_max_position_embeddings = 8192;  // llama3, longrope
+  int64_t original_max_position_embeddings = 8192;  // llama3, longrope, yarn (yarn: max_position_embeddings if absent)
   std::vector<double> short_factor, long_factor;     // longrope (hd·partial/2 each)
-  std::optional<double> attention_factor;            // longrope; nullopt -> from factor
+  std::optional<double> attention_factor;            // longrope, yarn; nullopt -> from factor
+  // yarn (HF _compute_yarn_parameters); nullopt = not in the file (beta_fast 32, beta_slow 1, truncate
+  // true; attention_factor from mscale / mscale_all_dim when both are non-zero). Kept for write-back.
+  std::optional<double> beta_fast, beta_slow, mscale, mscale_all_dim;
+  std::optional<bool> truncate;
 };
 
 struct LlamaConfig {

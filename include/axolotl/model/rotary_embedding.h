@@ -1,6 +1,6 @@
 // Rotary position embedding, HF convention (FORMATS.md §2.4): inv_freq from rope_theta with the
-// default/linear/dynamic/llama3/longrope scaling types; cos/sin of concat(freqs, freqs) (times LongRoPE's
-// attention factor); rotate_half pairs dimension i with i + d/2, over the first rotary_dim() dims
+// default/linear/dynamic/llama3/longrope/yarn scaling types; cos/sin of concat(freqs, freqs) (times the
+// LongRoPE / YaRN attention factor); rotate_half pairs dimension i with i + d/2, over the first rotary_dim() dims
 // (partial rotary). inv_freq is not a parameter or buffer (legacy checkpoint keys are ignored).
 #pragma once
 
@@ -14,7 +14,7 @@ namespace axolotl::model {
 
 // inv_freq (rd/2) in float32 for `config`, for a sequence of `seq_len` (dynamic and longrope depend on it).
 torch::Tensor rope_inv_freq(const LlamaConfig& config, int64_t seq_len);
-// LongRoPE's cos/sin multiplier (HF attention_factor); 1 for every other type.
+// The LongRoPE / YaRN cos/sin multiplier (HF attention_factor); 1 for every other type.
 double rope_attention_scaling(const LlamaConfig& config);
 
 class RotaryEmbedding {
