@@ -159,16 +159,26 @@ def write_safetensors_shards(folder, tensors, shard_bytes):
     return total, len(groups)
 
 
-def make_model(folder, dim, hidden, layers, heads, vocab, dtype, shard_bytes, kv_heads=None, rope_theta=10000.0):
-    """A random LLaMA in HF layout (config.json + sharded safetensors); returns (bytes, shards)."""
+def make_model(folder, dim, hidden, layers, heads, vocab, dtype, shard_bytes, kv_heads=None, rope_theta=10000.0,
+               family="llama", head_dim=None):
+    """A random LLaMA (or, family "qwen3", a Qwen3: head_dim set apart from hidden / heads, per-head
+    q_norm/k_norm) in HF layout (config.json + sharded safetensors); returns (bytes, shards)."""
     os.makedirs(folder, exist_ok=True)
     kv_heads = kv_heads or heads
+    head_dim = head_dim or dim // heads
     cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": dim,
            "intermediate_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads,
            "num_key_value_heads": kv_heads, "vocab_size": vocab, "max_position_embeddings": 2048,
            "rope_theta": rope_theta,
            "rms_norm_eps": 1e-5, "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2,
            "torch_dtype": "bfloat16" if dtype == torch.bfloat16 else "float32"}
+    if family == "qwen3":  # as Qwen/Qwen3-0.6B's config.json
+        cfg.update({"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "head_dim": head_dim,
+                    "rms_norm_eps": 1e-6, "attention_bias": False, "use_sliding_window": False,
+                    "sliding_window": None, "max_window_layers": layers, "hidden_act": "silu",
+                    "bos_token_id": 151643, "eos_token_id": 151645})
+    elif family != "llama":
+        raise ValueError(f"make_model: unknown family {family}")
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
     g = torch.Generator().manual_seed(0)
@@ -186,8 +196,12 @@ def make_model(folder, dim, hidden, layers, heads, vocab, dtype, shard_bytes, kv
         p = f"model.layers.{i}."
         tensors += [(p + "input_layernorm.weight", torch.ones(dim, dtype=dtype)),
                     (p + "post_attention_layernorm.weight", torch.ones(dim, dtype=dtype))]
-        kv = kv_heads * (dim // heads)
-        tensors += [(p + f"self_attn.{n}_proj.weight", rnd(dim if n in "qo" else kv, dim)) for n in "qkvo"]
+        kv, qd = kv_heads * head_dim, heads * head_dim
+        tensors += [(p + "self_attn.q_proj.weight", rnd(qd, dim)), (p + "self_attn.k_proj.weight", rnd(kv, dim)),
+                    (p + "self_attn.v_proj.weight", rnd(kv, dim)), (p + "self_attn.o_proj.weight", rnd(dim, qd))]
+        if family == "qwen3":
+            tensors += [(p + "self_attn.q_norm.weight", torch.ones(head_dim, dtype=dtype)),
+                        (p + "self_attn.k_norm.weight", torch.ones(head_dim, dtype=dtype))]
         tensors += [(p + "mlp.gate_proj.weight", rnd(hidden, dim)), (p + "mlp.up_proj.weight", rnd(hidden, dim)),
                     (p + "mlp.down_proj.weight", rnd(dim, hidden))]
     tensors.append(("model.norm.weight", torch.ones(dim, dtype=dtype)))
@@ -228,19 +242,22 @@ def spread(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "rounds": values}
 
 
-def realistic(a, sizes, work):
-    """A Llama-3.2-1B-shaped model (random bf16 weights on disk) trained with LoRA r=16 on all seven
+def realistic(a, sizes, work, section="realistic"):
+    """A realistic model shape (sizes[section]: the Llama-3.2-1B shape for "realistic", the Qwen3-0.6B
+    one for "realistic_qwen3"; random bf16 weights on disk) trained with LoRA r=16 on all seven
     projections, in bf16 and as QLoRA, at 1 x T, 1 x T packed with `real_packed` segments and
     real_packed x T/real_packed unpacked, against the same step in eager PyTorch (bf16 weights,
     autocast) and the bf16 ceiling (the step's matmul FLOPs at the rate of one large square bf16
     product). `real_rounds` interleaved rounds; every round's JSON is kept; figures are medians."""
-    z = sizes
-    model_dir = os.path.join(work, "realistic-model")
-    log(f"realistic: writing a random {z['real_dim']}-dim {z['real_layers']}-layer model (vocab {z['real_vocab']})")
+    z = dict(sizes, **{"real_" + k: v for k, v in sizes[section].items()})
+    model_dir = os.path.join(work, f"{section}-model")
+    log(f"{section}: writing a random {z['real_name']}-shaped {z['real_dim']}-dim {z['real_layers']}-layer model "
+        f"(vocab {z['real_vocab']})")
     start = time.perf_counter()
     model_bytes, shards = make_model(model_dir, z["real_dim"], z["real_hidden"], z["real_layers"], z["real_heads"],
                                      z["real_vocab"], torch.bfloat16, 1_000_000_000, kv_heads=z["real_kv_heads"],
-                                     rope_theta=500000.0)
+                                     rope_theta=z["real_rope_theta"], family=z["real_family"],
+                                     head_dim=z["real_head_dim"])
     write_seconds = time.perf_counter() - start
     t, n = z["real_seq"], z["real_packed"]
     shapes = {"1x%d" % t: (1, t, 1), "1x%d_packed%d" % (t, n): (1, t, n), "%dx%d" % (n, t // n): (n, t // n, 1)}
@@ -256,7 +273,8 @@ def realistic(a, sizes, work):
 
     ref_shape = ["--dim", str(z["real_dim"]), "--hidden", str(z["real_hidden"]), "--layers", str(z["real_layers"]),
                  "--heads", str(z["real_heads"]), "--kv-heads", str(z["real_kv_heads"]), "--vocab", str(z["real_vocab"]),
-                 "--base-bf16"] + lora + steps
+                 "--head-dim", str(z["real_head_dim"]), "--base-bf16"] + lora + steps + \
+        (["--qk-norm"] if z["real_family"] == "qwen3" else [])
     ref_script = [sys.executable, os.path.join(HERE, "reference_lora_step.py")]
 
     def reference(shape, mode="bf16"):
@@ -271,7 +289,7 @@ def realistic(a, sizes, work):
     runs = {key: [] for key in sides}
     for i in range(z["real_rounds"]):
         for key, (cmd, env) in sides.items():
-            log(f"realistic: {key} (round {i + 1} of {z['real_rounds']})")
+            log(f"{section}: {key} (round {i + 1} of {z['real_rounds']})")
             out = run_json(cmd, env, a.timeout)
             if key.startswith("reference"):
                 out = dict(out["bf16"], peak_rss_mb=out["peak_rss_mb"], matmul_flops_per_step=out["matmul_flops_per_step"])
@@ -280,10 +298,10 @@ def realistic(a, sizes, work):
             runs[key].append(out)
         # Each round's raw outputs as soon as the round ends: a long run stopped later keeps them.
         os.makedirs(a.out, exist_ok=True)
-        with open(os.path.join(a.out, f"{a.stamp}-realistic-round{i + 1}.json"), "w") as f:
-            json.dump({"round": i + 1, "loadavg": os.getloadavg(), "sizes": {k: v for k, v in z.items() if k.startswith("real")},
+        with open(os.path.join(a.out, f"{a.stamp}-{section}-round{i + 1}.json"), "w") as f:
+            json.dump({"round": i + 1, "loadavg": os.getloadavg(), "sizes": {k: v for k, v in z.items() if k.startswith("real_")},
                        "outputs": {key: outs[-1] for key, outs in runs.items()}}, f, indent=2)
-    res = {"model_mb": model_bytes / 1e6, "model_shards": shards, "write_seconds": write_seconds, "shapes": shapes,
+    res = {"name": z["real_name"], "model_mb": model_bytes / 1e6, "model_shards": shards, "write_seconds": write_seconds, "shapes": shapes,
            "single": single, "packed": packed, "unpacked": unpacked, "rounds_json": runs}
     for key, outs in runs.items():
         res[key] = {"tokens_per_second": spread([o["tokens_per_second"] for o in outs])}
@@ -469,6 +487,27 @@ def startup(a, sizes, work, tok):
 
 
 # ---------------------------------------------------------------- report
+def realistic_verdicts(z, tag):
+    """The realistic section's rows for one model shape (tag: "real" for Llama-3.2-1B, "qwen3")."""
+    rows = []
+    tps = lambda key: z[key]["tokens_per_second"]["median"]  # noqa: E731
+    one, pk, up = z["single"], z["packed"], z["unpacked"]
+    x = tps(f"ours_lora_bf16_{one}") / tps(f"reference_bf16_{one}")
+    rows.append((f"{tag} {one} LoRA-bf16: ours / reference", x, ">= 1.30x", x >= 1.3))
+    x = tps(f"ours_lora_bf16_{one}") / tps("ceiling_bf16")
+    rows.append((f"{tag} {one} LoRA-bf16: ours / bf16 ceiling", x, "(report)", None))
+    x = tps(f"ours_qlora_{one}") / tps(f"ours_lora_bf16_{one}")
+    rows.append((f"{tag} {one}: QLoRA / LoRA-bf16 speed", x, ">= 0.80x", x >= 0.8))
+    x = z[f"ours_qlora_{one}"]["peak_rss_mb"]["median"] / z[f"ours_lora_bf16_{one}"]["peak_rss_mb"]["median"]
+    rows.append((f"{tag} {one}: QLoRA / LoRA-bf16 peak RSS", x, "<= 0.40x", x <= 0.4))
+    x = tps(f"ours_lora_bf16_{up}") / tps(f"ours_lora_bf16_{pk}")
+    rows.append((f"{tag} packed cost: {pk} / {up} (time)", x, "<= 1.10x", x <= 1.1))
+    cpu = lambda key: z[key]["step_cpu_seconds"]["median"]  # noqa: E731
+    x = cpu(f"ours_lora_bf16_{pk}") / cpu(f"ours_lora_bf16_{up}")
+    rows.append((f"{tag} packed cost: {pk} / {up} (CPU time)", x, "(report)", None))
+    return rows
+
+
 def verdicts(r):
     """(label, value, target text, pass?) rows; missing sections give no rows."""
     rows = []
@@ -480,23 +519,10 @@ def verdicts(r):
             ceil = t[f"reference_ceiling_{dt}"]["tokens_per_second"]
             rows.append((f"train {dt}: ours / reference", ours / ref, f">= {ref_target:.2f}x", ours / ref >= ref_target))
             rows.append((f"train {dt}: ours / matmul ceiling", ours / ceil, f">= {ceil_target:.2f}", ours / ceil >= ceil_target))
-    z = r.get("realistic")
-    if z:
-        tps = lambda key: z[key]["tokens_per_second"]["median"]  # noqa: E731
-        one, pk, up = z["single"], z["packed"], z["unpacked"]
-        x = tps(f"ours_lora_bf16_{one}") / tps(f"reference_bf16_{one}")
-        rows.append((f"real {one} LoRA-bf16: ours / reference", x, ">= 1.30x", x >= 1.3))
-        x = tps(f"ours_lora_bf16_{one}") / tps("ceiling_bf16")
-        rows.append((f"real {one} LoRA-bf16: ours / bf16 ceiling", x, "(report)", None))
-        x = tps(f"ours_qlora_{one}") / tps(f"ours_lora_bf16_{one}")
-        rows.append((f"real {one}: QLoRA / LoRA-bf16 speed", x, ">= 0.80x", x >= 0.8))
-        x = z[f"ours_qlora_{one}"]["peak_rss_mb"]["median"] / z[f"ours_lora_bf16_{one}"]["peak_rss_mb"]["median"]
-        rows.append((f"real {one}: QLoRA / LoRA-bf16 peak RSS", x, "<= 0.40x", x <= 0.4))
-        x = tps(f"ours_lora_bf16_{up}") / tps(f"ours_lora_bf16_{pk}")
-        rows.append((f"real packed cost: {pk} / {up} (time)", x, "<= 1.10x", x <= 1.1))
-        cpu = lambda key: z[key]["step_cpu_seconds"]["median"]  # noqa: E731
-        x = cpu(f"ours_lora_bf16_{pk}") / cpu(f"ours_lora_bf16_{up}")
-        rows.append((f"real packed cost: {pk} / {up} (CPU time)", x, "(report)", None))
+    for section, tag in REALISTIC_SECTIONS.items():
+        z = r.get(section)
+        if z:
+            rows += realistic_verdicts(z, tag)
     m = r.get("memory")
     if m:
         q = m["train_qlora"]["peak_rss_mb"] / m["train_lora_bf16"]["peak_rss_mb"]
@@ -537,11 +563,13 @@ def table(r):
                           ("reference_ceiling", "matmul-only ceiling (PyTorch)")):
             vals = [t[key % d if "%" in key else f"{key}_{d}"]["tokens_per_second"] for d in ("fp32", "bf16")]
             lines.append(f"{name:46} {vals[0]:10.0f}  {vals[1]:9.0f}")
-    z = r.get("realistic")
-    if z:
+    for section in REALISTIC_SECTIONS:
+        z = r.get(section)
+        if not z:
+            continue
         lines.append("")
-        lines.append(f"realistic ({z['model_mb']:.1f} MB bf16 model): tokens/s median [min-max] over "
-                     f"{len(z['rounds_json'][next(iter(z['rounds_json']))])} rounds, peak RSS MB median")
+        lines.append(f"{section} ({z['name']} shape, {z['model_mb']:.1f} MB bf16 model): tokens/s median [min-max] "
+                     f"over {len(z['rounds_json'][next(iter(z['rounds_json']))])} rounds, peak RSS MB median")
         for key in z["rounds_json"]:
             t_ = z[key]["tokens_per_second"]
             rss = z[key].get("peak_rss_mb")
@@ -572,9 +600,18 @@ def table(r):
     return "\n".join(lines)
 
 
-REALISTIC = dict(real_dim=2048, real_hidden=8192, real_layers=16, real_heads=32, real_kv_heads=8, real_vocab=128256,
+# The realistic sections, each a model shape (HF config.json of meta-llama/Llama-3.2-1B and Qwen/Qwen3-0.6B),
+# and the tag of their table rows; the smoke run keeps each family's traits at toy size.
+REALISTIC_SECTIONS = {"realistic": "real", "realistic_qwen3": "qwen3"}
+LLAMA_1B = dict(name="Llama-3.2-1B", family="llama", dim=2048, hidden=8192, layers=16, heads=32, kv_heads=8,
+                head_dim=64, vocab=128256, rope_theta=500000.0)
+QWEN3_06B = dict(name="Qwen3-0.6B", family="qwen3", dim=1024, hidden=3072, layers=28, heads=16, kv_heads=8,
+                 head_dim=128, vocab=151936, rope_theta=1000000.0)
+REALISTIC = dict(realistic=LLAMA_1B, realistic_qwen3=QWEN3_06B,
                  real_seq=1024, real_packed=4, real_warmup=1, real_steps=2, real_rounds=3)
-REALISTIC_SMOKE = dict(real_dim=64, real_hidden=128, real_layers=2, real_heads=4, real_kv_heads=2, real_vocab=512,
+REALISTIC_SMOKE = dict(realistic=dict(LLAMA_1B, dim=64, hidden=128, layers=2, heads=4, kv_heads=2, head_dim=16, vocab=512),
+                       realistic_qwen3=dict(QWEN3_06B, dim=64, hidden=96, layers=2, heads=4, kv_heads=2, head_dim=32,
+                                            vocab=512),
                        real_seq=64, real_packed=4, real_warmup=1, real_steps=1, real_rounds=1)
 FULL = dict(batch=4, seq=256, dim=288, hidden=768, layers=6, heads=6, vocab=32000, warmup=2, steps=8, rounds=2,
             mem_dim=2048, mem_hidden=5632, mem_layers=16, mem_heads=16, mem_vocab=32000, mem_seq=256,
@@ -591,7 +628,8 @@ def main():
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for <timestamp>.json")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--sections",
-                        default="training,realistic,memory,preprocessing,tokenizer_rates,preprocess_scaling,startup")
+                        default="training,realistic,realistic_qwen3,memory,preprocessing,tokenizer_rates,"
+                                "preprocess_scaling,startup")
     parser.add_argument("--smoke", action="store_true", help="toy sizes: checks the harness, not the targets")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per child process")
     parser.add_argument("--realistic-rounds", type=int, default=0, help="rounds of the realistic section (default 3)")
@@ -612,11 +650,11 @@ def main():
             import sentencepiece as spm
             sizes["mem_vocab"] = spm.SentencePieceProcessor(model_file=os.path.join(tok, "tokenizer.model")).vocab_size()
         result["tokenizer"] = tok
-        for name, fn in (("training", training), ("realistic", realistic), ("memory", memory), ("preprocessing", preprocessing),
-                         ("tokenizer_rates", tokenizer_rates), ("preprocess_scaling", preprocess_scaling),
-                         ("startup", startup)):
+        for name, fn in (("training", training), ("realistic", realistic), ("realistic_qwen3", realistic),
+                         ("memory", memory), ("preprocessing", preprocessing), ("tokenizer_rates", tokenizer_rates),
+                         ("preprocess_scaling", preprocess_scaling), ("startup", startup)):
             if name in sections:
-                result[name] = (fn(a, sizes) if name == "training" else fn(a, sizes, work) if name == "realistic"
+                result[name] = (fn(a, sizes) if name == "training" else fn(a, sizes, work, name) if fn is realistic
                                 else fn(a, sizes, work, tok))
                 log(f"{name}: done at {time.perf_counter() - start:.0f} s")
     result["seconds"] = time.perf_counter() - start
@@ -632,7 +670,8 @@ def main():
           f"results: {path}")
     if a.smoke:  # the harness works: every figure present and finite
         missing = [v["figure"] for v in result["verdicts"] if not (v["value"] == v["value"] and v["value"] >= 0)]
-        expected = 4 * ("training" in sections) + 6 * ("realistic" in sections) + 2 * ("memory" in sections) + ("preprocessing" in sections) + \
+        expected = 4 * ("training" in sections) + 6 * sum(s in sections for s in REALISTIC_SECTIONS) + \
+            2 * ("memory" in sections) + ("preprocessing" in sections) + \
             2 * ("startup" in sections) + (result.get("tokenizer_rates") is not None) + \
             (result.get("preprocess_scaling") is not None)
         if missing or len(result["verdicts"]) != expected:

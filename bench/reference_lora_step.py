@@ -7,8 +7,9 @@ alpha=16 on q,k,v,o, AdamW on the LoRA parameters. Prints one JSON object with m
 the step in fp32 and in bf16 (torch.autocast), and the matmul-only ceiling: the time of just the
 step's matmuls (forward and backward shapes) in the same dtype. The step is the trainer's: mean CE
 over the T-1 predicted positions, backward, gradient clipping at 1.0, AdamW (lr 2e-4). Shapes can be
-changed (--dim ... --kv-heads, --rank, --targets all) for the harness's realistic section (a 1B shape)
-and its smoke test; --packed N splits each row into N segments under HF's 4D block-diagonal mask
+changed (--dim ... --kv-heads, --head-dim, --rank, --targets all) for the harness's realistic section
+(a Llama-3.2-1B and a Qwen3-0.6B shape) and its smoke test; --qk-norm adds Qwen3's per-head RMSNorm
+of q and k before RoPE (HF modeling_qwen3.py Qwen3Attention q_norm/k_norm); --packed N splits each row into N segments under HF's 4D block-diagonal mask
 (eager attention over the full masked row, positions restarting per segment); --base-bf16 stores the
 frozen base weights in bf16 (as `torch_dtype: bfloat16` loads them; LoRA factors stay fp32) instead of
 fp32 under autocast. Mode ceiling_square_bf16 times one large square bf16 product (GFLOP/s); every
@@ -28,6 +29,7 @@ import torch.nn.functional as F
 DIM, HIDDEN, LAYERS, HEADS, VOCAB = 288, 768, 6, 6, 32000
 KV_HEADS = HEADS
 HEAD_DIM = DIM // HEADS
+QK_NORM = False  # Qwen3: RMSNorm over head_dim of q and k, before RoPE
 RANK, ALPHA = 8, 16.0
 TARGETS = "qkvo"  # or "all": the seven projections
 BASE_DTYPE = torch.float32
@@ -83,8 +85,12 @@ class Layer(torch.nn.Module):
         super().__init__()
         kv = KV_HEADS * HEAD_DIM
         mlp = LoraLinear if TARGETS == "all" else Dense
-        self.q, self.k, self.v, self.o = (LoraLinear(DIM, DIM), LoraLinear(DIM, kv), LoraLinear(DIM, kv),
-                                          LoraLinear(DIM, DIM))
+        qd = HEADS * HEAD_DIM  # Qwen3-0.6B: 16 x 128 = 2048 != hidden 1024
+        self.q, self.k, self.v, self.o = (LoraLinear(DIM, qd), LoraLinear(DIM, kv), LoraLinear(DIM, kv),
+                                          LoraLinear(qd, DIM))
+        if QK_NORM:
+            self.q_norm = torch.nn.Parameter(torch.ones(HEAD_DIM, dtype=BASE_DTYPE), requires_grad=False)
+            self.k_norm = torch.nn.Parameter(torch.ones(HEAD_DIM, dtype=BASE_DTYPE), requires_grad=False)
         self.gate, self.up, self.down = mlp(DIM, HIDDEN), mlp(DIM, HIDDEN), mlp(HIDDEN, DIM)
         self.norm1 = torch.nn.Parameter(torch.ones(DIM, dtype=BASE_DTYPE), requires_grad=False)
         self.norm2 = torch.nn.Parameter(torch.ones(DIM, dtype=BASE_DTYPE), requires_grad=False)
@@ -92,15 +98,18 @@ class Layer(torch.nn.Module):
     def forward(self, x, cos, sin, mask):
         b, t, _ = x.shape
         h = rms_norm(x, self.norm1)
-        q = self.q(h).view(b, t, HEADS, HEAD_DIM).transpose(1, 2)  # (B, H, T, hd)
-        k = self.k(h).view(b, t, KV_HEADS, HEAD_DIM).transpose(1, 2)
+        q = self.q(h).view(b, t, HEADS, HEAD_DIM)  # (B, T, H, hd)
+        k = self.k(h).view(b, t, KV_HEADS, HEAD_DIM)
+        if QK_NORM:  # Qwen3Attention: q_norm(q_proj(x).view(...)) before the transpose and RoPE
+            q, k = rms_norm(q, self.q_norm, 1e-6), rms_norm(k, self.k_norm, 1e-6)
+        q, k = q.transpose(1, 2), k.transpose(1, 2)  # (B, H, T, hd)
         v = self.v(h).view(b, t, KV_HEADS, HEAD_DIM).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = repeat_kv(k * cos + rotate_half(k) * sin)
         v = repeat_kv(v)
         scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(HEAD_DIM) + mask  # (B, H, T, T)
         probs = torch.softmax(scores.float(), dim=-1).to(q.dtype)
-        att = torch.matmul(probs, v).transpose(1, 2).reshape(b, t, DIM)
+        att = torch.matmul(probs, v).transpose(1, 2).reshape(b, t, HEADS * HEAD_DIM)
         x = x + self.o(att)
         h = rms_norm(x, self.norm2)
         return x + self.down(F.silu(self.gate(h)) * self.up(h))
@@ -168,6 +177,7 @@ def matmul_shapes(batch, seq):
     n_tok = batch * seq
     bh = batch * HEADS
     kv = KV_HEADS * HEAD_DIM
+    qd = HEADS * HEAD_DIM
     shapes = []
 
     def lora(fan_in, fan_out):
@@ -176,7 +186,7 @@ def matmul_shapes(batch, seq):
                 (1, RANK, n_tok, fan_in), (1, fan_out, n_tok, RANK)]  # grad A, B
 
     for layer in range(LAYERS):
-        for proj, (fan_in, fan_out) in enumerate(((DIM, DIM), (DIM, kv), (DIM, kv), (DIM, DIM))):  # q k v o
+        for proj, (fan_in, fan_out) in enumerate(((DIM, qd), (DIM, kv), (DIM, kv), (qd, DIM))):  # q k v o
             shapes += [(1, n_tok, fan_in, fan_out)] + lora(fan_in, fan_out)                  # forward, LoRA
             if layer > 0 or proj == 3:
                 shapes += [(1, n_tok, fan_out, fan_in), (1, n_tok, RANK, fan_in)]            # grad input
@@ -223,7 +233,7 @@ def matmul_seconds(batch, seq, dtype, warmup, steps):
 
 
 def main():
-    global DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, VOCAB, HEAD_DIM, RANK, ALPHA, TARGETS, BASE_DTYPE
+    global DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, VOCAB, HEAD_DIM, QK_NORM, RANK, ALPHA, TARGETS, BASE_DTYPE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--seq", type=int, default=256)
@@ -237,6 +247,8 @@ def main():
     parser.add_argument("--heads", type=int, default=HEADS)
     parser.add_argument("--vocab", type=int, default=VOCAB)
     parser.add_argument("--kv-heads", type=int, default=0, help="0: as --heads")
+    parser.add_argument("--head-dim", type=int, default=0, help="0: dim / heads")
+    parser.add_argument("--qk-norm", action="store_true", help="Qwen3's q_norm/k_norm before RoPE")
     parser.add_argument("--rank", type=int, default=RANK, help="LoRA r (alpha = 2r)")
     parser.add_argument("--targets", choices=("qkvo", "all"), default=TARGETS)
     parser.add_argument("--packed", type=int, default=1, help="segments per row")
@@ -246,11 +258,12 @@ def main():
     KV_HEADS = args.kv_heads or HEADS
     RANK, ALPHA, TARGETS = args.rank, 2.0 * args.rank, args.targets
     BASE_DTYPE = torch.bfloat16 if args.base_bf16 else torch.float32
-    HEAD_DIM = DIM // HEADS
+    HEAD_DIM = args.head_dim or DIM // HEADS
+    QK_NORM = args.qk_norm
     torch.set_num_threads(args.threads)
     tokens = args.batch * args.seq
     result = {"threads": args.threads, "batch": args.batch, "seq": args.seq, "torch": torch.__version__,
-              "packed_segments": args.packed, "base_dtype": str(BASE_DTYPE), "targets": TARGETS, "rank": RANK,
+              "packed_segments": args.packed, "base_dtype": str(BASE_DTYPE), "head_dim": HEAD_DIM, "qk_norm": QK_NORM, "targets": TARGETS, "rank": RANK,
               "matmul_flops_per_step": matmul_flops(args.batch, args.seq),
               "env": {k: os.environ.get(k, "") for k in ("OMP_WAIT_POLICY", "GLIBC_TUNABLES")}}
     for mode in args.modes.split(","):

@@ -2,7 +2,7 @@
 # The one benchmark command (bench/README.md): builds what it needs, then runs bench/harness.py, which
 # prints the table and writes bench/results/<timestamp>.json. Extra arguments go to harness.py
 # (--smoke, --threads N, --realistic-rounds N,
-# --sections training,realistic,memory,preprocessing,tokenizer_rates,preprocess_scaling,startup).
+# --sections training,realistic,realistic_qwen3,memory,preprocessing,tokenizer_rates,preprocess_scaling,startup).
 # BUILD_DIR (default build) is the CMake build folder; PYTHON (default /usr/bin/python3) needs torch
 # and sentencepiece.
 set -euo pipefail

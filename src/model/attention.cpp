@@ -63,7 +63,7 @@ void LlamaAttentionImpl::set_projection(const std::string& name, std::shared_ptr
 }
 
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                          const torch::Tensor& allowed, KvCache* cache, int64_t layer) {
+                                          const AttentionMask& mask, KvCache* cache, int64_t layer) {
   const int64_t b = x.size(0), t = x.size(1);
   torch::Tensor q, k, v;
   if (qkv_proj) {  // Phi-3: rows [0, nh·hd) are q, then nkv·hd of k, then v
@@ -92,10 +92,11 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
   k = repeat_kv(k, n_rep);                                                              // (B, nh, S, hd)
   v = repeat_kv(v, n_rep);                                                              // (B, nh, S, hd)
   const AttentionScale scale{scaling_, softcap_};
-  // Packed rows (a block-diagonal mask, no cache): each segment's block alone, not the full T×T row.
-  const auto blocks = cache == nullptr ? diagonal_blocks(allowed) : std::nullopt;
-  auto out = blocks ? block_attention(q, k, v, allowed, *blocks, scale)                  // (B, T, nh, hd)
-                    : masked_attention(q, k, v, allowed, scale).transpose(1, 2);         // (B, T, nh, hd)
+  // Packed rows (a block-diagonal mask, no cache): each segment's block alone, not the full T×T row;
+  // the blocks were found once for every layer of this mask's kind (llama_model.cpp).
+  auto out = mask.blocks && cache == nullptr
+                 ? block_attention(q, k, v, mask.allowed, *mask.blocks, scale)            // (B, T, nh, hd)
+                 : masked_attention(q, k, v, mask.allowed, scale).transpose(1, 2);        // (B, T, nh, hd)
   out = out.reshape({b, t, num_heads_ * head_dim_});                                    // (B, T, nh·hd)
   return o_proj->forward(out);                                                          // (B, T, H)
 }

@@ -17,6 +17,14 @@ torch::Tensor attention_allowed(const torch::Tensor& query_segments, const torch
   return same.logical_and(allowed.unsqueeze(0)).unsqueeze(1);             // (B, 1, T, S)
 }
 
+AttentionMask attention_mask(const torch::Tensor& query_segments, const torch::Tensor& key_segments, int64_t offset,
+                             std::optional<int64_t> sliding_window, bool find_blocks, int64_t min_mean_block) {
+  AttentionMask m;
+  m.allowed = attention_allowed(query_segments, key_segments, offset, sliding_window);  // (B, 1, T, S)
+  if (find_blocks) m.blocks = diagonal_blocks(m.allowed, min_mean_block);
+  return m;
+}
+
 torch::Tensor positions_from_segments(const torch::Tensor& segments) {
   const int64_t t = segments.size(1);
   auto idx = torch::arange(t, segments.options().dtype(torch::kInt64)).expand_as(segments);  // (B, T)

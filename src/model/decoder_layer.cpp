@@ -19,13 +19,13 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& c, const torch::
 }
 
 torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                             const torch::Tensor& allowed, KvCache* cache, int64_t layer) {
+                                             const AttentionMask& mask, KvCache* cache, int64_t layer) {
   if (pre_feedforward_layernorm) {  // Gemma-2/3
-    auto a = self_attn->forward(input_layernorm->forward(x), cos, sin, allowed, cache, layer);  // (B, T, H)
+    auto a = self_attn->forward(input_layernorm->forward(x), cos, sin, mask, cache, layer);  // (B, T, H)
     auto h = x + post_attention_layernorm->forward(a);                                          // (B, T, H)
     return h + post_feedforward_layernorm->forward(mlp->forward(pre_feedforward_layernorm->forward(h)));
   }
-  auto h = x + self_attn->forward(input_layernorm->forward(x), cos, sin, allowed, cache, layer);  // (B, T, H)
+  auto h = x + self_attn->forward(input_layernorm->forward(x), cos, sin, mask, cache, layer);  // (B, T, H)
   return h + mlp->forward(post_attention_layernorm->forward(h));                                  // (B, T, H)
 }
 

@@ -5,6 +5,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
+#include <memory>
 
 #include "axolotl/model/attention_mask.h"
 #include "axolotl/model/cpu_gemm.h"
@@ -52,9 +53,18 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, const Forw
                     : torch::arange(offset, offset + t, segments.options()).unsqueeze(0).expand({b, t});  // (B, T)
   }
   auto key_segments = args.cache ? args.cache->begin_step(segments) : segments;  // (B, S)
-  torch::Tensor global, local;                                                     // (B, 1, T, S) each
-  if (has_global_) global = attention_allowed(segments, key_segments, offset, std::nullopt);
-  if (has_local_) local = attention_allowed(segments, key_segments, offset, config_.sliding_window);
+  // Each mask kind once per forward, with its diagonal blocks when there is no cache; shared, since
+  // wrap_layer's functions hold their inputs by value and may run again after this returns.
+  const bool find_blocks = args.cache == nullptr;
+  std::shared_ptr<const AttentionMask> global, local;  // allowed (B, 1, T, S) each
+  if (has_global_) {
+    global = std::make_shared<const AttentionMask>(
+        attention_mask(segments, key_segments, offset, std::nullopt, find_blocks));
+  }
+  if (has_local_) {
+    local = std::make_shared<const AttentionMask>(
+        attention_mask(segments, key_segments, offset, config_.sliding_window, find_blocks));
+  }
   auto h = embed(input_ids);                                                       // (B, T, H)
   auto [cos, sin] = rotary_.cos_sin(positions, h.scalar_type());                   // (B, T, rd) each
   torch::Tensor local_cos = cos, local_sin = sin;
@@ -65,13 +75,13 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, const Forw
     auto* layer = layers->ptr<LlamaDecoderLayerImpl>(i).get();
     const auto& c = sliding ? local_cos : cos;
     const auto& s = sliding ? local_sin : sin;
-    const auto& allowed = sliding ? local : global;
+    const auto& mask = sliding ? local : global;
     if (args.wrap_layer) {
-      h = args.wrap_layer([layer, c, s, allowed, cache = args.cache, index](const torch::Tensor& x) {
-        return layer->forward(x, c, s, allowed, cache, index);  // (B, T, H)
+      h = args.wrap_layer([layer, c, s, mask, cache = args.cache, index](const torch::Tensor& x) {
+        return layer->forward(x, c, s, *mask, cache, index);  // (B, T, H)
       }, h);
     } else {
-      h = layer->forward(h, c, s, allowed, args.cache, index);  // (B, T, H)
+      h = layer->forward(h, c, s, *mask, args.cache, index);  // (B, T, H)
     }
   }
   if (args.cache) args.cache->end_step();

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "axolotl/model/attention_mask.h"
 #include "axolotl/model/kv_cache.h"
 #include "axolotl/model/linear.h"
 #include "axolotl/model/llama_config.h"
@@ -22,9 +23,10 @@ namespace axolotl::model {
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
   LlamaAttentionImpl(const LlamaConfig& config, const torch::TensorOptions& options);
-  // x (B, T, H); cos/sin (B, T, rotary_dim); allowed (B, 1, T, S) bool; cache optional (layer `layer`).
+  // x (B, T, H); cos/sin (B, T, rotary_dim); mask.allowed (B, 1, T, S) bool, attention by its blocks
+  // when it has them and there is no cache; cache optional (layer `layer`).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                        const torch::Tensor& allowed, KvCache* cache, int64_t layer);
+                        const AttentionMask& mask, KvCache* cache, int64_t layer);
 
   // The projections this layer has: q_proj, k_proj, v_proj, o_proj (or qkv_proj, o_proj when fused).
   const std::vector<std::string>& projection_names() const { return names_; }

@@ -15,9 +15,9 @@ namespace axolotl::model {
 class LlamaDecoderLayerImpl : public torch::nn::Module {
  public:
   LlamaDecoderLayerImpl(const LlamaConfig& config, const torch::TensorOptions& options);
-  // x (B, T, H); cos/sin (B, T, rd); allowed (B, 1, T, S) -> (B, T, H)
+  // x (B, T, H); cos/sin (B, T, rd); mask.allowed (B, 1, T, S) -> (B, T, H)
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                        const torch::Tensor& allowed, KvCache* cache, int64_t layer);
+                        const AttentionMask& mask, KvCache* cache, int64_t layer);
 
   RMSNorm input_layernorm{nullptr};
   LlamaAttention self_attn{nullptr};
