@@ -97,6 +97,9 @@ class PreferenceE2E : public ::testing::Test {
     return v;
   }
 
+  // rl: kto on 2 ranks against 1 process on the first `count` bundled rows (definition below).
+  static void expect_kto_ranks_match_one_process(size_t count, int steps, const std::string& name);
+
   static testing::TempDir* dir_;
 };
 testing::TempDir* PreferenceE2E::dir_ = nullptr;
@@ -161,35 +164,36 @@ TEST_F(PreferenceE2E, TwoRanksMatchOneProcess) {
 }
 
 // rl: kto on 2 ranks × 2 examples (Gloo, fp32) gives 1 process × 4's losses and metrics, evaluation
-// included: each rank's KL estimate is averaged over the ranks (TRL gathers it), so the KL term is the
-// same mean. Every row has the same completion, so the KL rows (rotated within each rank's 2 examples,
-// or within 1 process's 4) are the same sequences and the math says the runs must agree. 10 training
-// rows: the last micro-batch of each epoch (2 examples) leaves rank 1 nothing, and the 2 eval rows too,
-// so that rank joins the all-reduce without rows.
-TEST_F(PreferenceE2E, KtoTwoRanksMatchOneProcess) {
+// included: the KL estimate is the mean over the global micro-batch's KL rows (TRL gathers the ranks'
+// estimates), so the KL term is the same mean. Every row has the same completion, so the KL rows (rotated
+// within each rank's 2 examples, or within 1 process's 4) are the same sequences and the math says the
+// runs must agree. `count` − 2 eval rows train: 10 leave rank 1 nothing in the last micro-batch of each
+// epoch (2 examples), 11 split it 2 + 1 (3 examples); the 2 eval rows leave rank 1 nothing.
+void PreferenceE2E::expect_kto_ranks_match_one_process(size_t count, int steps, const std::string& name) {
+  const fs::path dir = dir_->path();
   std::vector<json> rows;
   std::ifstream in(testing::source_dir() / "examples/tiny/data.jsonl");
-  for (std::string line; std::getline(in, line) && rows.size() < 12;)
+  for (std::string line; std::getline(in, line) && rows.size() < count;)
     if (!line.empty()) rows.push_back(json::parse(line));
-  ASSERT_EQ(rows.size(), 12u);
+  ASSERT_EQ(rows.size(), count);
   std::string text;
   for (size_t i = 0; i < rows.size(); ++i)
     text += json{{"instruction", rows[i]["instruction"]}, {"completion", "I do not know."}, {"label", i % 2 == 0}}.dump() + "\n";
-  const fs::path data = dir_->path() / "kto_same.jsonl";
+  const fs::path data = dir / (name + ".jsonl");
   testing::write_file(data, text);
   const std::string ds = "datasets:\n  - path: " + data.string() + "\n    type: chatml.argilla\n";
-  const std::string keys = "rl: kto\nrl_beta: 0.5\nkto_undesirable_weight: 1.5\nmax_steps: 6\nval_set_size: 2\neval_steps: 3\n"
-                           "learning_rate: 0.01";
-  const fs::path one = dir_->path() / "kto-ddp-one", two = dir_->path() / "kto-ddp-two";
+  const std::string keys = "rl: kto\nrl_beta: 0.5\nkto_undesirable_weight: 1.5\nmax_steps: " + std::to_string(steps) +
+                           "\nval_set_size: 2\neval_steps: 3\nlearning_rate: 0.01";
+  const fs::path one = dir / (name + "-one"), two = dir / (name + "-two");
   auto r = run_axolotl({"train", config(one, keys, ds).string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_axolotl({"train", config(two, keys + "\nmicro_batch_size: 2", ds).string(), "--nproc-per-node", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto a = train_records(one), b = train_records(two);
-  ASSERT_EQ(a.size(), 6u);
-  ASSERT_EQ(b.size(), 6u);
+  ASSERT_EQ(a.size(), static_cast<size_t>(steps));
+  ASSERT_EQ(b.size(), static_cast<size_t>(steps));
   double kl = 0;
-  for (size_t i = 0; i < 6; ++i) {
+  for (size_t i = 0; i < a.size(); ++i) {
     for (const char* k : {"loss", "kl", "rewards/chosen", "rewards/rejected", "rewards/margins", "logps/chosen",
                           "logps/rejected", "logits/chosen", "logits/rejected", "entropy"}) {
       ASSERT_EQ(a[i].contains(k), b[i].contains(k)) << "step " << i + 1 << " " << k;
@@ -214,7 +218,18 @@ TEST_F(PreferenceE2E, KtoTwoRanksMatchOneProcess) {
       EXPECT_NEAR(ea[i][k].get<double>(), eb[i][k].get<double>(), 1e-5 * std::max(1.0, std::abs(ea[i][k].get<double>())))
           << "eval " << i << " " << k;
     }
-  std::cerr << "largest KL estimate over the 6 steps: " << kl << "\n";
+  std::cerr << "largest KL estimate over the " << steps << " steps: " << kl << "\n";
+}
+
+TEST_F(PreferenceE2E, KtoTwoRanksMatchOneProcess) {
+  expect_kto_ranks_match_one_process(12, 6, "kto-ddp");
+}
+
+// The last micro-batch of the epoch (step 3, 3 examples) splits 2 + 1 over the ranks: rank 1's one KL
+// row weighs as one row of three, not as half the estimate. (3 steps: past the epoch, the float noise of
+// the two runs, amplified by learning_rate 0.01, reaches the 1e-5 tolerance.)
+TEST_F(PreferenceE2E, KtoUnevenLastMicroBatchMatchesOneProcess) {
+  expect_kto_ranks_match_one_process(13, 3, "kto-ddp-uneven");
 }
 
 TEST_F(PreferenceE2E, IpoTrains) {
