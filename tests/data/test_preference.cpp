@@ -283,5 +283,39 @@ TEST_F(PreferenceTokens, TruncateCutsLongRepliesAsAxolotl) {
   EXPECT_TRUE(rows.empty());
 }
 
+// excess_length_strategy: raise (Axolotl's _raise_on_long_sequences): a pair that does not fit throws
+// ExcessLengthError with the prompt, chosen and rejected lengths; a pair that fits gives its row.
+TEST_F(PreferenceTokens, RaiseNamesTheLengthsOfAPairThatDoesNotFit) {
+  config::DatasetConfig ds;
+  ds.format = config::DatasetFormat::kPreference;
+  ds.type_name = "user_defined.default";
+  const nlohmann::json record = {{"prompt", "Once upon a time"},
+                                 {"chosen", " there was a little girl named Lily who liked to play outside in the sun."},
+                                 {"rejected", " the end"}};
+  auto n = [&](const std::string& t) { return static_cast<int>(tok_->encode(t, false, false).size()); };
+  const int prompt = n("Once upon a time"), chosen = n(record["chosen"]), rejected = n(" the end");
+  config::DataConfig data;
+  data.rl = "dpo";
+  data.excess_length_strategy = config::ExcessLength::kRaise;
+  data.sequence_len = prompt + chosen - 1;
+  std::vector<TokenizedRow> rows;
+  try {
+    RowEncoder(ds, data, *tok_).encode(record, rows);
+    FAIL() << "expected ExcessLengthError";
+  } catch (const ExcessLengthError& e) {
+    const Diagnostic& d = e.diagnostic();
+    EXPECT_EQ(d.key, "excess_length_strategy");
+    EXPECT_NE(d.message.find("sequence_len (" + std::to_string(data.sequence_len) + ")"), std::string::npos) << d.message;
+    EXPECT_NE(d.found.find("chosen " + std::to_string(chosen) + " = " + std::to_string(prompt + chosen) + " tokens"),
+              std::string::npos) << d.found;
+    EXPECT_NE(d.found.find("rejected " + std::to_string(rejected) + " = " + std::to_string(prompt + rejected)),
+              std::string::npos) << d.found;
+  }
+  EXPECT_TRUE(rows.empty());
+  data.sequence_len = prompt + chosen;  // fits exactly
+  RowEncoder(ds, data, *tok_).encode(record, rows);
+  EXPECT_EQ(rows.size(), 1u);
+}
+
 }  // namespace
 }  // namespace axolotl::data

@@ -273,6 +273,30 @@ TEST_F(PreferenceE2E, ConfigErrorsSayWhatIsMissing) {
   EXPECT_NE(r.err.find("preference dataset type"), std::string::npos) << r.err;
 }
 
+// excess_length_strategy: raise: a pair longer than sequence_len stops `axolotl train` before any step,
+// naming the file, the line and the lengths (Axolotl raises ValueError in its rl data loading).
+TEST_F(PreferenceE2E, ExcessLengthRaiseNamesTheRowBeforeTraining) {
+  std::ifstream in(intel_file());
+  std::string text, line;
+  for (int i = 0; i < 4 && std::getline(in, line); ++i) text += line + "\n";
+  std::string reply;
+  for (int i = 0; i < 60; ++i) reply += " and then they went home";
+  text += json{{"system", ""}, {"question", "Tell a long story."}, {"chosen", reply}, {"rejected", " No."}}.dump() + "\n";
+  const fs::path data = dir_->path() / "intel_long.jsonl";
+  testing::write_file(data, text);
+  const std::string ds = "datasets:\n  - path: " + data.string() + "\n    type: chatml.intel\n";
+  const fs::path out = dir_->path() / "raise";
+  auto r = run_axolotl({"train", config(out, "excess_length_strategy: raise", ds).string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(data.string() + ":5"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("sequence_len (96)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("+ chosen"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out / "metrics.jsonl")) << "no step ran";
+  EXPECT_FALSE(fs::exists(out / "adapter_model.safetensors"));
+  r = run_axolotl({"train", config(out, "max_steps: 1", ds).string()});  // drop (the default) trains without it
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST_F(PreferenceE2E, SimpoTrainsThroughCpo) {
   const fs::path out = dir_->path() / "simpo";
   const auto r = run_axolotl({"train", config(out, "rl: simpo\nrl_beta: 2.0\nsimpo_gamma: 0.5\ncpo_alpha: 0.5\nmax_steps: 4").string()});
