@@ -18,7 +18,8 @@ const Names<Scheduler> kSchedulers = {{"cosine", Scheduler::kCosine},
                                       {"linear", Scheduler::kLinear},
                                       {"constant", Scheduler::kConstant},
                                       {"constant_with_warmup", Scheduler::kConstantWithWarmup}};
-const Names<ExcessLength> kExcess = {{"drop", ExcessLength::kDrop}, {"truncate", ExcessLength::kTruncate}};
+const Names<ExcessLength> kExcess = {{"drop", ExcessLength::kDrop}, {"truncate", ExcessLength::kTruncate},
+                                    {"raise", ExcessLength::kRaise}};
 const Names<std::string> kBackends = {{"auto", "auto"}, {"gloo", "gloo"}, {"nccl", "nccl"}};
 const Names<std::string> kQuantTypes = {{"nf4", "nf4"}, {"fp4", "fp4"}};
 const Names<EvalStrategy> kEvalStrategies = {{"auto", EvalStrategy::kAuto},
@@ -119,7 +120,8 @@ std::vector<Field> build() {
       plain<C>("data.eot_tokens", {"eot_tokens"}, AXOLOTL_REF(data.eot_tokens),
                "chat_template: end-of-turn tokens trained per train_on_eot; default [eos_token]"),
       choice<C>("data.excess_length_strategy", {"excess_length_strategy"}, AXOLOTL_REF(data.excess_length_strategy),
-                kExcess, "what to do with samples longer than sequence_len"),
+                kExcess, "what to do with samples longer than sequence_len: drop them, truncate them, or raise an error "
+                "naming the first (file:line, lengths)"),
       plain<C>("data.num_workers", {"dataset_processes"}, AXOLOTL_REF(data.num_workers),
                "tokenization threads; 0 = all cores", at_least(0)),
       plain<C>("data.skip_bad_rows", {"skip_bad_rows"}, AXOLOTL_REF(data.skip_bad_rows),

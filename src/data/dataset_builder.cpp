@@ -35,6 +35,7 @@ constexpr size_t kMaxBadExamples = 5;
 struct Encoded {
   std::vector<TokenizedRow> rows;
   bool bad = false;
+  bool excess = false;  // ExcessLengthError: fails the build even with skip_bad_rows
   Diagnostic error;
 };
 
@@ -122,6 +123,9 @@ class Builder {
         }
         try {
           encoder.encode(chunk[i].value, results[i].rows);
+        } catch (const ExcessLengthError& e) {
+          results[i].bad = results[i].excess = true;
+          results[i].error = e.diagnostic();
         } catch (const Error& e) {
           results[i].bad = true;
           results[i].error = e.diagnostic();
@@ -152,6 +156,7 @@ class Builder {
       if (d.where.empty()) d.where = record.where;
       if (d.where.line == 0 && d.key.rfind("[", 0) != 0) d.key = "[" + std::to_string(record.index) + "]" +
                                                                (d.key.empty() ? "" : "." + d.key);
+      if (result.excess) throw ExcessLengthError(d);
       if (!data_.skip_bad_rows) throw IoError(d);
       ++stats_.bad_records;
       if (stats_.bad_examples.size() < kMaxBadExamples) stats_.bad_examples.push_back(d.str());
@@ -162,6 +167,12 @@ class Builder {
       auto len = static_cast<int64_t>(row.input_ids.size());
       // Pair rows hold two sequences, each already cut at sequence_len (preference_rows.h).
       if (len > data_.sequence_len && encoder.dataset().format != config::DatasetFormat::kPreference) {
+        if (data_.excess_length_strategy == config::ExcessLength::kRaise) {  // Axolotl's raise_on_drop
+          Diagnostic d = excess_length_error(std::to_string(len) + " tokens", data_.sequence_len).diagnostic();
+          d.where = record.where;
+          if (d.where.line == 0) d.key = "[" + std::to_string(record.index) + "]." + d.key;
+          throw ExcessLengthError(d);
+        }
         if (data_.excess_length_strategy == config::ExcessLength::kDrop) {
           ++stats_.dropped_too_long;
           continue;

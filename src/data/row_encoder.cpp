@@ -145,6 +145,21 @@ std::string cut_reply(const Tokenizer& tok, const std::string& text, int64_t max
   return tok.decode(ids, false);
 }
 
+}  // namespace
+
+ExcessLengthError excess_length_error(const std::string& found, int sequence_len) {
+  Diagnostic d;
+  d.key = "excess_length_strategy";
+  d.message = "sample exceeds configured sequence_len (" + std::to_string(sequence_len) + ")";
+  d.found = found;
+  d.expected = "at most " + std::to_string(sequence_len) + " tokens";
+  d.hint = "set excess_length_strategy: drop or excess_length_strategy: truncate to handle long sequences "
+           "automatically, or raise sequence_len";
+  return ExcessLengthError(d);
+}
+
+namespace {
+
 UserDefinedKto user_defined_kto(const config::DatasetConfig& ds) {
   const auto& m = ds.user_defined;
   UserDefinedKto u;
@@ -163,7 +178,8 @@ UserDefinedKto user_defined_kto(const config::DatasetConfig& ds) {
 RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig& data, const Tokenizer& tokenizer,
                        const std::string& tokenizer_dir)
     : ds_(ds), sequence_len_(data.sequence_len), train_on_inputs_(data.train_on_inputs), tok_(tokenizer),
-      truncate_excess_(data.excess_length_strategy == config::ExcessLength::kTruncate), rl_(data.rl) {
+      truncate_excess_(data.excess_length_strategy == config::ExcessLength::kTruncate),
+      raise_excess_(data.excess_length_strategy == config::ExcessLength::kRaise), rl_(data.rl) {
   // Qwen's tokenizers have no BOS (bos_id -1): the template's bos_token is then empty, as in transformers.
   bos_text_ = tok_.bos_id() >= 0 ? tok_.id_to_token(tok_.bos_id()) : "";
   eos_text_ = tok_.eos_id() >= 0 ? tok_.id_to_token(tok_.eos_id()) : "";
@@ -362,7 +378,8 @@ void RowEncoder::encode_pretokenized(const nlohmann::ordered_json& record, std::
 // One pair row per record (preference_rows.h): Axolotl's drop of long pairs, then TRL's DPO
 // tokenization with max_length = sequence_len (a pair whose prompt fills it gives no row, as in TRL).
 // Dropped pairs are not counted in the dataset stats (the record gives no row). excess_length_strategy:
-// truncate first cuts each reply to sequence_len − prompt tokens (cut_reply), as Axolotl does.
+// truncate first cuts each reply to sequence_len − prompt tokens (cut_reply), as Axolotl does; raise
+// throws ExcessLengthError for a pair that does not fit (Axolotl's _raise_on_long_sequences).
 void RowEncoder::encode_preference(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const {
   if (rl_ == "kto") return encode_kto(record, out);
   const nlohmann::json row(record);  // preference texts are strings: key order is not rendered
@@ -393,7 +410,15 @@ void RowEncoder::encode_preference(const nlohmann::ordered_json& record, std::ve
     text.chosen = cut_reply(tok_, text.chosen, sequence_len_ - prompt);
     text.rejected = cut_reply(tok_, text.rejected, sequence_len_ - prompt);
   }
-  if (!fits()) return;
+  if (!fits()) {
+    if (!raise_excess_) return;
+    const int64_t c = n(text.chosen), r = n(text.rejected);
+    throw excess_length_error("prompt " + std::to_string(prompt) + " + chosen " + std::to_string(c) + " = " +
+                                  std::to_string(prompt + c) + " tokens, prompt " + std::to_string(prompt) +
+                                  " + rejected " + std::to_string(r) + " = " + std::to_string(prompt + r) +
+                                  " tokens (each text tokenized alone, without special tokens)",
+                              sequence_len_);
+  }
   if (ds_.type_name == "chat_template.argilla" || rl_ == "simpo") {  // ORPO, and SimPO's CPOTrainer: TRL's legacy tokenize_row
     out.push_back(pair_row(tokenize_legacy(tok_, text, sequence_len_)));
   } else if (auto pair = tokenize_dpo(tok_, text, sequence_len_)) {
@@ -403,7 +428,7 @@ void RowEncoder::encode_preference(const nlohmann::ordered_json& record, std::ve
 
 // One KTO row per record (kto_strategy.h): Axolotl's drop when prompt + completion, each tokenized
 // alone without special tokens, exceed sequence_len (utils/data/rl.py _drop_long_sequences; with
-// excess_length_strategy: truncate the completion is cut first, cut_reply), then
+// excess_length_strategy: truncate the completion is cut first, cut_reply; raise throws), then
 // TRL's KTO tokenization; the collator cuts each sequence at max_length = sequence_len.
 void RowEncoder::encode_kto(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const {
   KtoText text = render_kto(ds_.type_name, nlohmann::json(record), user_defined_kto(ds_));
@@ -414,7 +439,12 @@ void RowEncoder::encode_kto(const nlohmann::ordered_json& record, std::vector<To
   const int64_t prompt = n(text.prompt);
   if (prompt + n(text.completion) > sequence_len_ && truncate_excess_ && prompt < sequence_len_)
     text.completion = cut_reply(tok_, text.completion, sequence_len_ - prompt);
-  if (prompt + n(text.completion) > sequence_len_) return;
+  if (const int64_t c = n(text.completion); prompt + c > sequence_len_) {
+    if (!raise_excess_) return;
+    throw excess_length_error("prompt " + std::to_string(prompt) + " + completion " + std::to_string(c) + " = " +
+                                  std::to_string(prompt + c) + " tokens (each text tokenized alone, without special tokens)",
+                              sequence_len_);
+  }
   out.push_back(kto_row(tokenize_kto(tok_, text)));
 }
 

@@ -61,8 +61,8 @@ namespace {
 
 // The numbers TRL gathers over ranks for one micro-batch, in the order of one all-reduce.
 enum KtoSum : size_t {
-  kKl,             // this rank's unclamped KL estimate (mean over its KL rows)
-  kRanks,          // 1 per rank that had rows
+  kKl,             // Σ over this rank's KL rows of policy − reference log-probs (unclamped)
+  kKlRows,         // this rank's KL rows
   kChosen,         // desirable examples
   kRejected,       // undesirable examples
   kChosenRewards,  // Σ β·log-ratio, desirable rows
@@ -105,7 +105,7 @@ MicroLoss KtoObjective::micro_loss(const BatchTensors& b, double denominator) {
     const torch::Tensor kl_policy = logps(kl_rows, false, nullptr, nullptr);
     const torch::Tensor kl_ref = logps(kl_rows, true, nullptr, nullptr);
     ref = logps(main, true, nullptr, nullptr);
-    local_kl = (kl_policy - kl_ref).mean();                                            // () unclamped
+    local_kl = (kl_policy - kl_ref).sum();                                             // () unclamped
   }
   const double beta = options_.beta;
   const auto chosen = b.desirable.to(policy.device());
@@ -124,7 +124,7 @@ MicroLoss KtoObjective::micro_loss(const BatchTensors& b, double denominator) {
     const auto mean_logits = shift.mean(-1) * m;                                       // (n, T-1), 0 off the completion
     const auto detached = policy.detach();
     sums[kKl] = item(local_kl);
-    sums[kRanks] = 1.0;
+    sums[kKlRows] = static_cast<double>(n);
     sums[kChosen] = static_cast<double>(chosen_idx.size(0));
     sums[kRejected] = static_cast<double>(rejected_idx.size(0));
     sums[kChosenRewards] = item(beta * chosen_lr.detach().sum());
@@ -139,7 +139,9 @@ MicroLoss KtoObjective::micro_loss(const BatchTensors& b, double denominator) {
     sums[kTokens] = item(m.sum());
   }
   sums = gather(sums);
-  const double kl = std::max(0.0, sums[kKl] / std::max(1.0, sums[kRanks]));  // detached: a number, not a tensor
+  // The mean over every KL row of the global micro-batch: TRL's mean of the ranks' means when the shares
+  // are equal, and one process's estimate when the last micro-batch splits unevenly (objective_kto.h).
+  const double kl = std::max(0.0, sums[kKl] / std::max(1.0, sums[kKlRows]));  // detached: a number, not a tensor
   const auto losses = torch::cat({options_.desirable_weight * (1 - torch::sigmoid(beta * (chosen_lr - kl))),
                                   options_.undesirable_weight * (1 - torch::sigmoid(beta * (kl - rejected_lr)))});
   MicroLoss out;

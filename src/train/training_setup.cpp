@@ -86,16 +86,23 @@ bool check_grown_embeddings(const config::Config& c, const std::string& tokenize
 }
 
 // Every token id of `rows` must name an embedding row; the first one that does not is an error
-// naming the split, the row and the prepared data folder (never a crash inside a kernel).
-void check_token_ids(const data::RowStore& rows, int64_t table_rows, const char* split, const std::string& folder) {
+// naming the split, the row and the prepared data folder (never a crash inside a kernel). The first
+// `header` values of each row are lengths and labels, not ids (preference_rows.h: 1, kto_strategy.h: 2).
+void check_token_ids(const data::RowStore& rows, int64_t table_rows, int64_t header, const char* split,
+                     const std::string& folder) {
   const int32_t* ids = rows.size() ? rows.tokens(0) : nullptr;
   const int64_t n = rows.total_tokens();
   int32_t worst = 0;
-  for (int64_t i = 0; i < n; ++i) worst = std::max(worst, ids[i]);
+  if (header == 0) {
+    for (int64_t i = 0; i < n; ++i) worst = std::max(worst, ids[i]);
+  } else {
+    for (size_t r = 0; r < rows.size(); ++r)
+      for (int64_t j = header; j < rows.length(r); ++j) worst = std::max(worst, rows.tokens(r)[j]);
+  }
   if (n == 0 || worst < table_rows) return;
   for (size_t r = 0; r < rows.size(); ++r) {
     const int32_t* row = rows.tokens(r);
-    for (int64_t j = 0; j < rows.length(r); ++j) {
+    for (int64_t j = header; j < rows.length(r); ++j) {
       if (row[j] < table_rows) continue;
       Diagnostic d;
       d.where.file = folder;
@@ -176,8 +183,9 @@ TrainingSetup load_training_setup(const config::Config& c, DistributedContext& d
   s.adapter.save_embedding_layers = store_tables;
   apply_unfrozen_parameters(*s.model, c.training.unfrozen_parameters, c.adapter.type != config::AdapterType::kNone);
   const int64_t table_rows = model::embedding_rows(*s.model);
-  check_token_ids(s.data.train, table_rows, "train", folder);
-  check_token_ids(s.data.val, table_rows, "validation", folder);
+  const int64_t header = c.preference.method.empty() ? 0 : c.preference.method == "kto" ? 2 : 1;
+  check_token_ids(s.data.train, table_rows, header, "train", folder);
+  check_token_ids(s.data.val, table_rows, header, "validation", folder);
   if (dist.distributed()) {
     if (s.model->device() != dist.device()) s.model->to(dist.device());
     broadcast_parameters(dist, s.model->parameters());  // every rank starts from rank 0's weights

@@ -155,6 +155,37 @@ TEST_F(Builder, DropReasonsValidationSplitAndDeterminism) {
   EXPECT_EQ(t.stats.kept, 41);
 }
 
+// excess_length_strategy: raise (Axolotl's filter_sequences_by_length with raise_on_drop): the first row
+// longer than sequence_len stops the build with its file, line and length; skip_bad_rows does not skip
+// it; short rows are still dropped (min_sample_len), as Axolotl's raise path does.
+TEST_F(Builder, RaiseNamesTheFirstTooLongRow) {
+  const std::string long_row = "{\"instruction\": \"x\", \"output\": \"" + std::string(3000, 'a') + "\"}\n";
+  write_rows(3, long_row + long_row);
+  data_.excess_length_strategy = config::ExcessLength::kRaise;
+  for (bool skip : {false, true}) {
+    data_.skip_bad_rows = skip;
+    try {
+      build_datasets(data_, *tok_, {});
+      FAIL() << "expected ExcessLengthError (skip_bad_rows " << skip << ")";
+    } catch (const ExcessLengthError& e) {
+      const Diagnostic& d = e.diagnostic();
+      EXPECT_EQ(d.where.file, (dir_ / "train.jsonl").string());
+      EXPECT_EQ(d.where.line, 4) << "the first of the two long rows";
+      EXPECT_EQ(d.key, "excess_length_strategy");
+      EXPECT_NE(d.message.find("sequence_len (256)"), std::string::npos) << d.message;
+      EXPECT_NE(d.found.find(" tokens"), std::string::npos) << d.found;
+      EXPECT_GT(std::stoi(d.found), 256) << d.found;
+      EXPECT_NE(d.hint.find("truncate"), std::string::npos) << d.hint;
+    }
+  }
+  data_.skip_bad_rows = false;
+  write_rows(3);  // every row fits: raise changes nothing
+  data_.min_sample_len = 8;
+  PreparedData p = build_datasets(data_, *tok_, {});
+  EXPECT_EQ(p.stats.kept + p.stats.dropped_too_short, 3);
+  EXPECT_EQ(p.stats.dropped_too_long, 0);
+}
+
 TEST_F(Builder, BadRowsFailWithLocationOrAreCountedWhenSkipped) {
   write_rows(5, "{\"instruction\": \"x\"}\n{broken\n");
   try {

@@ -203,5 +203,34 @@ TEST_F(KtoTokens, TruncateCutsALongCompletionAsAxolotl) {
   EXPECT_EQ(rows[0].input_ids[0], 0) << "undesirable";
 }
 
+// excess_length_strategy: raise for KTO rows: prompt + completion over sequence_len throws with both
+// lengths (Axolotl's _raise_on_long_sequences); a row that fits is encoded.
+TEST_F(KtoTokens, RaiseNamesTheLengthsOfARowThatDoesNotFit) {
+  config::DatasetConfig ds;
+  ds.format = config::DatasetFormat::kPreference;
+  ds.type_name = "user_defined.default";
+  const nlohmann::json record = {{"prompt", "Once upon a time"},
+                                 {"completion", " there was a little girl named Lily who liked to play outside"},
+                                 {"label", true}};
+  auto n = [&](const std::string& t) { return static_cast<int>(tok_->encode(t, false, false).size()); };
+  const int prompt = n("Once upon a time"), completion = n(record["completion"]);
+  config::DataConfig data;
+  data.rl = "kto";
+  data.excess_length_strategy = config::ExcessLength::kRaise;
+  data.sequence_len = prompt + completion - 1;
+  std::vector<TokenizedRow> rows;
+  try {
+    RowEncoder(ds, data, *tok_).encode(record, rows);
+    FAIL() << "expected ExcessLengthError";
+  } catch (const ExcessLengthError& e) {
+    EXPECT_NE(e.diagnostic().found.find("prompt " + std::to_string(prompt) + " + completion " +
+                                        std::to_string(completion) + " = " + std::to_string(prompt + completion)),
+              std::string::npos) << e.diagnostic().found;
+  }
+  data.sequence_len = prompt + completion;
+  RowEncoder(ds, data, *tok_).encode(record, rows);
+  EXPECT_EQ(rows.size(), 1u);
+}
+
 }  // namespace
 }  // namespace axolotl::data

@@ -1,11 +1,15 @@
-// Preference data: each DPO strategy's strings against Axolotl's f-strings (prompt_strategies/dpo/
-// chatml.py, llama3.py, user_defined.py), TRL 1.8's tokenization rules (EOS appended once, completion =
-// tok(prompt + text) after the prompt's tokens, prompt-fills-max_length rows dropped, keep_start cut),
-// the stored pair row and its collation into [chosen; rejected] rows.
+// Preference data: each DPO and KTO strategy's strings against Axolotl's own functions
+// (prompt_strategies/{dpo,kto}/{chatml,llama3,user_defined}.py, run by
+// tests/reference/preference_strategy_reference.py), TRL 1.8's tokenization rules (EOS appended once,
+// completion = tok(prompt + text) after the prompt's tokens, prompt-fills-max_length rows dropped,
+// keep_start cut), the stored pair row and its collation into [chosen; rejected] rows.
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "axolotl/data/batch_loader.h"
 #include "axolotl/data/preference_rows.h"
+#include "axolotl/data/kto_strategy.h"
 #include "axolotl/data/preference_strategy.h"
 #include "axolotl/data/row_encoder.h"
 #include "axolotl/util/error.h"
@@ -46,6 +50,51 @@ TEST(PreferenceStrategy, ChatmlVariantsRenderAxolotlsStrings) {
   ultra["prompt"] = "What is 2+2?";
   ultra["system"] = "Be brief.";
   expect_text(render_preference("chatml.ultra", ultra), std::string(kChatmlSystem) + kChatmlUser, "4<|im_end|>", "5<|im_end|>");
+}
+
+// Every chatml / llama3 DPO and KTO strategy and user_defined.default on rows of its shape, against
+// Axolotl's own transform_fn run on the mirror's files (tests/reference/preference_strategy_reference.py).
+TEST(PreferenceStrategy, EveryStrategyRendersAxolotlsStrings) {
+  const auto g = json::parse(testing::read_file(testing::source_dir() / "tests/assets/data/preference_strategies_golden.json"));
+  std::set<std::string> types;
+  for (const auto& c : g["cases"]) {
+    const std::string type = c["type"], where = c["kind"].get<std::string>() + " " + type + " " + c["row"].dump();
+    const auto& s = c["settings"];
+    auto take = [&](const char* k, std::string& to) { if (s.contains(k)) to = s[k].get<std::string>(); };
+    const auto& want = c["want"];
+    if (c["kind"] == "dpo") {
+      UserDefinedPreference u;
+      for (auto [k, to] : {std::pair{"field_prompt", &u.field_prompt}, {"field_system", &u.field_system},
+                           {"field_chosen", &u.field_chosen}, {"field_rejected", &u.field_rejected},
+                           {"prompt_format", &u.prompt_format}, {"chosen_format", &u.chosen_format},
+                           {"rejected_format", &u.rejected_format}})
+        take(k, *to);
+      if (want.contains("error")) {
+        EXPECT_THROW(render_preference(type, c["row"], u), Error) << where;
+        continue;
+      }
+      const PreferenceText t = render_preference(type, c["row"], u);
+      EXPECT_EQ(t.prompt, want["prompt"].get<std::string>()) << where;
+      EXPECT_EQ(t.chosen, want["chosen"].get<std::string>()) << where;
+      EXPECT_EQ(t.rejected, want["rejected"].get<std::string>()) << where;
+    } else {
+      UserDefinedKto u;
+      for (auto [k, to] : {std::pair{"field_prompt", &u.field_prompt}, {"field_system", &u.field_system},
+                           {"field_completion", &u.field_completion}, {"field_label", &u.field_label},
+                           {"prompt_format", &u.prompt_format}, {"completion_format", &u.completion_format}})
+        take(k, *to);
+      if (want.contains("error")) {
+        EXPECT_THROW(render_kto(type, c["row"], u), Error) << where;
+        continue;
+      }
+      const KtoText t = render_kto(type, c["row"], u);
+      EXPECT_EQ(t.prompt, want["prompt"].get<std::string>()) << where;
+      EXPECT_EQ(t.completion, want["completion"].get<std::string>()) << where;
+      EXPECT_EQ(t.desirable, want["label"].get<bool>()) << where;
+    }
+    types.insert(c["kind"].get<std::string>() + " " + type);
+  }
+  EXPECT_EQ(types.size(), 2u * 6 + 2u * 5 + 2u) << "6 DPO and 5 KTO variants per family, and user_defined";
 }
 
 TEST(PreferenceStrategy, DefaultTakesTheFirstPresentKeys) {
@@ -281,6 +330,40 @@ TEST_F(PreferenceTokens, TruncateCutsLongRepliesAsAxolotl) {
   rows.clear();
   RowEncoder(ds, data, *tok_).encode(record, rows);
   EXPECT_TRUE(rows.empty());
+}
+
+// excess_length_strategy: raise (Axolotl's _raise_on_long_sequences): a pair that does not fit throws
+// ExcessLengthError with the prompt, chosen and rejected lengths; a pair that fits gives its row.
+TEST_F(PreferenceTokens, RaiseNamesTheLengthsOfAPairThatDoesNotFit) {
+  config::DatasetConfig ds;
+  ds.format = config::DatasetFormat::kPreference;
+  ds.type_name = "user_defined.default";
+  const nlohmann::json record = {{"prompt", "Once upon a time"},
+                                 {"chosen", " there was a little girl named Lily who liked to play outside in the sun."},
+                                 {"rejected", " the end"}};
+  auto n = [&](const std::string& t) { return static_cast<int>(tok_->encode(t, false, false).size()); };
+  const int prompt = n("Once upon a time"), chosen = n(record["chosen"]), rejected = n(" the end");
+  config::DataConfig data;
+  data.rl = "dpo";
+  data.excess_length_strategy = config::ExcessLength::kRaise;
+  data.sequence_len = prompt + chosen - 1;
+  std::vector<TokenizedRow> rows;
+  try {
+    RowEncoder(ds, data, *tok_).encode(record, rows);
+    FAIL() << "expected ExcessLengthError";
+  } catch (const ExcessLengthError& e) {
+    const Diagnostic& d = e.diagnostic();
+    EXPECT_EQ(d.key, "excess_length_strategy");
+    EXPECT_NE(d.message.find("sequence_len (" + std::to_string(data.sequence_len) + ")"), std::string::npos) << d.message;
+    EXPECT_NE(d.found.find("chosen " + std::to_string(chosen) + " = " + std::to_string(prompt + chosen) + " tokens"),
+              std::string::npos) << d.found;
+    EXPECT_NE(d.found.find("rejected " + std::to_string(rejected) + " = " + std::to_string(prompt + rejected)),
+              std::string::npos) << d.found;
+  }
+  EXPECT_TRUE(rows.empty());
+  data.sequence_len = prompt + chosen;  // fits exactly
+  RowEncoder(ds, data, *tok_).encode(record, rows);
+  EXPECT_EQ(rows.size(), 1u);
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 // loader builds a rank's share), the KL estimate is the mean of the ranks' estimates, clamped (TRL
 // gather_for_metrics(kl).mean().clamp(min=0)), gradients are summed over ranks; three AdamW steps of a
 // LoRA adapter give tests/reference/preference_reference.py's "kto_ddp" losses and gathered metrics.
-// A rank whose share is empty joins the all-reduce through skip_share() and the other rank's numbers
-// are then one process's.
+// A rank whose share is empty joins the all-reduce through skip_share(), and an uneven split of the
+// last micro-batch (3 + 1 examples) gives one process's numbers too.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -139,6 +139,44 @@ TEST(KtoObjectiveDdp, AnEmptyShareJoinsTheAllReduce) {
     const double want = first["loss"].get<double>();
     check(std::abs(ml.loss.item<double>() - want) <= 2e-5, "loss " + std::to_string(ml.loss.item<double>()));
     check_metrics(ml.metrics, first["metrics"], "rank 0");
+  }, 60);
+  for (const auto& o : outcomes) EXPECT_EQ(o.status, 0) << "rank " << o.rank << ": " << o.message;
+}
+
+// The last micro-batch of an epoch can split unevenly: here rank 0 holds 3 of the 4 golden examples
+// (and their KL rows), rank 1 the fourth. The KL estimate is the mean over every KL row of the
+// micro-batch, as one process computes it (golden "kto" step 1), not the mean of the ranks' means
+// ((mean of 3 + 1) / 2, which weighs rank 1's one row as three).
+BatchTensors rows_of(const BatchTensors& b, const std::vector<int64_t>& examples) {
+  const int64_t n = b.desirable.size(0);
+  std::vector<int64_t> rows = examples;
+  for (int64_t e : examples) rows.push_back(n + e);
+  const auto idx = torch::tensor(rows), ex = torch::tensor(examples);
+  BatchTensors out;
+  out.input_ids = b.input_ids.index_select(0, idx);
+  out.labels = b.labels.index_select(0, idx);
+  out.position_ids = b.position_ids.index_select(0, idx);
+  out.segment_ids = b.segment_ids.index_select(0, idx);
+  out.desirable = b.desirable.index_select(0, ex);
+  return out;
+}
+
+TEST(KtoObjectiveDdp, AnUnevenLastShareGivesOneProcessesNumbers) {
+  const auto g = nlohmann::json::parse(testing::read_file(pref_dir() / "golden.json"));
+  const auto& first = g["runs"]["kto"][0];
+  const auto outcomes = testing::run_ranks(2, [&](int rank) {
+    auto dist = DistributedContext::from_env(ddp_config());
+    model::LlamaForCausalLM m{nullptr};
+    load_policy(m);
+    KtoObjective objective(*m, nullptr, options_of(g["kto"]["settings"]), false, dist.get());
+    const BatchTensors all = batch_of(g["kto"]);
+    const BatchTensors mine = rows_of(all, rank == 0 ? std::vector<int64_t>{0, 1, 2} : std::vector<int64_t>{3});
+    const MicroLoss ml = objective.micro_loss(mine, 4.0);  // 4 examples in the global micro-batch
+    const double loss = dist->all_reduce_sum(ml.loss.item<double>());
+    const double want = first["loss"].get<double>();
+    check(std::abs(loss - want) <= 2e-5, "rank " + std::to_string(rank) + " loss " + std::to_string(loss) +
+                                             ", reference " + std::to_string(want));
+    check_metrics(ml.metrics, first["metrics"], "rank " + std::to_string(rank));
   }, 60);
   for (const auto& o : outcomes) EXPECT_EQ(o.status, 0) << "rank " << o.rank << ": " << o.message;
 }

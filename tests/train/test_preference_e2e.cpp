@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -97,16 +98,20 @@ class PreferenceE2E : public ::testing::Test {
     return v;
   }
 
+  // rl: kto on 2 ranks against 1 process on the first `count` bundled rows (definition below).
+  static void expect_kto_ranks_match_one_process(size_t count, int steps, const std::string& name);
+
   static testing::TempDir* dir_;
 };
 testing::TempDir* PreferenceE2E::dir_ = nullptr;
 
 TEST_F(PreferenceE2E, DpoStartsAtLn2AndLearnsThePreference) {
   const fs::path out = dir_->path() / "dpo";
-  const auto r = run_axolotl({"train", config(out, "").string()});
+  const auto r = run_axolotl({"train", config(out, "use_tensorboard: true").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto recs = train_records(out);
   ASSERT_EQ(recs.size(), 12u);
+  EXPECT_NE(r.err.find("rewards/margins"), std::string::npos) << "the reward margin on the progress line\n" << r.err;
   EXPECT_EQ(recs[0]["loss"].get<double>(), static_cast<double>(static_cast<float>(std::log(2.0))))
       << "B = 0: the policy is the reference, every log-ratio is 0";
   for (const char* k : {"rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen",
@@ -121,6 +126,27 @@ TEST_F(PreferenceE2E, DpoStartsAtLn2AndLearnsThePreference) {
   EXPECT_GT(late_margin, 0.0) << "the policy did not come to prefer the chosen replies";
   EXPECT_TRUE(std::isfinite(late_loss));
   EXPECT_TRUE(fs::exists(out / "adapter_model.safetensors"));
+  // TensorBoard holds the same numbers under train/<TRL name> (read by tests/reference/tfevents_reader.py).
+  if (testing::python().empty()) return;
+  ASSERT_TRUE(fs::is_directory(out / "runs"));
+  const fs::path run = fs::directory_iterator(out / "runs")->path(), ev_json = dir_->path() / "dpo-events.json";
+  ASSERT_EQ(std::system((testing::python() + " " + (testing::source_dir() / "tests/reference/tfevents_reader.py").string() +
+                         " " + run.string() + " > " + ev_json.string()).c_str()), 0);
+  const auto ev = json::parse(testing::read_file(ev_json));
+  const std::set<std::string> names = {"rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins",
+                                       "logps/chosen", "logps/rejected", "logits/chosen", "logits/rejected", "entropy",
+                                       "mean_token_accuracy"};
+  std::map<std::string, int> seen;
+  for (const auto& sc : ev["scalars"]) {
+    const std::string tag = sc[0];
+    if (tag.rfind("train/", 0) != 0 || names.count(tag.substr(6)) == 0) continue;
+    const auto step = sc[1].get<int64_t>();
+    ASSERT_TRUE(step >= 1 && step <= 12) << tag << " at step " << step;
+    const double want = recs[static_cast<size_t>(step - 1)][tag.substr(6)].get<double>();
+    EXPECT_NEAR(sc[2].get<double>(), want, 1e-6 * std::max(1.0, std::abs(want))) << tag << " (float32 in TensorBoard)";
+    ++seen[tag.substr(6)];
+  }
+  for (const auto& k : names) EXPECT_EQ(seen[k], 12) << "train/" << k << " in TensorBoard";
 }
 
 TEST_F(PreferenceE2E, ResumedRunRepeatsTheUninterruptedOne) {
@@ -161,35 +187,36 @@ TEST_F(PreferenceE2E, TwoRanksMatchOneProcess) {
 }
 
 // rl: kto on 2 ranks × 2 examples (Gloo, fp32) gives 1 process × 4's losses and metrics, evaluation
-// included: each rank's KL estimate is averaged over the ranks (TRL gathers it), so the KL term is the
-// same mean. Every row has the same completion, so the KL rows (rotated within each rank's 2 examples,
-// or within 1 process's 4) are the same sequences and the math says the runs must agree. 10 training
-// rows: the last micro-batch of each epoch (2 examples) leaves rank 1 nothing, and the 2 eval rows too,
-// so that rank joins the all-reduce without rows.
-TEST_F(PreferenceE2E, KtoTwoRanksMatchOneProcess) {
+// included: the KL estimate is the mean over the global micro-batch's KL rows (TRL gathers the ranks'
+// estimates), so the KL term is the same mean. Every row has the same completion, so the KL rows (rotated
+// within each rank's 2 examples, or within 1 process's 4) are the same sequences and the math says the
+// runs must agree. `count` − 2 eval rows train: 10 leave rank 1 nothing in the last micro-batch of each
+// epoch (2 examples), 11 split it 2 + 1 (3 examples); the 2 eval rows leave rank 1 nothing.
+void PreferenceE2E::expect_kto_ranks_match_one_process(size_t count, int steps, const std::string& name) {
+  const fs::path dir = dir_->path();
   std::vector<json> rows;
   std::ifstream in(testing::source_dir() / "examples/tiny/data.jsonl");
-  for (std::string line; std::getline(in, line) && rows.size() < 12;)
+  for (std::string line; std::getline(in, line) && rows.size() < count;)
     if (!line.empty()) rows.push_back(json::parse(line));
-  ASSERT_EQ(rows.size(), 12u);
+  ASSERT_EQ(rows.size(), count);
   std::string text;
   for (size_t i = 0; i < rows.size(); ++i)
     text += json{{"instruction", rows[i]["instruction"]}, {"completion", "I do not know."}, {"label", i % 2 == 0}}.dump() + "\n";
-  const fs::path data = dir_->path() / "kto_same.jsonl";
+  const fs::path data = dir / (name + ".jsonl");
   testing::write_file(data, text);
   const std::string ds = "datasets:\n  - path: " + data.string() + "\n    type: chatml.argilla\n";
-  const std::string keys = "rl: kto\nrl_beta: 0.5\nkto_undesirable_weight: 1.5\nmax_steps: 6\nval_set_size: 2\neval_steps: 3\n"
-                           "learning_rate: 0.01";
-  const fs::path one = dir_->path() / "kto-ddp-one", two = dir_->path() / "kto-ddp-two";
+  const std::string keys = "rl: kto\nrl_beta: 0.5\nkto_undesirable_weight: 1.5\nmax_steps: " + std::to_string(steps) +
+                           "\nval_set_size: 2\neval_steps: 3\nlearning_rate: 0.01";
+  const fs::path one = dir / (name + "-one"), two = dir / (name + "-two");
   auto r = run_axolotl({"train", config(one, keys, ds).string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_axolotl({"train", config(two, keys + "\nmicro_batch_size: 2", ds).string(), "--nproc-per-node", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto a = train_records(one), b = train_records(two);
-  ASSERT_EQ(a.size(), 6u);
-  ASSERT_EQ(b.size(), 6u);
+  ASSERT_EQ(a.size(), static_cast<size_t>(steps));
+  ASSERT_EQ(b.size(), static_cast<size_t>(steps));
   double kl = 0;
-  for (size_t i = 0; i < 6; ++i) {
+  for (size_t i = 0; i < a.size(); ++i) {
     for (const char* k : {"loss", "kl", "rewards/chosen", "rewards/rejected", "rewards/margins", "logps/chosen",
                           "logps/rejected", "logits/chosen", "logits/rejected", "entropy"}) {
       ASSERT_EQ(a[i].contains(k), b[i].contains(k)) << "step " << i + 1 << " " << k;
@@ -214,7 +241,18 @@ TEST_F(PreferenceE2E, KtoTwoRanksMatchOneProcess) {
       EXPECT_NEAR(ea[i][k].get<double>(), eb[i][k].get<double>(), 1e-5 * std::max(1.0, std::abs(ea[i][k].get<double>())))
           << "eval " << i << " " << k;
     }
-  std::cerr << "largest KL estimate over the 6 steps: " << kl << "\n";
+  std::cerr << "largest KL estimate over the " << steps << " steps: " << kl << "\n";
+}
+
+TEST_F(PreferenceE2E, KtoTwoRanksMatchOneProcess) {
+  expect_kto_ranks_match_one_process(12, 6, "kto-ddp");
+}
+
+// The last micro-batch of the epoch (step 3, 3 examples) splits 2 + 1 over the ranks: rank 1's one KL
+// row weighs as one row of three, not as half the estimate. (3 steps: past the epoch, the float noise of
+// the two runs, amplified by learning_rate 0.01, reaches the 1e-5 tolerance.)
+TEST_F(PreferenceE2E, KtoUnevenLastMicroBatchMatchesOneProcess) {
+  expect_kto_ranks_match_one_process(13, 3, "kto-ddp-uneven");
 }
 
 TEST_F(PreferenceE2E, IpoTrains) {
@@ -256,6 +294,63 @@ TEST_F(PreferenceE2E, ConfigErrorsSayWhatIsMissing) {
   r = run_axolotl({"validate", config(out, "rl: ").string()});
   EXPECT_NE(r.exit_code, 0) << "a preference dataset type without rl";
   EXPECT_NE(r.err.find("preference dataset type"), std::string::npos) << r.err;
+}
+
+// excess_length_strategy: raise: a pair longer than sequence_len (256; the first 4 rows fit) stops
+// `axolotl train` before any step, naming the file, the line and the lengths (Axolotl raises ValueError
+// in its rl data loading).
+TEST_F(PreferenceE2E, ExcessLengthRaiseNamesTheRowBeforeTraining) {
+  std::ifstream in(intel_file());
+  std::string text, line;
+  for (int i = 0; i < 4 && std::getline(in, line); ++i) text += line + "\n";
+  std::string reply;
+  for (int i = 0; i < 60; ++i) reply += " and then they went home";
+  text += json{{"system", ""}, {"question", "Tell a long story."}, {"chosen", reply}, {"rejected", " No."}}.dump() + "\n";
+  const fs::path data = dir_->path() / "intel_long.jsonl";
+  testing::write_file(data, text);
+  const std::string ds = "datasets:\n  - path: " + data.string() + "\n    type: chatml.intel\n";
+  const fs::path out = dir_->path() / "raise";
+  auto r = run_axolotl({"train", config(out, "excess_length_strategy: raise\nsequence_len: 256", ds).string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(data.string() + ":5"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("sequence_len (256)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("+ chosen"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out / "metrics.jsonl")) << "no step ran";
+  EXPECT_FALSE(fs::exists(out / "adapter_model.safetensors"));
+  r = run_axolotl({"train", config(out, "max_steps: 1\nsequence_len: 256", ds).string()});  // drop (the default) trains without it
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// A stored pair row starts with its chosen sequence's length, a KTO row with its label and prompt length
+// (preference_rows.h, kto_strategy.h): those are not token ids, so sequences longer than the tiny model's
+// 512-token vocabulary still pass the prepared rows' id check and train.
+TEST_F(PreferenceE2E, SequencesLongerThanTheVocabularyTrain) {
+  std::ifstream in(testing::source_dir() / "examples/tiny/corpus.txt");
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  ASSERT_GT(words.size(), 2000u);
+  auto text = [&](size_t from, size_t n) {
+    std::string t;
+    for (size_t i = from; i < from + n; ++i) t += (i > from ? " " : "") + words[i];
+    return t;
+  };
+  std::string dpo, kto;
+  for (size_t i = 0; i < 2; ++i) {
+    dpo += json{{"prompt", text(i * 10, 10)}, {"chosen", text(100 + i * 400, 400)}, {"rejected", text(900, 20)}}.dump() + "\n";
+    kto += json{{"prompt", text(100 + i * 400, 400)}, {"completion", text(i * 10, 10)}, {"label", i == 0}}.dump() + "\n";
+  }
+  const fs::path dpo_file = dir_->path() / "long_dpo.jsonl", kto_file = dir_->path() / "long_kto.jsonl";
+  testing::write_file(dpo_file, dpo);
+  testing::write_file(kto_file, kto);
+  const std::string keys = "sequence_len: 2048\nmicro_batch_size: 2\nmax_steps: 1\n";
+  auto r = run_axolotl({"train", config(dir_->path() / "long-dpo", keys,
+                                        "datasets:\n  - path: " + dpo_file.string() + "\n    type: chatml.prompt_pairs\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(train_records(dir_->path() / "long-dpo").size(), 1u);
+  r = run_axolotl({"train", config(dir_->path() / "long-kto", keys + "rl: kto",
+                                   "datasets:\n  - path: " + kto_file.string() + "\n    type: chatml.prompt_pairs\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(train_records(dir_->path() / "long-kto").size(), 1u);
 }
 
 TEST_F(PreferenceE2E, SimpoTrainsThroughCpo) {

@@ -139,7 +139,8 @@ struct PretrainConfig {
   bool enabled() const { return !datasets.empty(); }
 };
 
-enum class ExcessLength { kDrop, kTruncate };
+// excess_length_strategy: drop the row, cut it to sequence_len, or stop with an error naming it.
+enum class ExcessLength { kDrop, kTruncate, kRaise };
 
 struct DataConfig {
   std::vector<DatasetConfig> datasets;

@@ -15,6 +15,7 @@
 #include "axolotl/config/config.h"
 #include "axolotl/data/chat_template.h"
 #include "axolotl/data/tokenizer.h"
+#include "axolotl/util/error.h"
 
 namespace axolotl::data {
 
@@ -24,6 +25,16 @@ struct TokenizedRow {
   std::vector<int32_t> input_ids;
   std::vector<int32_t> labels;  // kIgnoreIndex where no loss is taken
 };
+
+// excess_length_strategy: raise met a row longer than sequence_len (Axolotl raises ValueError). Not a
+// bad row: skip_bad_rows does not skip it. The builder adds the file and line.
+class ExcessLengthError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The error for a row of `found` ("… tokens") when sequence_len is `sequence_len`.
+ExcessLengthError excess_length_error(const std::string& found, int sequence_len);
 
 class RowEncoder {
  public:
@@ -72,6 +83,7 @@ class RowEncoder {
   bool train_on_inputs_;
   const Tokenizer& tok_;
   bool truncate_excess_ = false;  // excess_length_strategy: truncate (rl rows: replies cut, as Axolotl)
+  bool raise_excess_ = false;     // excess_length_strategy: raise (rl rows that do not fit throw)
   std::string rl_;  // data.rl: "kto" reads unpaired rows, "simpo" tokenizes as CPO
   std::optional<ChatTemplate> template_;
   std::string bos_text_, eos_text_;

@@ -3,10 +3,14 @@
 // policy − reference log-probs of the mismatched KL sequences), detached; desirable rows lose
 // 1 − σ(β(r − z)), undesirable rows 1 − σ(β(z − r)) with r = policy − reference log-ratio, weighted by
 // kto_desirable_weight / kto_undesirable_weight; the micro-batch loss is their mean.
-// Several ranks: z is the mean over the ranks of each rank's (unclamped) estimate, then clamped
-// (TRL: accelerator.gather_for_metrics(kl).mean().clamp(min=0)), and the metrics are TRL's gathered
-// values (sums and counts over ranks), all in one all-reduce per micro-batch; a rank with an empty
-// share joins it through skip_share() with zeros (the estimate then averages the ranks that had rows).
+// Several ranks: z is the mean over every KL row of the global micro-batch (each rank sends its sum
+// and row count), then clamped; with equal shares that is TRL's accelerator.gather_for_metrics(kl)
+// .mean().clamp(min=0), the mean of the ranks' means. The short last micro-batch of an epoch may split
+// unevenly or leave a rank nothing: Accelerate's even_batches would fill those shares with examples
+// from the start of the epoch (trained twice); here no row is repeated and the estimate is one
+// process's over the rows there are. The metrics are TRL's gathered values (sums and counts over
+// ranks), all in one all-reduce per micro-batch; a rank with an empty share joins it through
+// skip_share() with zeros.
 // logits/chosen, logits/rejected: the vocabulary mean of the completion-token logits, averaged over
 // completion tokens (TRL >= 1.9, "Align KTO with DPO", trl#6424; 1.8 summed every logit, padding
 // included, over the row count, a number that changed with the batch's padded width).
