@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "axolotl/data/chat_template.h"
 #include "axolotl/data/tokenizer.h"
@@ -16,6 +18,15 @@
 #include "axolotl/util/log.h"
 
 namespace axolotl::model {
+namespace {
+
+std::string join_ids(const std::vector<int64_t>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
+  return s;
+}
+
+}  // namespace
 
 int run_inference(const config::ModelConfig& model_config, const config::TokenizerConfig& tokenizer_config,
                   const InferenceRequest& request, std::istream& in, std::ostream& out) {
@@ -74,6 +85,8 @@ int run_inference(const config::ModelConfig& model_config, const config::Tokeniz
       return true;
     });
     stream.finish();
+    // The ids at debug level, so a check against another runtime (scripts/check_llamacpp.py) compares tokens.
+    log::debug("inference", "prompt ids [{}] generated ids [{}]", join_ids(ids), join_ids(result.tokens));
     if (chat) history.push_back({"assistant", tokenizer->decode(reply)});
     out << "\n";
     out.flush();
