@@ -3,9 +3,7 @@
 // metrics.jsonl (eval_ names on the eval split) and the progress line, the reward margin turns positive,
 // a resumed run repeats the uninterrupted one exactly, 2 ranks equal 1 process (DPO and KTO), IPO, ORPO, SimPO and KTO
 // train, full fine-tuning's frozen reference copy and precompute_ref_log_probs agree, config errors
-// explain themselves, and Axolotl's own DPO, ORPO and KTO examples (read from the Axolotl mirror when
-// present) train for 2 steps with base_model and datasets swapped for the tiny model and local files of
-// the same shape.
+// explain themselves (Axolotl's own examples: test_preference_examples_e2e.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -20,90 +18,12 @@
 #include <nlohmann/json.hpp>
 
 #include "axolotl/train/metrics_writer.h"
-#include "test_support.h"
+#include "preference_fixture.h"
 
 namespace axolotl::train {
 namespace {
-namespace fs = std::filesystem;
-using nlohmann::json;
 using testing::run_axolotl;
 
-class PreferenceE2E : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
-    const auto r = run_axolotl({"create-tiny", "--output", model_dir().string(), "--corpus",
-                                (testing::source_dir() / "examples/tiny/corpus.txt").string()});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    // Preference rows from the bundled alpaca rows: the right answer is chosen, the next row's rejected.
-    std::vector<json> rows;
-    std::ifstream in(testing::source_dir() / "examples/tiny/data.jsonl");
-    for (std::string line; std::getline(in, line);)
-      if (!line.empty()) rows.push_back(json::parse(line));
-    std::string intel, conversation, argilla, kto, kto_llama3;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const std::string q = rows[i]["instruction"].get<std::string>() +
-                            (rows[i]["input"].get<std::string>().empty() ? "" : "\n" + rows[i]["input"].get<std::string>());
-      const std::string good = rows[i]["output"], bad = rows[(i + 1) % rows.size()]["output"];
-      intel += json{{"system", i % 3 == 0 ? "Answer briefly." : ""}, {"question", q}, {"chosen", good}, {"rejected", bad}}.dump() + "\n";
-      conversation += json{{"conversation", json::array({{{"role", "user"}, {"content", q}}})},
-                           {"chosen", {{"role", "assistant"}, {"content", good}}},
-                           {"rejected", {{"role", "assistant"}, {"content", bad}}}}.dump() + "\n";
-      argilla += json{{"chosen", json::array({{{"role", "user"}, {"content", q}}, {{"role", "assistant"}, {"content", good}}})},
-                      {"rejected", json::array({{{"role", "user"}, {"content", q}}, {{"role", "assistant"}, {"content", bad}}})}}
-                     .dump() + "\n";
-      // KTO's unpaired rows: the right answer is desirable, the next row's answer is not.
-      const bool good_row = i % 2 == 0;
-      kto += json{{"instruction", q}, {"completion", good_row ? good : bad}, {"label", good_row}}.dump() + "\n";
-      kto_llama3 += json{{"prompt", q}, {"completion", good_row ? good : bad}, {"label", good_row}}.dump() + "\n";
-    }
-    testing::write_file(kto_file(), kto);
-    testing::write_file(kto_ultra_file(), kto_llama3);
-    testing::write_file(intel_file(), intel);
-    testing::write_file(conversation_file(), conversation);
-    testing::write_file(argilla_file(), argilla);
-  }
-  static void TearDownTestSuite() { delete dir_; }
-  static fs::path model_dir() { return dir_->path() / "tiny-model"; }
-  static fs::path intel_file() { return dir_->path() / "intel.jsonl"; }
-  static fs::path conversation_file() { return dir_->path() / "conversation.jsonl"; }
-  static fs::path argilla_file() { return dir_->path() / "argilla.jsonl"; }
-  static fs::path kto_file() { return dir_->path() / "kto.jsonl"; }
-  static fs::path kto_ultra_file() { return dir_->path() / "kto_ultra.jsonl"; }
-
-  // A flat-dialect rl config on the intel rows; `extra` ("key: value" lines) adds or replaces keys.
-  static fs::path config(const fs::path& out, const std::string& extra, const std::string& dataset = "") {
-    std::map<std::string, std::string> keys = {
-        {"base_model", model_dir().string()}, {"dataset_prepared_path", (dir_->path() / "prepared").string()},
-        {"output_dir", out.string()}, {"sequence_len", "96"}, {"adapter", "lora"}, {"lora_r", "8"},
-        {"lora_alpha", "16"}, {"lora_target_linear", "true"}, {"micro_batch_size", "4"},
-        {"gradient_accumulation_steps", "1"}, {"learning_rate", "0.003"}, {"lr_scheduler", "constant"},
-        {"bf16", "false"}, {"seed", "7"}, {"logging_steps", "1"}, {"rl", "dpo"}, {"max_steps", "12"}};
-    std::stringstream lines(extra);
-    for (std::string line; std::getline(lines, line);) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) keys[line.substr(0, colon)] = line.substr(colon + 2);
-    }
-    std::string yaml = dataset.empty() ? "datasets:\n  - path: " + intel_file().string() + "\n    type: chatml.intel\n" : dataset;
-    for (const auto& [k, v] : keys) yaml += k + ": " + v + "\n";
-    const fs::path p = out.string() + ".yml";
-    testing::write_file(p, yaml);
-    return p;
-  }
-
-  static std::vector<json> train_records(const fs::path& out) {
-    std::vector<json> v;
-    for (const auto& j : read_metrics((out / "metrics.jsonl").string()))
-      if (j.contains("loss")) v.push_back(j);
-    return v;
-  }
-
-  // rl: kto on 2 ranks against 1 process on the first `count` bundled rows (definition below).
-  static void expect_kto_ranks_match_one_process(size_t count, int steps, const std::string& name);
-
-  static testing::TempDir* dir_;
-};
-testing::TempDir* PreferenceE2E::dir_ = nullptr;
 
 TEST_F(PreferenceE2E, DpoStartsAtLn2AndLearnsThePreference) {
   const fs::path out = dir_->path() / "dpo";
@@ -186,6 +106,8 @@ TEST_F(PreferenceE2E, TwoRanksMatchOneProcess) {
   }
 }
 
+}  // namespace
+
 // rl: kto on 2 ranks × 2 examples (Gloo, fp32) gives 1 process × 4's losses and metrics, evaluation
 // included: the KL estimate is the mean over the global micro-batch's KL rows (TRL gathers the ranks'
 // estimates), so the KL term is the same mean. Every row has the same completion, so the KL rows (rotated
@@ -243,6 +165,8 @@ void PreferenceE2E::expect_kto_ranks_match_one_process(size_t count, int steps, 
     }
   std::cerr << "largest KL estimate over the " << steps << " steps: " << kl << "\n";
 }
+
+namespace {
 
 TEST_F(PreferenceE2E, KtoTwoRanksMatchOneProcess) {
   expect_kto_ranks_match_one_process(12, 6, "kto-ddp");
@@ -440,74 +364,6 @@ TEST_F(PreferenceE2E, ModulesToSaveKeepTheirBaseWeightsInTheReference) {
   EXPECT_NE(a[3]["rewards/chosen"].get<double>(), 0.0) << "the policy moved away from its reference";
   const std::string adapter = testing::read_file(live / "adapter_model.safetensors");
   EXPECT_NE(adapter.find("embed_tokens"), std::string::npos);
-}
-
-// One of Axolotl's example configs from the Axolotl mirror (AXOLOTL_MIRROR or the default path), with
-// base_model, each dataset path, output_dir and dataset_prepared_path swapped for the tiny model, `data`
-// and temporary folders; everything else as Axolotl ships it, plus max_steps: 2. Returns the output
-// folder, or an empty path when the mirror or the example is absent (the caller skips).
-fs::path run_example(const std::string& example_path, const fs::path& data, const std::string& name,
-                     const fs::path& model, const fs::path& tmp, std::string* err) {
-  const char* env = std::getenv("AXOLOTL_MIRROR");
-  const std::string mirror = env ? env : "/work/.mirror/axolotl-ai-cloud+axolotl/repo";
-  if (!fs::exists(mirror)) return {};
-  const fs::path example = tmp / (name + ".yml"), out = tmp / (name + "-out");
-  const std::string cmd = "git --git-dir=" + mirror + " show HEAD:" + example_path + " > " + example.string() + " 2>/dev/null";
-  if (std::system(cmd.c_str()) != 0) return {};
-  std::stringstream in(testing::read_file(example));
-  std::string yaml;
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("base_model:", 0) == 0) line = "base_model: " + model.string();
-    else if (line.find("- path:") != std::string::npos) line = line.substr(0, line.find("- path:")) + "- path: " + data.string();
-    else if (line.rfind("output_dir:", 0) == 0) line = "output_dir: " + out.string();
-    else if (line.rfind("dataset_prepared_path:", 0) == 0) line = "dataset_prepared_path: " + (tmp / (name + "-prepared")).string();
-    else if (line.rfind("sequence_len:", 0) == 0) line = "sequence_len: 512";  // chat markers are many pieces here
-    // Llama 3's pad token is its base EOS, which the tiny tokenizer spells </s> (no token is added).
-    else if (line.find("pad_token: \"<|end_of_text|>\"") != std::string::npos) line = "  pad_token: \"</s>\"";
-    // Not on this branch (another branch adds it); with both datasets the same file it only halves the rows.
-    else if (line.rfind("dataset_exact_deduplication:", 0) == 0) continue;
-    yaml += line + "\n";
-  }
-  yaml += "max_steps: 2\n";
-  testing::write_file(example, yaml);
-  const auto r = run_axolotl({"train", example.string()});
-  if (r.exit_code != 0) *err = r.err.empty() ? "exit " + std::to_string(r.exit_code) : r.err;
-  return out;
-}
-
-TEST_F(PreferenceE2E, AxolotlDpoExampleTrainsTwoSteps) {
-  std::string err;
-  const fs::path out = run_example("examples/llama-3/lora-1b-deduplicate-dpo.yml", conversation_file(), "dpo-example",
-                                   model_dir(), dir_->path(), &err);
-  if (out.empty()) GTEST_SKIP() << "no Axolotl mirror or example";
-  ASSERT_TRUE(err.empty()) << err;
-  const auto recs = train_records(out);
-  ASSERT_EQ(recs.size(), 2u);
-  EXPECT_TRUE(recs[1].contains("rewards/accuracies"));
-}
-
-// examples/llama-3/qlora-1b-kto.yaml: rl: kto, llama3.ultra, QLoRA, kto_desirable_weight 0.2.
-TEST_F(PreferenceE2E, AxolotlKtoExampleTrainsTwoSteps) {
-  std::string err;
-  const fs::path out = run_example("examples/llama-3/qlora-1b-kto.yaml", kto_ultra_file(), "kto-example", model_dir(),
-                                   dir_->path(), &err);
-  if (out.empty()) GTEST_SKIP() << "no Axolotl mirror or example";
-  ASSERT_TRUE(err.empty()) << err;
-  const auto recs = train_records(out);
-  ASSERT_EQ(recs.size(), 2u);
-  EXPECT_TRUE(recs[0].contains("kl"));
-}
-
-// examples/mistral/orpo/mistral-qlora-orpo.yml: rl: orpo, chat_template.argilla, QLoRA, an eval split.
-TEST_F(PreferenceE2E, AxolotlOrpoExampleTrainsTwoSteps) {
-  std::string err;
-  const fs::path out = run_example("examples/mistral/orpo/mistral-qlora-orpo.yml", argilla_file(), "orpo-example",
-                                   model_dir(), dir_->path(), &err);
-  if (out.empty()) GTEST_SKIP() << "no Axolotl mirror or example";
-  ASSERT_TRUE(err.empty()) << err;
-  const auto recs = train_records(out);
-  ASSERT_EQ(recs.size(), 2u);
-  EXPECT_TRUE(recs[0].contains("log_odds_ratio"));
 }
 
 }  // namespace
