@@ -281,6 +281,27 @@ void check_eval_strategy(const EvalConfig& e, State& st) {
   }
 }
 
+// LISA (Axolotl's LISACallback): on only with both keys, full fine-tuning of the decoder layers.
+void check_lisa(const Config& c, State& st) {
+  const auto& t = c.training;
+  if ((t.lisa_n_layers > 0) != (t.lisa_step_interval > 0)) {
+    const bool n = t.lisa_n_layers > 0;
+    st.note(st.where(n ? "training.lisa_n_layers" : "training.lisa_step_interval"), n ? "lisa_n_layers" : "lisa_step_interval",
+            "LISA is off: it needs both lisa_n_layers and lisa_step_interval", "set the other key too");
+    return;
+  }
+  if (t.lisa_n_layers == 0) return;
+  if (c.adapter.type != AdapterType::kNone && !st.is_bad("adapter.type")) {
+    st.error(st.where("training.lisa_n_layers"), "lisa_n_layers", "LISA trains whole decoder layers: full fine-tuning only",
+             "adapter: " + std::string(c.adapter.type == AdapterType::kQlora ? "qlora" : "lora"), "no adapter",
+             "drop the adapter keys (Axolotl's callback would unfreeze the base weights under PEFT)");
+  }
+  if (t.lisa_layers_attribute != "model.layers" && t.lisa_layers_attribute != "model.language_model.layers") {
+    st.error(st.where("training.lisa_layers_attribute"), "lisa_layers_attribute", "not where this model keeps its layers",
+             t.lisa_layers_attribute, "model.layers (or model.language_model.layers for a multimodal Gemma-3)");
+  }
+}
+
 }  // namespace
 
 void check_config(const Config& c, State& st) {
@@ -297,6 +318,18 @@ void check_config(const Config& c, State& st) {
   if (q.load_in_4bit && c.adapter.type == AdapterType::kNone && !st.is_bad("adapter.type")) {
     st.error(st.where("quantization.load_in_4bit"), "quantization.load_in_4bit",
              "4-bit weights cannot be trained without an adapter", "adapter: none", "adapter: qlora");
+  }
+  if (c.model.reinit_weights && (q.load_in_4bit || q.load_in_8bit)) {
+    // Axolotl's from_config path drops the quantization config: its "QLoRA" would train a dense model.
+    st.error(st.where("model.reinit_weights"), "reinit_weights",
+             "random weights cannot be combined with a quantized base", q.load_in_4bit ? "load_in_4bit: true" : "load_in_8bit: true",
+             "load_in_4bit and load_in_8bit false", "Axolotl would build the random model unquantized; use adapter: lora or full fine-tuning");
+  }
+  check_lisa(c, st);
+  if (c.data.sample_packing_sequentially && c.data.sample_packing && !c.data.curriculum_sampling) {
+    st.note(st.where("data.sample_packing_sequentially"), "sample_packing_sequentially",
+            "rows are shuffled before the in-order packing (as Axolotl's random sampler does); add "
+            "curriculum_sampling: true to pack them in dataset order");
   }
   exclusive(c.training.warmup_steps > 0, "training.warmup_steps", c.training.warmup_ratio > 0,
             "training.warmup_ratio", st);

@@ -171,9 +171,6 @@ const ForeignKey kKeys[] = {
     {"jagged_restart_", true, true, false, "jagged-restart learning-rate schedules are not implemented"},
     {"peft", false, true, false, "PEFT initialisation options (LoftQ, ...) are not implemented"},
     {"model_config", false, true, false, "model config overrides are not implemented"},
-    {"reinit_weights", false, true, false, "re-initialising the base weights is not implemented"},
-    {"sample_packing_sequentially", false, true, false, "sequential (next-fit) packing is not implemented; packing is "
-                                                        "first-fit decreasing"},
     {"tokenizer_use_mistral_common", false, true, false, "mistral-common tokenizers are not supported; use the "
                                                          "tokenizer files of the model"},
     // errors when set: they change what is trained
@@ -201,7 +198,6 @@ const ForeignKey kKeys[] = {
     {"rope_scaling", false, true, false, "RoPE scaling from the config is not implemented; set it in config.json"},
     {"sequence_parallel_degree", false, true, false, "sequence parallelism is not implemented"},
     {"tensor_parallel_size", false, true, false, "tensor parallelism is not implemented"},
-    {"lisa_", true, true, false, "LISA layer sampling is not implemented"},
     {"multipack_real_batches", false, true, false, "only Axolotl's default packing (one bin per batch) is implemented"},
     {"model_config_overrides", false, true, false, "model config overrides are not implemented"},
     {"overrides_of_model_config", false, true, false, "model config overrides are not implemented"},

@@ -43,8 +43,8 @@ const BatchLoader::Plan& BatchLoader::plan(int64_t epoch) {
   }
   std::vector<std::vector<size_t>> bins;
   if (opt_.sample_packing && !opt_.preference_pairs && !opt_.kto_rows) {
-    bins = pack_rows(lengths_, order, {opt_.sequence_len, opt_.max_per_bin, opt_.group_size});
-    if (opt_.shuffle) {  // FFD emits long-first bins; shuffle so batches do not drift in length
+    bins = pack_rows(lengths_, order, {opt_.sequence_len, opt_.max_per_bin, opt_.group_size, opt_.sequential_packing});
+    if (opt_.shuffle && !opt_.sequential_packing) {  // FFD emits long-first bins; shuffle so batches do not drift in length
       auto perm = seeded_permutation(bins.size(), s ^ 0x5bd1e995ull);
       std::vector<std::vector<size_t>> shuffled;
       for (size_t i : perm) shuffled.push_back(std::move(bins[i]));

@@ -1,4 +1,4 @@
-// First-fit decreasing bin packing. A segment tree over bin slots holds each slot's free space
+// First-fit decreasing bin packing, or next-fit in the given order (sequential). A segment tree over bin slots holds each slot's free space
 // (fresh slots: the full capacity), so "leftmost bin with room" is one O(log n) descent.
 #include "axolotl/data/packing.h"
 
@@ -37,8 +37,38 @@ class FreeSpaceTree {
 
 }  // namespace
 
+namespace {
+
+void check_fits(int64_t len, int64_t capacity) {
+  if (len > capacity || len <= 0) {
+    throw Error("packing: row of " + std::to_string(len) + " tokens does not fit bins of " + std::to_string(capacity));
+  }
+}
+
+// Axolotl's allocate_sequentially (sample_packing_sequentially): rows in `order`, a new bin whenever
+// the next row does not fit the current one; no limit on rows per bin.
+std::vector<std::vector<size_t>> pack_in_order(const std::vector<int64_t>& lengths, const std::vector<size_t>& order,
+                                               int64_t capacity) {
+  std::vector<std::vector<size_t>> bins;
+  int64_t room = 0;
+  for (size_t idx : order) {
+    const int64_t len = lengths[idx];
+    check_fits(len, capacity);
+    if (bins.empty() || len > room) {
+      bins.emplace_back();
+      room = capacity;
+    }
+    bins.back().push_back(idx);
+    room -= len;
+  }
+  return bins;
+}
+
+}  // namespace
+
 std::vector<std::vector<size_t>> pack_rows(const std::vector<int64_t>& lengths, const std::vector<size_t>& order,
                                            const PackingOptions& options) {
+  if (options.sequential) return pack_in_order(lengths, order, options.capacity);
   std::vector<std::vector<size_t>> bins;
   size_t group = std::max<size_t>(1, options.group_size);
   for (size_t g = 0; g < order.size(); g += group) {
@@ -49,10 +79,7 @@ std::vector<std::vector<size_t>> pack_rows(const std::vector<int64_t>& lengths, 
     std::vector<std::vector<size_t>> group_bins;
     for (size_t idx : items) {
       int64_t len = lengths[idx];
-      if (len > options.capacity || len <= 0) {
-        throw Error("packing: row of " + std::to_string(len) + " tokens does not fit bins of " +
-                    std::to_string(options.capacity));
-      }
+      check_fits(len, options.capacity);
       size_t slot = tree.find(len);
       if (slot == group_bins.size()) group_bins.emplace_back();
       group_bins[slot].push_back(idx);

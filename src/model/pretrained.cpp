@@ -33,8 +33,10 @@ std::string model_config_folder(const config::ModelConfig& config) {
                                                      : io::resolve_model_dir(config.config_path, config.revision);
 }
 
-LlamaForCausalLM load_pretrained(const config::ModelConfig& config, const LoadHookFactory& hook_for) {
-  const std::string folder = model_folder(config);
+namespace {
+
+// config.json (from config_path when set), threads, device and dtype: the model before its weights.
+LlamaForCausalLM empty_model(const config::ModelConfig& config) {
   const LlamaConfig llama = load_llama_config(model_config_folder(config));
   set_threads(config.threads);
   const auto device = resolve_device(config.device);
@@ -42,8 +44,30 @@ LlamaForCausalLM load_pretrained(const config::ModelConfig& config, const LoadHo
   log::info("model", "{}: {} layers, hidden {}, heads {}/{} (q/kv), vocab {}, {} on {}", llama.architecture,
             llama.num_hidden_layers, llama.hidden_size, llama.num_attention_heads, llama.num_key_value_heads,
             llama.vocab_size, dtype_name(dtype), device.str());
-  LlamaForCausalLM model(llama, torch::TensorOptions().dtype(dtype).device(device));
+  return LlamaForCausalLM(llama, torch::TensorOptions().dtype(dtype).device(device));
+}
+
+}  // namespace
+
+LlamaForCausalLM load_pretrained(const config::ModelConfig& config, const LoadHookFactory& hook_for) {
+  const std::string folder = model_folder(config);
+  LlamaForCausalLM model = empty_model(config);
   load_weights(*model, folder, hook_for ? hook_for(*model) : TensorLoaded{});
+  model->eval();
+  return model;
+}
+
+LlamaForCausalLM random_pretrained(const config::ModelConfig& config, uint64_t seed) {
+  LlamaForCausalLM model = empty_model(config);
+  init_weights(*model, seed);
+  const auto pad = model->config().pad_token_id;  // nn.Embedding(padding_idx=pad_token_id): its row is zeroed
+  auto& table = model->model->embed_tokens->weight;
+  if (pad && *pad >= 0 && *pad < table.size(0)) {
+    torch::NoGradGuard no_grad;
+    table[*pad].zero_();
+  }
+  log::info("model", "reinit_weights: random weights (N(0, {}) as HF _init_weights, seed {}), not the checkpoint's",
+            model->config().initializer_range, seed);
   model->eval();
   return model;
 }

@@ -50,9 +50,12 @@ void apply_unfrozen_parameters(model::LlamaForCausalLMImpl& m, const std::vector
   std::vector<config::UnfreezePattern> parsed;
   for (const auto& p : patterns) parsed.push_back(config::parse_unfreeze_pattern(p));
   int64_t kept = 0, total = 0;
+  bool base_match = false;  // a pattern matches a parameter's own (unwrapped) name
   std::vector<std::string> unsaved, example_names;
+  std::vector<std::pair<torch::Tensor, bool>> before;  // each parameter's trainability on entry
   for (auto& item : m.named_parameters()) {
     torch::Tensor& p = item.value();
+    before.emplace_back(p, p.requires_grad());
     const bool saved = adapter && p.requires_grad() && !is_lora(item.key());
     const std::string name = axolotl_name(m.config(), item.key(), adapter, saved);
     if (example_names.size() < 2) example_names.push_back(name);
@@ -61,6 +64,7 @@ void apply_unfrozen_parameters(model::LlamaForCausalLMImpl& m, const std::vector
     std::vector<std::pair<int64_t, int64_t>> rows;  // trained rows [begin, end) of dim 0
     const int64_t n0 = p.dim() > 0 ? p.size(0) : 1;
     for (const auto& pat : parsed) {
+      if (adapter && pat.matches(item.key())) base_match = true;
       if (!pat.matches(name)) continue;
       on = true;
       if (!pat.row_begin) {
@@ -98,6 +102,19 @@ void apply_unfrozen_parameters(model::LlamaForCausalLMImpl& m, const std::vector
     throw freeze_error("with an adapter these base weights would be trained but the adapter files cannot hold them",
                        unsaved.front() + (unsaved.size() > 1 ? " and " + std::to_string(unsaved.size() - 1) + " more" : ""),
                        "match LoRA weights (…lora_A.default.weight) or list the module in lora_modules_to_save");
+  }
+  if (kept == 0 && base_match) {
+    // Axolotl's own Gemma-3 QLoRA examples do this: patterns written for the base model's names
+    // (^model.language_model.*) meet PEFT's wrapped ones and freeze everything, the adapter
+    // included, so Axolotl trains nothing. Here the patterns are dropped and the adapter trains.
+    for (auto& [p, on] : before) p.set_requires_grad(on);
+    log::warn("train",
+              "unfrozen_parameters ('{}'{}) match the base model's names but none of PEFT's wrapped ones (e.g. {}); "
+              "Axolotl would freeze every parameter, the adapter's too, and train nothing. Here they are ignored "
+              "and the adapter trains as without them",
+              patterns.front(), patterns.size() > 1 ? " and " + std::to_string(patterns.size() - 1) + " more" : "",
+              example_names.front());
+    return;
   }
   if (kept == 0) {
     throw freeze_error(

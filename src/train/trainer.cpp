@@ -32,6 +32,7 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
   bo.pad_id = std::max(0, s.tokenizer->pad_id());
   bo.seed = c.training.seed;
   bo.shuffle = !c.data.curriculum_sampling;  // curriculum_sampling: dataset order
+  bo.sequential_packing = c.data.sample_packing_sequentially;
   bo.preference_pairs = !c.preference.method.empty();  // [chosen; rejected] rows, never packed
   bo.kto_rows = c.preference.method == "kto";           // examples + KL rows (TRL: sequential sampler)
   bo.kl_group = c.training.micro_batch_size;
@@ -85,6 +86,11 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
                                   c.eval.metric_for_best_model, "one of " + list, "the eval_ prefix is optional"}});
   }
   for (const auto& item : s.trainable) trainable_tensors_.push_back(item.second);
+  // LISA: every layer is in the optimizer; the layers not chosen have no gradient (AdamW skips them).
+  if (c.training.lisa_n_layers > 0 && c.training.lisa_step_interval > 0) {
+    lisa_ = std::make_unique<LisaLayers>(*s.model, c.training.lisa_n_layers, c.training.lisa_step_interval,
+                                         c.training.seed);
+  }
 }
 
 int Loop::run() {
@@ -107,6 +113,7 @@ int Loop::run() {
   int64_t steps_this_session = 0;
   while (state_.global_step < schedule_.total_steps) {
     if (stop_requested()) break;
+    if (lisa_) lisa_->at_step(state_.global_step);  // Axolotl's LISACallback.on_step_begin
     const double loss = train_step();
     if (diverged_non_finite_) break;
     ++steps_this_session;

@@ -21,6 +21,7 @@
 #include "axolotl/train/checkpoint.h"
 #include "axolotl/train/distributed_context.h"
 #include "axolotl/train/distributed_grads.h"
+#include "axolotl/train/lisa_layers.h"
 #include "axolotl/train/loss_curve.h"
 #include "axolotl/train/loss_watchdog.h"
 #include "axolotl/train/lr_scheduler.h"
@@ -150,6 +151,7 @@ class Loop {
   StopSignal stop_;
   std::unique_ptr<data::BatchLoader> train_loader_, eval_loader_;  // train_loader_: null when streaming
   std::unique_ptr<data::PretrainBatches> stream_;                   // pretraining_dataset (else null)
+  std::unique_ptr<LisaLayers> lisa_;                                // lisa_n_layers (else null)
   data::TokenizerSave tokenizer_save_;  // the tokenizer files of every output folder (added tokens)
   Schedule schedule_;
   std::unique_ptr<LrScheduler> scheduler_;

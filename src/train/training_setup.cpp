@@ -160,9 +160,13 @@ TrainingSetup load_training_setup(const config::Config& c, DistributedContext& d
 
   torch::manual_seed(c.training.seed);
   // Quantized bases are quantized projection by projection as they load (never all dense at once).
-  s.model = model::load_pretrained(worker_model_config(c.model, dist), [&](model::LlamaForCausalLMImpl& m) {
-    return adapters::quantize_while_loading(m, c.quantization);
-  });
+  if (c.model.reinit_weights) {  // Axolotl's from_config: the architecture without the weights
+    s.model = model::random_pretrained(worker_model_config(c.model, dist), c.training.seed);
+  } else {
+    s.model = model::load_pretrained(worker_model_config(c.model, dist), [&](model::LlamaForCausalLMImpl& m) {
+      return adapters::quantize_while_loading(m, c.quantization);
+    });
+  }
   // Tokens added to the tokenizer (tokens:, special_tokens) get rows, as Axolotl's resize does
   // (resize_token_embeddings_to_32x: the tokenizer size rounded up to a multiple of 32).
   const int64_t rows = model::embedding_rows(*s.model);

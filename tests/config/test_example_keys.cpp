@@ -178,6 +178,23 @@ TEST(ParityKeys, SavingEvalAndDataKeys) {
   EXPECT_FALSE(problems_with("save_strategy: best\n").empty());
 }
 
+// reinit_weights (examples/qwen2/*-pretrain-fsdp2.yaml) and sample_packing_sequentially
+// (examples/llama-3/lora-1b-sample-packing-sequentially.yml).
+TEST(ParityKeys, ReinitWeightsAndSequentialPacking) {
+  auto r = load_with("reinit_weights: true\nsample_packing: true\nsample_packing_sequentially: true\n");
+  EXPECT_TRUE(r.config.model.reinit_weights);
+  EXPECT_TRUE(r.config.data.sample_packing_sequentially);
+  int notes = 0;  // shuffled before the in-order packing unless curriculum_sampling
+  for (const auto& n : r.notes) notes += n.key == "sample_packing_sequentially" ? 1 : 0;
+  EXPECT_EQ(notes, 1);
+  r = load_with("sample_packing: true\nsample_packing_sequentially: true\ncurriculum_sampling: true\n");
+  for (const auto& n : r.notes) EXPECT_NE(n.key, "sample_packing_sequentially") << n.str();
+  auto p = problems_with("reinit_weights: true\nload_in_8bit: true\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].key, "reinit_weights");
+  EXPECT_NE(p[0].message.find("quantized"), std::string::npos) << p[0].str();
+}
+
 // The optimizer names Axolotl's examples use: the AdamW variants run as AdamW (a note when the
 // variant's states or kernel differ); others that change the update are refused by name.
 TEST(ParityKeys, AxolotlAdamWNamesRunAsAdamW) {

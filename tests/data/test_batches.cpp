@@ -59,6 +59,61 @@ TEST(Packing, MaxPerBinAndOversizeRows) {
   EXPECT_THROW(pack_rows({200}, {0}, {100, 3, 10}), Error);
 }
 
+// sample_packing_sequentially: Axolotl's allocate_sequentially (utils/samplers/multipack.py) walks the
+// rows in order and opens a bin whenever the next row does not fit; no rows-per-bin limit.
+TEST(Packing, SequentialIsNextFitInOrder) {
+  std::vector<int64_t> lengths = {700, 300, 1024, 5, 900, 124, 1000, 48, 512, 512};
+  std::vector<size_t> order(lengths.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  PackingOptions opt{1024, 1, 100000, true};  // max_per_bin 1 is ignored, as Axolotl's sequential path does
+  const std::vector<std::vector<size_t>> want = {{0, 1}, {2}, {3, 4}, {5}, {6}, {7, 8}, {9}};
+  EXPECT_EQ(pack_rows(lengths, order, opt), want);
+  const std::vector<size_t> reversed(order.rbegin(), order.rend());
+  const std::vector<std::vector<size_t>> want_reversed = {{9, 8}, {7}, {6}, {5, 4}, {3}, {2}, {1, 0}};
+  EXPECT_EQ(pack_rows(lengths, reversed, opt), want_reversed);
+  EXPECT_THROW(pack_rows({200}, {0}, {100, 3, 10, true}), Error);
+}
+
+TEST(Batches, SequentialPackingKeepsDatasetOrderWithoutShuffling) {
+  RowStore rows = make_rows(40, 3, 60);
+  BatchOptions opt;
+  opt.sequence_len = 128;
+  opt.micro_batch_size = 1;
+  opt.sample_packing = true;
+  opt.sequential_packing = true;
+  opt.shuffle = false;  // curriculum_sampling
+  BatchLoader loader(rows, opt);
+  // Non-padding tokens of every packed row, step by step, are the dataset's rows back to back, and
+  // each bin is closed only when the next row does not fit (next-fit).
+  std::vector<int32_t> packed, want;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto r = rows.row(i);
+    want.insert(want.end(), r.input_ids.begin(), r.input_ids.end());
+  }
+  int64_t bins = 0, used_before = -1;
+  for (int64_t step = 0; step < loader.steps_in_epoch(0); ++step) {
+    for (const Batch& b : loader.step(0, step).micro) {
+      for (int64_t row = 0; row < b.rows; ++row, ++bins) {
+        int64_t used = 0;
+        for (int64_t t = 0; t < b.seq_len; ++t) {
+          const size_t at = static_cast<size_t>(row * b.seq_len + t);
+          if (b.segment_ids[at] == 0) continue;
+          packed.push_back(b.input_ids[at]);
+          ++used;
+        }
+        if (used_before >= 0) {  // the row that opened this bin did not fit the previous one
+          const size_t first = packed.size() - static_cast<size_t>(used);
+          size_t len = 1;
+          while (first + len < packed.size() && b.segment_ids[static_cast<size_t>(row * b.seq_len) + len] == 1) ++len;
+          EXPECT_GT(used_before + static_cast<int64_t>(len), 128) << "bin " << bins << " opened early";
+        }
+        used_before = used;
+      }
+    }
+  }
+  EXPECT_EQ(packed, want);
+}
+
 TEST(Batches, PackedRowsHavePositionsSegmentsAndMaskedFirstLabels) {
   RowStore rows = make_rows(200, 3, 60);
   BatchOptions opt;

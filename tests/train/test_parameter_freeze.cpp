@@ -1,8 +1,9 @@
 // unfrozen_parameters on the tiny PEFT reference LLaMA: full fine-tuning matches the model's own names
 // at the start only (re.match) with literal dots; a row range zeroes the other rows' gradients; with
-// an adapter the patterns see PEFT's wrapped names, so base-model patterns freeze everything and are
-// refused, while patterns over lora_A.default / lora_B.default keep those trainable; base weights an
-// adapter cannot save are refused.
+// an adapter the patterns see PEFT's wrapped names, so base-model patterns would freeze everything
+// (Axolotl then trains nothing): they are dropped with a warning and the adapter trains; patterns
+// matching no name at all are refused; patterns over lora_A.default / lora_B.default keep those
+// trainable; base weights an adapter cannot save are refused.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -73,11 +74,21 @@ TEST(ParameterFreeze, RowRangeZeroesTheGradientOfTheOtherRows) {
   EXPECT_EQ(g.narrow(0, 5, g.size(0) - 5).abs().sum().item<double>(), 0.0);
 }
 
-TEST(ParameterFreeze, WithAnAdapterBaseModelPatternsFreezeEverythingAndAreRefused) {
+TEST(ParameterFreeze, WithAnAdapterBaseModelPatternsAreDroppedAndTheAdapterTrains) {
+  auto m = tiny();
+  with_lora(m);
+  const auto adapter_only = trainable(m);
+  ASSERT_FALSE(adapter_only.empty());
+  // Axolotl's Gemma-3 QLoRA examples: base-model names meet PEFT's wrapped ones.
+  apply_unfrozen_parameters(*m, {"^model.layers.*", "^lm_head.*"}, true);
+  EXPECT_EQ(trainable(m), adapter_only);
+}
+
+TEST(ParameterFreeze, WithAnAdapterPatternsMatchingNoNameAtAllAreRefused) {
   auto m = tiny();
   with_lora(m);
   try {
-    apply_unfrozen_parameters(*m, {"^model.layers.*", "^lm_head.*"}, true);
+    apply_unfrozen_parameters(*m, {"^vision_tower.*"}, true);
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("base_model.model."), std::string::npos) << e.what();

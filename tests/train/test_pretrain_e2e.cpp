@@ -147,7 +147,7 @@ TEST_F(PretrainE2E, AxolotlPretrainingExamplesTrainTwoStepsOrAreRefusedByName) {
        "special_tokens:\n" + common, nullptr},
       {"qwen2/adamw-pretrain-fsdp2", "reinit_weights: true\npretraining_dataset:\n  - path: " + corpus +
        "\n    type: pretrain\n    split: train\nmax_steps: 305\nsequence_len: 128\nsample_packing: true\n"
-       "micro_batch_size: 4\n" + common, "reinit_weights"},
+       "micro_batch_size: 4\n" + common, nullptr},
       {"llama-3/diffusion/pretrain-1b", "pretraining_dataset:\n  - path: " + corpus + "\n    type: completion\n"
        "    field: text\nplugins:\n  - axolotl.integrations.diffusion.DiffusionPlugin\ndiffusion:\n  eps: 5e-4\n"
        "max_steps: 10000\nsequence_len: 128\nsample_packing: true\n" + common, "diffusion"},
@@ -167,6 +167,9 @@ TEST_F(PretrainE2E, AxolotlPretrainingExamplesTrainTwoStepsOrAreRefusedByName) {
     r = run_axolotl({"train", cfg.string(), "--set", "max_steps=2"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(losses(out).size(), 2u);
+    if (e.yaml.find("reinit_weights: true") != std::string::npos) {
+      EXPECT_NE((r.out + r.err).find("reinit_weights: random weights"), std::string::npos) << r.err;
+    }
   }
 }
 

@@ -22,6 +22,7 @@ struct ModelConfig {
   Device device = Device::kAuto;
   int threads = 0;              // intra-op threads; 0 = number of cores
   bool resize_token_embeddings_to_32x = false;  // grown embeddings get a multiple of 32 rows
+  bool reinit_weights = false;  // train from random weights (HF _init_weights) on config.json's architecture
 };
 
 struct TokenizerConfig {
@@ -150,6 +151,7 @@ struct DataConfig {
   int sequence_len = 2048;
   int min_sample_len = 2;
   bool sample_packing = false;
+  bool sample_packing_sequentially = false;  // next-fit in sampler order (Axolotl's allocate_sequentially)
   std::optional<bool> eval_sample_packing;
   std::optional<bool> pad_to_sequence_len;  // unset: true with sample packing
   bool train_on_inputs = false;
@@ -199,6 +201,9 @@ struct TrainingConfig {
   bool tf32 = false;
   bool gradient_checkpointing = false;
   std::vector<std::string> unfrozen_parameters;  // Axolotl's freeze_layers_except patterns (unfreeze_pattern.h)
+  int lisa_n_layers = 0;                // LISA: decoder layers trained at a time (0 = off)
+  int lisa_step_interval = 0;           // LISA: steps between layer switches
+  std::string lisa_layers_attribute = "model.layers";
   uint64_t seed = 42;
   std::optional<double> loss_watchdog_threshold;
   int loss_watchdog_patience = 3;

@@ -64,6 +64,7 @@ struct BatchOptions {
   int kl_group = 1;
   int max_per_bin = 200;
   size_t group_size = 100000;
+  bool sequential_packing = false;    // next-fit in the (shuffled or dataset) order; bins keep that order
 };
 
 class BatchLoader {

@@ -1,6 +1,7 @@
 // Sample packing: rows into bins of `capacity` tokens, first-fit decreasing within groups of
 // `group_size` rows (Axolotl's multipack processes groups too; FORMATS.md §8), at most
-// `max_per_bin` rows per bin. O(n log n) with a segment tree over the bins' free space.
+// `max_per_bin` rows per bin. O(n log n) with a segment tree over the bins' free space. Or, with
+// `sequential`, next-fit in the given order (Axolotl's sample_packing_sequentially).
 #pragma once
 
 #include <cstddef>
@@ -13,6 +14,7 @@ struct PackingOptions {
   int64_t capacity = 2048;        // tokens per bin (sequence_len)
   int max_per_bin = 200;          // sample_packing_bin_size
   size_t group_size = 100000;     // sample_packing_group_size
+  bool sequential = false;        // sample_packing_sequentially: next-fit in `order`, no row limit
 };
 
 // Bins of indices into `lengths`, taking rows in `order` (all of them). A row longer than the

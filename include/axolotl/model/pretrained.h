@@ -21,5 +21,8 @@ std::string model_config_folder(const config::ModelConfig& config);
 // `hook_for(model)`, when given, makes the per-tensor hook handed to load_weights (weight_loader.h).
 using LoadHookFactory = std::function<TensorLoaded(LlamaForCausalLMImpl&)>;
 LlamaForCausalLM load_pretrained(const config::ModelConfig& config, const LoadHookFactory& hook_for = {});
+// reinit_weights: as load_pretrained without reading any weights; init_weights(seed), and the
+// pad_token_id row of the embeddings zeroed as nn.Embedding(padding_idx) does. Eval mode.
+LlamaForCausalLM random_pretrained(const config::ModelConfig& config, uint64_t seed);
 
 }  // namespace axolotl::model
