@@ -103,17 +103,22 @@ void apply_unfrozen_parameters(model::LlamaForCausalLMImpl& m, const std::vector
                        unsaved.front() + (unsaved.size() > 1 ? " and " + std::to_string(unsaved.size() - 1) + " more" : ""),
                        "match LoRA weights (…lora_A.default.weight) or list the module in lora_modules_to_save");
   }
-  if (kept == 0 && base_match) {
-    // Axolotl's own Gemma-3 QLoRA examples do this: patterns written for the base model's names
-    // (^model.language_model.*) meet PEFT's wrapped ones and freeze everything, the adapter
+  // Patterns that name PEFT's wrapped weights (base_model.model…, lora_A/B) but match none are a typo:
+  // refused below. Others were written for the base model (or another model of the family).
+  const bool peft_style = std::any_of(patterns.begin(), patterns.end(), [](const std::string& p) {
+    return p.find("base_model") != std::string::npos || p.find("lora_") != std::string::npos;
+  });
+  if (kept == 0 && adapter && !peft_style) {
+    // Axolotl's own Gemma-3 QLoRA examples do this: patterns written for the multimodal base model's
+    // names (^model.language_model.*) meet PEFT's wrapped ones and freeze everything, the adapter
     // included, so Axolotl trains nothing. Here the patterns are dropped and the adapter trains.
     for (auto& [p, on] : before) p.set_requires_grad(on);
     log::warn("train",
-              "unfrozen_parameters ('{}'{}) match the base model's names but none of PEFT's wrapped ones (e.g. {}); "
+              "unfrozen_parameters ('{}'{}) match {} but none of PEFT's wrapped names (e.g. {}); "
               "Axolotl would freeze every parameter, the adapter's too, and train nothing. Here they are ignored "
               "and the adapter trains as without them",
               patterns.front(), patterns.size() > 1 ? " and " + std::to_string(patterns.size() - 1) + " more" : "",
-              example_names.front());
+              base_match ? "the base model's names" : "no parameter of this model", example_names.front());
     return;
   }
   if (kept == 0) {

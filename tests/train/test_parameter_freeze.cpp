@@ -1,9 +1,9 @@
 // unfrozen_parameters on the tiny PEFT reference LLaMA: full fine-tuning matches the model's own names
 // at the start only (re.match) with literal dots; a row range zeroes the other rows' gradients; with
 // an adapter the patterns see PEFT's wrapped names, so base-model patterns would freeze everything
-// (Axolotl then trains nothing): they are dropped with a warning and the adapter trains; patterns
-// matching no name at all are refused; patterns over lora_A.default / lora_B.default keep those
-// trainable; base weights an adapter cannot save are refused.
+// (Axolotl then trains nothing): they are dropped with a warning and the adapter trains, also when
+// they match no name at all; PEFT-style patterns matching nothing are refused; patterns over
+// lora_A.default / lora_B.default keep those trainable; base weights an adapter cannot save are refused.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -84,11 +84,16 @@ TEST(ParameterFreeze, WithAnAdapterBaseModelPatternsAreDroppedAndTheAdapterTrain
   EXPECT_EQ(trainable(m), adapter_only);
 }
 
-TEST(ParameterFreeze, WithAnAdapterPatternsMatchingNoNameAtAllAreRefused) {
+TEST(ParameterFreeze, WithAnAdapterPeftStylePatternsMatchingNothingAreRefused) {
   auto m = tiny();
   with_lora(m);
+  // examples/gemma3/gemma-3-1b-qlora.yml: the multimodal model's names on a text model, no match at all.
+  const auto adapter_only = trainable(m);
+  apply_unfrozen_parameters(*m, {"^model.language_model.*", "^lm_head.*"}, true);
+  EXPECT_EQ(trainable(m), adapter_only);
+  // A pattern written for PEFT's names that matches nothing is a typo: refused.
   try {
-    apply_unfrozen_parameters(*m, {"^vision_tower.*"}, true);
+    apply_unfrozen_parameters(*m, {"^base_model.model.model.layers.0.self_attn.q_proj.lora_X"}, true);
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("base_model.model."), std::string::npos) << e.what();
