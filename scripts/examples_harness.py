@@ -85,12 +85,15 @@ LLAMA31 = re.compile(r"llama-?3\.[123]|orpheus|cogito-v1-preview-llama")  # 3.1-
 
 
 def model_of(cfg, family):
-    """The tiny model folder for a config: its family's, with the Llama-3 (3.1) tokenizer for Llama-3.x bases."""
+    """The tiny model folder for a config: its family's, with the Llama-3 (3.1) tokenizer for Llama-3.x bases
+    and a tokenizer holding Yi's or xgen's special tokens for those bases."""
     base = str(cfg.get("base_model", "")).lower()
     if family == "llama" and LLAMA31.search(base):
         return "llama31"
     if family == "llama" and LLAMA3.search(base):
         return "llama3"
+    if family == "llama" and ("/yi-" in base or "xgen" in base):
+        return "yi" if "/yi-" in base else "xgen"  # their special tokens (scripts/harness_models.sh)
     return family
 
 

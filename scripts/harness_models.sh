@@ -53,6 +53,24 @@ PY
 }
 
 # name  family  tokenizer folder (under --tokenizers; llama31 is derived from llama3)
+# Bases whose own tokenizer holds special tokens the Llama-2 one lacks (their configs name them):
+# a 512-piece sentencepiece model trained on the bundled corpus with those pieces, so that the stand-in
+# has them as single tokens as the real tokenizer does. Yi: bos <|startoftext|>, eos <|endoftext|>;
+# xgen (tiktoken): <|endoftext|> as every special token.
+spm_tokenizer() {
+  local dst="$1" bos="$2" eos="$3" extra="$4"
+  mkdir -p "$dst"
+  "${PYTHON:-/usr/bin/python3}" - "$here/examples/tiny/corpus.txt" "$dst" "$bos" "$eos" "$extra" <<'PY'
+import os, sys
+import sentencepiece as spm
+corpus, dst, bos, eos, extra = sys.argv[1:6]
+spm.SentencePieceTrainer.train(input=corpus, model_prefix=os.path.join(dst, "tokenizer"), vocab_size=512,
+                               model_type="bpe", byte_fallback=True, bos_piece=bos, eos_piece=eos,
+                               user_defined_symbols=[extra] if extra else [], minloglevel=2)
+os.remove(os.path.join(dst, "tokenizer.vocab"))
+PY
+}
+
 models="llama llama llama2
 llama3 llama llama3
 llama31 llama llama31
@@ -61,7 +79,9 @@ qwen2 qwen2 qwen3
 qwen3 qwen3 qwen3
 gemma2 gemma2 gemma3
 gemma3 gemma3 gemma3
-phi3 phi3 llama2"
+phi3 phi3 llama2
+yi llama yi
+xgen llama xgen"
 
 mkdir -p "$out"
 while read -r name family tok; do
@@ -71,11 +91,16 @@ while read -r name family tok; do
     tokdir="$out/.llama31-tokenizer"
     [[ -d "$tokenizers/llama3" ]] && llama31_tokenizer "$tokenizers/llama3" "$tokdir"
   fi
+  if [[ "$tok" == yi || "$tok" == xgen ]]; then
+    tokdir="$out/.$tok-tokenizer"
+    if [[ "$tok" == yi ]]; then spm_tokenizer "$tokdir" "<|startoftext|>" "<|endoftext|>" ""
+    else spm_tokenizer "$tokdir" "<s>" "</s>" "<|endoftext|>"; fi
+  fi
   if [[ ! -d "$tokdir" ]]; then
     echo "error: tokenizer folder not found: $tokenizers/$tok (hint: pass --tokenizers DIR with llama2, llama3, qwen3, gemma3)" >&2
     exit 2
   fi
   "$axolotl" -q create-tiny --family "$family" --tokenizer "$tokdir" --output "$out/$name" --force --seed 7
-  [[ "$tok" == llama31 ]] && rm -rf "$tokdir"
+  [[ "$tok" == llama31 || "$tok" == yi || "$tok" == xgen ]] && rm -rf "$tokdir"
   echo "$out/$name: $family, tokenizer $tok"
 done <<< "$models"

@@ -33,9 +33,10 @@ TEST(ExamplesHarness, TrainsRefusesByNameAndCountsPerFamily) {
   const std::string bin = std::getenv("AXOLOTL_BIN");
   const std::string make_models = (source_dir() / "scripts/harness_models.sh").string() + " --axolotl " + bin +
                                   " --tokenizers " + (shared_dir() / "tokenizers").string() +
-                                  " --only llama,qwen3 " + models.string() + " > " + log.string() + " 2>&1";
+                                  " --only llama,qwen3,yi " + models.string() + " > " + log.string() + " 2>&1";
   ASSERT_EQ(std::system(make_models.c_str()), 0) << read_file(log);
   ASSERT_TRUE(fs::exists(models / "qwen3/tokenizer.json"));
+  ASSERT_TRUE(fs::exists(models / "yi/tokenizer.model"));  // trained with Yi's <|startoftext|>/<|endoftext|>
   ASSERT_FALSE(fs::exists(models / "llama31"));  // not asked for: the Llama-3.2 config below has no model
 
   for (const char* d : {"llama-2", "llama-3", "qwen3", "qwen3.5", "mixtral"}) fs::create_directories(configs / d);
@@ -45,6 +46,10 @@ TEST(ExamplesHarness, TrainsRefusesByNameAndCountsPerFamily) {
   // A typo is a failure even though wandb_project warns that trackers "are not supported".
   write_file(configs / "llama-2/typo.yml",
              std::string("base_model: NousResearch/Llama-2-7b-hf\nlora_rr: 8\nwandb_project: x\n") + kLoraTail);
+  // examples/archived/yi-34B-chat: its own bos/eos are single tokens of Yi's tokenizer, and of its stand-in.
+  write_file(configs / "llama-2/yi.yml", std::string("base_model: 01-ai/Yi-34B-Chat\nspecial_tokens:\n"
+                                                     "  bos_token: \"<|startoftext|>\"\n  eos_token: \"<|endoftext|>\"\n") +
+                                             kLoraTail);
   write_file(configs / "llama-3/lora.yml", std::string("base_model: meta-llama/Llama-3.2-1B\n") + kLoraTail);
   write_file(configs / "qwen3/chat.yml",
              "base_model: Qwen/Qwen3-0.6B\nchat_template: qwen3\n"
@@ -65,7 +70,7 @@ TEST(ExamplesHarness, TrainsRefusesByNameAndCountsPerFamily) {
   const std::string table = read_file(dir / "table.md");
   const std::string results = read_file(out / "results.tsv");
   // configs | validated | trained | refused-by-name | train refused | failed | train failed | no tiny model
-  EXPECT_NE(table.find("| llama | 4 | 1 | 1 | 1 | 0 | 1 | 0 | 1 |"), std::string::npos) << table << results;
+  EXPECT_NE(table.find("| llama | 5 | 2 | 2 | 1 | 0 | 1 | 0 | 1 |"), std::string::npos) << table << results;
   EXPECT_NE(table.find("| qwen3 | 1 | 1 | 1 | 0 | 0 | 0 | 0 | 0 |"), std::string::npos) << table << results;
   EXPECT_NE(table.find("| qwen3.5 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 1 |"), std::string::npos) << table;
   EXPECT_NE(table.find("| mixtral | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 1 |"), std::string::npos) << table;
@@ -73,6 +78,7 @@ TEST(ExamplesHarness, TrainsRefusesByNameAndCountsPerFamily) {
   EXPECT_NE(results.find("context_parallel_size"), std::string::npos) << results;
   EXPECT_NE(results.find("llama-2/typo.yml\tllama\tllama\tvalidate failed"), std::string::npos) << results;
   EXPECT_NE(results.find("llama-3/lora.yml\tllama\tllama31\tno tiny model"), std::string::npos) << results;
+  EXPECT_NE(results.find("llama-2/yi.yml\tllama\tyi\ttrained"), std::string::npos) << results;
   EXPECT_EQ(results.find("cloud.yaml"), std::string::npos) << results;
 }
 
