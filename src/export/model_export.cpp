@@ -166,19 +166,32 @@ ExportResult export_model(const ModelExportJob& job) {
     if (it.gguf == "output.weight") plan.has_output = true;
   }
 
-  GgufWriter w(job.output);
-  w.set("general.architecture", Value::str(a));
-  w.set("general.type", Value::str("model"));
-  w.set("general.name", Value::str(job.name.empty() ? fs::path(job.model_dir).filename().string() : job.name));
-  for (const auto& note : write_arch_metadata(arch, cfg, cfg_json, job.file_type, w)) {
-    log::warn("export", "{}", note);
-  }
   TokenizerOptions topt;
   topt.pre_override = job.tokenizer_pre;
   topt.no_space_prefix = arch.spm_no_space_prefix;
   topt.added_from_tokenizer_json = arch.spm_added_from_tokenizer_json;
   const auto tok = read_tokenizer_metadata(job.tokenizer_dir.empty() ? job.model_dir : job.tokenizer_dir, config_dir,
                                            cfg.vocab_size, topt);
+  // convert_hf_to_gguf.py writes the folder's name too; llama.cpp then refuses a "phi3" whose vocabulary
+  // is not Phi-3's (tokens_missing_for_name), so such a name is left out (general.name is optional).
+  const std::string name = job.name.empty() ? fs::path(job.model_dir).filename().string() : job.name;
+  const auto missing = tokens_missing_for_name(name, tok);
+
+  GgufWriter w(job.output);
+  w.set("general.architecture", Value::str(a));
+  w.set("general.type", Value::str("model"));
+  if (missing.empty()) {
+    w.set("general.name", Value::str(name));
+  } else {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    log::warn("export", "general.name \"{}\" not written: llama.cpp gives a model named like Phi-3 Phi-3's token "
+              "attributes and refuses to load it (\"_Map_base::at\") when the vocabulary lacks {}, as this one does",
+              name, list);
+  }
+  for (const auto& note : write_arch_metadata(arch, cfg, cfg_json, job.file_type, w)) {
+    log::warn("export", "{}", note);
+  }
   write_tokenizer_metadata(tok, w);
   w.set("general.quantization_version", Value::u32(2));
 

@@ -1,5 +1,7 @@
 // Ollama Modelfile (ollama docs/modelfile.md: FROM, TEMPLATE, PARAMETER stop/num_ctx/temperature).
-// The Go templates are the forms Ollama's own library uses for these families.
+// The Go templates are the forms Ollama's own library uses for these families. Ollama (template.go
+// collate) passes every system message both as .System and inside .Messages: a template that prints
+// .System skips the "system" role in its range.
 #include "axolotl/export/modelfile.h"
 
 #include <algorithm>
@@ -10,14 +12,18 @@ namespace {
 
 const char* const kChatml =
     "{{- if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}"
-    "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n";
+    "{{- range .Messages }}{{- if ne .Role \"system\" }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}"
+    "{{- end }}<|im_start|>assistant\n";
 const char* const kLlama3 =
     "{{- if .System }}<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>{{ end }}"
-    "{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}"
+    "{{- range .Messages }}{{- if ne .Role \"system\" }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n"
+    "{{ .Content }}<|eot_id|>{{ end }}{{- end }}"
     "<|start_header_id|>assistant<|end_header_id|>\n\n";
+// The system text opens the first user turn (a system message is .Messages[0], so not "index 0").
 const char* const kMistral =
-    "{{- range $i, $m := .Messages }}{{- if eq $m.Role \"user\" }}[INST] {{ if and (eq $i 0) $.System }}{{ $.System }}\n\n"
-    "{{ end }}{{ $m.Content }} [/INST]{{- else if eq $m.Role \"assistant\" }} {{ $m.Content }}</s>{{- end }}{{- end }}";
+    "{{- $first := true }}{{- range .Messages }}{{- if eq .Role \"user\" }}[INST] {{ if and $first $.System }}"
+    "{{ $.System }}\n\n{{ end }}{{ .Content }} [/INST]{{ $first = false }}"
+    "{{- else if eq .Role \"assistant\" }} {{ .Content }}</s>{{- end }}{{- end }}";
 // Gemma has no system role: its chat template puts the system text at the top of the first user turn.
 const char* const kGemma =
     "{{- $sys := \"\" }}{{- range .Messages }}{{- if eq .Role \"system\" }}{{ $sys = .Content }}{{- end }}{{- end }}"

@@ -2,6 +2,7 @@
 // vocab.py; bpe_pre.h for the pre-tokenizer name).
 #include "axolotl/export/tokenizer_metadata.h"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -44,11 +45,12 @@ std::string token_text(const nlohmann::json& v) {
   return {};
 }
 
+// [PAD{i}] fillers, score -10000 as _create_vocab_sentencepiece / Phi3MiniModel.set_vocab initialise them.
 void pad_vocab(TokenizerMetadata& t, int64_t vocab_size, bool scores) {
   for (auto i = static_cast<int64_t>(t.tokens.size()); i < vocab_size; ++i) {
     t.tokens.push_back("[PAD" + std::to_string(i) + "]");
     t.types.push_back(kUnused);
-    if (scores) t.scores.push_back(-1000.f);
+    if (scores) t.scores.push_back(-10000.f);
   }
 }
 
@@ -269,6 +271,17 @@ TokenizerMetadata read_tokenizer_metadata(const std::string& dir, const std::str
     if (find_token(t, eot) >= 0 && (t.stop_tokens.empty() || t.stop_tokens[0] != eot)) t.stop_tokens.push_back(eot);
   }
   return t;
+}
+
+std::vector<std::string> tokens_missing_for_name(const std::string& name, const TokenizerMetadata& t) {
+  std::string lower = name;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.find("phi3") == std::string::npos && lower.find("phi-3") == std::string::npos) return {};
+  std::vector<std::string> missing;
+  for (const char* tok : {"</s>", "<unk>", "<s>", "<|endoftext|>"}) {
+    if (find_token(t, tok) < 0) missing.emplace_back(tok);
+  }
+  return missing;
 }
 
 void write_tokenizer_metadata(const TokenizerMetadata& t, GgufWriter& w) {

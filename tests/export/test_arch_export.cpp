@@ -283,8 +283,36 @@ TEST(ArchExport, Phi3LongRopeFactors) {
   EXPECT_EQ(f->dequantize(*st)[2], 2.f);
 }
 
+// llama.cpp (llama-vocab.cpp) gives a model whose general.name contains "phi3"/"phi-3" Phi-3's token
+// attributes, looking up </s>, <unk>, <s> and <|endoftext|> with unordered_map::at: a vocabulary without
+// one (a Phi-3 on the Llama-2 vocabulary) failed to load with "_Map_base::at". The name is then left out.
+TEST(ArchExport, Phi3NameLeftOutWhenLlamaCppWouldRefuseTheVocabulary) {
+  testing::TempDir dir;
+  ModelExportJob job;
+  job.model_dir = write_family(dir.path(), "phi3").string();  // a folder named phi3, the BPE test vocabulary
+  job.output = (dir / "out.gguf").string();
+  job.file_type = FileType::kAllF32;
+  job.tokenizer_pre = "llama-bpe";
+  job.threads = 1;
+  export_model(job);
+  EXPECT_EQ(GgufFile::open(job.output)->find("general.name"), nullptr);
+  job.name = "My-Phi-3-Mini-ft";
+  export_model(job);
+  EXPECT_EQ(GgufFile::open(job.output)->find("general.name"), nullptr);
+  job.name = "tiny-ft";
+  export_model(job);
+  EXPECT_EQ(GgufFile::open(job.output)->at("general.name").as_string(), "tiny-ft");
+
+  TokenizerMetadata t;
+  t.tokens = {"<unk>", "<s>", "</s>", "a"};
+  EXPECT_EQ(tokens_missing_for_name("PHI3-tiny", t), std::vector<std::string>{"<|endoftext|>"});
+  EXPECT_TRUE(tokens_missing_for_name("phi-2", t).empty());
+  t.tokens.push_back("<|endoftext|>");  // Phi-3's own vocabulary has all four
+  EXPECT_TRUE(tokens_missing_for_name("Phi-3-mini-4k-instruct", t).empty());
+}
+
 // Sentencepiece vocabularies: Gemma writes add_space_prefix false; Phi-3 also takes tokenizer.json's
-// added_tokens (CONTROL when special, score -1000), as Phi3MiniModel.set_vocab does.
+// added_tokens (CONTROL when special, score -1000), as Phi3MiniModel.set_vocab does; fillers score -10000.
 TEST(ArchExport, SentencepieceFamilyOptions) {
   AXOLOTL_REQUIRE_SHARED();
   testing::TempDir dir;
@@ -294,8 +322,12 @@ TEST(ArchExport, SentencepieceFamilyOptions) {
                                            {"id": 6, "content": "<|note|>", "special": false}]})");
   TokenizerOptions o;
   o.added_from_tokenizer_json = true;
-  const auto phi = read_tokenizer_metadata(dir.path().string(), dir.path().string(), 512, o);
+  const auto phi = read_tokenizer_metadata(dir.path().string(), dir.path().string(), 516, o);
   EXPECT_EQ(phi.model, "llama");
+  ASSERT_EQ(phi.tokens.size(), 516u);  // config vocab_size: [PAD{i}] fillers as the converter initialises them
+  EXPECT_EQ(phi.tokens[514], "[PAD514]");
+  EXPECT_EQ(phi.scores[514], -10000.f);
+  EXPECT_EQ(phi.types[514], 5);
   EXPECT_EQ(phi.tokens[5], "<|end|>");
   EXPECT_EQ(phi.types[5], 3);
   EXPECT_EQ(phi.types[6], 4);
@@ -425,6 +457,15 @@ TEST(Modelfile, FamilyTemplatesAndStops) {
   in.stop_tokens = {"<|im_end|>"};
   text = modelfile_text(in);
   EXPECT_NE(text.find("PARAMETER stop \"<|im_start|>\"\n"), std::string::npos);
+  // Ollama passes a system message as .System and in .Messages too: printed once, from .System.
+  EXPECT_NE(text.find("{{- range .Messages }}{{- if ne .Role \"system\" }}<|im_start|>"), std::string::npos);
+  in.chat_template = "[INST]";
+  text = modelfile_text(in);  // the system message is .Messages[0]: the first user turn, not index 0, opens with it
+  EXPECT_NE(text.find("[INST] {{ if and $first $.System }}"), std::string::npos);
+  EXPECT_EQ(text.find("eq $i 0"), std::string::npos);
+  in.chat_template = "<|start_header_id|>";
+  text = modelfile_text(in);
+  EXPECT_NE(text.find("{{- range .Messages }}{{- if ne .Role \"system\" }}<|start_header_id|>"), std::string::npos);
 }
 
 }  // namespace

@@ -95,6 +95,25 @@ TEST(GgufFile, RejectsDamagedFiles) {
   EXPECT_NO_THROW(GgufFile::open(damaged(good)));
 }
 
+// A write that fails part-way (here the second tensor's conversion throws) leaves no partial file and no
+// temporary, and an earlier file of that name as it was.
+TEST(GgufFile, FailedWriteLeavesNothingHalfWritten) {
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  testing::write_file(path, "old");
+  GgufWriter w(path);
+  w.set("general.architecture", Value::str("llama"));
+  w.add_tensor(f32_tensor("a", {64}, 1.f));
+  auto bad = f32_tensor("b", {64}, 1.f);
+  bad.fill = [](uint8_t*) { throw Error(Diagnostic{{}, "b", "conversion failed", {}, {}, {}}); };
+  w.add_tensor(bad);
+  EXPECT_THROW(w.write(), Error);
+  EXPECT_EQ(testing::read_file(path), "old");
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) n += e.path().filename() != "m.gguf";
+  EXPECT_EQ(n, 0u) << "temporary file left behind";
+}
+
 TEST(GgufFile, RowsMustFitTheBlockSize) {
   GgufWriter w("unused.gguf");
   TensorEntry t;

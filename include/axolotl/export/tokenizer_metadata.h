@@ -48,6 +48,12 @@ TokenizerMetadata read_tokenizer_metadata(const std::string& dir, const std::str
 // even where an added token is also in the vocab). IoError when `dir` has neither file.
 int64_t converter_vocab_rows(const std::string& dir, int64_t vocab_size);
 
+// The tokens that llama.cpp's vocabulary loader looks up by text for a model whose general.name is
+// `name` and that `t` lacks (llama-vocab.cpp, "set attributes by model/tokenizer/architecture name": a
+// name containing "phi3" or "phi-3", in any case, needs </s>, <unk>, <s> and <|endoftext|>; one missing
+// fails the load with "_Map_base::at"). Empty when llama.cpp loads the vocabulary under that name.
+std::vector<std::string> tokens_missing_for_name(const std::string& name, const TokenizerMetadata& t);
+
 // Adds the tokenizer.ggml.* keys and tokenizer.chat_template to `w`.
 void write_tokenizer_metadata(const TokenizerMetadata& t, GgufWriter& w);
 
