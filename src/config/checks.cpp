@@ -145,8 +145,11 @@ void check_preference(const Config& c, State& st) {
       } else if (rl && !pref) {
         st.error(st.where("datasets"), "datasets", "rl: " + p.method + " needs preference rows",
                  d.type_name.empty() ? "pre-tokenized rows" : d.type_name,
-                 kto ? "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra}, llama3.<same> or a user_defined `type:` map"
-                     : "chatml.{default,intel,icr,prompt_pairs,argilla_chat,ultra}, llama3.<same> or a user_defined `type:` map");
+                 kto ? "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra}, llama3.<same>, a user_defined `type:` "
+                       "map, or no `type:` (rows already {prompt, completion, label})"
+                     : "chatml.{default,intel,icr,prompt_pairs,argilla_chat,ultra}, llama3.<same>, chat_template.*, "
+                       "zephyr.nectar, passthrough, a user_defined `type:` map, or no `type:` (rows already "
+                       "{prompt, chosen, rejected})");
       } else if (kto && pref && !kto_type(d.type_name)) {
         st.error(st.where("datasets"), "datasets", "rl: kto reads Axolotl's KTO dataset types (one completion and a "
                  "label per row)", d.type_name, "chatml.{argilla,argilla_chat,intel,prompt_pairs,ultra}, llama3.<same> or a user_defined `type:` map");
@@ -185,8 +188,10 @@ void check_preference(const Config& c, State& st) {
   if (!rl) return;
   for (const auto* list : {&c.data.datasets, &c.data.test_datasets}) {
     for (const auto& d : *list) {
+      // passthrough.default: also a dataset without `type:` (rows as they are), which ORPO reads too.
       const bool orpo_type = d.type_name == "chat_template.argilla";
-      if (!kto && d.format == DatasetFormat::kPreference && orpo_type != (p.method == "orpo")) {
+      const bool as_is = d.type_name == "passthrough.default" && p.method == "orpo";
+      if (!kto && d.format == DatasetFormat::kPreference && !as_is && orpo_type != (p.method == "orpo")) {
         st.error(st.where("datasets"), "datasets", orpo_type ? "chat_template.argilla is ORPO's dataset type"
                                                              : "rl: orpo reads Axolotl's ORPO dataset type",
                  d.type_name, orpo_type ? "rl: orpo" : "chat_template.argilla");
@@ -401,13 +406,17 @@ void derive_config(Config& c, State& st) {
   // Axolotl's check_chat_template_config: chat_template_jinja alone means chat_template: jinja.
   if (c.data.chat_template.empty() && !c.data.chat_template_jinja.empty()) c.data.chat_template = "jinja";
   c.data.rl = c.preference.method;  // SimPO (CPO) and KTO tokenize their rows their own way
-  // Axolotl's rl loader: a `type:` map is user_defined.default (utils/data/rl.py _load_split).
-  if (!c.preference.method.empty())
+  // Axolotl's rl loader (utils/data/rl.py _load_split): a `type:` map is user_defined.default; without
+  // `type:` the rows are taken as they are ({prompt, chosen, rejected}; KTO's {prompt, completion,
+  // label}, which KTO's user_defined.default with its defaults reads unchanged). Online methods keep
+  // their own refusal (check_preference).
+  const std::string& rl = c.preference.method;
+  if (!rl.empty() && rl != "grpo" && rl != "gdpo" && rl != "ebft")
     for (auto* list : {&c.data.datasets, &c.data.test_datasets})
       for (auto& d : *list)
-        if (d.type_map) {
+        if (d.type_map || d.format == DatasetFormat::kPretokenized) {  // (no `type:` reads as pretokenized)
+          d.type_name = d.type_map || rl == "kto" ? "user_defined.default" : "passthrough.default";
           d.format = DatasetFormat::kPreference;
-          d.type_name = "user_defined.default";
         }
   // Axolotl's builder (core/builders/causal.py): load_best_model_at_end holds only with an eval split
   // and save_steps a multiple of eval_steps; early_stopping_patience turns it on as well.

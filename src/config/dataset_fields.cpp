@@ -32,7 +32,8 @@ const char* const kAxolotlOnly[] = {
 // Preference strategies (rl) by name; the exact variant is checked when the data is read.
 bool preference_type(const std::string& s) {
   return s == "chatml" || s == "llama3" || s.rfind("chatml.", 0) == 0 || s.rfind("llama3.", 0) == 0 ||
-         s == "chat_template.default" || s == "chat_template.argilla" || s == "user_defined.default";
+         s == "chat_template.default" || s == "chat_template.argilla" || s == "chat_template.argilla_chat" ||
+         s == "user_defined.default" || s == "zephyr.nectar" || s == "passthrough" || s == "passthrough.default";
 }
 
 // The `type:` / `format:` values format_field() takes, as a schema; `flat` adds the user-defined map.
@@ -41,7 +42,8 @@ Json format_schema(bool flat) {
   for (const auto& [name, v] : kFormats) {
     if (!flat || name != "custom") names.push_back(name);
   }
-  for (const char* extra : {"alpaca_chat", "jeopardy", "chat_template.default", "chat_template.argilla"}) {
+  for (const char* extra : {"alpaca_chat", "jeopardy", "chat_template.default", "chat_template.argilla",
+                            "chat_template.argilla_chat", "zephyr.nectar", "passthrough", "passthrough.default"}) {
     names.push_back(extra);
   }
   std::string refused;
@@ -130,7 +132,8 @@ DatasetField format_field() {
     const std::string head = s.substr(0, s.find_first_of(".:"));
     if (n.IsScalar() && std::find(std::begin(kAxolotlOnly), std::end(kAxolotlOnly), head) != std::end(kAxolotlOnly)) {
       return st.error(st.at(n), key, "Axolotl's dataset type '" + head + "' is not supported here", describe(n),
-                      names_str(kFormats) + ", jeopardy, or a preference type (chatml.*, llama3.*, chat_template.*)",
+                      names_str(kFormats) + ", jeopardy, or a preference type (chatml.*, llama3.*, chat_template.*, "
+                      "zephyr.nectar, passthrough)",
                       "convert the rows to one of these types, or write a user-defined type map");
     }
     std::vector<std::string> all;

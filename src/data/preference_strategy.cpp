@@ -1,6 +1,9 @@
 // DPO strategies by name (see preference_strategy.h). Strings: Axolotl prompt_strategies/dpo/chatml.py
-// and llama3.py (the same six functions with the two turn syntaxes), user_defined.py.
+// and llama3.py (the same six functions with the two turn syntaxes), user_defined.py, zephyr.py,
+// passthrough.py; chat_template.py and orpo/chat_template.py through a chat template.
 #include "axolotl/data/preference_strategy.h"
+
+#include <algorithm>
 
 #include "axolotl/util/error.h"
 #include "named_format.h"
@@ -53,12 +56,57 @@ std::string format(const std::string& fmt, const std::string& name, const std::s
   return named_format(fmt, {{name, value}, {name2, value2}});
 }
 
+// zephyr.py nectar: answers sorted by rank (a stable sort, ascending); chosen = the last, rejected = the
+// one before it. (In the Nectar data rank 1 is the best answer, so this picks the two worst; as Axolotl.)
+PreferenceText zephyr_nectar(const nlohmann::json& row) {
+  const char* type = "zephyr.nectar";
+  const std::string prompt = text(field(type, row, "prompt"));
+  const auto& answers = field(type, row, "answers");
+  if (!answers.is_array() || answers.size() < 2) missing(type, "answers as a list of two or more {answer, rank}");
+  std::vector<const nlohmann::json*> sorted;
+  for (const auto& a : answers) {
+    if (!a.is_object() || !a.contains("rank") || !a["rank"].is_number() || !a.contains("answer") || !a["answer"].is_string())
+      missing(type, "answers[].{answer (a string), rank (a number)}");
+    sorted.push_back(&a);
+  }
+  std::stable_sort(sorted.begin(), sorted.end(), [](const nlohmann::json* a, const nlohmann::json* b) {
+    return (*a)["rank"].get<double>() < (*b)["rank"].get<double>();
+  });
+  PreferenceText out;
+  out.prompt = "<|system|>\n</s>\n<|user|>\n" + prompt + "</s>\n<|assistant|>\n";
+  out.chosen = sorted[sorted.size() - 1]->at("answer").get<std::string>();
+  out.rejected = sorted[sorted.size() - 2]->at("answer").get<std::string>();
+  return out;
+}
+
+// passthrough.py: the row's own prompt / chosen / rejected, which TRL then tokenizes. Message lists
+// (TRL's conversational rows, which it renders with the tokenizer's chat template) are not read here.
+PreferenceText passthrough(const nlohmann::json& row) {
+  PreferenceText out;
+  for (auto [key, to] : {std::pair{"prompt", &out.prompt}, {"chosen", &out.chosen}, {"rejected", &out.rejected}}) {
+    const auto& v = field("passthrough", row, key);
+    if (!v.is_string()) {
+      Diagnostic d;
+      d.key = "type";
+      d.message = "passthrough rows (and rows of a dataset without `type:` under rl) are read as strings";
+      d.found = std::string(key) + " as JSON " + v.type_name();
+      d.expected = "prompt, chosen and rejected strings";
+      d.hint = "TRL's conversational rows (message lists rendered with the tokenizer's chat template) are not "
+               "implemented; use type: chat_template.default or chat_template.argilla_chat for message lists";
+      throw Error(d);
+    }
+    *to = v.get<std::string>();
+  }
+  return out;
+}
+
 }  // namespace
 
 bool is_preference_type(const std::string& type) {
   static const char* kVariants[] = {"default", "intel", "icr", "prompt_pairs", "argilla_chat", "ultra"};
   if (type == "chatml" || type == "llama3" || type == "user_defined.default" || type == "chat_template.default" ||
-      type == "chat_template.argilla")
+      type == "chat_template.argilla" || type == "chat_template.argilla_chat" || type == "zephyr.nectar" ||
+      type == "passthrough" || type == "passthrough.default")
     return true;
   for (const char* prefix : {"chatml.", "llama3."}) {
     if (type.rfind(prefix, 0) != 0) continue;
@@ -84,12 +132,15 @@ PreferenceText render_preference(const std::string& type, const nlohmann::json& 
     out.rejected = format(user.rejected_format, "rejected", text(field(type, row, user.field_rejected)));
     return out;
   }
+  if (type == "zephyr.nectar") return zephyr_nectar(row);
+  if (type == "passthrough" || type == "passthrough.default") return passthrough(row);
   if (!is_preference_type(type) || type.rfind("chat_template.", 0) == 0) {
     Diagnostic d;
     d.key = "type";
     d.message = "unknown preference dataset type";
     d.found = type;
-    d.expected = "chatml.{default,intel,icr,prompt_pairs,argilla_chat,ultra}, llama3.<same> or user_defined.default";
+    d.expected = "chatml.{default,intel,icr,prompt_pairs,argilla_chat,ultra}, llama3.<same>, zephyr.nectar, "
+                 "passthrough or user_defined.default";
     if (type == "chatml.argilla" || type == "llama3.argilla")
       d.hint = "Axolotl renamed this DPO strategy to " + type.substr(0, type.find('.')) + ".default in 2025-01";
     throw Error(d);
@@ -204,6 +255,22 @@ PreferenceText render_chat_preference(const nlohmann::json& row, const ChatPrefe
   return out;
 }
 
+PreferenceText render_argilla_chat_preference(const nlohmann::json& row, const ChatPreference& c) {
+  const char* type = "chat_template.argilla_chat";
+  const auto& chosen = field(type, row, c.field_chosen);
+  const auto& rejected = field(type, row, c.field_rejected);
+  if (!chosen.is_array() || chosen.empty()) missing(type, c.field_chosen + " as a non-empty list of turns");
+  if (!rejected.is_array() || rejected.empty()) missing(type, c.field_rejected + " as a non-empty list of turns");
+  std::vector<Message> prompt;  // every turn of chosen but its last
+  for (size_t i = 0; i + 1 < chosen.size(); ++i)
+    prompt.push_back(message_of(c, chosen[i], c.field_chosen + "[" + std::to_string(i) + "]"));
+  PreferenceText out;
+  out.prompt = render_turns(c, prompt, true);
+  out.chosen = reply_text(c, message_of(c, chosen.back(), c.field_chosen + "[-1]"));
+  out.rejected = reply_text(c, message_of(c, rejected.back(), c.field_rejected + "[-1]"));
+  return out;
+}
+
 PreferenceText render_orpo_argilla(const nlohmann::json& row, const ChatPreference& c) {
   const char* type = "chat_template.argilla";
   const auto& chosen = field(type, row, "chosen");
@@ -223,7 +290,12 @@ PreferenceText render_orpo_argilla(const nlohmann::json& row, const ChatPreferen
     std::vector<Message> m = prompt;
     m.push_back({"assistant", content(type, row, key, list.size() - 1)});
     const std::string full = render_turns(c, m, false);
-    return full.size() > out.prompt.size() ? full.substr(out.prompt.size()) : std::string();
+    // Python full[len(prompt):]: the prompt's length in code points, not bytes.
+    size_t points = 0, at = 0;
+    for (unsigned char ch : out.prompt) points += (ch & 0xC0) != 0x80;
+    for (; at < full.size(); ++at)
+      if ((static_cast<unsigned char>(full[at]) & 0xC0) != 0x80 && points-- == 0) break;
+    return full.substr(at);
   };
   out.chosen = reply("chosen", chosen);
   out.rejected = reply("rejected", rejected);

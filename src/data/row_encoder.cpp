@@ -199,7 +199,9 @@ RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig
   // tokenizer_default_fallback_<name> means the top-level template when there is one.
   const bool top_level = !data.chat_template.empty() || !data.chat_template_jinja.empty();
   const bool tokenizers = ds_.chat_template.rfind("tokenizer_default", 0) == 0;
-  bool own = (!ds_.chat_template.empty() || !ds_.chat_template_jinja.empty()) && !(tokenizers && top_level);
+  // ORPO's chat_template.argilla reads the top-level pair only (get_chat_template_from_config without ds_cfg).
+  bool own = (!ds_.chat_template.empty() || !ds_.chat_template_jinja.empty()) && !(tokenizers && top_level) &&
+             ds_.type_name != "chat_template.argilla";
   std::string choice = own ? (ds_.chat_template.empty() ? "jinja" : ds_.chat_template)
                            : (data.chat_template.empty() && !data.chat_template_jinja.empty() ? "jinja" : data.chat_template);
   // (A dataset's `jinja` without its own text uses the top-level chat_template_jinja.)
@@ -384,7 +386,7 @@ void RowEncoder::encode_preference(const nlohmann::ordered_json& record, std::ve
   if (rl_ == "kto") return encode_kto(record, out);
   const nlohmann::json row(record);  // preference texts are strings: key order is not rendered
   PreferenceText text;
-  if (template_) {  // chat_template.default, or ORPO's chat_template.argilla
+  if (template_) {  // chat_template.default / argilla_chat, or ORPO's chat_template.argilla
     ChatPreference c;
     c.chat_template = &*template_;
     c.vars = chat_vars_;
@@ -393,7 +395,9 @@ void RowEncoder::encode_preference(const nlohmann::ordered_json& record, std::ve
     c.field_rejected = ds_.field_rejected;
     c.property_mappings = ds_.message_property_mappings;
     c.roles = ds_.roles;
-    text = ds_.type_name == "chat_template.argilla" ? render_orpo_argilla(row, c) : render_chat_preference(row, c);
+    text = ds_.type_name == "chat_template.argilla"        ? render_orpo_argilla(row, c)
+           : ds_.type_name == "chat_template.argilla_chat" ? render_argilla_chat_preference(row, c)
+                                                           : render_chat_preference(row, c);
   } else {
     text = render_preference(ds_.type_name, row, user_defined_preference(ds_));
   }

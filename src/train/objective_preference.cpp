@@ -170,7 +170,8 @@ MicroLoss PreferenceObjective::odds_ratio(const BatchTensors& b, const SequenceS
   out.loss = nll - (beta * ratio).mean();
   torch::NoGradGuard no_grad;
   const auto chosen_rewards = beta * lc.detach(), rejected_rewards = beta * lr.detach();
-  // Pair metrics gathered per pair; the others are per-rank means that TRL averages over ranks.
+  // Pair metrics gathered per pair; the per-micro-batch means weigh by this share's pairs, so that an
+  // uneven split of the last micro-batch over ranks averages rows, as gather_for_metrics of rows does.
   const double pairs = static_cast<double>(p);
   out.metrics = {
       {"rewards/chosen", item(chosen_rewards.sum()), pairs},
@@ -179,11 +180,11 @@ MicroLoss PreferenceObjective::odds_ratio(const BatchTensors& b, const SequenceS
       {"rewards/margins", item((chosen_rewards - rejected_rewards).sum()), pairs},
       {"logps/rejected", item(lr.sum()), pairs},
       {"logps/chosen", item(lc.sum()), pairs},
-      {"logits/rejected", item(s.logits.narrow(0, p, p).mean()), 1.0},  // every position, padding included (TRL)
-      {"logits/chosen", item(s.logits.narrow(0, 0, p).mean()), 1.0},
-      {"nll_loss", item(nll), 1.0},
-      {"log_odds_ratio", item(ratio.mean()), 1.0},
-      {"log_odds_chosen", item(log_odds.mean()), 1.0},
+      {"logits/rejected", pairs * item(s.logits.narrow(0, p, p).mean()), pairs},  // every position, padding included (TRL)
+      {"logits/chosen", pairs * item(s.logits.narrow(0, 0, p).mean()), pairs},
+      {"nll_loss", pairs * item(nll), pairs},
+      {"log_odds_ratio", pairs * item(ratio.mean()), pairs},
+      {"log_odds_chosen", pairs * item(log_odds.mean()), pairs},
   };
   return out;
 }
@@ -205,8 +206,9 @@ MicroLoss PreferenceObjective::simpo(const BatchTensors& b, const SequenceScores
   torch::NoGradGuard no_grad;
   const auto chosen_rewards = beta * lc.detach(), rejected_rewards = beta * lr.detach();
   // TRL's CPO logs the mean of the unshifted logits (P, T, V), padding included.
-  auto full_mean = [&](int64_t from) { return item(s.full_logits.narrow(0, from, p).mean()); };
+  // Its per-micro-batch means (logits, NLL) weigh by pairs, as in odds_ratio().
   const double pairs = static_cast<double>(p);
+  auto full_mean = [&](int64_t from) { return pairs * item(s.full_logits.narrow(0, from, p).mean()); };
   out.metrics = {
       {"rewards/chosen", item(chosen_rewards.sum()), pairs},
       {"rewards/rejected", item(rejected_rewards.sum()), pairs},
@@ -214,9 +216,9 @@ MicroLoss PreferenceObjective::simpo(const BatchTensors& b, const SequenceScores
       {"rewards/margins", item((chosen_rewards - rejected_rewards).sum()), pairs},
       {"logps/rejected", item(lr.sum()), pairs},
       {"logps/chosen", item(lc.sum()), pairs},
-      {"logits/rejected", full_mean(p), 1.0},
-      {"logits/chosen", full_mean(0), 1.0},
-      {"nll_loss", item(nll), 1.0},
+      {"logits/rejected", full_mean(p), pairs},
+      {"logits/chosen", full_mean(0), pairs},
+      {"nll_loss", pairs * item(nll), pairs},
   };
   return out;
 }
@@ -271,6 +273,26 @@ data::Batch PreferenceObjective::share(const data::Batch& global, int rank, int6
   chosen.tokens += rejected.tokens;
   chosen.trained_tokens += rejected.trained_tokens;
   chosen.samples = end - begin;  // pairs
+  // Padded to this share's longest sequence, as TRL's collator pads a rank's own batch (the means over
+  // every position of ORPO's and CPO's logits metrics count padding).
+  int64_t t = 1;
+  for (int64_t r = 0; r < chosen.rows; ++r)
+    for (int64_t k = chosen.seq_len; k > t; --k)
+      if (chosen.segment_ids[static_cast<size_t>(r * chosen.seq_len + k - 1)] != 0) {
+        t = k;
+        break;
+      }
+  if (t < chosen.seq_len) {
+    auto trim = [&](std::vector<int32_t>& v) {
+      std::vector<int32_t> out;
+      out.reserve(static_cast<size_t>(chosen.rows * t));
+      for (int64_t r = 0; r < chosen.rows; ++r)
+        out.insert(out.end(), v.begin() + r * chosen.seq_len, v.begin() + r * chosen.seq_len + t);
+      v = std::move(out);
+    };
+    for (auto* v : {&chosen.input_ids, &chosen.labels, &chosen.position_ids, &chosen.segment_ids}) trim(*v);
+    chosen.seq_len = t;
+  }
   return chosen;
 }
 

@@ -81,6 +81,33 @@ TEST(Datasets, RlTypeMapIsUserDefinedDefault) {
   EXPECT_EQ(dpo.user_defined.at("chosen_format"), "{chosen}!");
 }
 
+// Under rl a dataset without `type:` holds rows already in TRL's shape (utils/data/rl.py _load_split
+// skips the transform): DPO-family and ORPO read them as passthrough, KTO as user_defined.default with
+// its defaults. Axolotl's other DPO strategies are taken by name.
+TEST(Datasets, RlWithoutTypeTakesTheRowsAsTheyAre) {
+  for (const char* rl : {"dpo", "ipo", "simpo", "orpo"}) {
+    auto d = only_dataset(std::string("base_model: x\nrl: ") + rl + "\ndatasets:\n  - path: p.jsonl\n");
+    EXPECT_EQ(d.format, DatasetFormat::kPreference) << rl;
+    EXPECT_EQ(d.type_name, "passthrough.default") << rl;
+  }
+  auto k = only_dataset("base_model: x\nrl: kto\nmicro_batch_size: 2\ndatasets:\n  - path: k.jsonl\n");
+  EXPECT_EQ(k.type_name, "user_defined.default");
+  EXPECT_TRUE(k.user_defined.empty());
+  for (const char* t : {"chat_template.argilla_chat", "zephyr.nectar", "passthrough"}) {
+    auto d = only_dataset(std::string("base_model: x\nrl: dpo\ndatasets:\n  - path: p.jsonl\n    type: ") + t + "\n");
+    EXPECT_EQ(d.format, DatasetFormat::kPreference) << t;
+    EXPECT_EQ(d.type_name, t);
+  }
+  try {  // Axolotl has no KTO nectar: refused by name
+    load_string("base_model: x\nrl: kto\nmicro_batch_size: 2\ndatasets:\n  - path: p.jsonl\n    type: zephyr.nectar\n", "z.yml");
+    FAIL() << "zephyr.nectar under rl: kto";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("zephyr.nectar"), std::string::npos) << e.what();
+  }
+  // Without rl, no `type:` stays pre-tokenized rows.
+  EXPECT_EQ(only_dataset("base_model: x\ndatasets:\n  - path: p.jsonl\n").format, DatasetFormat::kPretokenized);
+}
+
 TEST(Datasets, NestedCustomColumnsEqualFlatTypeMap) {
   auto nested = load_string(
       "model:\n  name: x\ndataset:\n  path: qa.jsonl\n  format: custom\n  columns:\n    instruction: q\n"

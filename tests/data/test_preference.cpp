@@ -142,7 +142,7 @@ TEST(PreferenceStrategy, ErrorsNameTheFieldAndTheRenamedStrategies) {
   EXPECT_TRUE(is_preference_type("llama3.ultra"));
   EXPECT_FALSE(is_preference_type("chatml.argilla"));
   EXPECT_TRUE(is_preference_type("chat_template.default"));
-  EXPECT_FALSE(is_preference_type("chat_template.argilla_chat"));
+  EXPECT_FALSE(is_preference_type("chat_template.nope"));
 }
 
 TEST(PreferenceStrategy, ChatTemplateDefaultCutsTheReplyOutOfADummyConversation) {

@@ -168,6 +168,60 @@ TEST(PreferenceObjective, RankSharesKeepPairsTogether) {
   EXPECT_EQ(r1.input_ids, (std::vector<int32_t>{12, 22}));
   EXPECT_EQ(r1.samples, 1);
   EXPECT_EQ(objective.share(global, 2, 2).rows, 0);
+  // A share is padded to its own longest row, as TRL's collator pads a rank's batch: rows c0 r0 here.
+  data::Batch padded;
+  padded.rows = 4;
+  padded.seq_len = 3;
+  padded.input_ids = {10, 0, 0, 11, 12, 13, 20, 21, 0, 22, 0, 0};
+  padded.labels = padded.input_ids;
+  padded.position_ids = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2};
+  padded.segment_ids = {1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 0};
+  const data::Batch first = objective.share(padded, 0, 1);
+  EXPECT_EQ(first.seq_len, 2);
+  EXPECT_EQ(first.input_ids, (std::vector<int32_t>{10, 0, 20, 21}));
+  EXPECT_EQ(first.segment_ids, (std::vector<int32_t>{1, 0, 1, 1}));
+  EXPECT_EQ(first.position_ids, (std::vector<int32_t>{0, 1, 0, 1}));
+  EXPECT_EQ(objective.share(padded, 1, 1).seq_len, 3);
+}
+
+// ORPO's and CPO's per-micro-batch means (NLL, logits, ORPO's log-odds terms) weigh by the share's pairs:
+// the golden 3 pairs split 2 + 1 (the uneven last micro-batch over 2 ranks) combine, as the loop sums
+// the ranks' (sum, weight), to the one-process value of every per-pair mean (TRL gathers rows), not to
+// the mean of the two shares' means.
+TEST(PreferenceObjective, OrpoAndSimpoMetricsWeighPairsOnAnUnevenSplit) {
+  const auto g = golden();
+  auto m = load_base();
+  with_adapter(m, true);
+  const BatchTensors all = golden_batch(g);
+  auto rows = [&](std::vector<int64_t> r) {
+    const auto idx = torch::tensor(r);
+    BatchTensors b;
+    b.input_ids = all.input_ids.index_select(0, idx);
+    b.labels = all.labels.index_select(0, idx);
+    b.segment_ids = all.segment_ids.index_select(0, idx);
+    b.position_ids = all.position_ids.index_select(0, idx);
+    return b;
+  };
+  for (const char* name : {"orpo", "simpo"}) {
+    PreferenceObjective objective(*m, nullptr, options_for(name, g["settings"][name]), false);
+    torch::NoGradGuard no_grad;
+    const Metrics whole = objective.micro_loss(all, 3.0).metrics;
+    const Metrics a = objective.micro_loss(rows({0, 1, 3, 4}), 3.0).metrics, b = objective.micro_loss(rows({2, 5}), 3.0).metrics;
+    ASSERT_EQ(a.size(), whole.size());
+    ASSERT_EQ(b.size(), whole.size());
+    for (size_t i = 0; i < whole.size(); ++i) {
+      const std::string& k = whole[i].name;
+      EXPECT_EQ(a[i].weight, 2.0) << name << " " << k;
+      EXPECT_EQ(b[i].weight, 1.0) << name << " " << k;
+      const double combined = (a[i].sum + b[i].sum) / (a[i].weight + b[i].weight), want = whole[i].sum / whole[i].weight;
+      if (k == "nll_loss" || k.rfind("logits/", 0) == 0) continue;  // token / position means of each share
+      EXPECT_NEAR(combined, want, 1e-5 * std::max(1.0, std::abs(want))) << name << " " << k;
+      if (k == "log_odds_ratio") {
+        const double equal = (a[i].sum / a[i].weight + b[i].sum / b[i].weight) / 2;
+        EXPECT_GT(std::abs(equal - want), 1e-4) << "the split must tell pair weights from share weights";
+      }
+    }
+  }
 }
 
 TEST(PreferenceObjective, OddRowCountIsAnError) {

@@ -1,10 +1,10 @@
 // Axolotl's DPO dataset strategies as string renderers (prompt_strategies/dpo/{chatml,llama3,user_defined}.py;
 // FORMATS2.md §4.2): a JSON row -> {prompt, chosen, rejected} strings that TRL then tokenizes.
 // Covered: chatml.* and llama3.* {default, intel, icr, prompt_pairs, argilla_chat, ultra},
-// user_defined.default and chat_template.default (dpo/chat_template.py) through the built-in renderers
-// of chat_template.h (one call site, render_turns, for the later Jinja engine). Not yet:
-// chat_template.argilla_chat, KTO's unpaired forms. ORPO's chat_template.argilla
-// (prompt_strategies/orpo/chat_template.py) is render_orpo_argilla.
+// user_defined.default, zephyr.nectar, passthrough (string rows only), and chat_template.default /
+// chat_template.argilla_chat (dpo/chat_template.py) through a chat template (chat_template.h).
+// ORPO's chat_template.argilla (prompt_strategies/orpo/chat_template.py) is render_orpo_argilla.
+// KTO's unpaired forms: kto_strategy.h.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -49,9 +49,13 @@ struct ChatPreference {
 // cut from the first occurrence of the reply's content, rstrip()ped.
 PreferenceText render_chat_preference(const nlohmann::json& row, const ChatPreference& settings);
 
+// chat_template.argilla_chat: chosen / rejected are whole conversations; the prompt = every turn of
+// chosen but the last, with the generation prompt; each reply = its list's last turn, cut as above.
+PreferenceText render_argilla_chat_preference(const nlohmann::json& row, const ChatPreference& settings);
+
 // ORPO's chat_template.argilla: the prompt = [system], the user turns of `chosen` (or `prompt` for each)
 // with the assistant turns between them, and the generation prompt; chosen / rejected = the whole
-// conversation with the last reply, minus the prompt's length in characters.
+// conversation with the last reply, minus the prompt's length in characters (code points).
 PreferenceText render_orpo_argilla(const nlohmann::json& row, const ChatPreference& settings);
 
 // True for the types above ("chatml" alone means chatml.default, as Axolotl's loader resolves it).

@@ -54,7 +54,8 @@ class PreferenceObjective : public Objective {
   int64_t eval_weight(const data::Batch& batch) const override { return batch.samples; }
   std::vector<std::string> metric_names() const override;
   std::vector<std::string> progress_metrics() const override { return {"rewards/accuracies", "rewards/margins"}; }
-  // Pairs [rank·per_rank, (rank+1)·per_rank): those chosen rows, then the same pairs' rejected rows.
+  // Pairs [rank·per_rank, (rank+1)·per_rank): those chosen rows, then the same pairs' rejected rows,
+  // padded to their own longest sequence (the global micro-batch's trailing padding cut).
   data::Batch share(const data::Batch& global, int rank, int64_t per_rank) const override;
 
   SequenceScores scores(const BatchTensors& batch);              // policy, with grad when enabled
