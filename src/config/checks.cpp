@@ -1,6 +1,7 @@
 // Cross-field checks of a loaded config; each problem points at the key that was set last.
 #include "checks.h"
 #include "pretrain_fields.h"
+#include "qat_fields.h"
 
 #include <algorithm>
 #include <cctype>
@@ -399,6 +400,7 @@ void check_config(const Config& c, State& st) {
   }
   check_preference(c, st);
   check_pretraining(c, st);
+  check_qat(c, st);
   check_chat_templates(c, st);
 }
 

@@ -161,7 +161,6 @@ const ForeignKey kKeys[] = {
     {"llmcompressor", false, true, false, kQuantized},
     {"nvfp4_merge_aware", false, true, false, kQuantized},
     {"use_onebitllms", false, true, false, kQuantized},
-    {"qat", false, true, false, "quantization-aware training is not implemented"},
     {"fp8", false, true, false, "fp8 training is not implemented (bf16, fp16 or fp32)"},
     {"fp8_enable_fsdp_float8_all_gather", false, true, false, "fp8 training is not implemented"},
     {"diffusion", false, true, false, "diffusion language-model training is not implemented"},

@@ -4,6 +4,7 @@
 // with side effects are in special_fields.cpp.
 #include "field.h"
 #include "pretrain_fields.h"
+#include "qat_fields.h"
 #include "special_fields.h"
 
 namespace axolotl::config::detail {
@@ -312,6 +313,7 @@ std::vector<Field> build() {
                at_least(1)),
   };
   for (auto& p : pretrain_fields()) f.push_back(std::move(p));  // streaming pretraining
+  f.push_back(qat_field());                                       // quantization-aware training
   return f;
 }
 

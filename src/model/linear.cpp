@@ -12,6 +12,9 @@ DenseLinear::DenseLinear(int64_t in, int64_t out, bool with_bias, const torch::T
 }
 
 torch::Tensor DenseLinear::forward(const torch::Tensor& x) {
+  if (fake_quant && fake_quant->enabled) {
+    return model::linear(fake_quant->input(x), fake_quant->weight(weight), bias);  // (..., out)
+  }
   return model::linear(x, weight, bias);  // (..., out)
 }
 
@@ -31,7 +34,7 @@ torch::Tensor TokenEmbeddingImpl::forward(const torch::Tensor& ids) {
                              "tokens added to the tokenizer need a resized embedding (tokens: / special_tokens)"});
     }
   }
-  return torch::embedding(weight, ids);  // (B, T, H)
+  return torch::embedding(fake_quant ? fake_quant->weight(weight) : weight, ids);  // (B, T, H)
 }
 
 }  // namespace axolotl::model

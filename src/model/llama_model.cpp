@@ -96,8 +96,10 @@ LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& c, const torch::Te
 }
 
 torch::Tensor LlamaForCausalLMImpl::logits(const torch::Tensor& hidden) {
-  auto out = lm_head ? lm_head->forward(hidden)                                    // (B, T, V)
-                     : model::linear(hidden, model->embed_tokens->weight);         // (B, T, V), tied
+  const auto& fq = tied_head_fake_quant;
+  auto out = lm_head ? lm_head->forward(hidden)                                                  // (B, T, V)
+             : fq && fq->enabled ? model::linear(fq->input(hidden), fq->weight(model->embed_tokens->weight))
+                                 : model::linear(hidden, model->embed_tokens->weight);          // (B, T, V), tied
   if (!config_.final_logit_softcapping) return out;
   const double cap = *config_.final_logit_softcapping;                             // Gemma-2
   return torch::tanh(out / cap) * cap;                                             // (B, T, V)

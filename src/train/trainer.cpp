@@ -114,6 +114,7 @@ int Loop::run() {
   while (state_.global_step < schedule_.total_steps) {
     if (stop_requested()) break;
     if (lisa_) lisa_->at_step(state_.global_step);  // Axolotl's LISACallback.on_step_begin
+    s_.qat.at_step(state_.global_step);  // fake_quant_after_n_steps (Axolotl's QATCallback.on_step_begin)
     const double loss = train_step();
     if (diverged_non_finite_) break;
     ++steps_this_session;

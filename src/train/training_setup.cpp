@@ -183,6 +183,7 @@ TrainingSetup load_training_setup(const config::Config& c, DistributedContext& d
   if (c.adapter.type != config::AdapterType::kNone && needs_reference(c.preference.method)) {
     s.saved_bases = adapters::SavedModuleBases::capture(*s.model, c.adapter.modules_to_save);
   }
+  s.qat = adapters::prepare_for_qat(*s.model, c.qat);  // before LoRA, as Axolotl's post-load setup
   s.adapter = adapters::setup_adapters(*s.model, c.adapter, c.quantization, c.model.name, &s.report);
   s.adapter.save_embedding_layers = store_tables;
   apply_unfrozen_parameters(*s.model, c.training.unfrozen_parameters, c.adapter.type != config::AdapterType::kNone);

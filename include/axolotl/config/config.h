@@ -118,6 +118,19 @@ struct QuantizationConfig {
   int blocksize = 64;
 };
 
+// Quantization-aware training (`qat:`, Axolotl's QATConfig in utils/schemas/quantization.py): linear
+// layers (and the embedding) train through torchao's fake quantizers; the saved weights stay plain.
+enum class QatDType { kNone, kInt4, kInt8, kFloat8, kNvfp4, kMxfp4 };
+
+struct QatConfig {
+  bool enabled = false;                            // a `qat:` map was given
+  QatDType weight_dtype = QatDType::kInt8;         // Axolotl's default (which its torchao step refuses)
+  QatDType activation_dtype = QatDType::kNone;     // none: weights only
+  bool quantize_embedding = false;
+  std::optional<int64_t> group_size = 32;          // null: the recipe's own (int4: 128)
+  std::optional<int64_t> fake_quant_after_n_steps; // off for the first N optimizer steps
+};
+
 // One `pretraining_dataset` entry (Axolotl's PretrainingDataset; `type: completion` with `field` is
 // read as the same text stream). Streamed, never prepared: data/pretrain_batches.h.
 struct PretrainDatasetConfig {
@@ -274,6 +287,7 @@ struct Config {
   DataConfig data;
   LoraConfig adapter;
   QuantizationConfig quantization;
+  QatConfig qat;
   TrainingConfig training;
   EvalConfig eval;
   CheckpointConfig checkpoint;

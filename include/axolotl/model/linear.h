@@ -7,6 +7,10 @@
 
 #include <torch/torch.h>
 
+#include <memory>
+
+#include "axolotl/model/fake_quant.h"
+
 namespace axolotl::model {
 
 class LinearLike : public torch::nn::Module {
@@ -27,6 +31,9 @@ class DenseLinear : public LinearLike {
 
   torch::Tensor weight;  // (out, in)
   torch::Tensor bias;    // (out) or undefined
+  // QAT (adapters/qat.h): when set and enabled, forward fakes the input and the weight; the stored
+  // weight stays the plain trained one.
+  std::shared_ptr<FakeQuantizer> fake_quant;
 };
 
 // Token embedding table registered as "weight" (V, H), created uninitialised like DenseLinear.
@@ -35,6 +42,7 @@ class TokenEmbeddingImpl : public torch::nn::Module {
   TokenEmbeddingImpl(int64_t vocab, int64_t dim, const torch::TensorOptions& options);
   torch::Tensor forward(const torch::Tensor& ids);  // (B, T) int64 -> (B, T, H)
   torch::Tensor weight;                             // (V, H)
+  std::shared_ptr<FakeQuantizer> fake_quant;        // QAT quantize_embedding: the table is faked per group
 };
 TORCH_MODULE(TokenEmbedding);
 

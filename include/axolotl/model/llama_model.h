@@ -68,6 +68,9 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
 
   LlamaModel model{nullptr};
   std::shared_ptr<DenseLinear> lm_head;  // nullptr when tie_word_embeddings
+  // QAT with tied embeddings: the head's own fake quantizer over the shared table (torchao swaps the
+  // tied lm_head Linear like any other).
+  std::shared_ptr<FakeQuantizer> tied_head_fake_quant;
 
  private:
   LlamaConfig config_;

@@ -10,6 +10,7 @@
 #include "axolotl/adapters/adapter_config.h"
 #include "axolotl/adapters/adapter_switch.h"
 #include "axolotl/adapters/lora_injection.h"
+#include "axolotl/adapters/qat.h"
 #include "axolotl/config/config.h"
 #include "axolotl/data/prepared_cache.h"
 #include "axolotl/data/tokenizer.h"
@@ -29,6 +30,7 @@ struct TrainingSetup {
   model::LlamaForCausalLM model{nullptr};
   adapters::AdapterConfig adapter;  // r = 0: full fine-tuning
   adapters::InjectionReport report;
+  adapters::QatHandle qat;          // qat: the fake quantizers' switch (the loop sets it each step)
   adapters::SavedModuleBases saved_bases;  // modules_to_save base weights for reference passes (DPO, IPO, KTO)
   NamedParams trainable;            // requires_grad parameters, model order
 };
