@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include "axolotl/adapters/lora_injection.h"
@@ -42,13 +43,16 @@ struct Args {
   bool qlora = false;            // NF4 base (with --model), computing in --dtype
   int warmup = 2, steps = 5;
   bool product_runtime = true;  // apply the runtime settings `axolotl train` applies to itself
+  std::string trace;            // --trace FILE: one more step under the LibTorch profiler, Chrome trace to FILE
 };
 
 int usage(const char* msg) {
   std::fprintf(stderr,
                "%s\nusage: axolotl_bench_lora [--dtype fp32|bf16] [--threads N] [--batch B] [--seq T] [--dim D]\n"
                "  [--hidden H] [--layers L] [--heads N] [--kv-heads N] [--vocab V] [--rank R] [--targets qkvo|all]\n"
-               "  [--packed N] [--model DIR [--qlora]] [--warmup N] [--steps N] [--no-product-runtime]\n",
+               "  [--packed N] [--model DIR [--qlora]] [--warmup N] [--steps N] [--no-product-runtime] [--trace FILE]\n"
+               "  (--trace: one extra step under the LibTorch profiler, written as a Chrome trace; bench/trace_ops.py\n"
+               "  lists its ops by self CPU time)\n",
                msg);
   return 2;
 }
@@ -68,6 +72,7 @@ bool parse(int argc, char** argv, Args& a) {
     if (k == "--dtype" && (v == "fp32" || v == "bf16")) a.dtype = v;
     else if (k == "--targets" && (v == "qkvo" || v == "all")) a.targets = v;
     else if (k == "--model") a.model_dir = v;
+    else if (k == "--trace") a.trace = v;
     else if (!num) return false;
     else if (k == "--threads") a.threads = static_cast<int>(n);
     else if (k == "--batch") a.batch = n;
@@ -206,6 +211,10 @@ int main(int argc, char** argv) {
     step();
     cpu_times.push_back(cpu_seconds() - c0);
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  if (!a.trace.empty()) {  // after the timed steps, so the figures above do not include the profiler
+    torch::autograd::profiler::RecordProfile profile(a.trace);
+    step();
   }
   const double s = median(times);
   int64_t total = 0;
