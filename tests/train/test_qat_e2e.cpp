@@ -32,7 +32,7 @@ class QatE2E : public ::testing::Test {
   static std::vector<double> train(const std::string& name, const std::string& extra, testing::RunResult* out = nullptr) {
     const fs::path o = dir_->path() / name;
     const fs::path cfg = testing::write_alpaca_config(
-        o, {{"base_model", (dir_->path() / "tiny").string()}, {"output_dir", o.string()}, {"sequence_len", "64"},
+        o, {{"base_model", (dir_->path() / "tiny").string()}, {"output_dir", o.string()}, {"sequence_len", "256"},
             {"micro_batch_size", "2"}, {"max_steps", "2"}, {"learning_rate", "0.01"}, {"bf16", "false"},
             {"seed", "5"}, {"logging_steps", "1"}, {"save_strategy", "no"}},
         extra);
