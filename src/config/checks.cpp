@@ -204,8 +204,10 @@ void check_preference(const Config& c, State& st) {
              "KTO estimates its KL term from the other rows of a micro-batch", std::to_string(c.training.micro_batch_size),
              "2 or more", "TRL refuses a per-device batch of 1: the KL term would equal the implied reward");
   }
-  if (p.dpo_use_weighting)
-    st.error(st.where("preference.use_weighting"), "dpo_use_weighting", "WPO weighting is not implemented", "true", "false");
+  // Axolotl passes dpo_use_weighting to TRL's DPOConfig only (rl: dpo, ipo); the other trainers never read it.
+  if (p.dpo_use_weighting && !p.method.empty() && p.method != "dpo" && p.method != "ipo")
+    st.note(st.where("preference.use_weighting"), "dpo_use_weighting",
+            "ignored: WPO weighting applies to rl: dpo and ipo, not rl: " + p.method, "remove dpo_use_weighting");
 }
 
 // chat_template names (data::resolve_chat_template's choices) and their chat_template_jinja, for the

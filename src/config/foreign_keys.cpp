@@ -178,8 +178,8 @@ const ForeignKey kKeys[] = {
     {"rpo_alpha", false, false, true, "deprecated and ignored by Axolotl"},
     {"dpo_use_logits_to_keep", false, false, true, "deprecated and ignored by Axolotl"},
     {"dpo_generate_during_eval", false, false, true, "deprecated and ignored by Axolotl"},
-    {"dpo_", true, true, false, "this DPO option is not implemented (supported: dpo_label_smoothing, dpo_use_weighting: "
-                                "false, dpo_padding_free)"},
+    {"dpo_", true, true, false, "this DPO option is not implemented (supported: dpo_label_smoothing, dpo_use_weighting, "
+                                "dpo_padding_free)"},
     {"kto_", true, true, false, "this KTO option is not implemented (supported: kto_desirable_weight, kto_undesirable_weight)"},
     {"trl", false, true, false, "TRL trainers are not implemented"},
     {"reward_model", false, true, false, "reward-model training is not implemented"},

@@ -292,7 +292,7 @@ std::vector<Field> build() {
       plain<C>("preference.label_smoothing", {"dpo_label_smoothing"}, AXOLOTL_REF(preference.dpo_label_smoothing),
                "label smoothing (TRL 1.8: SimPO/CPO only; the DPO sigmoid loss ignores it)", between(0, 0.5, true)),
       plain<C>("preference.use_weighting", {"dpo_use_weighting"}, AXOLOTL_REF(preference.dpo_use_weighting),
-               "WPO weighting of the DPO loss (not implemented: must be false)"),
+               "WPO: each DPO/IPO pair's loss times its detached policy weight (TRL use_weighting)"),
       plain<C>("preference.padding_free", {"dpo_padding_free"}, AXOLOTL_REF(preference.dpo_padding_free),
                "padding-free DPO batches (same losses; rows are padded here)"),
       plain<C>("preference.simpo_gamma", {"simpo_gamma"}, AXOLOTL_REF(preference.simpo_gamma),

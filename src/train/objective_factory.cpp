@@ -63,6 +63,7 @@ ObjectiveBundle make_objective(const config::PreferenceConfig& p, const Objectiv
   o.loss = preference_loss_from_name(p.method);
   o.beta = beta;
   o.label_smoothing = p.dpo_label_smoothing;
+  o.use_weighting = p.dpo_use_weighting && (p.method == "dpo" || p.method == "ipo");
   o.simpo_gamma = p.simpo_gamma;
   o.cpo_alpha = p.cpo_alpha;
   o.precomputed_reference = precompute;

@@ -1,5 +1,5 @@
 // DPO, IPO, ORPO and SimPO losses and metrics (see objective_preference.h). Formulas: TRL 1.8
-// trl/trainer/dpo_trainer.py (_compute_loss), trl/experimental/orpo/orpo_trainer.py (odds_ratio_loss,
+// trl/trainer/dpo_trainer.py (_compute_loss, use_weighting), trl/experimental/orpo/orpo_trainer.py (odds_ratio_loss,
 // concatenated_forward), trl/experimental/cpo/cpo_trainer.py (cpo_loss, loss_type "simpo").
 #include "axolotl/train/objective_preference.h"
 
@@ -26,6 +26,19 @@ torch::Tensor mean_nll(const torch::Tensor& logits, const torch::Tensor& targets
   const auto safe = torch::where(valid, targets, torch::zeros_like(targets));                      // (n, T-1)
   const auto nll = -torch::log_softmax(logits, -1).gather(-1, safe.unsqueeze(-1)).squeeze(-1);    // (n, T-1)
   return (nll * valid).sum() / valid.sum().clamp_min(1);                                           // ()
+}
+
+// WPO eq. 2 as TRL 1.8 _compute_loss (use_weighting) computes it: per completion token
+// log p(token) − log Σ_v p(v)², its mean over the row's completion, exp, and chosen × rejected per pair.
+// Detached and not clamped. (P)
+torch::Tensor wpo_weights(const SequenceScores& s) {
+  torch::NoGradGuard no_grad;
+  const auto logits = s.logits.detach();                                                          // (N, T-1, V)
+  const auto log_denom = torch::logsumexp(2.0 * logits, -1) - 2.0 * torch::logsumexp(logits, -1);  // (N, T-1)
+  const auto aligned = (s.token_logps.detach() - log_denom) * s.mask;                              // (N, T-1)
+  const auto weights = torch::exp(aligned.sum(1) / s.tokens.clamp_min(1.0));                       // (N)
+  const int64_t p = weights.size(0) / 2;
+  return weights.narrow(0, 0, p) * weights.narrow(0, p, p);
 }
 
 void check_pairs(const BatchTensors& b) {
@@ -123,6 +136,7 @@ MicroLoss PreferenceObjective::dpo(const BatchTensors& b, const SequenceScores& 
   } else {
     per_pair = -F::logsigmoid(beta * (chosen_logratios - rejected_logratios));         // DPO sigmoid
   }
+  if (options_.use_weighting) per_pair = per_pair * wpo_weights(s);
   MicroLoss out;
   out.loss = per_pair.mean();
   torch::NoGradGuard no_grad;

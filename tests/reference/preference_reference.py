@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden numbers for tests/train/test_objective.cpp (and test_objective_kto_ddp.cpp: KTO on 2 ranks, the KL
+"""Golden numbers for tests/train/test_objective.cpp (DPO/IPO also with use_weighting, WPO; and test_objective_kto_ddp.cpp: KTO on 2 ranks, the KL
 estimate gathered over them): DPO (sigmoid), IPO, ORPO, SimPO and KTO losses and TRL's metrics over a few AdamW steps of a LoRA adapter on the tiny PEFT reference LLaMA
 (tests/assets/adapters/peft_tiny/base). Our own implementation of TRL 1.8's formulas (FORMATS2.md §4.3-4.5;
 trl/trainer/dpo_trainer.py, trl/experimental/{orpo,cpo}, trl/trainer/kto_trainer.py); trl itself is not used. The reference model of
@@ -94,9 +94,19 @@ def dpo_loss(name, s, w, lora, ids, labels, attn):
     if name == "ipo":
         lens = mask.sum(1).clamp(min=1)
         delta = cr / lens[:p] - rr / lens[p:]
-        loss = ((delta - 1 / (2 * beta)) ** 2).mean()
+        loss = (delta - 1 / (2 * beta)) ** 2
     else:
-        loss = (-F.logsigmoid(beta * (cr - rr))).mean()
+        loss = -F.logsigmoid(beta * (cr - rr))
+    if s.get("use_weighting"):
+        # WPO eq. 2 (TRL 1.8 use_weighting): per completion token log p - log sum_v p_v^2, the row's mean,
+        # exp, chosen x rejected; no gradient and no clamp.
+        with torch.no_grad():
+            lsm = torch.log_softmax(logits[:, :-1], -1)
+            log_sq = torch.logsumexp(2 * lsm, -1)
+            lens = mask.sum(1).clamp(min=1)
+            row_w = torch.exp(((per_tok - log_sq) * mask).sum(1) / lens)
+        loss = loss * (row_w[:p] * row_w[p:])
+    loss = loss.mean()
     sl = logits[:, :-1].detach()
     lp = torch.log_softmax(sl, -1)
     entropy = -(lp.exp() * lp).sum(-1)
@@ -243,7 +253,11 @@ def kto_step(w, lora, rank_batches):
 KTO_RANKS = [KTO_EXAMPLES[0:2], KTO_EXAMPLES[2:4]]
 
 
-def run(name, w, lora0):
+# dpo_use_weighting: true (WPO) for the two TRL DPO losses Axolotl passes it to.
+WPO_SETTINGS = {"dpo": {"beta": 0.1, "use_weighting": True}, "ipo": {"beta": 0.1, "use_weighting": True}}
+
+
+def run(name, w, lora0, settings=None):
     lora = {k: v.clone().requires_grad_(True) for k, v in lora0.items()}
     opt = torch.optim.AdamW([lora[k] for k in sorted(lora)], lr=LR, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     ids, labels, attn = batch()
@@ -257,7 +271,7 @@ def run(name, w, lora0):
             loss, m = kto_step(w, lora, [kto_batch(r) for r in KTO_RANKS])
         else:
             fn = dpo_loss if name in ("dpo", "ipo") else orpo_or_simpo
-            loss, m = fn(name, SETTINGS[name], w, lora, ids, labels, attn)
+            loss, m = fn(name, (settings or SETTINGS)[name], w, lora, ids, labels, attn)
         loss.backward()
         opt.step()
         steps.append({"loss": loss.item(), "metrics": m})
@@ -288,6 +302,10 @@ def main():
     for name in list(SETTINGS) + ["kto", "kto_ddp"]:
         golden["runs"][name] = run(name, w, lora)
         print(name, [round(s["loss"], 6) for s in golden["runs"][name]])
+    golden["wpo"] = {"settings": WPO_SETTINGS, "runs": {}}
+    for name in WPO_SETTINGS:
+        golden["wpo"]["runs"][name] = run(name, w, lora, WPO_SETTINGS)
+        print(name, "use_weighting", [round(s["loss"], 6) for s in golden["wpo"]["runs"][name]])
     with open(os.path.join(OUT, "golden.json"), "w") as f:
         json.dump(golden, f, indent=1)
 

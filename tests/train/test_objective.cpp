@@ -79,19 +79,22 @@ PreferenceOptions options_for(const std::string& name, const nlohmann::json& s) 
   o.simpo_gamma = s.value("simpo_gamma", o.simpo_gamma);
   o.cpo_alpha = s.value("cpo_alpha", o.cpo_alpha);
   o.label_smoothing = s.value("label_smoothing", 0.0);
+  o.use_weighting = s.value("use_weighting", false);
   return o;
 }
 
-void expect_run_matches(const std::string& name) {
-  const auto g = golden();
+// `wpo`: the reference's use_weighting runs (golden["wpo"]).
+void expect_run_matches(const std::string& name, bool wpo = false) {
+  const auto full = golden();
+  const auto& g = wpo ? full["wpo"] : full;
   auto m = load_base();
   const NamedParams trainable = with_adapter(m, true);
   config::TrainingConfig tc;
-  tc.learning_rate = g["learning_rate"].get<double>();
+  tc.learning_rate = full["learning_rate"].get<double>();
   tc.weight_decay = 0.0;
   Optimizer opt(tc, trainable);
   PreferenceObjective objective(*m, nullptr, options_for(name, g["settings"][name]), false);
-  const BatchTensors b = golden_batch(g);
+  const BatchTensors b = golden_batch(full);
   const auto& steps = g["runs"][name];
   for (size_t i = 0; i < steps.size(); ++i) {
     opt.zero_grad();
@@ -121,6 +124,24 @@ TEST(PreferenceObjective, DpoStepsMatchReference) { expect_run_matches("dpo"); }
 TEST(PreferenceObjective, IpoStepsMatchReference) { expect_run_matches("ipo"); }
 TEST(PreferenceObjective, OrpoStepsMatchReference) { expect_run_matches("orpo"); }
 TEST(PreferenceObjective, SimpoStepsMatchReference) { expect_run_matches("simpo"); }
+TEST(PreferenceObjective, WpoDpoStepsMatchReference) { expect_run_matches("dpo", true); }
+TEST(PreferenceObjective, WpoIpoStepsMatchReference) { expect_run_matches("ipo", true); }
+
+// dpo_use_weighting scales each pair's loss by a detached weight: a different loss, the same metrics.
+TEST(PreferenceObjective, WpoChangesTheLossNotTheMetrics) {
+  const auto g = golden();
+  auto m = load_base();
+  with_adapter(m, true);
+  const BatchTensors b = golden_batch(g);
+  PreferenceObjective plain(*m, nullptr, options_for("dpo", g["settings"]["dpo"]), false);
+  PreferenceObjective wpo(*m, nullptr, options_for("dpo", g["wpo"]["settings"]["dpo"]), false);
+  const MicroLoss a = plain.micro_loss(b, 3.0), w = wpo.micro_loss(b, 3.0);
+  EXPECT_NEAR(a.loss.item<double>(), g["runs"]["dpo"][0]["loss"].get<double>(), 2e-5);
+  EXPECT_NEAR(w.loss.item<double>(), g["wpo"]["runs"]["dpo"][0]["loss"].get<double>(), 2e-5);
+  EXPECT_GT(std::abs(w.loss.item<double>() - a.loss.item<double>()), 0.1 * a.loss.item<double>());
+  ASSERT_EQ(a.metrics.size(), w.metrics.size());
+  for (size_t i = 0; i < a.metrics.size(); ++i) EXPECT_EQ(a.metrics[i].sum, w.metrics[i].sum) << a.metrics[i].name;
+}
 
 TEST(PreferenceObjective, FreshAdapterDpoLossIsLn2) {
   const auto g = golden();

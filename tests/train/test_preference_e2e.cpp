@@ -188,6 +188,19 @@ TEST_F(PreferenceE2E, IpoTrains) {
   EXPECT_NEAR(recs[0]["loss"].get<double>(), 1.0, 1e-6) << "(0 - 1/(2·0.5))² with a fresh adapter";
 }
 
+// dpo_use_weighting (WPO): a fresh adapter's pair losses ln 2 times their weights; rewards untouched.
+TEST_F(PreferenceE2E, DpoUseWeightingTrains) {
+  const fs::path out = dir_->path() / "wpo";
+  const auto r = run_axolotl({"train", config(out, "dpo_use_weighting: true\nmax_steps: 4").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto recs = train_records(out);
+  ASSERT_EQ(recs.size(), 4u);
+  const double first = recs[0]["loss"].get<double>();
+  EXPECT_TRUE(std::isfinite(first) && first > 0.0);
+  EXPECT_NE(first, static_cast<double>(static_cast<float>(std::log(2.0)))) << "the weights did not reach the loss";
+  EXPECT_EQ(recs[0]["rewards/margins"].get<double>(), 0.0);
+}
+
 TEST_F(PreferenceE2E, OrpoTrainsOnArgillaConversations) {
   const fs::path out = dir_->path() / "orpo";
   const std::string ds = "datasets:\n  - path: " + argilla_file().string() + "\n    type: chat_template.argilla\n";

@@ -25,6 +25,7 @@ struct PreferenceOptions {
   double label_smoothing = 0.0;  // SimPO/CPO only: TRL 1.8's DPO sigmoid ignores it (FORMATS2.md §4.3)
   double simpo_gamma = 0.5;
   double cpo_alpha = 1.0;
+  bool use_weighting = false;           // dpo_use_weighting (WPO): DPO/IPO pair losses times detached policy weights
   bool precomputed_reference = false;  // precompute_ref_log_probs: reference log-probs from the cache
   adapters::SavedModuleBases* saved_bases = nullptr;  // modules_to_save: their base weights in reference passes
 };
