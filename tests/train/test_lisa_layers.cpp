@@ -10,17 +10,13 @@
 #include "axolotl/model/weight_loader.h"
 #include "axolotl/train/lisa_layers.h"
 #include "axolotl/util/error.h"
+#include "peft_tiny_model.h"
 #include "test_support.h"
 
 namespace axolotl::train {
 namespace {
 
-model::LlamaForCausalLM tiny() {
-  const auto dir = (testing::source_dir() / "tests/assets/adapters/peft_tiny/base").string();
-  model::LlamaForCausalLM m(model::load_llama_config(dir), torch::TensorOptions().dtype(torch::kFloat32));
-  model::load_weights(*m, dir);
-  return m;
-}
+model::LlamaForCausalLM tiny() { return testing_models::peft_tiny_base(); }
 
 TEST(LisaLayers, SwitchStepsFollowAxolotlsCallback) {
   auto m = tiny();
