@@ -3,7 +3,8 @@
 # with its family's real tokenizer (so chat templates and special tokens of the family's configs exist).
 #   scripts/harness_models.sh [--axolotl BIN] [--tokenizers DIR] [--only NAME,...] OUT
 # OUT/<name> for name in llama (Llama-2 sentencepiece), llama3 (Llama-3 tokenizer.json), llama31 (Llama-3.1),
-# mistral, qwen2, qwen3 (Qwen tokenizer), gemma2, gemma3 (Gemma tokenizer), phi3. 4 layers, hidden 128;
+# mistral, qwen2, qwen3 (Qwen tokenizer), gemma2, gemma3 (Gemma tokenizer), phi3. 4 layers, hidden 128, MLP
+# 512 (a multiple of the QAT groups and fp4 blocks of the qat: examples, as the real models' widths are);
 # the Gemma folders are the largest (262k-token embedding, ~130 MB). Needs no network.
 set -euo pipefail
 
@@ -100,7 +101,8 @@ while read -r name family tok; do
     echo "error: tokenizer folder not found: $tokenizers/$tok (hint: pass --tokenizers DIR with llama2, llama3, qwen3, gemma3)" >&2
     exit 2
   fi
-  "$axolotl" -q create-tiny --family "$family" --tokenizer "$tokdir" --output "$out/$name" --force --seed 7
+  "$axolotl" -q create-tiny --family "$family" --tokenizer "$tokdir" --output "$out/$name" --force --seed 7 \
+    --intermediate-size 512
   [[ "$tok" == llama31 || "$tok" == yi || "$tok" == xgen ]] && rm -rf "$tokdir"
   echo "$out/$name: $family, tokenizer $tok"
 done <<< "$models"

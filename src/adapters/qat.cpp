@@ -1,6 +1,10 @@
 // QAT preparation (see qat.h). Recipes from Axolotl's _make_qat_config (utils/quantization.py):
 // int4 weights use torchao's Int4WeightFakeQuantizer, whose float8-activation path is its default
-// (no activation, or fp8) and whose bfloat16 path goes with int8 activations; fp8 is rowwise.
+// (no activation, or fp8) and whose bfloat16 path goes with int8 activations; fp8 is rowwise. mxfp4
+// fakes weights and activations whatever activation_dtype says (_make_qat_config builds one
+// MXFakeQuantizeConfig for both); nvfp4 fakes the weights, and the activations when activation_dtype is
+// nvfp4 (torchao's NVFP4 QAT recipe; Axolotl's own nvfp4 path hands torchao NVFP4WeightOnlyConfig,
+// which torchao 0.17's QAT prepare step rejects).
 #include "axolotl/adapters/qat.h"
 
 #include <string>
@@ -29,17 +33,21 @@ FakeQuantizer weight_only(const config::QatConfig& q) {
   f.group_size = q.group_size.value_or(128);  // Int4WeightOnlyConfig's own group size
   if (q.weight_dtype == QatDType::kInt4) f.weight_kind = WeightFakeQuant::kInt4Fp8Path;
   else if (q.weight_dtype == QatDType::kFloat8) f.weight_kind = WeightFakeQuant::kFloat8Row;
+  else if (q.weight_dtype == QatDType::kNvfp4) f.weight_kind = WeightFakeQuant::kNvfp4;
   else refuse(q);
   return f;
 }
 
 void check_widths(const FakeQuantizer& f, const std::string& name, int64_t in) {
-  const bool grouped = f.weight_kind == WeightFakeQuant::kInt4Fp8Path || f.weight_kind == WeightFakeQuant::kInt4Bf16Path;
-  if (grouped && in % f.group_size != 0) {
-    throw Error(Diagnostic{{}, "qat.group_size", "a layer's input width is not a multiple of the group size",
-                           name + ": " + std::to_string(in), "a multiple of " + std::to_string(f.group_size),
-                           "pick a group_size that divides every linear input width and the hidden size"});
-  }
+  const int64_t multiple = f.width_multiple();
+  if (in % multiple == 0) return;
+  const bool fp4 = f.weight_kind == WeightFakeQuant::kNvfp4 || f.weight_kind == WeightFakeQuant::kMxfp4;
+  throw Error(Diagnostic{{}, fp4 ? "qat.weight_dtype" : "qat.group_size",
+                         fp4 ? "a layer's input width is not a multiple of the fp4 block size"
+                             : "a layer's input width is not a multiple of the group size",
+                         name + ": " + std::to_string(in), "a multiple of " + std::to_string(multiple),
+                         fp4 ? "nvfp4 quantizes blocks of 16 input features, mxfp4 blocks of 32"
+                             : "pick a group_size that divides every linear input width and the hidden size"});
 }
 
 }  // namespace
@@ -55,6 +63,12 @@ void QatHandle::at_step(int64_t global_step) {
 }
 
 model::FakeQuantizer linear_fake_quantizer(const config::QatConfig& q) {
+  if (q.weight_dtype == QatDType::kMxfp4) {
+    FakeQuantizer f;
+    f.weight_kind = WeightFakeQuant::kMxfp4;
+    f.input_kind = InputFakeQuant::kMxfp4;
+    return f;
+  }
   if (q.activation_dtype == QatDType::kNone) return weight_only(q);
   FakeQuantizer f;
   f.group_size = q.group_size.value_or(128);
@@ -67,13 +81,17 @@ model::FakeQuantizer linear_fake_quantizer(const config::QatConfig& q) {
   } else if (q.weight_dtype == QatDType::kFloat8 && q.activation_dtype == QatDType::kFloat8) {
     f.weight_kind = WeightFakeQuant::kFloat8Row;
     f.input_kind = InputFakeQuant::kFloat8Row;
+  } else if (q.weight_dtype == QatDType::kNvfp4 && q.activation_dtype == QatDType::kNvfp4) {
+    f.weight_kind = WeightFakeQuant::kNvfp4;
+    f.input_kind = InputFakeQuant::kNvfp4;
   } else {
     refuse(q);
   }
   return f;
 }
 
-// prepare_model_for_qat builds the embedding's recipe with no activation dtype.
+// prepare_model_for_qat builds the embedding's recipe with no activation dtype (the config checks refuse
+// fp8 and fp4 embeddings, which torchao cannot fake).
 model::FakeQuantizer embedding_fake_quantizer(const config::QatConfig& q) { return weight_only(q); }
 
 QatHandle prepare_for_qat(model::LlamaForCausalLMImpl& m, const config::QatConfig& q) {
@@ -99,8 +117,12 @@ QatHandle prepare_for_qat(model::LlamaForCausalLMImpl& m, const config::QatConfi
     check_widths(*h.embedding, "model.embed_tokens", m.model->embed_tokens->weight.size(1));
     m.model->embed_tokens->fake_quant = h.embedding;
   }
-  log::info("qat", "fake quantization on {} linear layers{} (group size {}){}", layers,
-            q.quantize_embedding ? " and the embedding" : "", h.linear->group_size,
+  const std::string recipe = h.linear->weight_kind == WeightFakeQuant::kNvfp4   ? "nvfp4, blocks of 16"
+                             : h.linear->weight_kind == WeightFakeQuant::kMxfp4 ? "mxfp4, blocks of 32"
+                                                                                 : "group size " + std::to_string(h.linear->group_size);
+  log::info("qat", "fake quantization on {} linear layers{} ({}{}){}", layers,
+            q.quantize_embedding ? " and the embedding" : "", recipe,
+            h.linear->input_kind == InputFakeQuant::kNone ? "" : ", activations too",
             q.fake_quant_after_n_steps ? ", from step " + std::to_string(*q.fake_quant_after_n_steps) : "");
   h.at_step(0);
   return h;

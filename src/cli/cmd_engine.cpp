@@ -134,6 +134,9 @@ void add_create_tiny_command(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--seed", options->seed, "initialisation seed");
   sub->add_option("--family", options->family,
                   "architecture of the model: llama (default), mistral, qwen2, qwen3, gemma2, gemma3 or phi3");
+  sub->add_option("--intermediate-size", options->intermediate_size,
+                  "MLP width (default 344); e.g. 384 or 512 so QAT groups and fp4 blocks divide every layer")
+      ->check(CLI::PositiveNumber);
   sub->footer("Examples:\n"
               "  axolotl create-tiny --output outputs/tiny-model --corpus examples/tiny/corpus.txt\n"
               "  axolotl create-tiny --output outputs/tiny-qwen3 --family qwen3 --tokenizer ./Qwen3-0.6B\n"

@@ -76,7 +76,9 @@ std::string unsupported_pair(QatDType w, QatDType a) {
   if (a == D::kInt8 && w == D::kInt8) return "Int8DynamicActivationInt8WeightConfig is not supported by torchao QAT";
   if (a == D::kInt8 && w == D::kInt4) return "";
   if (a == D::kFloat8 && (w == D::kFloat8 || w == D::kInt4)) return "";
-  if (w == D::kNvfp4 || w == D::kMxfp4) return "";
+  if (w == D::kMxfp4) return "";  // activations are mxfp4 whatever activation_dtype says (check_qat notes it)
+  if (w == D::kNvfp4 && (a == D::kNone || a == D::kNvfp4)) return "";
+  if (w == D::kNvfp4) return "nvfp4 weights go with nvfp4 activations or none";
   return "invalid activation/weight dtype combination";
 }
 
@@ -120,7 +122,8 @@ void check_qat(const Config& c, State& st) {
   const std::string why = unsupported_pair(q.weight_dtype, q.activation_dtype);
   if (!why.empty()) {
     st.error(where, "qat", why + " (Axolotl refuses it the same way)", pair,
-             "int4 weights with no, int8 or fp8 activations; fp8 weights with fp8 activations; nvfp4; mxfp4",
+             "int4 weights with no, int8 or fp8 activations; fp8 weights with fp8 activations; nvfp4 weights with "
+             "nvfp4 or no activations; mxfp4",
              q.weight_dtype == QatDType::kInt8 ? "Axolotl's default weight_dtype int8 has no QAT recipe: write weight_dtype: int4"
                                                : "");
   }
@@ -135,9 +138,15 @@ void check_qat(const Config& c, State& st) {
     st.error(where, "qat.group_size", "MXFP4 quantization must use a block_size (group_size) of 32",
              std::to_string(*q.group_size), "32");
   }
-  if (why.empty() && (q.weight_dtype == QatDType::kNvfp4 || q.weight_dtype == QatDType::kMxfp4)) {
-    st.error(where, "qat.weight_dtype", dtype_name(q.weight_dtype) + " fake quantization is not implemented",
-             dtype_name(q.weight_dtype), "int4 or fp8", "int4, int8 and fp8 recipes are implemented (qat: weight_dtype: int4)");
+  const bool fp4 = q.weight_dtype == QatDType::kNvfp4 || q.weight_dtype == QatDType::kMxfp4;
+  if (q.quantize_embedding && fp4) {
+    st.error(where, "qat.quantize_embedding", dtype_name(q.weight_dtype) + " embeddings have no torchao QAT recipe "
+             "(Axolotl fails on it)", "true with weight_dtype " + dtype_name(q.weight_dtype),
+             "quantize_embedding: false, or int4 weights");
+  }
+  if (q.weight_dtype == QatDType::kMxfp4 && q.activation_dtype != QatDType::kMxfp4) {
+    st.note(where, "qat.activation_dtype", "mxfp4 weights fake-quantize the activations as mxfp4 too (Axolotl's "
+            "recipe does, whatever activation_dtype says); write activation_dtype: mxfp4 to say so");
   }
   if (c.quantization.load_in_8bit || c.quantization.load_in_4bit) {
     st.error(where, "qat", std::string("QAT and ") + (c.quantization.load_in_8bit ? "load_in_8bit" : "load_in_4bit") +

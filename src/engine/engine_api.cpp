@@ -135,7 +135,7 @@ int evaluate(const config::Config& config) {
 }
 int create_tiny_model(const TinyModelOptions& options) {
   model::create_tiny_model(options.output_dir, options.corpus_path, options.force, options.seed, options.family,
-                           options.tokenizer_dir);
+                           options.tokenizer_dir, options.intermediate_size);
   return 0;
 }
 

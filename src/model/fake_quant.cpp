@@ -105,12 +105,26 @@ torch::Tensor fake_quant_int8_per_token(const torch::Tensor& x) {
   return ((q.to(dtype) - zero_point.to(dtype)) * scale).to(dtype);  // (..., n)
 }
 
+int64_t FakeQuantizer::width_multiple() const {
+  switch (weight_kind) {
+    case WeightFakeQuant::kInt4Fp8Path:
+    case WeightFakeQuant::kInt4Bf16Path: return group_size;
+    case WeightFakeQuant::kNvfp4: return 16;
+    case WeightFakeQuant::kMxfp4: return 32;
+    case WeightFakeQuant::kFloat8Row:
+    case WeightFakeQuant::kNone: break;
+  }
+  return 1;
+}
+
 torch::Tensor FakeQuantizer::weight(const torch::Tensor& w) const {
   if (!enabled) return w;
   switch (weight_kind) {
     case WeightFakeQuant::kInt4Fp8Path: return fake_quant_int4_fp8_path(w, group_size);
     case WeightFakeQuant::kInt4Bf16Path: return fake_quant_int4_bf16_path(w, group_size);
     case WeightFakeQuant::kFloat8Row: return fake_quant_float8_rowwise(w);
+    case WeightFakeQuant::kNvfp4: return fake_quant_nvfp4(w);
+    case WeightFakeQuant::kMxfp4: return fake_quant_mxfp4(w);
     case WeightFakeQuant::kNone: break;
   }
   return w;
@@ -121,6 +135,8 @@ torch::Tensor FakeQuantizer::input(const torch::Tensor& x) const {
   switch (input_kind) {
     case InputFakeQuant::kInt8PerToken: return fake_quant_int8_per_token(x);
     case InputFakeQuant::kFloat8Row: return fake_quant_float8_rowwise(x);
+    case InputFakeQuant::kNvfp4: return fake_quant_nvfp4(x);
+    case InputFakeQuant::kMxfp4: return fake_quant_mxfp4(x);
     case InputFakeQuant::kNone: break;
   }
   return x;

@@ -88,7 +88,7 @@ std::string generation_config_json(const LlamaConfig& c) {
 }  // namespace
 
 void create_tiny_model(const std::string& output_dir, const std::string& corpus_path, bool force, uint64_t seed,
-                       const std::string& family, const std::string& tokenizer_dir) {
+                       const std::string& family, const std::string& tokenizer_dir, int64_t intermediate_size) {
   (void)tiny_family_config(family, 64);  // an unknown family fails before any work
   const auto start = std::chrono::steady_clock::now();
   const fs::path out = fs::absolute(output_dir).lexically_normal();
@@ -117,6 +117,7 @@ void create_tiny_model(const std::string& output_dir, const std::string& corpus_
       config.bos_token_id = tok->bos_id() >= 0 ? tok->bos_id() : 0;
       config.eos_token_ids = {tok->eos_id() >= 0 ? tok->eos_id() : 0};
     }
+    if (intermediate_size > 0) config.intermediate_size = intermediate_size;
     io::write_file_atomic((tmp / "config.json").string(), llama_config_json(config));
     io::write_file_atomic((tmp / "generation_config.json").string(), generation_config_json(config));
     write_weights(config, seed, (tmp / "model.safetensors").string());

@@ -67,11 +67,31 @@ TEST(QatKeys, BadDtypesAndPairsAreRefusedAsAxolotlDoes) {
   EXPECT_TRUE(names(problems("qat: {weight_dtype: fp8}\n"), "invalid activation/weight dtype combination"));
   EXPECT_TRUE(names(problems("qat: {weight_dtype: nvfp4, activation_dtype: nvfp4}\n"), "group_size of 16"));
   EXPECT_TRUE(names(problems("qat: {weight_dtype: mxfp4, group_size: 16}\n"), "group_size) of 32"));
-  EXPECT_TRUE(names(problems("qat: {weight_dtype: nvfp4, group_size: 16}\n"), "not implemented"));
+  EXPECT_TRUE(names(problems("qat: {weight_dtype: nvfp4, activation_dtype: int8, group_size: 16}\n"),
+                    "nvfp4 weights go with nvfp4 activations or none"));
+  EXPECT_TRUE(names(problems("qat: {weight_dtype: int4, activation_dtype: mxfp4}\n"), "invalid activation/weight"));
+  EXPECT_TRUE(names(problems("qat: {weight_dtype: mxfp4, quantize_embedding: true}\n"), "mxfp4 embeddings"));
+  EXPECT_TRUE(names(problems("qat: {weight_dtype: nvfp4, group_size: 16, quantize_embedding: true}\n"), "nvfp4 embeddings"));
   EXPECT_TRUE(names(problems("qat: {weight_dtype: fp8, activation_dtype: fp8, quantize_embedding: true}\n"), "fp8 embeddings"));
   EXPECT_TRUE(names(problems("qat: {weight_dtype: int4, group_size: 0}\n"), "out of range"));
   EXPECT_TRUE(names(problems("qat: int4\n"), "wrong type"));
   EXPECT_TRUE(names(problems("load_in_8bit: true\nqat: {weight_dtype: int4}\n"), "load_in_8bit cannot be used together"));
+}
+
+TEST(QatKeys, Fp4RecipesOfTheExamplesLoad) {
+  // examples/llama-3/3b-qat-nvfp4.yaml and 3b-qat-mxfp4.yaml; nvfp4 weights alone are accepted too.
+  for (const char* yaml : {"qat: {activation_dtype: nvfp4, weight_dtype: nvfp4, group_size: 16}\n",
+                           "qat: {activation_dtype: mxfp4, weight_dtype: mxfp4, group_size: 32}\n",
+                           "qat: {weight_dtype: nvfp4, group_size: 16}\n"}) {
+    const auto r = load_string(std::string(kBase) + yaml, "t.yml");
+    EXPECT_TRUE(r.config.qat.enabled) << yaml;
+    EXPECT_TRUE(r.notes.empty()) << yaml << r.notes.front().message;
+  }
+  // mxfp4 weights fake the activations whatever activation_dtype says, as Axolotl's recipe does: a note.
+  const auto r = load_string(std::string(kBase) + "qat: {weight_dtype: mxfp4}\n", "t.yml");
+  bool noted = false;
+  for (const auto& d : r.notes) noted |= d.key == "qat.activation_dtype";
+  EXPECT_TRUE(noted);
 }
 
 TEST(QatKeys, ZeroStepsIsNoted) {

@@ -4,8 +4,11 @@ formulas (torchao/quantization/qat/fake_quantizer.py Int4WeightFakeQuantizer and
 quant_primitives.py choose_qparams_affine / _fake_quantize_affine / _choose_scale_float8), with the
 straight-through rounding of torchao's _Round and _RoundToFloat8. This torch (1.13) has no float8
 dtype, so e4m3fn rounding is a nearest-value search over the table of all 126 positive finite e4m3fn
-values (ties to the even code), independent of the C++ emulation. For each case: the input, the
-fake-quantized output and the gradient of sum(out * upstream) with respect to the input.
+values (ties to the even code), independent of the C++ emulation; float4 e2m1 likewise over its 8 values.
+NVFP4 and MXFP4 follow torchao 0.17's NVFP4Tensor.to_nvfp4 / dequantize (per-tensor scale, e4m3 block
+scales of 16) and MXTensor.to_mx(RCEIL) / to_dtype (e8m0 block scales of 32), whose QAT linears pass the
+gradient straight through. For each case: the input, the fake-quantized output and the gradient of
+sum(out * upstream) with respect to the input.
 Run: /usr/bin/python3 tests/reference/qat_reference.py   (writes tests/assets/qat/golden.json)"""
 import json
 import os
@@ -25,14 +28,66 @@ E4M3 = torch.tensor(E4M3, dtype=torch.float64)
 assert E4M3[-1].item() == 448.0
 
 
-def e4m3_value(x):
+def nearest(table, x):  # nearest |x| in table, ties to the even code, sign kept
     a = x.abs().to(torch.float64)
-    hi = torch.searchsorted(E4M3, a).clamp(max=len(E4M3) - 1)
+    hi = torch.searchsorted(table, a).clamp(max=len(table) - 1)
     lo = (hi - 1).clamp(min=0)
-    d_lo, d_hi = a - E4M3[lo], E4M3[hi] - a
+    d_lo, d_hi = a - table[lo], table[hi] - a
     pick_hi = (d_hi < d_lo) | ((d_hi == d_lo) & (hi % 2 == 0))
-    v = torch.where(pick_hi, E4M3[hi], E4M3[lo])
+    v = torch.where(pick_hi, table[hi], table[lo])
     return (torch.sign(x.to(torch.float64)) * v).to(x.dtype)
+
+
+def e4m3_value(x):
+    return nearest(E4M3, x)
+
+
+E2M1 = torch.tensor([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0], dtype=torch.float64)  # codes 0..7
+
+
+def nvfp4_values(x):  # NVFP4Tensor.to_nvfp4(per_tensor_scale=amax/(448*6)) then .dequantize()
+    dtype, k = x.dtype, x.shape[-1]
+    pts = torch.max(torch.abs(x)).to(torch.float32) / (448.0 * 6.0)
+    b = x.float().reshape(-1, k // 16, 16)
+    block_scale = torch.amax(torch.abs(b), dim=-1) / 6.0
+    s8 = e4m3_value(torch.clamp(block_scale / pts, min=2.0 ** -6, max=448.0))
+    reciprocal = (1.0 / pts) / s8
+    q = nearest(E2M1, torch.clamp(b * reciprocal.unsqueeze(-1), -6.0, 6.0))
+    # get_hp_scales (per_tensor_scale * scale.to(orig_dtype)) as CUDA computes it, where torchao's NVFP4
+    # runs: the 0-dim float32 factor stays float32 in the product, rounded once to the original dtype.
+    hp_scale = (pts * s8).to(dtype).to(torch.float32)
+    return (q * hp_scale.unsqueeze(-1)).view(x.shape).to(dtype)
+
+
+def mxfp4_values(x):  # MXTensor.to_mx(float4_e2m1fn_x2, 32, RCEIL) then to_dtype
+    dtype, k = x.dtype, x.shape[-1]
+    b = x.reshape(-1, k // 32, 32)
+    max_abs = torch.amax(torch.abs(b), dim=-1).unsqueeze(-1).to(torch.float32)
+    b = b.to(torch.float32)
+    descale = max_abs / 6.0
+    exponent = (torch.clamp(torch.ceil(torch.log2(descale)), min=-127, max=127) + 127).to(torch.uint8)
+    descale_fp = torch.where(exponent == 0, torch.ones_like(descale), torch.exp2(127 - exponent.to(torch.float32)))
+    q = nearest(E2M1, torch.clamp(b * descale_fp, -6.0, 6.0))
+    scale = torch.pow(torch.full_like(descale, 2.0), exponent.to(torch.int16) - 127).to(dtype)
+    return (q.to(dtype) * scale).view(x.shape)
+
+
+class StraightThrough(torch.autograd.Function):  # the fp4 QAT linears' backward: dequantized operands
+    @staticmethod
+    def forward(ctx, x, fn):
+        return fn(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+def nvfp4(x):
+    return StraightThrough.apply(x, nvfp4_values)
+
+
+def mxfp4(x):
+    return StraightThrough.apply(x, mxfp4_values)
 
 
 class Round(torch.autograd.Function):  # torchao _Round
@@ -117,14 +172,15 @@ def activations(gen):
     return x
 
 
-def case(name, fn, x, gen, **kw):
-    x = x.clone().requires_grad_(True)
+def case(name, fn, x, gen, dtype=torch.float32, **kw):
+    x = x.clone().to(dtype).requires_grad_(True)
     out = fn(x, **kw)
-    up = torch.randn(x.shape, generator=gen)
+    up = torch.randn(x.shape, generator=gen).to(dtype)
     (out * up).sum().backward()
     return {"name": name, "shape": list(x.shape), "group_size": kw.get("group_size", 0),
-            "input": x.detach().flatten().tolist(), "upstream": up.flatten().tolist(),
-            "output": out.detach().flatten().tolist(), "grad": x.grad.flatten().tolist()}
+            "dtype": "bfloat16" if dtype == torch.bfloat16 else "float32",
+            "input": x.detach().float().flatten().tolist(), "upstream": up.float().flatten().tolist(),
+            "output": out.detach().float().flatten().tolist(), "grad": x.grad.float().flatten().tolist()}
 
 
 def main():
@@ -139,11 +195,19 @@ def main():
         case("float8_rowwise", float8_rowwise, w, gen),
         case("float8_rowwise", float8_rowwise, x[1], gen),
         case("int8_per_token", int8_per_token, x, gen),
+        case("nvfp4", nvfp4, w, gen),
+        case("nvfp4", nvfp4, x, gen),
+        case("nvfp4", nvfp4, w * 7.3, gen, dtype=torch.bfloat16),
+        case("mxfp4", mxfp4, w, gen),
+        case("mxfp4", mxfp4, x, gen),
+        case("mxfp4", mxfp4, x * 0.01, gen, dtype=torch.bfloat16),
     ]
     probe = torch.tensor([0.0, 1e-4, 2.0 ** -9 * 1.5, 2.0 ** -9 * 2.5, 0.0137, 1.0625, -1.0625, 1.1875, 17.0,
                           -300.0, 440.0, 448.0, 3.14159])
+    e2m1_probe = torch.tensor([0.0, 0.2, 0.25, 0.26, 0.75, -0.75, 1.25, 1.75, 2.5, 3.5, 5.0, -5.0, 5.5, 6.0, 2.9])
     golden = {"source": "tests/reference/qat_reference.py", "cases": cases,
-              "e4m3_probe": {"input": probe.tolist(), "output": e4m3_value(probe).tolist()}}
+              "e4m3_probe": {"input": probe.tolist(), "output": e4m3_value(probe).tolist()},
+              "e2m1_probe": {"input": e2m1_probe.tolist(), "output": nearest(E2M1, e2m1_probe).tolist()}}
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:
         json.dump(golden, f)

@@ -1,8 +1,9 @@
 // `axolotl train` with `qat:` through the real executable on the tiny model of `axolotl create-tiny`
 // (tied embeddings, hidden 128, MLP 344): fake quantization changes the losses from the first step,
 // fake_quant_after_n_steps leaves the first steps as the plain run's, the saved model has the plain
-// parameter names, LoRA trains over a fake-quantized base, and a group size that does not divide a
-// layer's width is refused naming the layer.
+// parameter names, LoRA trains over a fake-quantized base, nvfp4 and mxfp4 train on a model whose widths
+// their blocks divide (create-tiny --intermediate-size 384), and a group size or fp4 block that does
+// not divide a layer's width is refused naming the layer.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -25,14 +26,19 @@ class QatE2E : public ::testing::Test {
     const auto r = run_axolotl({"create-tiny", "--output", (dir_->path() / "tiny").string(), "--corpus",
                                 (testing::source_dir() / "examples/tiny/corpus.txt").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto wide = run_axolotl({"create-tiny", "--output", (dir_->path() / "tiny384").string(), "--corpus",
+                                   (testing::source_dir() / "examples/tiny/corpus.txt").string(),
+                                   "--intermediate-size", "384"});
+    ASSERT_EQ(wide.exit_code, 0) << wide.err;
   }
   static void TearDownTestSuite() { delete dir_; }
 
   // Trains 2 full fine-tuning steps with `extra` config lines; returns the run's losses.
-  static std::vector<double> train(const std::string& name, const std::string& extra, testing::RunResult* out = nullptr) {
+  static std::vector<double> train(const std::string& name, const std::string& extra, testing::RunResult* out = nullptr,
+                                   const std::string& model = "tiny") {
     const fs::path o = dir_->path() / name;
     const fs::path cfg = testing::write_alpaca_config(
-        o, {{"base_model", (dir_->path() / "tiny").string()}, {"output_dir", o.string()}, {"sequence_len", "256"},
+        o, {{"base_model", (dir_->path() / model).string()}, {"output_dir", o.string()}, {"sequence_len", "256"},
             {"micro_batch_size", "2"}, {"max_steps", "2"}, {"learning_rate", "0.01"}, {"bf16", "false"},
             {"seed", "5"}, {"logging_steps", "1"}, {"save_strategy", "no"}},
         extra);
@@ -89,6 +95,33 @@ TEST_F(QatE2E, LoraTrainsOverAFakeQuantizedBase) {
   ASSERT_EQ(plain.size(), 2u);
   ASSERT_EQ(qat.size(), 2u);
   EXPECT_GT(std::abs(qat[0] - plain[0]), 1e-6);
+}
+
+TEST_F(QatE2E, Fp4RecipesTrainWhereTheirBlocksDivideEveryWidth) {
+  const auto plain = train("plain384", "", nullptr, "tiny384");
+  ASSERT_EQ(plain.size(), 2u);
+  testing::RunResult r;
+  const auto nv = train("nvfp4", "qat: {weight_dtype: nvfp4, activation_dtype: nvfp4, group_size: 16}", &r, "tiny384");
+  ASSERT_EQ(nv.size(), 2u);
+  EXPECT_NE(r.err.find("nvfp4, blocks of 16, activations too"), std::string::npos) << r.err;
+  const auto mx = train("mxfp4", "qat: {weight_dtype: mxfp4, activation_dtype: mxfp4, group_size: 32}", &r, "tiny384");
+  ASSERT_EQ(mx.size(), 2u);
+  EXPECT_NE(r.err.find("mxfp4, blocks of 32, activations too"), std::string::npos) << r.err;
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_GT(std::abs(nv[i] - plain[i]), 1e-6) << "step " << i;
+    EXPECT_GT(std::abs(mx[i] - plain[i]), 1e-6) << "step " << i;
+    EXPECT_GT(std::abs(mx[i] - nv[i]), 1e-6) << "step " << i << ": the two recipes differ";
+    EXPECT_LT(std::abs(nv[i] - plain[i]), 0.5) << "fake quantization perturbs, it does not break the model";
+  }
+  // 344 (the default MLP width) is not a multiple of 16: down_proj is named.
+  const fs::path o = dir_->path() / "bad-block";
+  const fs::path cfg = testing::write_alpaca_config(
+      o, {{"base_model", (dir_->path() / "tiny").string()}, {"output_dir", o.string()}, {"max_steps", "1"}, {"bf16", "false"}},
+      "qat: {weight_dtype: nvfp4, group_size: 16}");
+  r = run_axolotl({"train", cfg.string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("down_proj"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("multiple of 16"), std::string::npos) << r.err;
 }
 
 TEST_F(QatE2E, GroupSizeThatDoesNotDivideALayerIsRefused) {

@@ -25,11 +25,12 @@ struct QatHandle {
 };
 
 // The recipes _make_qat_config picks for qat's (weight, activation) pair; Error for pairs the config
-// checks refuse (nvfp4 / mxfp4 are not implemented yet).
+// checks refuse.
 model::FakeQuantizer linear_fake_quantizer(const config::QatConfig& qat);
 model::FakeQuantizer embedding_fake_quantizer(const config::QatConfig& qat);
 
-// Attaches the quantizers; Error naming the layer when an input width is not a multiple of group_size.
+// Attaches the quantizers; Error naming the layer when an input width is not a multiple of group_size
+// (int4) or of the fp4 block (16 nvfp4, 32 mxfp4).
 QatHandle prepare_for_qat(model::LlamaForCausalLMImpl& m, const config::QatConfig& qat);
 
 }  // namespace axolotl::adapters

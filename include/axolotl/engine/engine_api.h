@@ -13,7 +13,7 @@
 namespace axolotl::engine {
 
 // Bumped whenever Api or an options struct changes layout.
-constexpr int kApiVersion = 3;
+constexpr int kApiVersion = 4;
 
 struct TrainOptions {
   int nproc_per_node = 1;
@@ -50,6 +50,7 @@ struct TinyModelOptions {
   uint64_t seed = 0;
   std::string family = "llama";      // model/family.h model_type: qwen2, qwen3, gemma2, gemma3, phi3, ...
   std::string tokenizer_dir;         // optional: copy this tokenizer (tokenizer.json/.model) instead of training one
+  int64_t intermediate_size = 0;     // > 0: the MLP width instead of 344
 };
 
 // The engine's entry points. Each returns the process exit status; errors are thrown as

@@ -21,7 +21,9 @@ LlamaConfig tiny_family_config(const std::string& family, int64_t vocab_size);
 // Creates `output_dir`; UsageError when it exists and is not empty, unless `force`. `family` picks the
 // architecture (model/family.h). With `tokenizer_dir`, its tokenizer files are copied (no corpus
 // needed) and the vocab, BOS and EOS come from that tokenizer (e.g. the real Llama-3 tokenizer).
+// `intermediate_size` > 0 replaces the MLP width (344), e.g. a multiple of the 32-128 wide groups of QAT.
 void create_tiny_model(const std::string& output_dir, const std::string& corpus_path, bool force, uint64_t seed,
-                       const std::string& family = "llama", const std::string& tokenizer_dir = {});
+                       const std::string& family = "llama", const std::string& tokenizer_dir = {},
+                       int64_t intermediate_size = 0);
 
 }  // namespace axolotl::model
