@@ -194,8 +194,9 @@ void RecordReader::load_whole_json(const std::string& field) {
   nlohmann::ordered_json j;
   try {
     j = nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    auto [line, col] = line_col(text, e.byte > 0 ? e.byte - 1 : 0);
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number too large
+    const auto* p = dynamic_cast<const nlohmann::json::parse_error*>(&e);
+    auto [line, col] = line_col(text, p && p->byte > 0 ? p->byte - 1 : 0);
     Diagnostic d;
     d.where = {file_, line, col};
     d.message = "malformed JSON";
@@ -276,9 +277,10 @@ bool RecordReader::parse_line(const std::string& text, Record& out, Diagnostic* 
   try {
     out.value = nlohmann::ordered_json::parse(text);
     return true;
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number too large
+    const auto* p = dynamic_cast<const nlohmann::json::parse_error*>(&e);
     Diagnostic d;
-    d.where = {out.where.file, out.where.line, static_cast<int>(e.byte)};
+    d.where = {out.where.file, out.where.line, p ? static_cast<int>(p->byte) : 0};
     d.message = "malformed JSON line";
     d.found = e.what();
     if (!bad) throw IoError(d);

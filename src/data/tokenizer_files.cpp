@@ -33,7 +33,7 @@ std::optional<json> read_json(const fs::path& path) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large
     throw IoError(Diagnostic{{path.string(), 0, 0}, {}, "malformed JSON", e.what(), {}, {}});
   }
   if (!j.is_object()) {

@@ -38,7 +38,7 @@ ojson read_object(const fs::path& path) {
   ojson j;
   try {
     j = ojson::parse(ss.str());
-  } catch (const ojson::parse_error& e) {
+  } catch (const ojson::exception& e) {  // parse_error, or out_of_range for a number too large
     throw IoError(Diagnostic{{path.string(), 0, 0}, {}, "malformed JSON", e.what(), "a JSON object", {}});
   }
   if (!j.is_object()) {
@@ -120,7 +120,7 @@ void update_tokenizer_json(const fs::path& path, const TokenizerSave& plan) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range (number)
     throw IoError(Diagnostic{{path.string(), 0, 0}, {}, "malformed JSON", e.what(), "a tokenizer.json object", {}});
   }
   std::set<std::string> have;

@@ -348,7 +348,7 @@ LlamaConfig load_llama_config(const std::string& path) {
   json j;
   try {
     j = json::parse(text.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large
     throw ConfigError({Diagnostic{{p.string(), 0, 0}, {}, std::string("invalid JSON: ") + e.what(), {}, {}, {}}});
   }
   return parse_llama_config(j, p.string());

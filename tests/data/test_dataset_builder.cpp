@@ -50,6 +50,23 @@ TEST(RecordReader, JsonlJsonArrayAndFieldObject) {
   EXPECT_EQ(files.size(), 4u);
 }
 
+TEST(RecordReader, NumberTooLargeIsAMalformedLineNotACrash) {
+  // A fuzzer finding: nlohmann reports a double overflow as out_of_range, not parse_error.
+  TempDir dir;
+  write_file(dir / "a.jsonl", "99e9999999999999999999999\n");
+  RecordReader reader((dir / "a.jsonl").string());
+  Record r;
+  std::string text;
+  ASSERT_TRUE(reader.next_unparsed(r, text));
+  Diagnostic bad;
+  EXPECT_FALSE(RecordReader::parse_line(text, r, &bad));
+  EXPECT_EQ(bad.message, "malformed JSON line");
+  EXPECT_NE(bad.found.find("number overflow"), std::string::npos) << bad.found;
+  write_file(dir / "b.json", "[{\"x\": 1e999}]");
+  Record whole;
+  EXPECT_THROW(RecordReader((dir / "b.json").string()).next(whole), IoError);
+}
+
 TEST(RecordReader, UnparsedLinesParseLaterWithTheSameErrors) {
   TempDir dir;
   write_file(dir / "a.jsonl", "{\"x\": 1}\n\n{\"x\": oops}\n");

@@ -266,7 +266,7 @@ TokenizerFile read_tokenizer_file(const std::string& path) {
   out = TokenizerFile{};
   try {
     out.doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large
     throw IoError(Diagnostic{{path, 0, 0}, {}, "malformed JSON", e.what(), {}, {}});
   }
   return out;
