@@ -407,6 +407,13 @@ void check_config(const Config& c, State& st) {
 }
 
 void derive_config(Config& c, State& st) {
+  // Axolotl's MuonOptimizerFactory: its AdamW groups take (adam_beta1, adam_beta2) only when both are
+  // set, else Muon's own (0.9, 0.95).
+  if (c.training.optimizer == Optimizer::kMuon &&
+      !(st.was_set("training.adam_beta1") && st.was_set("training.adam_beta2"))) {
+    c.training.adam_beta1 = 0.9;
+    c.training.adam_beta2 = 0.95;
+  }
   // Axolotl's check_chat_template_config: chat_template_jinja alone means chat_template: jinja.
   if (c.data.chat_template.empty() && !c.data.chat_template_jinja.empty()) c.data.chat_template = "jinja";
   c.data.rl = c.preference.method;  // SimPO (CPO) and KTO tokenize their rows their own way

@@ -39,6 +39,7 @@ const OptimizerName kOptimizers[] = {
     {"optimi_adamw", Optimizer::kAdamW, "optimi is Python-only; plain AdamW (same update)"},
     {"flash_adamw", Optimizer::kAdamW, "flashoptim is Python-only; plain AdamW (same update)"},
     {"sgd", Optimizer::kSgd, ""},
+    {"muon", Optimizer::kMuon, ""},
     {"flash_sgd", Optimizer::kSgd, "flashoptim is Python-only; plain SGD (same update)"},
 };
 
@@ -133,7 +134,7 @@ Field optimizer_field() {
       }
     }
     st.error(st.at(n), key, "unsupported optimizer", describe(n), names,
-             "other optimizers (adafactor, lion, galore, ...) change the result and are not implemented");
+             "other optimizers (adafactor, lion, galore, dion, ...) change the result and are not implemented");
   };
   f.get = [](const Config& c) { return Json(c.training.optimizer_name); };
   f.reset = [](Config& c) {

@@ -1,4 +1,4 @@
-// AdamW / SGD over two parameter groups, name mapping, exact state save/load, gradient clipping.
+// AdamW / SGD over two parameter groups, Muon (muon.h), exact state save/load, gradient clipping.
 #include "axolotl/train/optimizer.h"
 
 #include <filesystem>
@@ -22,6 +22,16 @@ bool takes_weight_decay(const std::string& name) {
 
 Optimizer::Optimizer(const config::TrainingConfig& cfg, const NamedParams& params)
     : kind_(cfg.optimizer), initial_lr_(cfg.learning_rate), params_(params) {
+  if (kind_ == config::Optimizer::kMuon) {
+    MuonSettings s;
+    s.lr = cfg.learning_rate;
+    s.beta1 = cfg.adam_beta1;
+    s.beta2 = cfg.adam_beta2;
+    s.epsilon = cfg.adam_epsilon;
+    s.weight_decay = cfg.weight_decay;
+    muon_ = std::make_unique<Muon>(params_, s, &takes_weight_decay);
+    return;
+  }
   std::vector<torch::Tensor> decay, no_decay;
   for (const auto& [name, p] : params_) (takes_weight_decay(name) ? decay : no_decay).push_back(p);
   if (kind_ == config::Optimizer::kAdamW) {
@@ -54,19 +64,35 @@ void Optimizer::zero_grad() {
   }
 }
 
-void Optimizer::step() { impl_->step(); }
+void Optimizer::step() {
+  if (muon_) muon_->step();
+  else impl_->step();
+}
 
 void Optimizer::set_lr(double lr) {
+  if (muon_) return muon_->set_lr(lr);
   for (auto& group : impl_->param_groups()) group.options().set_lr(lr);
 }
 
-double Optimizer::lr() const { return impl_->param_groups().front().options().get_lr(); }
+double Optimizer::lr() const { return muon_ ? muon_->lr() : impl_->param_groups().front().options().get_lr(); }
 
 void Optimizer::save(const std::string& path, std::optional<double> group_lr) const {
+  if (muon_) return write_torch_pickle(path, muon_->state_dict(group_lr.value_or(lr()), initial_lr_));
   write_torch_pickle(path, optimizer_state_dict(*impl_, kind_, group_lr.value_or(lr()), initial_lr_));
 }
 
 void Optimizer::load(const std::string& path) {
+  if (muon_) {
+    try {
+      muon_->load_state_dict(read_torch_pickle(path, "the Muon optimizer state"), path);
+    } catch (const IoError& e) {
+      Diagnostic d = e.diagnostic();
+      d.message = "cannot load the optimizer state: " + d.message;
+      d.hint = "the checkpoint was written for another optimizer or other trainable parameters";
+      throw IoError(d);
+    }
+    return;
+  }
   torch::IValue dict;
   try {
     dict = read_torch_pickle(path, "the optimizer state");

@@ -29,7 +29,9 @@ const char* scheduler_name(config::Scheduler s) {
 }
 
 // The optimizer that ran, in Trainer's OptimizerNames spelling.
-const char* optimizer_name(config::Optimizer o) { return o == config::Optimizer::kSgd ? "sgd" : "adamw_torch"; }
+const char* optimizer_name(config::Optimizer o) {
+  return o == config::Optimizer::kSgd ? "sgd" : o == config::Optimizer::kMuon ? "muon" : "adamw_torch";
+}
 
 std::string py(double d) { return data::jinja::python_float_repr(d); }
 

@@ -148,6 +148,20 @@ TEST(Loader, PythonOnlyKeysAreNotesAndResultChangingKeysAreErrors) {
   EXPECT_NE(p[0].message.find("online RL"), std::string::npos) << p[0].message;
 }
 
+TEST(Loader, MuonTakesItsFactorysAdamBetasUnlessBothAreSet) {
+  // examples/qwen2/muon-pretrain-fsdp2.yaml; Axolotl's MuonOptimizerFactory uses (0.9, 0.95) for its AdamW
+  // groups unless adam_beta1 and adam_beta2 are both given.
+  auto c = load_string("base_model: x\noptimizer: muon\nadam_beta2: 0.98\n", "m.yml").config;
+  EXPECT_EQ(c.training.optimizer, Optimizer::kMuon);
+  EXPECT_EQ(c.training.optimizer_name, "muon");
+  EXPECT_EQ(c.training.adam_beta1, 0.9);
+  EXPECT_EQ(c.training.adam_beta2, 0.95);
+  c = load_string("base_model: x\noptimizer: muon\nadam_beta1: 0.8\nadam_beta2: 0.98\n", "m.yml").config;
+  EXPECT_EQ(c.training.adam_beta1, 0.8);
+  EXPECT_EQ(c.training.adam_beta2, 0.98);
+  EXPECT_EQ(load_string("base_model: x\n", "m.yml").config.training.adam_beta2, 0.999);  // AdamW keeps HF's
+}
+
 TEST(Loader, HugeFilesAreFast) {
   std::string unknown = "base_model: x\n";
   for (int i = 0; i < 20000; ++i) unknown += "key_" + std::to_string(i) + ": " + std::to_string(i) + "\n";

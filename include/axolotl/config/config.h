@@ -184,7 +184,7 @@ struct DataConfig {
   std::string rl;                      // = preference.method (derive_config): how preference rows are tokenized
 };
 
-enum class Optimizer { kAdamW, kSgd };
+enum class Optimizer { kAdamW, kSgd, kMuon };  // kMuon: Muon on matrices, AdamW on the rest (train/muon.h)
 enum class Scheduler { kConstant, kConstantWithWarmup, kLinear, kCosine };
 enum class Precision { kAuto, kFloat32, kBFloat16, kFloat16 };
 

@@ -1,6 +1,6 @@
 // Optimizers: AdamW (decoupled weight decay, two parameter groups as HF Trainer builds them: biases and
-// norm weights get no decay) and SGD, on LibTorch's torch::optim. Axolotl's optimizer names are mapped
-// to these two kinds by the config (8-bit/paged/fused variants run as plain AdamW, with a note). State
+// norm weights get no decay) and SGD, on LibTorch's torch::optim, and Muon (muon.h). Axolotl's optimizer
+// names are mapped to these kinds by the config (8-bit/paged/fused variants run as plain AdamW, with a note). State
 // is saved as torch.optim's state_dict pickle (optimizer_state_dict.h), exact, so a resumed run
 // continues bit for bit and torch.optim.AdamW.load_state_dict (HF Trainer) reads the same file.
 #pragma once
@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "axolotl/config/config.h"
+#include "axolotl/train/muon.h"
 
 namespace axolotl::train {
 
@@ -33,7 +34,9 @@ class Optimizer {
   double lr() const;
   const NamedParams& params() const { return params_; }
   config::Optimizer kind() const { return kind_; }
-  int64_t group_count() const { return static_cast<int64_t>(impl_->param_groups().size()); }
+  int64_t group_count() const {
+    return muon_ ? static_cast<int64_t>(muon_->groups().size()) : static_cast<int64_t>(impl_->param_groups().size());
+  }
 
   // Exact state (moments, step counts, options) as a torch.save pickle; `group_lr` is the rate written
   // in param_groups (HF: what the scheduler set after the step; default the current rate).
@@ -46,7 +49,8 @@ class Optimizer {
   config::Optimizer kind_;
   double initial_lr_;
   NamedParams params_;
-  std::unique_ptr<torch::optim::Optimizer> impl_;
+  std::unique_ptr<torch::optim::Optimizer> impl_;  // AdamW, SGD
+  std::unique_ptr<Muon> muon_;                      // muon
 };
 
 // Global L2 norm of the gradients (torch.nn.utils.clip_grad_norm_, PyTorch 1.13), then scaling by
