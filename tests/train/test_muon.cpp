@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "axolotl/train/metrics_writer.h"
 #include "axolotl/train/optimizer.h"
 #include "axolotl/train/torch_pickle.h"
 #include "axolotl/util/error.h"
+#include "logged_losses.h"
 #include "test_support.h"
 
 namespace axolotl::train {
@@ -155,12 +155,7 @@ class MuonE2E : public ::testing::Test {
               {"weight_decay", "0.01"}},
         extra);
   }
-  static std::vector<double> losses(const fs::path& out) {
-    std::vector<double> v;
-    for (const auto& j : read_metrics((out / "metrics.jsonl").string()))
-      if (j.contains("loss")) v.push_back(j["loss"].get<double>());
-    return v;
-  }
+  static std::vector<double> losses(const fs::path& out) { return testing_support::logged_losses(out); }
   static testing::TempDir* dir_;
 };
 testing::TempDir* MuonE2E::dir_ = nullptr;

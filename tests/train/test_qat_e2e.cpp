@@ -11,7 +11,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "axolotl/train/metrics_writer.h"
+#include "logged_losses.h"
 #include "test_support.h"
 
 namespace axolotl::train {
@@ -48,10 +48,7 @@ class QatE2E : public ::testing::Test {
       ADD_FAILURE() << name << ": " << r.err;
       return {};
     }
-    std::vector<double> v;
-    for (const auto& j : read_metrics((o / "metrics.jsonl").string()))
-      if (j.contains("loss")) v.push_back(j["loss"].get<double>());
-    return v;
+    return testing_support::logged_losses(o);
   }
 
   static testing::TempDir* dir_;
