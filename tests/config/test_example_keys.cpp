@@ -196,7 +196,7 @@ TEST(ParityKeys, ReinitWeightsAndSequentialPacking) {
 }
 
 // The optimizer names Axolotl's examples use: the AdamW variants run as AdamW (a note when the
-// variant's states or kernel differ); others that change the update are refused by name.
+// variant's states or kernel differ); muon runs as Muon; others that change the update are refused by name.
 TEST(ParityKeys, AxolotlAdamWNamesRunAsAdamW) {
   for (const char* name : {"adamw_8bit", "adamw_bnb_8bit", "adamw_torch", "adamw_torch_4bit", "adamw_torch_8bit",
                            "adamw_torch_fused", "paged_adamw_32bit", "paged_adamw_8bit", "ao_adamw_8bit"}) {
@@ -204,7 +204,8 @@ TEST(ParityKeys, AxolotlAdamWNamesRunAsAdamW) {
     EXPECT_EQ(r.config.training.optimizer, Optimizer::kAdamW) << name;
     EXPECT_LE(r.notes.size(), 1u) << name;
   }
-  auto p = problems_with("optimizer: muon\n");
+  EXPECT_EQ(load_with("optimizer: muon\n").config.training.optimizer, Optimizer::kMuon);  // train/muon.h
+  auto p = problems_with("optimizer: dion\n");  // Axolotl's other orthonormal optimizer: not implemented
   ASSERT_EQ(p.size(), 1u);
   EXPECT_NE(p[0].message.find("unsupported optimizer"), std::string::npos) << p[0].str();
 }
