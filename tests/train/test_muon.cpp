@@ -1,7 +1,8 @@
 // Muon (train/muon.h) against tests/reference/muon_reference.py (Axolotl's factory groups over dion's Muon,
 // tests/assets/muon/golden.json): the groups, three steps of parameters with a changing rate and a skipped
 // gradient, Newton-Schulz alone; the state round trip continues bit for bit; and through the executable,
-// `optimizer: muon` trains a full fine-tune and a LoRA adapter and resumes exactly from a checkpoint.
+// `optimizer: muon` trains a full fine-tune and a LoRA adapter, resumes exactly from a checkpoint, and
+// 2 ranks of micro-batch 1 give 1 process of micro-batch 2's losses.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -184,6 +185,21 @@ TEST_F(MuonE2E, FullFineTuningResumesExactlyAndLoraTrains) {
   const auto ll = losses(l);
   ASSERT_EQ(ll.size(), 4u);
   EXPECT_NE(ll[3], ll[0]);
+}
+
+TEST_F(MuonE2E, TwoRanksMatchOneProcess) {
+  // Every rank steps on the all-reduced gradient; the sums over ranks round like one process's sums
+  // only to float32 precision, and bf16 Newton-Schulz can turn that into bf16-sized differences.
+  const fs::path one = dir_->path() / "one", two = dir_->path() / "two";
+  auto r = testing::run_axolotl({"train", config(one, "save_steps: 0\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = testing::run_axolotl({"train", config(two, "micro_batch_size: 1\nsave_steps: 0\n").string(), "--nproc-per-node", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = losses(one), b = losses(two);
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(b.size(), 4u);
+  EXPECT_NEAR(a[0], b[0], 1e-5) << "the same first step";
+  for (size_t i = 1; i < 4; ++i) EXPECT_NEAR(a[i], b[i], 2e-3 * std::abs(a[i])) << "step " << i + 1;
 }
 
 }  // namespace
