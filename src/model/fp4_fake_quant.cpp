@@ -31,11 +31,13 @@ torch::Tensor blocks_of(const torch::Tensor& x, int64_t block, const char* forma
 
 torch::Tensor nvfp4_values(const torch::Tensor& x) {
   const auto dtype = x.scalar_type();
-  // per_tensor_amax_to_scale; the floor (not in torchao, which turns an all-zero tensor into NaN) keeps
-  // 1/pts/2^-6 finite, and changes nothing unless max|x| < 2^-88.
-  const torch::Tensor pts = torch::clamp_min(x.abs().max().to(torch::kFloat) / (kE4m3Max * kE2m1Max), kPtsFloor);
   const torch::Tensor b = blocks_of(x, 16, "nvfp4");
-  const torch::Tensor block_scale = b.abs().amax(-1) / kE2m1Max;                             // (N, K/16)
+  const torch::Tensor block_max = b.abs().amax(-1);                                          // (N, K/16)
+  // per_tensor_amax_to_scale of max|x| (the largest block max: float32 holds x's values exactly); the
+  // floor (not in torchao, which turns an all-zero tensor into NaN) keeps 1/pts/2^-6 finite, and
+  // changes nothing unless max|x| < 2^-88.
+  const torch::Tensor pts = torch::clamp_min(block_max.max() / (kE4m3Max * kE2m1Max), kPtsFloor);  // 0-dim
+  const torch::Tensor block_scale = block_max / kE2m1Max;                                    // (N, K/16)
   const torch::Tensor s8 = round_to_e4m3_ste(torch::clamp(block_scale / pts, kE4m3Tiny, kE4m3Max));
   const torch::Tensor reciprocal = torch::reciprocal(pts) / s8;                              // (N, K/16)
   const torch::Tensor q = round_to_e2m1(torch::clamp(b * reciprocal.unsqueeze(-1), -kE2m1Max, kE2m1Max));

@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "axolotl/train/optimizer_state_dict.h"
 #include "axolotl/train/torch_pickle.h"
 #include "axolotl/util/error.h"
 
@@ -25,12 +26,6 @@ constexpr double kNewtonSchulz[5][3] = {{4.0848, -6.8946, 2.9270},
                                         {3.7418, -5.5913, 2.3037},
                                         {2.8769, -3.1427, 1.2046},
                                         {2.8366, -3.0525, 1.2012}};
-
-std::string shape_of(const torch::Tensor& t) {
-  std::string s = "(";
-  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
-  return s + ")";
-}
 
 }  // namespace
 
@@ -198,16 +193,8 @@ void Muon::load_state_dict(const torch::IValue& value, const std::string& path) 
       const auto it = entries.find(ids.get(i));
       if (it == entries.end()) continue;
       const PickleDict s = as_pickle_dict(it->value(), path, fmt::format("the optimizer state of parameter {}", index));
-      auto moment = [&](const std::string& k) {
-        const torch::IValue v = s.at(k);
-        if (!v.isTensor()) s.fail("key '" + k + "' is not a tensor", v.tagKind());
-        const torch::Tensor t = v.toTensor();
-        if (!t.sizes().equals(p.sizes()))
-          s.fail("'" + k + "' has the wrong shape for " + ours.names[i], shape_of(t) + ", expected " + shape_of(p));
-        return t.to(p.device(), p.scalar_type()).contiguous();
-      };
-      ours.momentum[i] = moment("momentum");
-      if (ours.algorithm == "adamw") ours.variance[i] = moment("variance");
+      ours.momentum[i] = state_tensor(s, "momentum", p, ours.names[i]);
+      if (ours.algorithm == "adamw") ours.variance[i] = state_tensor(s, "variance", p, ours.names[i]);
     }
   }
   groups_ = std::move(parsed);

@@ -76,6 +76,16 @@ std::unique_ptr<torch::optim::OptimizerOptions> group_options(const PickleDict& 
 
 }  // namespace
 
+torch::Tensor state_tensor(const PickleDict& s, const std::string& key, const torch::Tensor& p,
+                           const std::string& param_name) {
+  const torch::IValue v = s.at(key);
+  if (!v.isTensor()) s.fail("key '" + key + "' is not a tensor", v.tagKind());
+  const torch::Tensor t = v.toTensor();
+  if (!t.sizes().equals(p.sizes()))
+    s.fail("'" + key + "' has the wrong shape for " + param_name, shape_of(t) + ", expected " + shape_of(p));
+  return t.to(p.device(), p.scalar_type()).contiguous();
+}
+
 torch::IValue optimizer_state_dict(const torch::optim::Optimizer& opt, config::Optimizer kind, double lr,
                                    double initial_lr) {
   c10::impl::GenericDict state(c10::IntType::get(), c10::AnyType::get());
@@ -135,14 +145,7 @@ void load_optimizer_state_dict(torch::optim::Optimizer& opt, config::Optimizer k
       const auto it = entries.find(id);
       if (it == entries.end()) continue;
       const PickleDict s = as_pickle_dict(it->value(), path, fmt::format("the optimizer state of parameter {}", id.toInt()));
-      auto moment = [&](const std::string& k) {
-        const torch::IValue v = s.at(k);
-        if (!v.isTensor()) s.fail("key '" + k + "' is not a tensor", v.tagKind());
-        torch::Tensor t = v.toTensor();
-        if (!t.sizes().equals(p.sizes()))
-          s.fail("'" + k + "' has the wrong shape for this run's parameter", shape_of(t) + ", expected " + shape_of(p));
-        return t.to(p.device(), p.scalar_type()).contiguous();
-      };
+      auto moment = [&](const std::string& k) { return state_tensor(s, k, p, "this run's parameter"); };
       if (kind == config::Optimizer::kAdamW) {
         auto a = std::make_unique<torch::optim::AdamWParamState>();
         a->step(static_cast<int64_t>(s.number("step")));

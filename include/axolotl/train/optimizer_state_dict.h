@@ -9,6 +9,7 @@
 #include <string>
 
 #include "axolotl/config/config.h"
+#include "axolotl/train/torch_pickle.h"
 
 namespace axolotl::train {
 
@@ -20,5 +21,10 @@ torch::IValue optimizer_state_dict(const torch::optim::Optimizer& opt, config::O
 // when the groups, the parameter counts or a moment's shape differ (other trainable parameters).
 void load_optimizer_state_dict(torch::optim::Optimizer& opt, config::Optimizer kind, const torch::IValue& dict,
                                const std::string& path);
+
+// `key` of one parameter's state dict (a moment) on `param`'s device and in its dtype; IoError naming
+// `param_name` when it is not a tensor or not of `param`'s shape (also used by Muon's state, muon.h).
+torch::Tensor state_tensor(const PickleDict& state, const std::string& key, const torch::Tensor& param,
+                           const std::string& param_name);
 
 }  // namespace axolotl::train
