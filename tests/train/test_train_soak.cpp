@@ -46,7 +46,7 @@ TEST(TrainSoak, InterruptedAndResumedRunEqualsTheUninterruptedOne) {
         {"base_model", (dir / "tiny-model").string()}, {"dataset_prepared_path", (dir / "prepared").string()},
         {"output_dir", out.string()}, {"sequence_len", "128"}, {"adapter", "lora"}, {"lora_r", "4"},
         {"lora_alpha", "8"}, {"lora_dropout", "0.1"}, {"lora_target_linear", "true"}, {"micro_batch_size", "2"},
-        {"learning_rate", "0.001"}, {"max_steps", "40"}, {"save_steps", "3"}, {"bf16", "false"}, {"seed", "11"},
+        {"learning_rate", "0.001"}, {"max_steps", "120"}, {"save_steps", "3"}, {"bf16", "false"}, {"seed", "11"},
         {"logging_steps", "1"}, {"auto_resume_from_checkpoints", "true"}};
     return testing::write_alpaca_config(out, keys, "");
   };
