@@ -2,6 +2,7 @@
 #include "checks.h"
 #include "pretrain_fields.h"
 #include "qat_fields.h"
+#include "reward_fields.h"
 
 #include <algorithm>
 #include <cctype>
@@ -347,7 +348,7 @@ void check_config(const Config& c, State& st) {
             "checkpoint.per_epoch", st);
   // Supervised runs evaluate loss, perplexity, runtime and tokens (train/trainer_eval.cpp); a
   // preference objective's metric names are checked when its trainer starts.
-  if (!c.eval.metric_for_best_model.empty() && c.preference.method.empty()) {
+  if (!c.eval.metric_for_best_model.empty() && c.preference.method.empty() && !c.preference.reward_model) {
     const std::string& m = c.eval.metric_for_best_model;
     const std::string bare = m.rfind("eval_", 0) == 0 ? m.substr(5) : m;
     if (bare != "loss" && bare != "perplexity" && bare != "runtime" && bare != "tokens") {
@@ -403,10 +404,12 @@ void check_config(const Config& c, State& st) {
   check_preference(c, st);
   check_pretraining(c, st);
   check_qat(c, st);
+  check_reward(c, st);
   check_chat_templates(c, st);
 }
 
 void derive_config(Config& c, State& st) {
+  derive_reward(c, st);
   // Axolotl's MuonOptimizerFactory: its AdamW groups take (adam_beta1, adam_beta2) only when both are
   // set, else Muon's own (0.9, 0.95).
   if (c.training.optimizer == Optimizer::kMuon &&

@@ -43,7 +43,8 @@ Json format_schema(bool flat) {
     if (!flat || name != "custom") names.push_back(name);
   }
   for (const char* extra : {"alpaca_chat", "jeopardy", "chat_template.default", "chat_template.argilla",
-                            "chat_template.argilla_chat", "zephyr.nectar", "passthrough", "passthrough.default"}) {
+                            "chat_template.argilla_chat", "zephyr.nectar", "passthrough", "passthrough.default",
+                            "bradley_terry.chat_template"}) {
     names.push_back(extra);
   }
   std::string refused;
@@ -125,6 +126,8 @@ DatasetField format_field() {
       }
       // Preference strategies (rl): the exact variant is checked when the data is read.
       if (preference_type(s)) return set_format(d, s, DatasetFormat::kPreference);
+      // Reward pairs (reward_model); Axolotl's other bradley_terry.* modules load no strategy.
+      if (s == "bradley_terry.chat_template") return set_format(d, s, DatasetFormat::kBradleyTerry);
       for (const auto& [name, v] : kFormats) {
         if (name == s && (st.flat ? name != "custom" : true)) return set_format(d, name, v);
       }
@@ -132,8 +135,8 @@ DatasetField format_field() {
     const std::string head = s.substr(0, s.find_first_of(".:"));
     if (n.IsScalar() && std::find(std::begin(kAxolotlOnly), std::end(kAxolotlOnly), head) != std::end(kAxolotlOnly)) {
       return st.error(st.at(n), key, "Axolotl's dataset type '" + head + "' is not supported here", describe(n),
-                      names_str(kFormats) + ", jeopardy, or a preference type (chatml.*, llama3.*, chat_template.*, "
-                      "zephyr.nectar, passthrough)",
+                      names_str(kFormats) + ", jeopardy, a preference type (chatml.*, llama3.*, chat_template.*, "
+                      "zephyr.nectar, passthrough), or bradley_terry.chat_template (reward_model)",
                       "convert the rows to one of these types, or write a user-defined type map");
     }
     std::vector<std::string> all;

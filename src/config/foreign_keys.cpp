@@ -23,8 +23,8 @@ constexpr const char* kCompile = "torch.compile is Python-only; eager LibTorch e
 constexpr const char* kMoe = "mixture-of-experts models are not supported (only dense LLaMA-architecture models)";
 constexpr const char* kMultimodal = "multimodal (vision/audio) models are not supported; text-only LLaMA-architecture "
                                     "models";
-constexpr const char* kClassifier = "sequence-classification and reward models are not supported; only causal LM "
-                                    "fine-tuning";
+constexpr const char* kClassifier = "classification models other than reward models (reward_model: true) are not "
+                                    "supported";
 constexpr const char* kQuantized = "pre-quantized checkpoints and quantization recipes are not supported; QLoRA "
                                    "quantizes to NF4 while loading (load_in_4bit)";
 constexpr const char* kParallel = "model/sequence parallelism is not implemented; multi-process runs are plain data "
@@ -153,9 +153,7 @@ const ForeignKey kKeys[] = {
     {"processor_type", false, true, false, kMultimodal},
     {"freeze_mm_modules", false, false, false, "the vision and audio towers of a multimodal checkpoint are never "
                                                "trained here: only its text tower is loaded"},
-    {"num_labels", false, true, false, kClassifier},
     {"cls_model_config", false, true, false, kClassifier},
-    {"center_rewards_coefficient", false, true, false, kClassifier},
     {"model_quantization_config", false, true, false, kQuantized},
     {"model_quantization_config_kwargs", false, true, false, kQuantized},
     {"llmcompressor", false, true, false, kQuantized},
@@ -182,8 +180,8 @@ const ForeignKey kKeys[] = {
                                 "dpo_padding_free)"},
     {"kto_", true, true, false, "this KTO option is not implemented (supported: kto_desirable_weight, kto_undesirable_weight)"},
     {"trl", false, true, false, "TRL trainers are not implemented"},
-    {"reward_model", false, true, false, "reward-model training is not implemented"},
-    {"process_reward_model", false, true, false, "reward-model training is not implemented"},
+    {"process_reward_model", false, true, false, "process reward models (token classification) are not implemented; "
+                                                 "reward_model: true trains outcome reward models"},
     {"relora_", true, true, false, "ReLoRA is not implemented"},
     {"gptq", false, true, false, "GPTQ-quantized models are not supported"},
     {"gptq_", true, true, false, "GPTQ-quantized models are not supported"},

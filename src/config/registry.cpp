@@ -5,6 +5,7 @@
 #include "field.h"
 #include "pretrain_fields.h"
 #include "qat_fields.h"
+#include "reward_fields.h"
 #include "special_fields.h"
 
 namespace axolotl::config::detail {
@@ -314,6 +315,7 @@ std::vector<Field> build() {
   };
   for (auto& p : pretrain_fields()) f.push_back(std::move(p));  // streaming pretraining
   f.push_back(qat_field());                                       // quantization-aware training
+  for (auto& p : reward_fields()) f.push_back(std::move(p));      // reward models
   return f;
 }
 

@@ -166,7 +166,9 @@ class Builder {
       ++stats_.rows;
       auto len = static_cast<int64_t>(row.input_ids.size());
       // Pair rows hold two sequences, each already cut at sequence_len (preference_rows.h).
-      if (len > data_.sequence_len && encoder.dataset().format != config::DatasetFormat::kPreference) {
+      const auto format = encoder.dataset().format;
+      const bool pair = format == config::DatasetFormat::kPreference || format == config::DatasetFormat::kBradleyTerry;
+      if (len > data_.sequence_len && !pair) {
         if (data_.excess_length_strategy == config::ExcessLength::kRaise) {  // Axolotl's raise_on_drop
           Diagnostic d = excess_length_error(std::to_string(len) + " tokens", data_.sequence_len).diagnostic();
           d.where = record.where;

@@ -191,7 +191,7 @@ RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig
   if (ds_.format == DatasetFormat::kPreference && !is_preference_type(ds_.type_name))
     render_preference(ds_.type_name, nlohmann::json::object());
   const bool chat_preference = ds_.format == DatasetFormat::kPreference && ds_.type_name.rfind("chat_template.", 0) == 0;
-  if (ds_.format != DatasetFormat::kChatTemplate && !chat_preference) return;
+  if (ds_.format != DatasetFormat::kChatTemplate && ds_.format != DatasetFormat::kBradleyTerry && !chat_preference) return;
   // Axolotl's extract_chat_template_args: the dataset's chat_template (with its own
   // chat_template_jinja; that alone means jinja) wins over the top-level pair. But load_tokenizer
   // first replaces the tokenizer's own template with the top-level choice, so a dataset's
@@ -248,6 +248,7 @@ void RowEncoder::encode(const nlohmann::ordered_json& record, std::vector<Tokeni
     case DatasetFormat::kPretokenized: return encode_pretokenized(record, out);
     case DatasetFormat::kChatTemplate: return encode_chat(record, out);
     case DatasetFormat::kPreference: return encode_preference(record, out);
+    case DatasetFormat::kBradleyTerry: return encode_bradley_terry(record, out);
   }
 }
 

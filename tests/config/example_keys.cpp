@@ -46,6 +46,11 @@ std::string config_with(const KeyLine& k) {
     }
     if (!replaced) keys.emplace_back(k.key, k.value);
     if (k.key == "pretraining_dataset") keys.emplace_back("max_steps", "10");  // required with it, as in Axolotl
+    if (k.key == "reward_model" || k.key == "num_labels" || k.key == "center_rewards_coefficient") {
+      keys[3] = {"adapter", "null"};  // a reward model's own keys: full fine-tuning on reward pairs
+      keys[4].second = "[{path: data.jsonl, type: bradley_terry.chat_template}]";
+      if (k.key != "reward_model") keys.emplace_back("reward_model", "true");
+    }
   } else {
     const auto bar = k.value.find('|');
     const std::string type = k.value.substr(0, bar), value = k.value.substr(bar + 1);

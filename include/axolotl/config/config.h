@@ -23,6 +23,9 @@ struct ModelConfig {
   int threads = 0;              // intra-op threads; 0 = number of cores
   bool resize_token_embeddings_to_32x = false;  // grown embeddings get a multiple of 32 rows
   bool reinit_weights = false;  // train from random weights (HF _init_weights) on config.json's architecture
+  // num_labels with reward_model: the model is *ForSequenceClassification with a score head of this many
+  // outputs (1, as TRL's RewardTrainer needs); 0 = a causal LM.
+  int num_labels = 0;
 };
 
 struct TokenizerConfig {
@@ -46,6 +49,7 @@ enum class DatasetFormat {
   kInputOutput,     // input_output
   kCustom,          // nested dialect's column mapping, or Axolotl's user-defined type mapping
   kPreference,      // rl: chatml.* / llama3.* DPO strategies (type_name holds the name; data/preference_strategy.h)
+  kBradleyTerry,    // bradley_terry.chat_template: {system, input, chosen, rejected} -> two chat sequences (reward_model)
 };
 
 struct DatasetConfig {
@@ -274,6 +278,9 @@ struct PreferenceConfig {
   double kto_undesirable_weight = 1.0;
   bool precompute_ref_log_probs = false;
   std::optional<int> max_prompt_len;
+  // reward_model: Bradley-Terry reward modelling (TRL 1.8 RewardTrainer) on bradley_terry.* pairs.
+  bool reward_model = false;
+  std::optional<double> center_rewards_coefficient;  // + coef · mean((r_chosen + r_rejected)²)
 };
 
 struct OutputConfig {

@@ -77,6 +77,8 @@ class RowEncoder {
     return ds_.template_thinking_key.empty() ? kDefault : ds_.template_thinking_key;
   }
   void encode_kto(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
+  // bradley_terry.chat_template: one pair row of the two whole conversations (reward_model).
+  void encode_bradley_terry(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
 
   config::DatasetConfig ds_;
   int sequence_len_;

@@ -1,0 +1,20 @@
+// Internal to config/: Axolotl's reward-model keys (reward_model, num_labels, center_rewards_coefficient)
+// and the checks and defaults Axolotl applies to them (utils/schemas/validation.py
+// set_reward_model_defaults, hint_reward_model_pad; core/builders/causal.py).
+#pragma once
+
+#include "field.h"
+
+namespace axolotl::config::detail {
+
+// The fields above, for registry.cpp's table.
+std::vector<Field> reward_fields();
+
+// What a reward run needs (bradley_terry.chat_template rows, one label, full fine-tuning, no packing,
+// no rl) and what only a reward run reads.
+void check_reward(const Config& c, State& st);
+
+// Axolotl's defaults: num_labels 1, pad_to_sequence_len true (when unset).
+void derive_reward(Config& c, State& st);
+
+}  // namespace axolotl::config::detail
