@@ -107,7 +107,7 @@ QatHandle prepare_for_qat(model::LlamaForCausalLMImpl& m, const config::QatConfi
     dense->fake_quant = h.linear;
     ++layers;
   }
-  if (!m.lm_head) {  // tied: the head reads the embedding table through its own linear quantizer
+  if (!m.lm_head && !m.score) {  // tied: the head reads the embedding table through its own linear quantizer
     check_widths(*h.linear, "lm_head (tied)", m.model->embed_tokens->weight.size(1));
     m.tied_head_fake_quant = h.linear;
     ++layers;

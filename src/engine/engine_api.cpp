@@ -92,6 +92,12 @@ std::pair<std::string, std::string> inference_chat_template(const config::DataCo
 }
 
 int inference(const config::Config& config, const InferenceOptions& options) {
+  if (config.preference.reward_model) {
+    throw UsageError(Diagnostic{{config.source_file, 0, 0}, "reward_model",
+                                "a reward model scores sequences; inference generates text", "reward_model: true",
+                                "a causal-LM config", "score with transformers (AutoModelForSequenceClassification); "
+                                "there is no scoring command here yet"});
+  }
   model::InferenceRequest request;
   request.prompts = options.prompts;
   request.from_stdin = options.prompts_from_stdin;

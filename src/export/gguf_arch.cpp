@@ -33,7 +33,11 @@ const ArchTraits& arch_for_class(const std::string& hf_class) {
       known += (known.empty() ? "" : ", ") + c;
     }
   }
-  throw Error(Diagnostic{{}, "architectures", "no GGUF export for this architecture yet", hf_class, known, {}});
+  const bool classifier = hf_class.find("ForSequenceClassification") != std::string::npos;
+  throw Error(Diagnostic{{}, "architectures", classifier ? "a sequence classifier (reward model) has no GGUF form: "
+                                                           "llama.cpp runs causal language models"
+                                                         : "no GGUF export for this architecture yet",
+                         hf_class, known, classifier ? "score it with transformers (AutoModelForSequenceClassification)" : ""});
 }
 
 const ArchTraits* arch_by_name(const std::string& name) {

@@ -80,6 +80,28 @@ std::string architecture_for_model_type(const std::string& model_type) {
   return {};
 }
 
+namespace {
+
+std::string classifier_name(const FamilyTraits& f) {
+  const std::string lm = f.architecture;
+  if (lm == "Gemma3ForCausalLM") return "Gemma3TextForSequenceClassification";
+  return lm.substr(0, lm.size() - std::string("ForCausalLM").size()) + "ForSequenceClassification";
+}
+
+}  // namespace
+
+std::string causal_lm_of_classifier(const std::string& architecture) {
+  for (const auto& f : kFamilies) {
+    if (architecture == classifier_name(f)) return f.architecture;
+  }
+  return {};
+}
+
+std::string classifier_of(const std::string& causal_lm) {
+  const FamilyTraits* f = find_family(causal_lm);
+  return f ? classifier_name(*f) : std::string();
+}
+
 std::string refusal_reason(const std::string& architecture) {
   for (const auto& [name, what] : kRefused) {
     if (architecture == name) return std::string(what) + " is not supported";

@@ -157,6 +157,15 @@ LlamaConfig parse_llama_config(const json& j, const std::string& file) {
     const std::string arch = architecture_for_model_type(mt);
     c.architecture = arch.empty() ? mt : arch;
   }
+  if (const std::string lm = causal_lm_of_classifier(c.architecture); !lm.empty()) {
+    c.architecture = lm;  // PretrainedConfig: num_labels = len(id2label), 2 by default
+    c.num_labels = 2;
+    if (j.contains("id2label") && j.at("id2label").is_object() && !j.at("id2label").empty()) {
+      c.num_labels = static_cast<int64_t>(j.at("id2label").size());
+    } else if (r.has("num_labels")) {
+      r.integer("num_labels", &c.num_labels);
+    }
+  }
   const FamilyTraits* family = find_family(c.architecture);
   if (!family) {
     r.problem("architectures", "unsupported architecture", c.architecture, accepted_architectures(),
@@ -356,7 +365,16 @@ LlamaConfig load_llama_config(const std::string& path) {
 
 std::string llama_config_json(const LlamaConfig& c) {
   json j;
-  j["architectures"] = {c.architecture};
+  j["architectures"] = {c.num_labels > 0 ? classifier_of(c.architecture) : c.architecture};
+  if (c.num_labels > 0) {  // PretrainedConfig.to_dict: the default LABEL_i names
+    json id2label = json::object(), label2id = json::object();
+    for (int64_t i = 0; i < c.num_labels; ++i) {
+      id2label[std::to_string(i)] = "LABEL_" + std::to_string(i);
+      label2id["LABEL_" + std::to_string(i)] = i;
+    }
+    j["id2label"] = id2label;
+    j["label2id"] = label2id;
+  }
   j["model_type"] = c.model_type;
   j["vocab_size"] = c.vocab_size;
   j["hidden_size"] = c.hidden_size;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "axolotl/io/hub_resolve.h"
+#include "axolotl/model/family.h"
 #include "axolotl/model/runtime.h"
 #include "axolotl/model/weight_loader.h"
 #include "axolotl/util/error.h"
@@ -37,7 +38,22 @@ namespace {
 
 // config.json (from config_path when set), threads, device and dtype: the model before its weights.
 LlamaForCausalLM empty_model(const config::ModelConfig& config) {
-  const LlamaConfig llama = load_llama_config(model_config_folder(config));
+  LlamaConfig llama = load_llama_config(model_config_folder(config));
+  if (config.num_labels > 0) {  // AutoModelForSequenceClassification (reward_model)
+    if (!llama.wrapper_architecture.empty()) {
+      throw Error(Diagnostic{{model_config_folder(config), 0, 0}, "reward_model",
+                             "a reward model from a multimodal checkpoint is not supported", llama.wrapper_architecture,
+                             "a text-only checkpoint", "use the text model's checkpoint"});
+    }
+    llama.num_labels = config.num_labels;
+  } else if (llama.num_labels > 0) {
+    throw Error(Diagnostic{{model_config_folder(config), 0, 0}, "base_model",
+                           "this is a sequence-classification (reward) model, not a causal LM",
+                           classifier_of(llama.architecture) + " with " + std::to_string(llama.num_labels) + " labels",
+                           "a *ForCausalLM checkpoint",
+                           "reward models are trained with reward_model: true; generating, merging and export need a "
+                           "causal language model"});
+  }
   set_threads(config.threads);
   const auto device = resolve_device(config.device);
   const auto dtype = resolve_dtype(config.dtype, llama, device);

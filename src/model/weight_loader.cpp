@@ -1,6 +1,8 @@
 // Checkpoint -> LlamaForCausalLM: validate all names/shapes/dtypes, then copy tensor by tensor.
 #include "axolotl/model/weight_loader.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
 #include <chrono>
 #include <filesystem>
@@ -66,8 +68,16 @@ LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder, c
   auto params = model.named_parameters();
   const TowerLayout layout = tower_layout(model.config(), *reader);
   std::vector<std::string> missing, unexpected, misshaped, bad_dtype;
+  // A classifier made from a causal LM (AutoModelForSequenceClassification on a base checkpoint): a new
+  // score head, and the checkpoint's lm_head.weight left unused, as transformers does.
+  const bool classifier = model.is_classifier();
+  bool new_head = false;
   for (const auto& item : params) {
     const auto ref = reader->find(tower_name(item.key(), layout));
+    if (!ref && classifier && item.key() == "score.weight") {
+      new_head = true;
+      continue;
+    }
     if (!ref) {
       missing.push_back(item.key());
       continue;
@@ -89,7 +99,7 @@ LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder, c
     const std::string name = layout == TowerLayout::kCausalLm ? spelled : causal_lm_name(spelled);
     const bool respelled = name != spelled || tower_name(name, layout) == spelled;
     // Some tied checkpoints still carry lm_head.weight (a copy of embed_tokens): ignored like inv_freq.
-    const bool tied_head = name == "lm_head.weight" && model.config().tie_word_embeddings;
+    const bool tied_head = name == "lm_head.weight" && (model.config().tie_word_embeddings || classifier);
     if ((!params.contains(name) || !respelled) && !ignored_key(name) && !tied_head) unexpected.push_back(spelled);
   }
   if (!missing.empty() || !unexpected.empty() || !misshaped.empty() || !bad_dtype.empty()) {
@@ -109,6 +119,18 @@ LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder, c
   LoadStats stats;
   torch::NoGradGuard no_grad;
   for (auto& item : params) {
+    if (new_head && item.key() == "score.weight") {
+      // transformers' _init_weights: N(0, initializer_range), here from a fixed seed (HF draws it from
+      // the global generator).
+      auto gen = at::make_generator<at::CPUGeneratorImpl>(42);
+      item.value().copy_(at::normal(0.0, model.config().initializer_range, item.value().sizes(), gen,
+                                    torch::TensorOptions().dtype(torch::kFloat32)));
+      log::info("model", "score.weight is not in {}: a new {}-output head, N(0, {}){}", folder,
+                model.config().num_labels, model.config().initializer_range,
+                reader->find("lm_head.weight") ? "; the checkpoint's lm_head.weight is not used" : "");
+      if (on_loaded) on_loaded(item.key());
+      continue;
+    }
     const auto ref = reader->at(tower_name(item.key(), layout));
     const auto* info = ref.info;
     torch::ScalarType st;

@@ -74,6 +74,9 @@ struct LlamaConfig {
   // "Gemma3ForConditionalGeneration" when this is the text tower (text_config) of a multimodal
   // checkpoint; family.h maps its tensor names. Empty for a causal LM.
   std::string wrapper_architecture;
+  // > 0: a sequence classifier (*ForSequenceClassification, `architecture` still names its decoder):
+  // a score head hidden -> num_labels (score.weight, no bias) instead of lm_head. 0 = causal LM.
+  int64_t num_labels = 0;
 
   bool layer_is_sliding(int64_t layer) const {
     if (!sliding_window) return false;

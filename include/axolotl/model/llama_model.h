@@ -1,9 +1,10 @@
 // The causal decoder of every family in family.h (LlamaForCausalLM, Qwen2/3, Gemma-2/3, Phi-3, ...) with
 // Hugging Face names: named_parameters() keys are the checkpoint keys (model.embed_tokens.weight,
 // model.layers.3.self_attn.q_proj.weight, model.norm.weight, lm_head.weight — absent when
-// tie_word_embeddings). Family differences come from LlamaConfig's trait fields; with all of them off
-// this is LLaMA exactly. Parameters are created uninitialised in the requested dtype and device; fill
-// them with load_weights (weight_loader.h) or init_weights.
+// tie_word_embeddings; a sequence classifier (config.num_labels > 0) has score.weight instead). Family
+// differences come from LlamaConfig's trait fields; with all of them off this is LLaMA exactly.
+// Parameters are created uninitialised in the requested dtype and device; fill them with load_weights
+// (weight_loader.h) or init_weights.
 #pragma once
 
 #include <torch/torch.h>
@@ -58,16 +59,22 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   LlamaForCausalLMImpl(const LlamaConfig& config, const torch::TensorOptions& options);
   // input_ids (B, T) int64 -> logits (B, T, V) in the model dtype
   torch::Tensor forward(const torch::Tensor& input_ids, const ForwardArgs& args = {});
-  // hidden (B, T, H) -> logits (B, T, V) (for losses over a subset of positions)
+  // hidden (B, T, H) -> logits (B, T, V) (for losses over a subset of positions); Error for a classifier.
   torch::Tensor logits(const torch::Tensor& hidden);
+  // A sequence classifier's (num_labels > 0) head: hidden (..., H) -> scores (..., num_labels).
+  torch::Tensor scores(const torch::Tensor& hidden);
+  bool is_classifier() const { return config_.num_labels > 0; }
 
   const LlamaConfig& config() const { return config_; }
+  // What config.json says the pad id is (a trained reward model's: the one its pooling stops at).
+  void set_pad_token_id(std::optional<int64_t> id) { config_.pad_token_id = id; }
   LlamaDecoderLayerImpl& layer(int64_t i) { return *model->layers->ptr<LlamaDecoderLayerImpl>(i); }
   torch::ScalarType dtype() const { return model->embed_tokens->weight.scalar_type(); }
   torch::Device device() const { return model->embed_tokens->weight.device(); }
 
   LlamaModel model{nullptr};
-  std::shared_ptr<DenseLinear> lm_head;  // nullptr when tie_word_embeddings
+  std::shared_ptr<DenseLinear> lm_head;  // nullptr when tie_word_embeddings, and for a classifier
+  std::shared_ptr<DenseLinear> score;    // a classifier's head (HF *ForSequenceClassification.score); else nullptr
   // QAT with tied embeddings: the head's own fake quantizer over the shared table (torchao swaps the
   // tied lm_head Linear like any other).
   std::shared_ptr<FakeQuantizer> tied_head_fake_quant;
