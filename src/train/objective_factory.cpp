@@ -5,6 +5,7 @@
 #include "axolotl/data/batch_loader.h"
 #include "axolotl/train/objective_kto.h"
 #include "axolotl/train/objective_preference.h"
+#include "axolotl/train/objective_reward.h"
 #include "axolotl/util/error.h"
 
 namespace axolotl::train {
@@ -38,6 +39,11 @@ ObjectiveBundle make_objective(const config::PreferenceConfig& p, const Objectiv
                                model::LlamaForCausalLMImpl& model) {
   const bool checkpointing = settings.gradient_checkpointing;
   ObjectiveBundle out;
+  if (p.reward_model) {
+    out.objective = std::make_unique<RewardObjective>(model, RewardOptions{settings.pad_id, p.center_rewards_coefficient},
+                                                      checkpointing);
+    return out;
+  }
   if (p.method.empty()) {
     out.objective = std::make_unique<SftObjective>(model, checkpointing);
     return out;

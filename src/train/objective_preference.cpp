@@ -274,6 +274,10 @@ std::vector<std::string> PreferenceObjective::metric_names() const {
 }
 
 data::Batch PreferenceObjective::share(const data::Batch& global, int rank, int64_t per_rank) const {
+  return pair_share(global, rank, per_rank);
+}
+
+data::Batch pair_share(const data::Batch& global, int rank, int64_t per_rank) {
   const int64_t p = global.rows / 2;
   const int64_t begin = std::min(p, rank * per_rank), end = std::min(p, (rank + 1) * per_rank);
   data::Batch chosen = slice_rows(global, begin, end);

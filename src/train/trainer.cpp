@@ -9,12 +9,30 @@
 #include "trainer_loop.h"
 
 namespace axolotl::train::detail {
+namespace {
+
+// The pad id of the batches: the tokenizer's (0 when it has none). A reward model's is TRL's pad_token
+// or else eos_token, since its score is read at the last token that is not the pad.
+int32_t batch_pad_id(const config::Config& c, const data::Tokenizer& tok) {
+  if (!c.preference.reward_model) return std::max(0, tok.pad_id());
+  if (tok.pad_id() >= 0) return tok.pad_id();
+  if (tok.eos_id() >= 0) return tok.eos_id();
+  Diagnostic d;
+  d.key = "special_tokens";
+  d.message = "a reward model needs a pad or EOS token: its score is read at the last token before the padding";
+  d.found = "a tokenizer with neither";
+  d.expected = "special_tokens: {pad_token: ...}";
+  throw Error(d);
+}
+
+}  // namespace
 
 Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
     : c_(c), s_(s), dist_(dist), main_(dist.is_main_process()), out_(c.output.output_dir),
       bundle_(make_objective(c.preference, {c.adapter.type != config::AdapterType::kNone,
                                             c.training.gradient_checkpointing, dist.distributed(),
-                                            s.saved_bases.empty() ? nullptr : &s.saved_bases, &dist},
+                                            s.saved_bases.empty() ? nullptr : &s.saved_bases, &dist,
+                                            batch_pad_id(c, *s.tokenizer)},
                                            *s.model)),
       objective_(bundle_.objective.get()),
       optimizer_(c.training, s.trainable),
@@ -29,11 +47,12 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
   bo.gradient_accumulation_steps = c.training.gradient_accumulation_steps;
   bo.sample_packing = c.data.sample_packing;
   bo.pad_to_sequence_len = c.data.pad_to_sequence_len.value_or(c.data.sample_packing);
-  bo.pad_id = std::max(0, s.tokenizer->pad_id());
+  bo.pad_id = batch_pad_id(c, *s.tokenizer);
+  if (c.preference.reward_model) s.model->set_pad_token_id(bo.pad_id);  // TRL: model.config.pad_token_id
   bo.seed = c.training.seed;
   bo.shuffle = !c.data.curriculum_sampling;  // curriculum_sampling: dataset order
   bo.sequential_packing = c.data.sample_packing_sequentially;
-  bo.preference_pairs = !c.preference.method.empty();  // [chosen; rejected] rows, never packed
+  bo.preference_pairs = !c.preference.method.empty() || c.preference.reward_model;  // [chosen; rejected], never packed
   bo.kto_rows = c.preference.method == "kto";           // examples + KL rows (TRL: sequential sampler)
   bo.kl_group = c.training.micro_batch_size;
   if (bo.kto_rows) bo.shuffle = false;
@@ -189,7 +208,8 @@ double Loop::train_step() {
   // Σ CE / trained tokens of the whole step on all ranks: every rank's loader sees the global
   // micro-batches, so it knows the global denominator without communicating.
   const double denom = objective_->step_denominator(sb);
-  MetricTable metrics(objective_->metric_names());  // summed over ranks with the step's numbers
+  MetricTable metrics(objective_->metric_names(), objective_->metric_reduces(), dist_.world_size(),
+                      dist_.rank());  // summed over ranks with the step's numbers
   for (size_t mi = 0; mi < sb.micro.size(); ++mi) {
     metrics.add_batch();
     const data::Batch& global = sb.micro[mi];
@@ -318,6 +338,7 @@ void Loop::finish(double seconds) {
   RunSummary summary{step, schedule_.epoch_at(step), seconds, counters_.tokens_seen, train_loss, train_curve_,
                      eval_curve_, out_.string(), s_.adapter.r > 0, {}};
   for (const auto& c : list_checkpoints(out_.string())) summary.checkpoints.push_back(fs::path(c.path).filename().string());
+  summary.reward_model = c_.preference.reward_model;
   for (const auto& line : summary_lines(summary)) log::info("train", "{}", line);
 }
 

@@ -20,7 +20,8 @@ Loop::EvalOutcome Loop::evaluate(int64_t step) {
   double sum = 0.0;
   int64_t trained = 0, rows = 0;
   const int64_t n = eval_loader_->steps_in_epoch(0);
-  MetricTable metrics(objective_->metric_names());  // per eval batch, as in train_step
+  MetricTable metrics(objective_->metric_names(), objective_->metric_reduces(), dist_.world_size(),
+                      dist_.rank());  // per eval batch, as in train_step
   {
     torch::NoGradGuard no_grad;
     for (int64_t i = 0; i < n; ++i) {

@@ -79,6 +79,7 @@ std::vector<HParam> Loop::hparams() const {
     h.push_back({"lora_dropout", c_.adapter.dropout});
   }
   if (!c_.preference.method.empty()) h.push_back({"rl", c_.preference.method});
+  if (c_.preference.reward_model) h.push_back({"reward_model", true});
   return h;
 }
 
@@ -106,7 +107,9 @@ ModelCard Loop::model_card() const {
   if (card.base_model_on_hub) card.base_model = c_.model.name;
   card.adapter = s_.adapter.r > 0;
   card.license = local_license(c_.model.name);
-  if (c_.preference.method.empty()) {  // Axolotl passes no dataset_tags to TRL trainers
+  if (c_.preference.reward_model) {  // AxolotlRewardTrainer: tag_names ["axolotl", "reward"], no dataset_tags
+    card.extra_tags.push_back("reward");
+  } else if (c_.preference.method.empty()) {  // Axolotl passes no dataset_tags to TRL trainers
     for (const auto& d : c_.data.datasets)
       if (!fs::is_directory(d.path, ec) && d.path.rfind("https://", 0) != 0) card.datasets.push_back(d.path);
   } else {

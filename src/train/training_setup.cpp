@@ -188,7 +188,8 @@ TrainingSetup load_training_setup(const config::Config& c, DistributedContext& d
   s.adapter.save_embedding_layers = store_tables;
   apply_unfrozen_parameters(*s.model, c.training.unfrozen_parameters, c.adapter.type != config::AdapterType::kNone);
   const int64_t table_rows = model::embedding_rows(*s.model);
-  const int64_t header = c.preference.method.empty() ? 0 : c.preference.method == "kto" ? 2 : 1;
+  const bool pairs = !c.preference.method.empty() || c.preference.reward_model;  // pair rows: a 1-token header
+  const int64_t header = !pairs ? 0 : c.preference.method == "kto" ? 2 : 1;
   check_token_ids(s.data.train, table_rows, header, "train", folder);
   check_token_ids(s.data.val, table_rows, header, "validation", folder);
   if (dist.distributed()) {

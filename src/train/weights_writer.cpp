@@ -110,6 +110,7 @@ void write_weights(const std::string& dir, model::LlamaForCausalLMImpl& m, const
   c.vocab_size = model::embedding_rows(m);  // grown for added tokens (embedding_resize.h)
   const std::string config_json = model::llama_config_json(c);
   io::write_file_atomic((fs::path(dir) / "config.json").string(), config_json);
+  if (m.is_classifier()) return;  // save_pretrained writes generation_config.json only for models that generate
   // As PreTrainedModel.save_pretrained: the base's generation config, else one from config.json.
   io::write_file_atomic((fs::path(dir) / "generation_config.json").string(),
                         adapters::generation_config_for(base.model_dir, nlohmann::json::parse(config_json)).dump(2) + "\n");

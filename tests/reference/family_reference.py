@@ -148,6 +148,17 @@ def rope_tables(cfg, positions, off):
 
 def forward(cfg, sd, ids, off=()):
     """ids: list[int] -> logits (T, V) float32, one causal sequence. `off`: features switched off."""
+    x = hidden_states(cfg, sd, ids, off)
+    head = sd["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else sd["lm_head.weight"]
+    logits = torch.nn.functional.linear(x, head)[0]
+    cap = cfg.get("final_logit_softcapping") if "final_softcap" not in off else None
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return logits
+
+
+def hidden_states(cfg, sd, ids, off=()):
+    """ids: list[int] -> the final-normed hidden states (1, T, H) of the decoder (the model's `model(...)`)."""
     mt = cfg["model_type"]
     gemma = mt in ("gemma2", "gemma3_text")
     nh, nkv, hd, H = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"], cfg["hidden_size"]
@@ -216,13 +227,7 @@ def forward(cfg, sd, ids, off=()):
         if sandwich:
             m = rms_norm(m, sd[p + "post_feedforward_layernorm.weight"], eps, unit)
         x = x + m
-    x = rms_norm(x, sd["model.norm.weight"], eps, unit)
-    head = sd["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else sd["lm_head.weight"]
-    logits = torch.nn.functional.linear(x, head)[0]
-    cap = cfg.get("final_logit_softcapping") if "final_softcap" not in off else None
-    if cap:
-        logits = torch.tanh(logits / cap) * cap
-    return logits
+    return rms_norm(x, sd["model.norm.weight"], eps, unit)
 
 
 def greedy(cfg, sd, prompt, n):

@@ -1,7 +1,7 @@
 // What the training loop minimises. The loop owns batching, accumulation, clipping, schedules, eval,
 // checkpoints and DDP; an objective turns one micro-batch into its share of the step loss plus named
-// metrics (TRL's names). Peers: SftObjective (causal-LM cross-entropy) and PreferenceObjective
-// (objective_preference.h: DPO, IPO, ORPO, SimPO, KTO).
+// metrics (TRL's names). Peers: SftObjective (causal-LM cross-entropy), PreferenceObjective
+// (objective_preference.h: DPO, IPO, ORPO, SimPO), KtoObjective and RewardObjective (objective_reward.h).
 #pragma once
 
 #include <memory>
@@ -25,6 +25,8 @@ struct Metric {
   double weight = 1.0;
 };
 using Metrics = std::vector<Metric>;
+// How ranks combine a metric: the weighted mean above, or the min / max of their values (sum / weight).
+enum class MetricReduce { kMean, kMin, kMax };
 
 struct MicroLoss {
   torch::Tensor loss;  // () float32, with grad: Σ over a step's micro-batches is the step loss
@@ -44,6 +46,8 @@ class Objective {
   virtual int64_t eval_weight(const data::Batch& batch) const { return batch.trained_tokens; }
   // Every metric micro_loss may report, in a fixed order (the ranks' all-reduce layout).
   virtual std::vector<std::string> metric_names() const { return {}; }
+  // Parallel to metric_names(); empty = every metric a weighted mean.
+  virtual std::vector<MetricReduce> metric_reduces() const { return {}; }
   // The few of them the progress line shows after the loss.
   virtual std::vector<std::string> progress_metrics() const { return {}; }
   // precompute_ref_log_probs: whether the objective reads reference log-probs from its cache, and

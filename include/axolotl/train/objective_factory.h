@@ -1,7 +1,8 @@
 // The objective a config asks for (objective.h): supervised without `rl:`, else the preference loss
-// (objective_preference.h) or KTO (objective_kto.h). Full fine-tuning gets a frozen copy of the initial
-// weights as the reference model (with an adapter the reference is the adapter switched off), unless
-// precompute_ref_log_probs computes the reference log-probs once before training.
+// (objective_preference.h) or KTO (objective_kto.h); reward_model: the Bradley-Terry loss
+// (objective_reward.h). Full fine-tuning gets a frozen copy of the initial weights as the reference
+// model (with an adapter the reference is the adapter switched off), unless precompute_ref_log_probs
+// computes the reference log-probs once before training.
 #pragma once
 
 #include <memory>
@@ -24,6 +25,7 @@ struct ObjectiveSettings {
   bool distributed = false;
   adapters::SavedModuleBases* saved_bases = nullptr;  // modules_to_save with an adapter (adapter_switch.h)
   DistributedContext* context = nullptr;  // the ranks' collectives (KTO averages its KL estimate over ranks)
+  int32_t pad_id = 0;                     // the batches' pad id (a reward model's score is read before it)
 };
 
 // Error when `distributed` is set for KTO without a `context`.

@@ -33,6 +33,10 @@ struct PreferenceOptions {
 // "dpo", "ipo", "orpo", "simpo" -> the loss; Error naming `rl` otherwise.
 PreferenceLoss preference_loss_from_name(const std::string& rl);
 
+// A rank's share of a global [chosen; rejected] micro-batch: pairs [rank·per_rank, (rank+1)·per_rank),
+// those chosen rows then the same pairs' rejected rows, padded to their own longest sequence.
+data::Batch pair_share(const data::Batch& global, int rank, int64_t per_rank);
+
 // Per-row numbers of one forward pass over a preference batch (N = 2P rows, T tokens).
 struct SequenceScores {
   torch::Tensor full_logits;  // (N, T, V) float32

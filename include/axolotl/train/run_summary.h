@@ -21,6 +21,7 @@ struct RunSummary {
   std::string output_dir;
   bool adapter = true;          // adapter or full weights
   std::vector<std::string> checkpoints;
+  bool reward_model = false;    // a sequence classifier: nothing here generates with it
 };
 
 // Lines to log, without trailing newlines.

@@ -1,0 +1,171 @@
+// reward_model: true through the real executable on the tiny model: bradley_terry.chat_template rows
+// (system / input / chosen / rejected) train a sequence classifier whose loss falls; TRL's metrics are
+// logged for training and evaluation; the output folder is what transformers saves for
+// *ForSequenceClassification (score.weight, no lm_head, the classifier config with the pad id pooling
+// stops at, no generation config); a resumed run repeats the straight one bitwise; 2 ranks match one
+// process; inference and GGUF export refuse the classifier by name.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "axolotl/io/safetensors.h"
+#include "axolotl/train/metrics_writer.h"
+#include "test_support.h"
+
+namespace axolotl::train {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::run_axolotl;
+
+class RewardE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    const auto r = run_axolotl({"create-tiny", "--output", model_dir().string(), "--corpus",
+                                (testing::source_dir() / "examples/tiny/corpus.txt").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // The bundled alpaca rows as reward pairs: the right answer is chosen, the next row's rejected.
+    std::vector<json> rows;
+    std::ifstream in(testing::source_dir() / "examples/tiny/data.jsonl");
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) rows.push_back(json::parse(line));
+    std::string pairs, few;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const std::string q = rows[i]["instruction"].get<std::string>() +
+                            (rows[i]["input"].get<std::string>().empty() ? "" : "\n" + rows[i]["input"].get<std::string>());
+      pairs += json{{"system", i % 3 == 0 ? "Answer briefly." : ""}, {"input", q}, {"chosen", rows[i]["output"]},
+                    {"rejected", rows[(i + 1) % rows.size()]["output"]}}.dump() + "\n";
+      if (i == 19) few = pairs;
+    }
+    testing::write_file(pairs_file(), pairs);
+    testing::write_file(few_pairs_file(), few);  // 20 pairs: a tiny model learns them within 40 steps
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static fs::path model_dir() { return dir_->path() / "tiny-model"; }
+  static fs::path pairs_file() { return dir_->path() / "pairs.jsonl"; }
+  static fs::path few_pairs_file() { return dir_->path() / "few_pairs.jsonl"; }
+
+  // A flat-dialect reward config; `extra` ("key: value" lines) adds or replaces keys.
+  static fs::path config(const fs::path& out, const std::string& extra, const fs::path& data = pairs_file()) {
+    std::map<std::string, std::string> keys = {
+        {"base_model", model_dir().string()}, {"dataset_prepared_path", (dir_->path() / "prepared").string()},
+        {"output_dir", out.string()}, {"sequence_len", "96"}, {"reward_model", "true"},
+        {"model_type", "AutoModelForSequenceClassification"}, {"num_labels", "1"}, {"chat_template", "chatml"},
+        {"center_rewards_coefficient", "0.01"}, {"micro_batch_size", "4"}, {"gradient_accumulation_steps", "1"},
+        {"learning_rate", "0.001"}, {"lr_scheduler", "constant"}, {"optimizer", "adamw_torch"}, {"bf16", "false"},
+        {"seed", "7"}, {"logging_steps", "1"}, {"max_steps", "12"}, {"threads", "1"}};
+    std::stringstream lines(extra);
+    for (std::string line; std::getline(lines, line);) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) keys[line.substr(0, colon)] = line.substr(colon + 2);
+    }
+    std::string yaml = "datasets:\n  - path: " + data.string() + "\n    type: bradley_terry.chat_template\n";
+    for (const auto& [k, v] : keys) yaml += k + ": " + v + "\n";
+    const fs::path p = out.string() + ".yml";
+    testing::write_file(p, yaml);
+    return p;
+  }
+  static std::vector<json> records(const fs::path& out, const char* key) {
+    std::vector<json> v;
+    for (const auto& j : read_metrics((out / "metrics.jsonl").string()))
+      if (j.contains(key)) v.push_back(j);
+    return v;
+  }
+
+  static testing::TempDir* dir_;
+};
+
+testing::TempDir* RewardE2E::dir_ = nullptr;
+
+TEST_F(RewardE2E, TrainsAClassifierAndSavesWhatTransformersLoads) {
+  const fs::path out = dir_->path() / "train";
+  auto r = run_axolotl({"train", config(out, "max_steps: 40\nval_set_size: 0.2\neval_steps: 20", few_pairs_file()).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto train = records(out, "loss");
+  ASSERT_EQ(train.size(), 40u);
+  double first = 0, last = 0;
+  for (size_t i = 0; i < 8; ++i) first += train[i]["loss"].get<double>() / 8, last += train[32 + i]["loss"].get<double>() / 8;
+  EXPECT_LT(last, 0.6 * first) << "the reward loss falls (from about ln 2)";
+  for (const auto& rec : train) {
+    for (const char* k : {"accuracy", "margin", "min_reward", "mean_reward", "max_reward"}) ASSERT_TRUE(rec.contains(k)) << k;
+    EXPECT_LE(rec["min_reward"].get<double>(), rec["mean_reward"].get<double>());
+    EXPECT_LE(rec["mean_reward"].get<double>(), rec["max_reward"].get<double>());
+    EXPECT_GE(rec["accuracy"].get<double>(), 0.0);
+    EXPECT_LE(rec["accuracy"].get<double>(), 1.0);
+  }
+  const auto eval = records(out, "eval_loss");
+  ASSERT_EQ(eval.size(), 2u);
+  for (const char* k : {"eval_accuracy", "eval_margin", "eval_min_reward", "eval_mean_reward", "eval_max_reward"})
+    EXPECT_TRUE(eval[0].contains(k)) << k;
+  // transformers' save_pretrained of a LlamaForSequenceClassification.
+  const auto weights = io::SafetensorsFile::open((out / "model.safetensors").string());
+  const io::TensorInfo* score = weights->find("score.weight");
+  ASSERT_NE(score, nullptr);
+  EXPECT_EQ(score->shape.at(0), 1);
+  EXPECT_EQ(weights->find("lm_head.weight"), nullptr);
+  const auto cfg = json::parse(testing::read_file(out / "config.json"));
+  EXPECT_EQ(cfg["architectures"][0], "LlamaForSequenceClassification");
+  EXPECT_EQ(cfg["id2label"], (json{{"0", "LABEL_0"}}));
+  ASSERT_TRUE(cfg.contains("pad_token_id")) << "the id the score's pooling stops at";
+  EXPECT_FALSE(fs::exists(out / "generation_config.json"));
+  EXPECT_NE(testing::read_file(out / "README.md").find("- reward"), std::string::npos);
+  // The classifier is not a language model: inference and GGUF export say so.
+  r = run_axolotl({"inference", config(dir_->path() / "again", "").string(), "--prompt", "Hi"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("a reward model scores sequences"), std::string::npos) << r.err;
+  const fs::path plain = dir_->path() / "on-reward.yml";  // a causal-LM config pointed at the reward model
+  testing::write_file(plain, "base_model: " + out.string() + "\noutput_dir: " + (dir_->path() / "none").string() + "\n");
+  r = run_axolotl({"inference", plain.string(), "--prompt", "Hi"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("sequence-classification (reward) model"), std::string::npos) << r.err;
+  r = run_axolotl({"export", plain.string(), "--output", (dir_->path() / "rm.gguf").string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("no GGUF form"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_->path() / "rm.gguf"));
+}
+
+TEST_F(RewardE2E, ResumedRunRepeatsTheStraightOneBitwise) {
+  const fs::path straight = dir_->path() / "straight", resumed = dir_->path() / "resumed";
+  auto r = run_axolotl({"train", config(straight, "max_steps: 4\nsave_steps: 2").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  fs::create_directories(resumed);
+  fs::copy(straight / "checkpoint-2", resumed / "checkpoint-2", fs::copy_options::recursive);
+  r = run_axolotl({"train", config(resumed, "max_steps: 4\nsave_steps: 2\nresume_from_checkpoint: " +
+                                            (resumed / "checkpoint-2").string()).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = records(straight, "loss"), b = records(resumed, "loss");
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(b.size(), 2u);
+  for (size_t i = 0; i < 2; ++i)
+    for (const char* k : {"loss", "grad_norm", "accuracy", "margin", "min_reward", "max_reward"})
+      EXPECT_EQ(a[2 + i][k].get<double>(), b[i][k].get<double>()) << "step " << 3 + i << " " << k;
+  EXPECT_TRUE(testing::read_file(straight / "model.safetensors") == testing::read_file(resumed / "model.safetensors"))
+      << "final weights differ";
+}
+
+// 2 ranks × 2 pairs (Gloo, fp32) against 1 process × 4 pairs: min/max over both ranks' rewards.
+TEST_F(RewardE2E, TwoRanksMatchOneProcess) {
+  const fs::path one = dir_->path() / "ddp-one", two = dir_->path() / "ddp-two";
+  auto r = run_axolotl({"train", config(one, "max_steps: 3").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_axolotl({"train", config(two, "max_steps: 3\nmicro_batch_size: 2").string(), "--nproc-per-node", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = records(one, "loss"), b = records(two, "loss");
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  for (size_t i = 0; i < a.size(); ++i)
+    for (const char* k : {"loss", "grad_norm", "accuracy", "margin", "min_reward", "mean_reward", "max_reward"}) {
+      const double x = a[i][k].get<double>();
+      EXPECT_NEAR(x, b[i][k].get<double>(), 1e-5 * std::max(1.0, std::abs(x))) << "step " << i + 1 << " " << k;
+    }
+}
+
+}  // namespace
+}  // namespace axolotl::train
