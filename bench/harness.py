@@ -285,7 +285,8 @@ def realistic(a, sizes, work, section="realistic"):
     sides = {f"ours_lora_bf16_{k}": ours(k) for k in shapes}
     sides[f"ours_qlora_{single}"] = ours(single, qlora=True)
     sides.update({f"reference_bf16_{k}": reference(k) for k in (single, packed)})
-    sides["ceiling_bf16"] = reference(single, "ceiling_square_bf16")
+    sides["ceiling_bf16"] = (reference(single, "ceiling_square_bf16")[0] + ["--square-n", str(z["real_square_n"])],
+                             clean_env(REFERENCE_ENV))
     runs = {key: [] for key in sides}
     for i in range(z["real_rounds"]):
         for key, (cmd, env) in sides.items():
@@ -608,11 +609,12 @@ LLAMA_1B = dict(name="Llama-3.2-1B", family="llama", dim=2048, hidden=8192, laye
 QWEN3_06B = dict(name="Qwen3-0.6B", family="qwen3", dim=1024, hidden=3072, layers=28, heads=16, kv_heads=8,
                  head_dim=128, vocab=151936, rope_theta=1000000.0)
 REALISTIC = dict(realistic=LLAMA_1B, realistic_qwen3=QWEN3_06B,
-                 real_seq=1024, real_packed=4, real_warmup=1, real_steps=2, real_rounds=3)
+                 real_seq=1024, real_packed=4, real_warmup=1, real_steps=2, real_rounds=3, real_square_n=4096)
 REALISTIC_SMOKE = dict(realistic=dict(LLAMA_1B, dim=64, hidden=128, layers=2, heads=4, kv_heads=2, head_dim=16, vocab=512),
                        realistic_qwen3=dict(QWEN3_06B, dim=64, hidden=96, layers=2, heads=4, kv_heads=2, head_dim=32,
                                             vocab=512),
-                       real_seq=64, real_packed=4, real_warmup=1, real_steps=1, real_rounds=1)
+                       real_seq=64, real_packed=4, real_warmup=1, real_steps=1, real_rounds=1,
+                       real_square_n=512)
 FULL = dict(batch=4, seq=256, dim=288, hidden=768, layers=6, heads=6, vocab=32000, warmup=2, steps=8, rounds=2,
             mem_dim=2048, mem_hidden=5632, mem_layers=16, mem_heads=16, mem_vocab=32000, mem_seq=256,
             shard=200_000_000, pre_rows=20000, pre_runs=3, startup_runs=7, tok_repeat=20, tok_runs=3)

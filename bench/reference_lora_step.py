@@ -252,6 +252,9 @@ def main():
     parser.add_argument("--rank", type=int, default=RANK, help="LoRA r (alpha = 2r)")
     parser.add_argument("--targets", choices=("qkvo", "all"), default=TARGETS)
     parser.add_argument("--packed", type=int, default=1, help="segments per row")
+    parser.add_argument("--square-n", type=int, default=4096,
+                        help="ceiling_square_bf16: the square product's size (smaller for smoke runs: without "
+                             "AVX512_BF16 a 4096 product takes minutes)")
     parser.add_argument("--base-bf16", action="store_true", help="frozen weights stored in bf16")
     args = parser.parse_args()
     DIM, HIDDEN, LAYERS, HEADS, VOCAB = args.dim, args.hidden, args.layers, args.heads, args.vocab
@@ -275,7 +278,7 @@ def main():
             dtype = torch.float32 if mode == "ceiling_fp32" else torch.bfloat16
             seconds = matmul_seconds(args.batch, args.seq, dtype, args.warmup, args.steps)
         elif mode == "ceiling_square_bf16":
-            gflops = square_gflops(torch.bfloat16)
+            gflops = square_gflops(torch.bfloat16, args.square_n)
             seconds = result["matmul_flops_per_step"] / (gflops * 1e9)  # the step's matmuls at that rate
             result[mode] = {"gflops": gflops, "step_seconds": seconds, "tokens_per_second": tokens / seconds}
             continue
