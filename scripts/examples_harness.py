@@ -170,6 +170,13 @@ def rows_for(entry, n=48, rl=None, pretraining=False):
     t = entry.get("type")
     tname = t if isinstance(t, str) else ("custom" if isinstance(t, dict) else "")
     base = tname.split(".")[0].split(":")[0]
+    if base == "bradley_terry":  # reward_model pairs: system / input / chosen / rejected strings; an empty
+        # system, as in many rows of argilla/distilabel-intel-orca-dpo-pairs (Gemma's template refuses one)
+        return [dict(r, system="") for r in preference_rows(entry, tname, n)]
+    if base == "stepwise_supervised":  # process_reward_model rows (trl-lib/math_shepherd's columns)
+        return [{"prompt": f"What is {i} + {i + 1}?",
+                 "completions": [f"Step 1: {i} + {i + 1} is {2 * i + 1}.", f"Step 2: so the answer is {2 * i + 1 + i % 2}."],
+                 "labels": [True, i % 2 == 0]} for i in range(n)]
     if rl in ("dpo", "ipo", "orpo", "kto", "simpo") and (
             base in ("chatml", "llama3") or tname.startswith("chat_template")):
         return preference_rows(entry, tname, n)

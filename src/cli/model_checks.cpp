@@ -9,6 +9,7 @@
 #include "axolotl/io/hub_cache.h"
 #include "axolotl/io/hub_download.h"
 #include "axolotl/io/hub_env.h"
+#include "axolotl/model/family.h"
 #include "axolotl/model/llama_config.h"
 #include "axolotl/util/log.h"
 #include "axolotl/util/path_hint.h"
@@ -88,6 +89,25 @@ void check_config_json(const fs::path& dir, const config::Config& c, ModelCheck&
     vocab = lc.vocab_size;
     out.notes.push_back(file.string() + ": " + lc.architecture + ", " + std::to_string(lc.num_hidden_layers) +
                         " layers, hidden " + std::to_string(lc.hidden_size) + ", vocab " + std::to_string(lc.vocab_size));
+    // A classifier checkpoint (a reward model) trains only as the same kind of classifier.
+    const std::string held = model::classifier_of(lc.architecture, lc.token_classifier) + " with " +
+                             std::to_string(lc.num_labels) + " labels";
+    if (lc.num_labels > 0 && c.model.num_labels == 0) {
+      out.problems.push_back(problem(file.string(), "base_model", "this is a classification (reward) model, not a "
+                                     "causal LM", held, "a *ForCausalLM checkpoint",
+                                     "reward models are trained with reward_model or process_reward_model: true"));
+    } else if (lc.num_labels > 0 &&
+               (lc.token_classifier != c.model.token_classification || lc.num_labels != c.model.num_labels)) {
+      out.problems.push_back(problem(file.string(), "base_model", "the checkpoint is a different classifier", held,
+                                     model::classifier_of(lc.architecture, c.model.token_classification) + " with " +
+                                         std::to_string(c.model.num_labels) + " labels",
+                                     "start from its base causal LM, or match num_labels and the trainer to the "
+                                     "checkpoint"));
+    } else if (c.model.num_labels > 0 && model::classifier_of(lc.architecture, c.model.token_classification).empty()) {
+      out.problems.push_back(problem(file.string(), "base_model", "transformers has no token-classification class "
+                                     "for this family", lc.architecture, "a family with one",
+                                     "process reward models need a *ForTokenClassification class (Gemma-3 has none)"));
+    }
   } catch (const ConfigError& e) {
     for (auto d : e.problems()) {
       if (d.where.file.empty()) d.where.file = file.string();

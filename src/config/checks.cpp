@@ -348,7 +348,8 @@ void check_config(const Config& c, State& st) {
             "checkpoint.per_epoch", st);
   // Supervised runs evaluate loss, perplexity, runtime and tokens (train/trainer_eval.cpp); a
   // preference objective's metric names are checked when its trainer starts.
-  if (!c.eval.metric_for_best_model.empty() && c.preference.method.empty() && !c.preference.reward_model) {
+  if (!c.eval.metric_for_best_model.empty() && c.preference.method.empty() && !c.preference.reward_model &&
+      !c.preference.process_reward_model) {
     const std::string& m = c.eval.metric_for_best_model;
     const std::string bare = m.rfind("eval_", 0) == 0 ? m.substr(5) : m;
     if (bare != "loss" && bare != "perplexity" && bare != "runtime" && bare != "tokens") {

@@ -27,7 +27,7 @@ const char* const kAxolotlOnly[] = {
     "ebft",            "ebft_opencode",   "ebft_pretrain", "ebft_reasoning", "ebft_strided_chat",
     "ebft_strided_structured",            "ebft_chat_multiturn",             "explainchoice", "gpteacher",
     "llama2_chat",     "messages",        "metharme",      "oasst",         "orcamini",     "pygmalion",
-    "reflection",      "stepwise_supervised",              "summarizetldr"};
+    "reflection",      "summarizetldr"};
 
 // Preference strategies (rl) by name; the exact variant is checked when the data is read.
 bool preference_type(const std::string& s) {
@@ -44,7 +44,7 @@ Json format_schema(bool flat) {
   }
   for (const char* extra : {"alpaca_chat", "jeopardy", "chat_template.default", "chat_template.argilla",
                             "chat_template.argilla_chat", "zephyr.nectar", "passthrough", "passthrough.default",
-                            "bradley_terry.chat_template"}) {
+                            "bradley_terry.chat_template", "stepwise_supervised"}) {
     names.push_back(extra);
   }
   std::string refused;
@@ -128,6 +128,8 @@ DatasetField format_field() {
       if (preference_type(s)) return set_format(d, s, DatasetFormat::kPreference);
       // Reward pairs (reward_model); Axolotl's other bradley_terry.* modules load no strategy.
       if (s == "bradley_terry.chat_template") return set_format(d, s, DatasetFormat::kBradleyTerry);
+      // Step-labelled reasoning traces (process_reward_model).
+      if (s == "stepwise_supervised") return set_format(d, s, DatasetFormat::kStepwise);
       for (const auto& [name, v] : kFormats) {
         if (name == s && (st.flat ? name != "custom" : true)) return set_format(d, name, v);
       }
@@ -136,7 +138,8 @@ DatasetField format_field() {
     if (n.IsScalar() && std::find(std::begin(kAxolotlOnly), std::end(kAxolotlOnly), head) != std::end(kAxolotlOnly)) {
       return st.error(st.at(n), key, "Axolotl's dataset type '" + head + "' is not supported here", describe(n),
                       names_str(kFormats) + ", jeopardy, a preference type (chatml.*, llama3.*, chat_template.*, "
-                      "zephyr.nectar, passthrough), or bradley_terry.chat_template (reward_model)",
+                      "zephyr.nectar, passthrough), bradley_terry.chat_template (reward_model) or stepwise_supervised "
+                      "(process_reward_model)",
                       "convert the rows to one of these types, or write a user-defined type map");
     }
     std::vector<std::string> all;
@@ -306,6 +309,12 @@ std::vector<DatasetField> build() {
                "rl chat_template.default: rejected reply key"),
       plain<D>("user_defined", {}, AXOLOTL_REF(user_defined),
                "rl user_defined.default (flat: the `type:` map): field_prompt, prompt_format, completion_format, ..."),
+      plain<D>("step_separator", {"step_separator"}, AXOLOTL_REF(step_separator),
+               "stepwise_supervised: text appended to each step (default a newline)"),
+      plain<D>("max_completion_length", {"max_completion_length"}, AXOLOTL_REF(max_completion_length),
+               "stepwise_supervised: cut the joined steps at this many tokens", at_least(1)),
+      plain<D>("train_on_last_step_only", {"train_on_last_step_only"}, AXOLOTL_REF(train_on_last_step_only),
+               "stepwise_supervised: train only the last step's label"),
   };
 }
 
@@ -318,13 +327,9 @@ bool type_map_only(const std::string& k) {
 }
 
 const std::vector<ExtraEntryKey>& extra_entry_keys() {
-  static const char* kPrm = "stepwise_supervised (process reward model) datasets are not implemented";
   static const std::vector<ExtraEntryKey> keys = {
       {"message_field_role", "message_property_mappings.role", ""},
       {"message_field_content", "message_property_mappings.content", ""},
-      {"step_separator", "", kPrm},
-      {"train_on_last_step_only", "", kPrm},
-      {"max_completion_length", "", kPrm},
   };
   return keys;
 }
@@ -383,7 +388,7 @@ void read_entry(D& d, const YAML::Node& n, State& st, const std::string& key) {
       if (st.flat ? (!f.flat.empty() && f.flat[0] == k && !type_map_only(k)) : f.nested == k) hit = &f;
     }
     if (!hit && extra && *extra->refused) {
-      // Axolotl's stepwise_supervised (process reward model) keys: refused by name, not "unknown"
+      // a key Axolotl has that this project refuses by name, not "unknown"
       if (!kv.second.IsNull()) {
         st.error(st.at(kv.first), full, extra->refused, "'" + k + "'", {},
                  "train a supervised type such as chat_template or alpaca");

@@ -180,8 +180,6 @@ const ForeignKey kKeys[] = {
                                 "dpo_padding_free)"},
     {"kto_", true, true, false, "this KTO option is not implemented (supported: kto_desirable_weight, kto_undesirable_weight)"},
     {"trl", false, true, false, "TRL trainers are not implemented"},
-    {"process_reward_model", false, true, false, "process reward models (token classification) are not implemented; "
-                                                 "reward_model: true trains outcome reward models"},
     {"relora_", true, true, false, "ReLoRA is not implemented"},
     {"gptq", false, true, false, "GPTQ-quantized models are not supported"},
     {"gptq_", true, true, false, "GPTQ-quantized models are not supported"},

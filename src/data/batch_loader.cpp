@@ -130,7 +130,7 @@ Batch BatchLoader::collate(const std::vector<std::vector<size_t>>& rows) const {
       auto len = static_cast<size_t>(lengths_[i]);
       std::copy(rows_.tokens(i), rows_.tokens(i) + len, b.input_ids.begin() + static_cast<long>(at));
       rows_.labels(i, b.labels.data() + at);
-      b.labels[at] = kIgnoreIndex;  // first token: no in-sample predecessor
+      if (!opt_.token_labels) b.labels[at] = kIgnoreIndex;  // first token: no in-sample predecessor
       for (size_t k = 0; k < len; ++k) {
         b.position_ids[at + k] = static_cast<int32_t>(k);
         b.segment_ids[at + k] = segment;

@@ -66,6 +66,11 @@ nlohmann::json dataset_json(const config::DatasetConfig& d) {
   // Chat rows render their dicts in the data's key order (turns: role, content, then the rest) since
   // this key; caches made with sorted keys are rebuilt. Other formats render no dicts.
   if (d.format == config::DatasetFormat::kChatTemplate) j["dict_order"] = "row";
+  if (d.format == config::DatasetFormat::kStepwise) {
+    j["step_separator"] = d.step_separator;
+    j["max_completion_length"] = d.max_completion_length.value_or(0);
+    j["train_on_last_step_only"] = d.train_on_last_step_only;
+  }
   return j;
 }
 

@@ -218,7 +218,7 @@ RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig
 
 bool RowEncoder::expects_trained_eos() const {
   return ds_.format != DatasetFormat::kCompletion && ds_.format != DatasetFormat::kPretokenized &&
-         ds_.format != DatasetFormat::kInputOutput;
+         ds_.format != DatasetFormat::kInputOutput && ds_.format != DatasetFormat::kStepwise;
 }
 
 std::vector<int32_t> RowEncoder::tokenize(const std::string& text, bool add_eos, bool strip_bos, int max_length) const {
@@ -249,6 +249,7 @@ void RowEncoder::encode(const nlohmann::ordered_json& record, std::vector<Tokeni
     case DatasetFormat::kChatTemplate: return encode_chat(record, out);
     case DatasetFormat::kPreference: return encode_preference(record, out);
     case DatasetFormat::kBradleyTerry: return encode_bradley_terry(record, out);
+    case DatasetFormat::kStepwise: return encode_stepwise(record, out);
   }
 }
 

@@ -92,11 +92,14 @@ std::pair<std::string, std::string> inference_chat_template(const config::DataCo
 }
 
 int inference(const config::Config& config, const InferenceOptions& options) {
-  if (config.preference.reward_model) {
-    throw UsageError(Diagnostic{{config.source_file, 0, 0}, "reward_model",
-                                "a reward model scores sequences; inference generates text", "reward_model: true",
-                                "a causal-LM config", "score with transformers (AutoModelForSequenceClassification); "
-                                "there is no scoring command here yet"});
+  if (config.preference.reward_model || config.preference.process_reward_model) {
+    const bool prm = config.preference.process_reward_model;
+    throw UsageError(Diagnostic{{config.source_file, 0, 0}, prm ? "process_reward_model" : "reward_model",
+                                "a reward model scores sequences; inference generates text",
+                                prm ? "process_reward_model: true" : "reward_model: true", "a causal-LM config",
+                                std::string("score with transformers (") +
+                                    (prm ? "AutoModelForTokenClassification" : "AutoModelForSequenceClassification") +
+                                    "); there is no scoring command here yet"});
   }
   model::InferenceRequest request;
   request.prompts = options.prompts;

@@ -33,11 +33,12 @@ const ArchTraits& arch_for_class(const std::string& hf_class) {
       known += (known.empty() ? "" : ", ") + c;
     }
   }
-  const bool classifier = hf_class.find("ForSequenceClassification") != std::string::npos;
-  throw Error(Diagnostic{{}, "architectures", classifier ? "a sequence classifier (reward model) has no GGUF form: "
+  const bool classifier = hf_class.find("ForSequenceClassification") != std::string::npos ||
+                          hf_class.find("ForTokenClassification") != std::string::npos;
+  throw Error(Diagnostic{{}, "architectures", classifier ? "a classifier (reward model) has no GGUF form: "
                                                            "llama.cpp runs causal language models"
                                                          : "no GGUF export for this architecture yet",
-                         hf_class, known, classifier ? "score it with transformers (AutoModelForSequenceClassification)" : ""});
+                         hf_class, known, classifier ? "score it with transformers (AutoModelFor{Sequence,Token}Classification)" : ""});
 }
 
 const ArchTraits* arch_by_name(const std::string& name) {

@@ -57,7 +57,7 @@ LoraExportResult export_lora(const LoraExportJob& job) {
   const auto acfg = nlohmann::json::parse(ss.str(), nullptr, false);
   if (!acfg.is_object()) throw IoError(Diagnostic{Location{(dir / "adapter_config.json").string(), 0, 0}, {}, "not valid JSON", {}, {}, {}});
   const auto cfg = model::load_llama_config(job.config_dir);
-  const ArchTraits& arch = arch_for_class(cfg.num_labels > 0 ? model::classifier_of(cfg.architecture) : cfg.architecture);
+  const ArchTraits& arch = arch_for_class(cfg.num_labels > 0 ? model::classifier_of(cfg.architecture, cfg.token_classifier) : cfg.architecture);
   LoraExportResult result;
   result.rank = acfg.value("r", int64_t{8});
   double alpha = acfg.value("lora_alpha", 8.0);

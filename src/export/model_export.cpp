@@ -118,7 +118,7 @@ ExportResult export_model(const ModelExportJob& job) {
     for (const auto& [k, v] : cfg_json["text_config"].items()) cfg_json[k] = v;
   }
   const auto cfg = model::load_llama_config(config_dir);
-  const ArchTraits& arch = arch_for_class(cfg.num_labels > 0 ? model::classifier_of(cfg.architecture) : cfg.architecture);
+  const ArchTraits& arch = arch_for_class(cfg.num_labels > 0 ? model::classifier_of(cfg.architecture, cfg.token_classifier) : cfg.architecture);
   auto reader = io::ShardedReader::open(job.model_dir);
   const std::string a = arch.name;
 

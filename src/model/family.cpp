@@ -82,24 +82,30 @@ std::string architecture_for_model_type(const std::string& model_type) {
 
 namespace {
 
-std::string classifier_name(const FamilyTraits& f) {
+// transformers' class names; Gemma-3's text decoder has no token classifier.
+std::string classifier_name(const FamilyTraits& f, bool token) {
   const std::string lm = f.architecture;
-  if (lm == "Gemma3ForCausalLM") return "Gemma3TextForSequenceClassification";
-  return lm.substr(0, lm.size() - std::string("ForCausalLM").size()) + "ForSequenceClassification";
+  if (lm == "Gemma3ForCausalLM") return token ? "" : "Gemma3TextForSequenceClassification";
+  return lm.substr(0, lm.size() - std::string("ForCausalLM").size()) +
+         (token ? "ForTokenClassification" : "ForSequenceClassification");
 }
 
 }  // namespace
 
-std::string causal_lm_of_classifier(const std::string& architecture) {
+std::string causal_lm_of_classifier(const std::string& architecture, bool* token) {
   for (const auto& f : kFamilies) {
-    if (architecture == classifier_name(f)) return f.architecture;
+    for (const bool t : {false, true}) {
+      if (architecture != classifier_name(f, t)) continue;
+      if (token) *token = t;
+      return f.architecture;
+    }
   }
   return {};
 }
 
-std::string classifier_of(const std::string& causal_lm) {
+std::string classifier_of(const std::string& causal_lm, bool token) {
   const FamilyTraits* f = find_family(causal_lm);
-  return f ? classifier_name(*f) : std::string();
+  return f ? classifier_name(*f, token) : std::string();
 }
 
 std::string refusal_reason(const std::string& architecture) {

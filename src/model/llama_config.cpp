@@ -157,7 +157,7 @@ LlamaConfig parse_llama_config(const json& j, const std::string& file) {
     const std::string arch = architecture_for_model_type(mt);
     c.architecture = arch.empty() ? mt : arch;
   }
-  if (const std::string lm = causal_lm_of_classifier(c.architecture); !lm.empty()) {
+  if (const std::string lm = causal_lm_of_classifier(c.architecture, &c.token_classifier); !lm.empty()) {
     c.architecture = lm;  // PretrainedConfig: num_labels = len(id2label), 2 by default
     c.num_labels = 2;
     if (j.contains("id2label") && j.at("id2label").is_object() && !j.at("id2label").empty()) {
@@ -365,7 +365,7 @@ LlamaConfig load_llama_config(const std::string& path) {
 
 std::string llama_config_json(const LlamaConfig& c) {
   json j;
-  j["architectures"] = {c.num_labels > 0 ? classifier_of(c.architecture) : c.architecture};
+  j["architectures"] = {c.num_labels > 0 ? classifier_of(c.architecture, c.token_classifier) : c.architecture};
   if (c.num_labels > 0) {  // PretrainedConfig.to_dict: the default LABEL_i names
     json id2label = json::object(), label2id = json::object();
     for (int64_t i = 0; i < c.num_labels; ++i) {

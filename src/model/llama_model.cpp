@@ -91,20 +91,22 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, const Forw
 
 LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& c, const torch::TensorOptions& options) : config_(c) {
   model = register_module("model", LlamaModel(c, options));
-  if (c.num_labels > 0) {  // HF *ForSequenceClassification: score = Linear(hidden, num_labels, bias=False)
-    score = register_module("score", std::make_shared<DenseLinear>(c.hidden_size, c.num_labels, false, options));
+  if (c.num_labels > 0) {  // HF *ForSequenceClassification: score = Linear(hidden, num_labels, bias=False);
+    // *ForTokenClassification: with bias (its dropout is off: TRL's PRMTrainer disables dropout)
+    score = register_module("score", std::make_shared<DenseLinear>(c.hidden_size, c.num_labels, c.token_classifier,
+                                                                   options));
   } else if (!c.tie_word_embeddings) {
     lm_head = register_module("lm_head", std::make_shared<DenseLinear>(c.hidden_size, c.vocab_size, false, options));
   }
 }
 
 torch::Tensor LlamaForCausalLMImpl::scores(const torch::Tensor& hidden) {
-  if (!score) throw Error("scores(): " + config_.architecture + " is a causal LM, not a sequence classifier");
+  if (!score) throw Error("scores(): " + config_.architecture + " is a causal LM, not a classifier");
   return score->forward(hidden);  // (..., num_labels)
 }
 
 torch::Tensor LlamaForCausalLMImpl::logits(const torch::Tensor& hidden) {
-  if (score) throw Error("logits(): a sequence classifier (num_labels " + std::to_string(config_.num_labels) +
+  if (score) throw Error("logits(): a classifier (num_labels " + std::to_string(config_.num_labels) +
                          ") has no language-model head");
   const auto& fq = tied_head_fake_quant;
   auto out = lm_head ? lm_head->forward(hidden)                                                  // (B, T, V)

@@ -38,21 +38,37 @@ namespace {
 
 // config.json (from config_path when set), threads, device and dtype: the model before its weights.
 LlamaForCausalLM empty_model(const config::ModelConfig& config) {
-  LlamaConfig llama = load_llama_config(model_config_folder(config));
-  if (config.num_labels > 0) {  // AutoModelForSequenceClassification (reward_model)
+  const std::string folder = model_config_folder(config);
+  LlamaConfig llama = load_llama_config(folder);
+  if (config.num_labels > 0) {  // AutoModelFor{Sequence,Token}Classification (reward_model, process_reward_model)
+    const bool token = config.token_classification;
+    const std::string want = token ? "AutoModelForTokenClassification" : "AutoModelForSequenceClassification";
     if (!llama.wrapper_architecture.empty()) {
-      throw Error(Diagnostic{{model_config_folder(config), 0, 0}, "reward_model",
-                             "a reward model from a multimodal checkpoint is not supported", llama.wrapper_architecture,
-                             "a text-only checkpoint", "use the text model's checkpoint"});
+      throw Error(Diagnostic{{folder, 0, 0}, "base_model", "a reward model from a multimodal checkpoint is not supported",
+                             llama.wrapper_architecture, "a text-only checkpoint", "use the text model's checkpoint"});
+    }
+    if (classifier_of(llama.architecture, token).empty()) {
+      throw Error(Diagnostic{{folder, 0, 0}, "base_model", "transformers has no " + want + " class for this family",
+                             llama.architecture, "a family with one", token ? "process reward models need a "
+                             "*ForTokenClassification class (Gemma-3 has none)" : ""});
+    }
+    if (llama.num_labels > 0 && (llama.token_classifier != token || llama.num_labels != config.num_labels)) {
+      throw Error(Diagnostic{{folder, 0, 0}, "base_model", "the checkpoint is a different classifier",
+                             classifier_of(llama.architecture, llama.token_classifier) + " with " +
+                                 std::to_string(llama.num_labels) + " labels",
+                             classifier_of(llama.architecture, token) + " with " + std::to_string(config.num_labels) +
+                                 " labels",
+                             "start from its base causal LM, or match num_labels and the trainer to the checkpoint"});
     }
     llama.num_labels = config.num_labels;
+    llama.token_classifier = token;
   } else if (llama.num_labels > 0) {
-    throw Error(Diagnostic{{model_config_folder(config), 0, 0}, "base_model",
-                           "this is a sequence-classification (reward) model, not a causal LM",
-                           classifier_of(llama.architecture) + " with " + std::to_string(llama.num_labels) + " labels",
+    throw Error(Diagnostic{{folder, 0, 0}, "base_model", "this is a classification (reward) model, not a causal LM",
+                           classifier_of(llama.architecture, llama.token_classifier) + " with " +
+                               std::to_string(llama.num_labels) + " labels",
                            "a *ForCausalLM checkpoint",
-                           "reward models are trained with reward_model: true; generating, merging and export need a "
-                           "causal language model"});
+                           "reward models are trained with reward_model or process_reward_model: true; generating, "
+                           "merging and export need a causal language model"});
   }
   set_threads(config.threads);
   const auto device = resolve_device(config.device);

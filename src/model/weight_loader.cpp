@@ -68,13 +68,13 @@ LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder, c
   auto params = model.named_parameters();
   const TowerLayout layout = tower_layout(model.config(), *reader);
   std::vector<std::string> missing, unexpected, misshaped, bad_dtype;
-  // A classifier made from a causal LM (AutoModelForSequenceClassification on a base checkpoint): a new
-  // score head, and the checkpoint's lm_head.weight left unused, as transformers does.
+  // A classifier made from a causal LM (AutoModelFor{Sequence,Token}Classification on a base checkpoint):
+  // a new score head, and the checkpoint's lm_head.weight left unused, as transformers does.
   const bool classifier = model.is_classifier();
   bool new_head = false;
   for (const auto& item : params) {
     const auto ref = reader->find(tower_name(item.key(), layout));
-    if (!ref && classifier && item.key() == "score.weight") {
+    if (!ref && classifier && (item.key() == "score.weight" || item.key() == "score.bias")) {
       new_head = true;
       continue;
     }
@@ -119,14 +119,20 @@ LoadStats load_weights(LlamaForCausalLMImpl& model, const std::string& folder, c
   LoadStats stats;
   torch::NoGradGuard no_grad;
   for (auto& item : params) {
+    if (new_head && item.key() == "score.bias") {  // _init_weights: zeros
+      item.value().zero_();
+      if (on_loaded) on_loaded(item.key());
+      continue;
+    }
     if (new_head && item.key() == "score.weight") {
       // transformers' _init_weights: N(0, initializer_range), here from a fixed seed (HF draws it from
       // the global generator).
       auto gen = at::make_generator<at::CPUGeneratorImpl>(42);
       item.value().copy_(at::normal(0.0, model.config().initializer_range, item.value().sizes(), gen,
                                     torch::TensorOptions().dtype(torch::kFloat32)));
-      log::info("model", "score.weight is not in {}: a new {}-output head, N(0, {}){}", folder,
+      log::info("model", "score.weight is not in {}: a new {}-output head, N(0, {}){}{}", folder,
                 model.config().num_labels, model.config().initializer_range,
+                model.config().token_classifier ? ", bias 0" : "",
                 reader->find("lm_head.weight") ? "; the checkpoint's lm_head.weight is not used" : "");
       if (on_loaded) on_loaded(item.key());
       continue;

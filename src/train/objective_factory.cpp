@@ -5,6 +5,7 @@
 #include "axolotl/data/batch_loader.h"
 #include "axolotl/train/objective_kto.h"
 #include "axolotl/train/objective_preference.h"
+#include "axolotl/train/objective_prm.h"
 #include "axolotl/train/objective_reward.h"
 #include "axolotl/util/error.h"
 
@@ -42,6 +43,10 @@ ObjectiveBundle make_objective(const config::PreferenceConfig& p, const Objectiv
   if (p.reward_model) {
     out.objective = std::make_unique<RewardObjective>(model, RewardOptions{settings.pad_id, p.center_rewards_coefficient},
                                                       checkpointing);
+    return out;
+  }
+  if (p.process_reward_model) {
+    out.objective = std::make_unique<ProcessRewardObjective>(model, checkpointing);
     return out;
   }
   if (p.method.empty()) {

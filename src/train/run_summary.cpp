@@ -34,9 +34,9 @@ std::vector<std::string> summary_lines(const RunSummary& s) {
   lines.push_back(fmt::format("  output      {} ({}, metrics.jsonl, trainer_state.json, loss_curve.svg)", s.output_dir,
                               s.adapter ? "adapter_model.safetensors + adapter_config.json" : "model safetensors + config.json"));
   lines.push_back("  checkpoints " + (ckpts.empty() ? std::string("none") : ckpts));
-  if (s.reward_model) {
-    lines.push_back("  next        score with transformers: AutoModelForSequenceClassification.from_pretrained(\"" +
-                    s.output_dir + "\")");
+  if (!s.classifier_class.empty()) {
+    lines.push_back("  next        score with transformers: " + s.classifier_class + ".from_pretrained(\"" + s.output_dir +
+                    "\")");
   } else if (s.adapter) {
     lines.push_back("  next        axolotl inference CONFIG --prompt \"...\"  |  axolotl merge CONFIG --output DIR");
   } else {

@@ -54,6 +54,7 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
   bo.sequential_packing = c.data.sample_packing_sequentially;
   bo.preference_pairs = !c.preference.method.empty() || c.preference.reward_model;  // [chosen; rejected], never packed
   bo.kto_rows = c.preference.method == "kto";           // examples + KL rows (TRL: sequential sampler)
+  bo.token_labels = c.preference.process_reward_model;   // class ids at their own positions
   bo.kl_group = c.training.micro_batch_size;
   if (bo.kto_rows) bo.shuffle = false;
   if (c.data.pretrain.enabled()) {  // streaming pretraining: every rank reads the global rows (trainer_shard.h)
@@ -338,7 +339,10 @@ void Loop::finish(double seconds) {
   RunSummary summary{step, schedule_.epoch_at(step), seconds, counters_.tokens_seen, train_loss, train_curve_,
                      eval_curve_, out_.string(), s_.adapter.r > 0, {}};
   for (const auto& c : list_checkpoints(out_.string())) summary.checkpoints.push_back(fs::path(c.path).filename().string());
-  summary.reward_model = c_.preference.reward_model;
+  if (s_.model->is_classifier()) {
+    summary.classifier_class = s_.model->config().token_classifier ? "AutoModelForTokenClassification"
+                                                                   : "AutoModelForSequenceClassification";
+  }
   for (const auto& line : summary_lines(summary)) log::info("train", "{}", line);
 }
 

@@ -80,6 +80,7 @@ std::vector<HParam> Loop::hparams() const {
   }
   if (!c_.preference.method.empty()) h.push_back({"rl", c_.preference.method});
   if (c_.preference.reward_model) h.push_back({"reward_model", true});
+  if (c_.preference.process_reward_model) h.push_back({"process_reward_model", true});
   return h;
 }
 
@@ -109,6 +110,8 @@ ModelCard Loop::model_card() const {
   card.license = local_license(c_.model.name);
   if (c_.preference.reward_model) {  // AxolotlRewardTrainer: tag_names ["axolotl", "reward"], no dataset_tags
     card.extra_tags.push_back("reward");
+  } else if (c_.preference.process_reward_model) {  // AxolotlPRMTrainer: ["axolotl", "prm"]
+    card.extra_tags.push_back("prm");
   } else if (c_.preference.method.empty()) {  // Axolotl passes no dataset_tags to TRL trainers
     for (const auto& d : c_.data.datasets)
       if (!fs::is_directory(d.path, ec) && d.path.rfind("https://", 0) != 0) card.datasets.push_back(d.path);

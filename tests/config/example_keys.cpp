@@ -51,6 +51,10 @@ std::string config_with(const KeyLine& k) {
       keys[4].second = "[{path: data.jsonl, type: bradley_terry.chat_template}]";
       if (k.key != "reward_model") keys.emplace_back("reward_model", "true");
     }
+    if (k.key == "process_reward_model") {  // token classification on stepwise_supervised rows, in full
+      keys[3] = {"adapter", "null"};
+      keys[4].second = "[{path: data.jsonl, type: stepwise_supervised}]";
+    }
   } else {
     const auto bar = k.value.find('|');
     const std::string type = k.value.substr(0, bar), value = k.value.substr(bar + 1);
@@ -60,6 +64,10 @@ std::string config_with(const KeyLine& k) {
     if (k.key != "path" && k.key != "type") entry += ", " + k.key + ": " + value;
     keys[4].second = "[" + entry + "}]";
     if (type == "chat_template.default") keys.emplace_back("rl", "dpo");  // a preference type: DPO's keys
+    if (type == "stepwise_supervised") {  // a process reward model's rows
+      keys[3] = {"adapter", "null"};
+      keys.emplace_back("process_reward_model", "true");
+    }
   }
   std::string yaml;
   for (const auto& [name, value] : keys) yaml += name + ": " + value + "\n";

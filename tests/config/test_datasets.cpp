@@ -178,7 +178,7 @@ TEST(Datasets, JeopardyIsAlpacaOverItsColumns) {
 
 // Python Axolotl's other strategies are refused by name ("not supported"), typos get a suggestion.
 TEST(Datasets, AxolotlStrategiesOutsideTheSubsetAreRefusedByName) {
-  for (const char* type : {"bradley_terry.llama3", "stepwise_supervised", "ebft_pretrain.transform", "oasst",
+  for (const char* type : {"bradley_terry.llama3", "pygmalion", "ebft_pretrain.transform", "oasst",
                            "alpaca_w_system.load_open_orca"}) {
     try {
       load_string(std::string("base_model: x\ndatasets:\n  - path: a\n    type: ") + type + "\n", "s.yml");

@@ -21,7 +21,8 @@ inline config::DatasetConfig dataset_from_json(const nlohmann::json& j) {
   d.format = t == "alpaca" ? F::kAlpaca : t == "alpaca:chat" ? F::kAlpacaChat : t == "alpaca:chatml" ? F::kAlpacaChatml : t == "alpaca:phi" ? F::kAlpacaPhi
            : t == "completion" ? F::kCompletion : t == "input_output" ? F::kInputOutput
            : t == "pretokenized" ? F::kPretokenized : t == "custom" ? F::kCustom
-           : t == "bradley_terry.chat_template" ? F::kBradleyTerry : F::kChatTemplate;
+           : t == "bradley_terry.chat_template" ? F::kBradleyTerry
+           : t == "stepwise_supervised" ? F::kStepwise : F::kChatTemplate;
   d.field_instruction = j.value("field_instruction", d.field_instruction);
   d.field_input = j.value("field_input", d.field_input);
   d.field_output = j.value("field_output", d.field_output);

@@ -13,6 +13,11 @@ OUT_DIR/<family>_rm/{config.json, model.safetensors} (the classifier checkpoint:
 OUT_DIR/<family>_rm/golden.json: the rows, and loss and metrics over three full fine-tuning AdamW steps (every
 weight, the score head included) with center_rewards_coefficient. Also OUT_DIR/qwen3_base (an untied causal LM,
 no score head) for the conversion of a base checkpoint.
+
+Process reward models (TRL 1.8's PRMTrainer: the HF Trainer loss of a *ForTokenClassification model,
+GenericForTokenClassification.forward with dropout off, ForTokenClassification's cross-entropy over the labels
+that are not -100, no shift): OUT_DIR/<family>_prm/{config.json, model.safetensors, golden.json} for qwen2 and
+gemma2 (2 labels, score.weight and score.bias), the loss and the token accuracy over three AdamW steps.
 """
 import json
 import os
@@ -96,6 +101,58 @@ def run(out, name):
         f.write("\n")
 
 
+# Token rows with a class label on some positions (each step's last token), -100 elsewhere.
+PRM_ROWS = [
+    ([5, 9, 17, 33, 40, 2, 8], [-100, -100, 1, -100, 0, -100, 1]),
+    ([7, 7, 50, 3], [-100, -100, -100, 0]),
+    ([11, 60, 22, 30, 44, 45], [-100, 1, -100, -100, 1, 0]),
+]
+
+
+def prm(out, name):
+    cfg = dict(FAMILIES[name])
+    sd = make_weights(cfg, SEEDS[name] + 10)
+    g = torch.Generator().manual_seed(SEEDS[name] + 2000)
+    sd["score.weight"] = torch.randn(2, cfg["hidden_size"], generator=g) * 0.2
+    sd["score.bias"] = torch.randn(2, generator=g) * 0.1
+    sd.pop("lm_head.weight", None)
+    folder = os.path.join(out, name + "_prm")
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), sd)
+    prm_cfg = dict(cfg, architectures=[cfg["architectures"][0].replace("ForCausalLM", "ForTokenClassification")],
+                   id2label={"0": "LABEL_0", "1": "LABEL_1"}, label2id={"LABEL_0": 0, "LABEL_1": 1})
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(prm_cfg, f, indent=2, sort_keys=True)
+        f.write("\n")
+    params = {k: v.clone().requires_grad_(True) for k, v in sd.items()}
+    opt = torch.optim.AdamW(list(params.values()), lr=LR, weight_decay=0.0)
+    count = sum(sum(1 for x in lab if x != -100) for _, lab in PRM_ROWS)
+    steps = []
+    for _ in range(STEPS):
+        total = torch.zeros(())
+        hits = 0
+        for ids, lab in PRM_ROWS:
+            h = hidden_states(cfg, params, ids)[0]                               # (T, H)
+            scores = F.linear(h, params["score.weight"], params["score.bias"])   # (T, 2)
+            target = torch.tensor(lab)
+            total = total + F.cross_entropy(scores, target, ignore_index=-100, reduction="sum")
+            keep = target != -100
+            hits += int((scores.argmax(-1)[keep] == target[keep]).sum())
+        loss = total / count
+        steps.append({"loss": loss.item(), "accuracy": hits / count})
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    t = max(len(ids) for ids, _ in PRM_ROWS)
+    golden = {"script": "tests/reference/reward_reference.py", "learning_rate": LR,
+              "input_ids": [ids + [0] * (t - len(ids)) for ids, _ in PRM_ROWS],
+              "labels": [lab + [-100] * (t - len(lab)) for _, lab in PRM_ROWS],
+              "lengths": [len(ids) for ids, _ in PRM_ROWS], "steps": steps}
+    with open(os.path.join(folder, "golden.json"), "w") as f:
+        json.dump(golden, f)
+        f.write("\n")
+
+
 def base(out, name):
     cfg = dict(FAMILIES[name])
     folder = os.path.join(out, name + "_base")
@@ -111,6 +168,7 @@ def main():
     torch.manual_seed(0)
     for name in PAD:
         run(out, name)
+        prm(out, name)
     base(out, "qwen3")
 
 

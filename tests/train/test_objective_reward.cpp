@@ -3,7 +3,8 @@
 // (pad = EOS: a sequence ending in EOS is scored one token earlier, as transformers pools) and Gemma-2
 // (its final logit soft-cap must not reach the score) classifiers; a base causal-LM checkpoint becomes a
 // classifier with a fresh score head; config.json round-trips the classifier; min/max metrics combine
-// over ranks.
+// over ranks. Process reward models: token-classification loss and eval accuracy over three AdamW steps
+// equal the same reference on tiny Qwen2 and Gemma-2 token classifiers (score.weight and score.bias).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -17,6 +18,7 @@
 #include "axolotl/model/llama_model.h"
 #include "axolotl/model/weight_loader.h"
 #include "axolotl/train/metric_table.h"
+#include "axolotl/train/objective_prm.h"
 #include "axolotl/train/objective_reward.h"
 #include "axolotl/train/optimizer.h"
 #include "axolotl/util/error.h"
@@ -53,18 +55,24 @@ model::LlamaForCausalLM load(const fs::path& folder, int64_t num_labels) {
   return m;
 }
 
-// The golden rows as the loop hands them over: right-padded with the pad id, segment 1 on real tokens.
-BatchTensors golden_batch(const nlohmann::json& g) {
+// A JSON matrix of ids as a (rows, T) int64 tensor.
+torch::Tensor matrix(const nlohmann::json& rows) {
   std::vector<int64_t> flat;
-  for (const auto& r : g["input_ids"])
+  for (const auto& r : rows)
     for (const auto& v : r) flat.push_back(v.get<int64_t>());
+  return torch::tensor(flat).reshape({static_cast<int64_t>(rows.size()), -1});
+}
+
+// The golden rows as the loop hands them over: right-padded, segment 1 on the `lengths` real tokens,
+// positions 0.. per row; labels the ids on real tokens (reward pairs) unless given.
+BatchTensors golden_batch(const nlohmann::json& g) {
   BatchTensors b;
-  const auto n = static_cast<int64_t>(g["input_ids"].size());
-  b.input_ids = torch::tensor(flat).reshape({n, -1});
-  const int64_t t = b.input_ids.size(1);
+  b.input_ids = matrix(g["input_ids"]);
+  const int64_t n = b.input_ids.size(0), t = b.input_ids.size(1);
   b.segment_ids = torch::zeros_like(b.input_ids);
   for (int64_t i = 0; i < n; ++i) b.segment_ids[i].narrow(0, 0, g["lengths"][static_cast<size_t>(i)].get<int64_t>()).fill_(1);
-  b.labels = torch::where(b.segment_ids.ne(0), b.input_ids, torch::full_like(b.input_ids, -100));
+  b.labels = g.contains("labels") ? matrix(g["labels"])
+                                  : torch::where(b.segment_ids.ne(0), b.input_ids, torch::full_like(b.input_ids, -100));
   b.position_ids = torch::arange(t).unsqueeze(0).expand_as(b.input_ids).contiguous();
   return b;
 }
@@ -205,6 +213,111 @@ TEST(MetricTable, MinAndMaxCombineOverRanks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, RewardReference, ::testing::Values("qwen2", "gemma2"));
+
+class ProcessRewardReference : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ProcessRewardReference, FullFineTuningStepsMatch) {
+  REQUIRE_REWARD_GOLDENS();
+  const fs::path folder = goldens() / (GetParam() + "_prm");
+  const auto g = nlohmann::json::parse(testing::read_file(folder / "golden.json"));
+  auto m = load(folder, 0);  // *ForTokenClassification: 2 labels, score.weight and score.bias in the file
+  ASSERT_TRUE(m->is_classifier());
+  ASSERT_TRUE(m->config().token_classifier);
+  ASSERT_TRUE(m->score->bias.defined());
+  NamedParams trainable;
+  for (const auto& item : m->named_parameters()) trainable.emplace_back(item.key(), item.value());
+  config::TrainingConfig tc;
+  tc.learning_rate = g["learning_rate"].get<double>();
+  tc.weight_decay = 0.0;
+  Optimizer opt(tc, trainable);
+  ProcessRewardObjective objective(*m, false);
+  const BatchTensors b = golden_batch(g);
+  const double labelled = b.labels.ne(-100).sum().item<double>();
+  for (size_t i = 0; i < g["steps"].size(); ++i) {
+    const auto& want = g["steps"][i];
+    m->eval();  // evaluation: the accuracy metric, no grad
+    MicroLoss ev;
+    {
+      torch::NoGradGuard no_grad;
+      ev = objective.micro_loss(b, 1.0);
+    }
+    ASSERT_EQ(ev.metrics.size(), 1u);
+    EXPECT_EQ(ev.metrics[0].name, "accuracy");
+    EXPECT_NEAR(ev.metrics[0].sum / ev.metrics[0].weight, want["accuracy"].get<double>(), 1e-12) << "step " << i + 1;
+    EXPECT_NEAR(ev.loss.item<double>() / labelled, want["loss"].get<double>(), 2e-5);
+    m->train();
+    opt.zero_grad();
+    MicroLoss ml = objective.micro_loss(b, labelled);
+    EXPECT_TRUE(ml.metrics.empty());  // TRL logs the loss alone in training
+    ml.loss.backward();
+    opt.step();
+    EXPECT_NEAR(ml.loss.item<double>(), want["loss"].get<double>(), 2e-5) << GetParam() << " step " << i + 1;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, ProcessRewardReference, ::testing::Values("qwen2", "gemma2"));
+
+// Negative control: the labels read one position later (a causal LM's shift) give another loss.
+TEST(ProcessRewardObjective, LabelsAreNotShifted) {
+  REQUIRE_REWARD_GOLDENS();
+  const fs::path folder = goldens() / "qwen2_prm";
+  const auto g = nlohmann::json::parse(testing::read_file(folder / "golden.json"));
+  auto m = load(folder, 0);
+  torch::NoGradGuard no_grad;
+  ProcessRewardObjective objective(*m, false);
+  BatchTensors b = golden_batch(g);
+  const double labelled = b.labels.ne(-100).sum().item<double>();
+  const double loss = objective.micro_loss(b, labelled).loss.item<double>();
+  EXPECT_NEAR(loss, g["steps"][0]["loss"].get<double>(), 2e-5);
+  BatchTensors shifted = b;
+  shifted.labels = torch::full_like(b.labels, -100);
+  shifted.labels.narrow(1, 1, b.labels.size(1) - 1).copy_(b.labels.narrow(1, 0, b.labels.size(1) - 1));
+  EXPECT_GT(std::abs(objective.micro_loss(shifted, labelled).loss.item<double>() - loss), 1e-3);
+  BatchTensors bad = b;
+  bad.labels[0][2] = 2;  // class 2 of a 2-label head
+  EXPECT_THROW(objective.micro_loss(bad, labelled), Error);
+}
+
+TEST(ProcessRewardObjective, RefusesOtherHeads) {
+  REQUIRE_REWARD_GOLDENS();
+  auto lm = load(goldens() / "qwen3_base", 0);
+  EXPECT_THROW(ProcessRewardObjective(*lm, false), Error);
+  auto sequence = load(goldens() / "qwen2_rm", 0);
+  EXPECT_THROW(ProcessRewardObjective(*sequence, false), Error);
+}
+
+// AutoModelForTokenClassification on a base checkpoint: score.weight N(0, initializer_range), bias 0.
+TEST(ProcessRewardObjective, BaseCheckpointBecomesATokenClassifier) {
+  REQUIRE_REWARD_GOLDENS();
+  auto config = model::load_llama_config((goldens() / "qwen3_base").string());
+  config.num_labels = 2;
+  config.token_classifier = true;
+  model::LlamaForCausalLM m(config, torch::TensorOptions().dtype(torch::kFloat32));
+  model::load_weights(*m, (goldens() / "qwen3_base").string());
+  ASSERT_TRUE(m->score);
+  EXPECT_EQ(m->score->weight.sizes(), (std::vector<int64_t>{2, config.hidden_size}));
+  EXPECT_EQ(m->score->bias.abs().sum().item<double>(), 0.0);
+  EXPECT_GT(m->score->weight.std().item<double>(), 0.005);
+  const auto j = nlohmann::json::parse(model::llama_config_json(m->config()));
+  EXPECT_EQ(j["architectures"][0], "Qwen3ForTokenClassification");
+  EXPECT_EQ(j["id2label"].size(), 2u);
+  const model::LlamaConfig back = model::parse_llama_config(j, "config.json");
+  EXPECT_TRUE(back.token_classifier);
+  EXPECT_EQ(back.num_labels, 2);
+  EXPECT_EQ(back.architecture, "Qwen3ForCausalLM");
+}
+
+// kPooled: Σ sum / Σ weight over the batches (TRL's accuracy over the whole eval set), not the mean of
+// the batches' values.
+TEST(MetricTable, PooledMetricsWeighTheirBatches) {
+  MetricTable t({"accuracy"}, {MetricReduce::kPooled});
+  t.add_batch();
+  t.add_batch();
+  t.add(0, {{"accuracy", 1.0, 1.0}});  // 1 of 1
+  t.add(1, {{"accuracy", 1.0, 3.0}});  // 1 of 3
+  ASSERT_EQ(t.means().size(), 1u);
+  EXPECT_DOUBLE_EQ(t.means()[0].second, 0.5);  // 2 of 4 (the batch mean would be 0.667)
+}
 
 }  // namespace
 }  // namespace axolotl::train

@@ -3,7 +3,9 @@
 // logged for training and evaluation; the output folder is what transformers saves for
 // *ForSequenceClassification (score.weight, no lm_head, the classifier config with the pad id pooling
 // stops at, no generation config); a resumed run repeats the straight one bitwise; 2 ranks match one
-// process; inference and GGUF export refuse the classifier by name.
+// process; inference and GGUF export refuse the classifier by name. process_reward_model: true on
+// stepwise_supervised rows trains a token classifier (score.weight and score.bias, 2 labels) whose loss
+// falls, with TRL's eval accuracy; resume bitwise and 2 ranks = 1 process there too.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -46,11 +48,53 @@ class RewardE2E : public ::testing::Test {
     }
     testing::write_file(pairs_file(), pairs);
     testing::write_file(few_pairs_file(), few);  // 20 pairs: a tiny model learns them within 40 steps
+    // Step-labelled rows: the answer's words in two steps, correct (1) when they are this row's answer,
+    // wrong (0) when they are the next row's.
+    std::string steps;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      auto halves = [](const std::string& s) {
+        const size_t mid = s.find(' ', s.size() / 2);
+        return mid == std::string::npos ? std::vector<std::string>{s, "."}
+                                        : std::vector<std::string>{s.substr(0, mid), s.substr(mid + 1)};
+      };
+      const bool right = i % 2 == 0;
+      const auto answer = halves(rows[right ? i : (i + 1) % rows.size()]["output"].get<std::string>());
+      steps += json{{"prompt", rows[i]["instruction"]}, {"completions", answer}, {"labels", {true, right}}}.dump() + "\n";
+    }
+    testing::write_file(steps_file(), steps);
   }
   static void TearDownTestSuite() { delete dir_; }
   static fs::path model_dir() { return dir_->path() / "tiny-model"; }
   static fs::path pairs_file() { return dir_->path() / "pairs.jsonl"; }
   static fs::path few_pairs_file() { return dir_->path() / "few_pairs.jsonl"; }
+  static fs::path steps_file() { return dir_->path() / "steps.jsonl"; }
+
+  // A process-reward config (stepwise_supervised rows); `extra` ("key: value" lines) adds or replaces keys.
+  static fs::path prm_config(const fs::path& out, const std::string& extra, const fs::path& base = model_dir()) {
+    std::map<std::string, std::string> keys = {
+        {"base_model", base.string()}, {"dataset_prepared_path", (dir_->path() / "prepared").string()},
+        {"output_dir", out.string()}, {"process_reward_model", "true"},
+        {"model_type", "AutoModelForTokenClassification"}, {"num_labels", "2"}, {"sequence_len", "96"},
+        {"micro_batch_size", "4"}, {"gradient_accumulation_steps", "2"}, {"learning_rate", "0.001"},
+        {"lr_scheduler", "constant"}, {"optimizer", "adamw_torch"}, {"bf16", "false"}, {"seed", "7"},
+        {"logging_steps", "1"}, {"threads", "1"}};
+    return write_config(out, keys, extra, "  - path: " + steps_file().string() + "\n    type: stepwise_supervised\n"
+                        "    step_separator: \"\\n\"\n    max_completion_length:\n");
+  }
+  // OUT.yml from `keys`, replaced or extended by the "key: value" lines of `extra`, and the datasets entries.
+  static fs::path write_config(const fs::path& out, std::map<std::string, std::string> keys, const std::string& extra,
+                               const std::string& datasets) {
+    std::stringstream lines(extra);
+    for (std::string line; std::getline(lines, line);) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) keys[line.substr(0, colon)] = line.substr(colon + 2);
+    }
+    std::string yaml = "datasets:\n" + datasets;
+    for (const auto& [k, v] : keys) yaml += k + ": " + v + "\n";
+    const fs::path p = out.string() + ".yml";
+    testing::write_file(p, yaml);
+    return p;
+  }
 
   // A flat-dialect reward config; `extra` ("key: value" lines) adds or replaces keys.
   static fs::path config(const fs::path& out, const std::string& extra, const fs::path& data = pairs_file()) {
@@ -61,16 +105,7 @@ class RewardE2E : public ::testing::Test {
         {"center_rewards_coefficient", "0.01"}, {"micro_batch_size", "4"}, {"gradient_accumulation_steps", "1"},
         {"learning_rate", "0.001"}, {"lr_scheduler", "constant"}, {"optimizer", "adamw_torch"}, {"bf16", "false"},
         {"seed", "7"}, {"logging_steps", "1"}, {"max_steps", "12"}, {"threads", "1"}};
-    std::stringstream lines(extra);
-    for (std::string line; std::getline(lines, line);) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) keys[line.substr(0, colon)] = line.substr(colon + 2);
-    }
-    std::string yaml = "datasets:\n  - path: " + data.string() + "\n    type: bradley_terry.chat_template\n";
-    for (const auto& [k, v] : keys) yaml += k + ": " + v + "\n";
-    const fs::path p = out.string() + ".yml";
-    testing::write_file(p, yaml);
-    return p;
+    return write_config(out, keys, extra, "  - path: " + data.string() + "\n    type: bradley_terry.chat_template\n");
   }
   static std::vector<json> records(const fs::path& out, const char* key) {
     std::vector<json> v;
@@ -124,7 +159,7 @@ TEST_F(RewardE2E, TrainsAClassifierAndSavesWhatTransformersLoads) {
   testing::write_file(plain, "base_model: " + out.string() + "\noutput_dir: " + (dir_->path() / "none").string() + "\n");
   r = run_axolotl({"inference", plain.string(), "--prompt", "Hi"});
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("sequence-classification (reward) model"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("classification (reward) model"), std::string::npos) << r.err;
   r = run_axolotl({"export", plain.string(), "--output", (dir_->path() / "rm.gguf").string()});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("no GGUF form"), std::string::npos) << r.err;
@@ -164,6 +199,74 @@ TEST_F(RewardE2E, TwoRanksMatchOneProcess) {
     for (const char* k : {"loss", "grad_norm", "accuracy", "margin", "min_reward", "mean_reward", "max_reward"}) {
       const double x = a[i][k].get<double>();
       EXPECT_NEAR(x, b[i][k].get<double>(), 1e-5 * std::max(1.0, std::abs(x))) << "step " << i + 1 << " " << k;
+    }
+}
+
+TEST_F(RewardE2E, ProcessRewardModelTrainsATokenClassifier) {
+  const fs::path out = dir_->path() / "prm";
+  auto r = run_axolotl({"train", prm_config(out, "max_steps: 30\nval_set_size: 0.25\neval_steps: 15\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto train = records(out, "loss");
+  ASSERT_EQ(train.size(), 30u);
+  double first = 0, last = 0;
+  for (size_t i = 0; i < 5; ++i) first += train[i]["loss"].get<double>() / 5, last += train[25 + i]["loss"].get<double>() / 5;
+  EXPECT_LT(last, 0.8 * first) << "the step-classification loss falls";
+  EXPECT_FALSE(train[0].contains("accuracy")) << "TRL logs the loss alone in training";
+  const auto eval = records(out, "eval_loss");
+  ASSERT_EQ(eval.size(), 2u);
+  ASSERT_TRUE(eval[1].contains("eval_accuracy"));
+  EXPECT_GE(eval[1]["eval_accuracy"].get<double>(), 0.0);
+  EXPECT_LE(eval[1]["eval_accuracy"].get<double>(), 1.0);
+  // transformers' save_pretrained of a LlamaForTokenClassification.
+  const auto weights = io::SafetensorsFile::open((out / "model.safetensors").string());
+  const io::TensorInfo* w = weights->find("score.weight");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->shape.at(0), 2);
+  const io::TensorInfo* b = weights->find("score.bias");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->shape, (std::vector<int64_t>{2}));
+  EXPECT_EQ(weights->find("lm_head.weight"), nullptr);
+  const auto cfg = json::parse(testing::read_file(out / "config.json"));
+  EXPECT_EQ(cfg["architectures"][0], "LlamaForTokenClassification");
+  EXPECT_EQ(cfg["id2label"].size(), 2u);
+  EXPECT_FALSE(fs::exists(out / "generation_config.json"));
+  EXPECT_NE(testing::read_file(out / "README.md").find("- prm"), std::string::npos);
+  // Its own checkpoint continues as a process reward model, and is refused as a sequence classifier.
+  r = run_axolotl({"train", prm_config(dir_->path() / "prm-again", "max_steps: 1\n", out).string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_axolotl({"train", config(dir_->path() / "prm-as-rm", "base_model: " + out.string() + "\nmax_steps: 1").string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("a different classifier"), std::string::npos) << r.err;
+  r = run_axolotl({"inference", prm_config(dir_->path() / "prm-inf", "").string(), "--prompt", "Hi"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("AutoModelForTokenClassification"), std::string::npos) << r.err;
+}
+
+TEST_F(RewardE2E, ProcessRewardResumeAndTwoRanks) {
+  const fs::path straight = dir_->path() / "prm-straight", resumed = dir_->path() / "prm-resumed";
+  auto r = run_axolotl({"train", prm_config(straight, "max_steps: 4\nsave_steps: 2\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  fs::create_directories(resumed);
+  fs::copy(straight / "checkpoint-2", resumed / "checkpoint-2", fs::copy_options::recursive);
+  r = run_axolotl({"train", prm_config(resumed, "max_steps: 4\nsave_steps: 2\nresume_from_checkpoint: " +
+                                                    (resumed / "checkpoint-2").string() + "\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = records(straight, "loss"), b = records(resumed, "loss");
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(b.size(), 2u);
+  for (size_t i = 0; i < 2; ++i)
+    for (const char* k : {"loss", "grad_norm"})
+      EXPECT_EQ(a[2 + i][k].get<double>(), b[i][k].get<double>()) << "step " << 3 + i << " " << k;
+  EXPECT_TRUE(testing::read_file(straight / "model.safetensors") == testing::read_file(resumed / "model.safetensors"));
+  const fs::path two = dir_->path() / "prm-two";  // 2 ranks × 2 rows against 1 process × 4 rows
+  r = run_axolotl({"train", prm_config(two, "max_steps: 4\nmicro_batch_size: 2\n").string(), "--nproc-per-node", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto c = records(two, "loss");
+  ASSERT_EQ(c.size(), 4u);
+  for (size_t i = 0; i < 4; ++i)
+    for (const char* k : {"loss", "grad_norm"}) {
+      const double x = a[i][k].get<double>();
+      EXPECT_NEAR(x, c[i][k].get<double>(), 1e-5 * std::max(1.0, std::abs(x))) << "step " << i + 1 << " " << k;
     }
 }
 

@@ -26,6 +26,9 @@ struct ModelConfig {
   // num_labels with reward_model: the model is *ForSequenceClassification with a score head of this many
   // outputs (1, as TRL's RewardTrainer needs); 0 = a causal LM.
   int num_labels = 0;
+  // With num_labels, process_reward_model: *ForTokenClassification (a score per token, with bias) instead of
+  // *ForSequenceClassification.
+  bool token_classification = false;
 };
 
 struct TokenizerConfig {
@@ -50,6 +53,7 @@ enum class DatasetFormat {
   kCustom,          // nested dialect's column mapping, or Axolotl's user-defined type mapping
   kPreference,      // rl: chatml.* / llama3.* DPO strategies (type_name holds the name; data/preference_strategy.h)
   kBradleyTerry,    // bradley_terry.chat_template: {system, input, chosen, rejected} -> two chat sequences (reward_model)
+  kStepwise,        // stepwise_supervised: {prompt, completions, labels} -> one label per step (process_reward_model)
 };
 
 struct DatasetConfig {
@@ -96,6 +100,10 @@ struct DatasetConfig {
   // the map's keys as given (field_prompt, field_completion, prompt_format, ...); nested: `user_defined:`.
   std::map<std::string, std::string> user_defined;
   bool type_map = false;  // the flat `type:` was a map (custom without rl, user_defined.default with rl)
+  // stepwise_supervised (process_reward_model)
+  std::string step_separator = "\n";           // appended to each step; its last token carries the step's label
+  std::optional<int> max_completion_length;    // cut the joined steps (labels too) at this many tokens
+  bool train_on_last_step_only = false;        // only the last step's label is trained
 };
 
 enum class AdapterType { kNone, kLora, kQlora };
@@ -281,6 +289,8 @@ struct PreferenceConfig {
   // reward_model: Bradley-Terry reward modelling (TRL 1.8 RewardTrainer) on bradley_terry.* pairs.
   bool reward_model = false;
   std::optional<double> center_rewards_coefficient;  // + coef · mean((r_chosen + r_rejected)²)
+  // process_reward_model: token classification (TRL's PRMTrainer) on stepwise_supervised rows.
+  bool process_reward_model = false;
 };
 
 struct OutputConfig {

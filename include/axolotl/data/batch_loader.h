@@ -62,6 +62,9 @@ struct BatchOptions {
   // cut at sequence_len and padded to the longest row; samples = n; tokens count the examples only.
   bool kto_rows = false;
   int kl_group = 1;
+  // Labels are class ids at their own position (token classification, process_reward_model), not next
+  // tokens: each sample's first label is kept instead of masked.
+  bool token_labels = false;
   int max_per_bin = 200;
   size_t group_size = 100000;
   bool sequential_packing = false;    // next-fit in the (shuffled or dataset) order; bins keep that order

@@ -79,6 +79,8 @@ class RowEncoder {
   void encode_kto(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
   // bradley_terry.chat_template: one pair row of the two whole conversations (reward_model).
   void encode_bradley_terry(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
+  // stepwise_supervised: prompt and steps with a class label on each step's last token (process_reward_model).
+  void encode_stepwise(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
 
   config::DatasetConfig ds_;
   int sequence_len_;

@@ -31,12 +31,14 @@ struct FamilyTraits {
 const FamilyTraits* find_family(const std::string& architecture);
 // The architecture name for a config.json that has only "model_type" (e.g. "qwen3"); empty if unknown.
 std::string architecture_for_model_type(const std::string& model_type);
-// Sequence classifiers over a served decoder (AutoModelForSequenceClassification; reward models):
-// "Qwen2ForSequenceClassification" -> "Qwen2ForCausalLM", empty when `architecture` is not one.
-std::string causal_lm_of_classifier(const std::string& architecture);
-// The reverse: "Qwen2ForCausalLM" -> "Qwen2ForSequenceClassification" (Gemma-3's text decoder:
-// Gemma3TextForSequenceClassification, as transformers maps gemma3_text).
-std::string classifier_of(const std::string& causal_lm);
+// Classifiers over a served decoder (AutoModelFor{Sequence,Token}Classification; reward and process reward
+// models): "Qwen2ForSequenceClassification" -> "Qwen2ForCausalLM" (`token` set false),
+// "Qwen2ForTokenClassification" -> the same (`token` set true); empty when `architecture` is not one.
+std::string causal_lm_of_classifier(const std::string& architecture, bool* token = nullptr);
+// The reverse: "Qwen2ForCausalLM" -> "Qwen2ForSequenceClassification", or with `token`
+// "Qwen2ForTokenClassification" (Gemma-3's text decoder: Gemma3TextForSequenceClassification, as
+// transformers maps gemma3_text, and no token classifier: empty).
+std::string classifier_of(const std::string& causal_lm, bool token = false);
 // Why `architecture` is refused, naming what it is ("Mixtral (mixture of experts)"); a generic line for
 // names the table does not know.
 std::string refusal_reason(const std::string& architecture);

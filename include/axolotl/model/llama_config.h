@@ -77,6 +77,8 @@ struct LlamaConfig {
   // > 0: a sequence classifier (*ForSequenceClassification, `architecture` still names its decoder):
   // a score head hidden -> num_labels (score.weight, no bias) instead of lm_head. 0 = causal LM.
   int64_t num_labels = 0;
+  // With num_labels: *ForTokenClassification (a score per token: score.weight and score.bias) instead.
+  bool token_classifier = false;
 
   bool layer_is_sliding(int64_t layer) const {
     if (!sliding_window) return false;

@@ -61,7 +61,7 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& input_ids, const ForwardArgs& args = {});
   // hidden (B, T, H) -> logits (B, T, V) (for losses over a subset of positions); Error for a classifier.
   torch::Tensor logits(const torch::Tensor& hidden);
-  // A sequence classifier's (num_labels > 0) head: hidden (..., H) -> scores (..., num_labels).
+  // A classifier's (num_labels > 0) head: hidden (..., H) -> scores (..., num_labels).
   torch::Tensor scores(const torch::Tensor& hidden);
   bool is_classifier() const { return config_.num_labels > 0; }
 

@@ -28,7 +28,8 @@ class MetricTable {
   std::vector<double>& numbers() { return sums_; }
   // (name, value) of each batch that reports the name, batch by batch.
   std::vector<std::pair<std::string, double>> values() const;
-  // (name, mean over batches) for each of `names` (all when empty) that some batch reports.
+  // (name, mean over batches) for each of `names` (all when empty) that some batch reports (kPooled:
+  // Σ sum / Σ weight over the batches).
   std::vector<std::pair<std::string, double>> means(const std::vector<std::string>& names = {}) const;
 
  private:

@@ -26,7 +26,9 @@ struct Metric {
 };
 using Metrics = std::vector<Metric>;
 // How ranks combine a metric: the weighted mean above, or the min / max of their values (sum / weight).
-enum class MetricReduce { kMean, kMin, kMax };
+// kPooled combines like kMean, but over a logging window or an evaluation it is Σ sum / Σ weight of all
+// its batches (TRL's compute_metrics over the whole eval set) instead of the mean of the batches' values.
+enum class MetricReduce { kMean, kMin, kMax, kPooled };
 
 struct MicroLoss {
   torch::Tensor loss;  // () float32, with grad: Σ over a step's micro-batches is the step loss

@@ -21,7 +21,9 @@ struct RunSummary {
   std::string output_dir;
   bool adapter = true;          // adapter or full weights
   std::vector<std::string> checkpoints;
-  bool reward_model = false;    // a sequence classifier: nothing here generates with it
+  // A reward model's transformers class (AutoModelFor{Sequence,Token}Classification): nothing here
+  // generates with it. Empty for a causal LM.
+  std::string classifier_class;
 };
 
 // Lines to log, without trailing newlines.
