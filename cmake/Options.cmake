@@ -17,9 +17,10 @@ endif()
 
 find_program(AXOLOTL_CCACHE ccache)
 if(AXOLOTL_CCACHE)
-  set(CMAKE_CXX_COMPILER_LAUNCHER ${AXOLOTL_CCACHE})
   # Precompiled headers and ccache agree only with these settings (ccache manual, "Precompiled headers").
-  set(ENV{CCACHE_SLOPPINESS} "pch_defines,time_macros,include_file_mtime,include_file_ctime")
+  # They go in the launcher: an environment variable set here would last only for the configure step.
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env
+    "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime" ${AXOLOTL_CCACHE})
 endif()
 
 add_library(axolotl_warnings INTERFACE)
