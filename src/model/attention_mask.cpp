@@ -5,7 +5,7 @@
 namespace axolotl::model {
 
 torch::Tensor attention_allowed(const torch::Tensor& query_segments, const torch::Tensor& key_segments,
-                                int64_t offset, std::optional<int64_t> sliding_window) {
+                                int64_t offset, std::optional<int64_t> sliding_window, bool padding_sees_tokens) {
   const int64_t t = query_segments.size(1);
   const int64_t s = key_segments.size(1);
   auto opts = torch::TensorOptions().dtype(torch::kInt64).device(query_segments.device());
@@ -14,13 +14,17 @@ torch::Tensor attention_allowed(const torch::Tensor& query_segments, const torch
   auto allowed = k_idx.le(q_idx);                                     // (T, S)
   if (sliding_window) allowed = allowed.logical_and((q_idx - k_idx).lt(*sliding_window));
   auto same = query_segments.unsqueeze(2).eq(key_segments.unsqueeze(1));  // (B, T, S)
+  if (padding_sees_tokens) {
+    same = torch::where(query_segments.eq(0).unsqueeze(2), key_segments.ne(0).unsqueeze(1), same);  // (B, T, S)
+  }
   return same.logical_and(allowed.unsqueeze(0)).unsqueeze(1);             // (B, 1, T, S)
 }
 
 AttentionMask attention_mask(const torch::Tensor& query_segments, const torch::Tensor& key_segments, int64_t offset,
-                             std::optional<int64_t> sliding_window, bool find_blocks, int64_t min_mean_block) {
+                             std::optional<int64_t> sliding_window, bool find_blocks, int64_t min_mean_block,
+                             bool padding_sees_tokens) {
   AttentionMask m;
-  m.allowed = attention_allowed(query_segments, key_segments, offset, sliding_window);  // (B, 1, T, S)
+  m.allowed = attention_allowed(query_segments, key_segments, offset, sliding_window, padding_sees_tokens);  // (B, 1, T, S)
   if (find_blocks) m.blocks = diagonal_blocks(m.allowed, min_mean_block);
   return m;
 }

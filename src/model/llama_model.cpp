@@ -60,11 +60,11 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, const Forw
   std::shared_ptr<const AttentionMask> global, local;  // allowed (B, 1, T, S) each
   if (has_global_) {
     global = std::make_shared<const AttentionMask>(
-        attention_mask(segments, key_segments, offset, std::nullopt, find_blocks));
+        attention_mask(segments, key_segments, offset, std::nullopt, find_blocks, 64, args.padding_sees_tokens));
   }
   if (has_local_) {
     local = std::make_shared<const AttentionMask>(
-        attention_mask(segments, key_segments, offset, config_.sliding_window, find_blocks));
+        attention_mask(segments, key_segments, offset, config_.sliding_window, find_blocks, 64, args.padding_sees_tokens));
   }
   auto h = embed(input_ids);                                                       // (B, T, H)
   auto [cos, sin] = rotary_.cos_sin(positions, h.scalar_type());                   // (B, T, rd) each

@@ -17,13 +17,19 @@ BatchTensors to_tensors(const data::Batch& b, const torch::Device& device) {
   return t;
 }
 
-CausalLmLoss::CausalLmLoss(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing)
-    : model_(model), checkpointing_(gradient_checkpointing) {}
+CausalLmLoss::CausalLmLoss(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing, bool transformers_padding)
+    : model_(model), checkpointing_(gradient_checkpointing), transformers_padding_(transformers_padding) {}
 
 torch::Tensor CausalLmLoss::hidden(const BatchTensors& b) {
   model::ForwardArgs args;
   args.position_ids = b.position_ids;
   args.segment_ids = b.segment_ids;
+  if (transformers_padding_) {
+    // No position_ids given to transformers: padding takes its column index, as arange(T) does.
+    const auto columns = torch::arange(b.input_ids.size(1), b.position_ids.options()).expand_as(b.position_ids);
+    args.position_ids = torch::where(b.segment_ids.eq(0), columns, b.position_ids);  // (B, T)
+    args.padding_sees_tokens = true;
+  }
   if (checkpointing_) {
     args.wrap_layer = [](const std::function<torch::Tensor(const torch::Tensor&)>& layer, const torch::Tensor& x) {
       // The recompute needs a graph input that requires grad (HF enable_input_require_grads).

@@ -25,16 +25,16 @@ BatchTensors part(const BatchTensors& b, int64_t begin, int64_t count) {
 
 KtoObjective::KtoObjective(model::LlamaForCausalLMImpl& model, model::LlamaForCausalLMImpl* reference,
                            const KtoOptions& options, bool gradient_checkpointing, DistributedContext* context)
-    : model_(model), reference_(reference), options_(options), policy_(model, gradient_checkpointing), context_(context) {
+    : model_(model),
+      reference_(reference),
+      options_(options),
+      policy_(model, gradient_checkpointing, /*transformers_padding=*/true),  // logits/* read padding (TRL 1.8)
+      context_(context) {
   if (reference_) reference_pass_ = std::make_unique<CausalLmLoss>(*reference_, false);
   if (options_.precomputed_reference) cache_ = std::make_unique<ReferenceCache>();
 }
 
-double KtoObjective::step_denominator(const data::StepBatch& step) const {
-  int64_t examples = 0;
-  for (const auto& m : step.micro) examples += m.samples;
-  return static_cast<double>(std::max<int64_t>(1, examples));
-}
+double KtoObjective::step_denominator(const data::StepBatch& step) const { return samples_in_step(step); }
 
 torch::Tensor KtoObjective::logps(const BatchTensors& b, bool reference, torch::Tensor* logits_out, torch::Tensor* mask_out) {
   if (reference && cache_ && !filling_) return cache_->find(b);
@@ -69,10 +69,8 @@ enum KtoSum : size_t {
   kRejectedRewards,
   kChosenLogps,    // Σ summed completion log-probs, desirable rows
   kRejectedLogps,
-  kChosenLogits,   // Σ over completion tokens of the vocabulary-mean logit, desirable rows
-  kChosenTokens,
+  kChosenLogits,   // Σ of every logit of the desirable rows, padding included (TRL 1.8)
   kRejectedLogits,
-  kRejectedTokens,
   kEntropy,        // Σ over completion tokens of the entropy
   kTokens,
   kSumCount
@@ -121,7 +119,7 @@ MicroLoss KtoObjective::micro_loss(const BatchTensors& b, double denominator) {
     const auto lp = torch::log_softmax(shift, -1);
     const auto entropy = -(lp.exp() * lp).sum(-1);                                     // (n, T-1)
     const auto m = mask.to(torch::kFloat32);                                           // completion targets
-    const auto mean_logits = shift.mean(-1) * m;                                       // (n, T-1), 0 off the completion
+    const auto all_logits = logits.detach().sum({1, 2}, false, torch::kFloat64);       // (n) over (T, V)
     const auto detached = policy.detach();
     sums[kKl] = item(local_kl);
     sums[kKlRows] = static_cast<double>(n);
@@ -131,10 +129,8 @@ MicroLoss KtoObjective::micro_loss(const BatchTensors& b, double denominator) {
     sums[kRejectedRewards] = item(beta * rejected_lr.detach().sum());
     sums[kChosenLogps] = item(detached.index_select(0, chosen_idx).sum());
     sums[kRejectedLogps] = item(detached.index_select(0, rejected_idx).sum());
-    sums[kChosenLogits] = item(mean_logits.index_select(0, chosen_idx).sum());
-    sums[kChosenTokens] = item(m.index_select(0, chosen_idx).sum());
-    sums[kRejectedLogits] = item(mean_logits.index_select(0, rejected_idx).sum());
-    sums[kRejectedTokens] = item(m.index_select(0, rejected_idx).sum());
+    sums[kChosenLogits] = item(all_logits.index_select(0, chosen_idx).sum());
+    sums[kRejectedLogits] = item(all_logits.index_select(0, rejected_idx).sum());
     sums[kEntropy] = item((entropy * m).sum());
     sums[kTokens] = item(m.sum());
   }
@@ -153,13 +149,13 @@ MicroLoss KtoObjective::micro_loss(const BatchTensors& b, double denominator) {
   if (sums[kChosen] > 0) {
     out.metrics.push_back({"rewards/chosen", ratio(kChosenRewards, kChosen), 1.0});
     out.metrics.push_back({"logps/chosen", ratio(kChosenLogps, kChosen), 1.0});
+    out.metrics.push_back({"logits/chosen", ratio(kChosenLogits, kChosen), 1.0});
   }
-  if (sums[kChosenTokens] > 0) out.metrics.push_back({"logits/chosen", ratio(kChosenLogits, kChosenTokens), 1.0});
   if (sums[kRejected] > 0) {
     out.metrics.push_back({"rewards/rejected", ratio(kRejectedRewards, kRejected), 1.0});
     out.metrics.push_back({"logps/rejected", ratio(kRejectedLogps, kRejected), 1.0});
+    out.metrics.push_back({"logits/rejected", ratio(kRejectedLogits, kRejected), 1.0});
   }
-  if (sums[kRejectedTokens] > 0) out.metrics.push_back({"logits/rejected", ratio(kRejectedLogits, kRejectedTokens), 1.0});
   if (sums[kChosen] > 0 && sums[kRejected] > 0)
     out.metrics.push_back({"rewards/margins", ratio(kChosenRewards, kChosen) - ratio(kRejectedRewards, kRejected), 1.0});
   return out;

@@ -41,17 +41,17 @@ torch::Tensor wpo_weights(const SequenceScores& s) {
   return weights.narrow(0, 0, p) * weights.narrow(0, p, p);
 }
 
-void check_pairs(const BatchTensors& b) {
+}  // namespace
+
+void check_pairs(const BatchTensors& b, const char* kind) {
   if (b.input_ids.size(0) % 2 != 0) {
     Diagnostic d;
-    d.message = "a preference batch holds chosen and rejected rows of the same pairs";
+    d.message = std::string("a ") + kind + " batch holds chosen and rejected rows of the same pairs";
     d.found = std::to_string(b.input_ids.size(0)) + " rows";
     d.expected = "an even number of rows: [chosen; rejected]";
     throw Error(d);
   }
 }
-
-}  // namespace
 
 PreferenceLoss preference_loss_from_name(const std::string& rl) {
   if (rl == "dpo") return PreferenceLoss::kDpo;
@@ -68,19 +68,20 @@ PreferenceLoss preference_loss_from_name(const std::string& rl) {
 
 PreferenceObjective::PreferenceObjective(model::LlamaForCausalLMImpl& model, model::LlamaForCausalLMImpl* reference,
                                          const PreferenceOptions& options, bool gradient_checkpointing)
-    : model_(model), reference_(reference), options_(options), policy_(model, gradient_checkpointing) {
+    : model_(model),
+      reference_(reference),
+      options_(options),
+      // ORPO's and CPO's logits/* average every position, padding included: computed as transformers does.
+      policy_(model, gradient_checkpointing,
+              options.loss == PreferenceLoss::kOrpo || options.loss == PreferenceLoss::kSimpo) {
   if (reference_) reference_pass_ = std::make_unique<CausalLmLoss>(*reference_, false);
   if (options_.precomputed_reference) cache_ = std::make_unique<ReferenceCache>();
 }
 
-double PreferenceObjective::step_denominator(const data::StepBatch& step) const {
-  int64_t pairs = 0;
-  for (const auto& m : step.micro) pairs += m.samples;
-  return static_cast<double>(std::max<int64_t>(1, pairs));
-}
+double PreferenceObjective::step_denominator(const data::StepBatch& step) const { return samples_in_step(step); }
 
 SequenceScores PreferenceObjective::scores(const BatchTensors& b) {
-  check_pairs(b);
+  check_pairs(b, "preference");
   SequenceScores s;
   const torch::Tensor hidden = policy_.hidden(b);                                      // (N, T, H)
   const int64_t t = hidden.size(1);

@@ -21,9 +21,7 @@ ProcessRewardObjective::ProcessRewardObjective(model::LlamaForCausalLMImpl& mode
   }
 }
 
-double ProcessRewardObjective::step_denominator(const data::StepBatch& step) const {
-  return static_cast<double>(std::max<int64_t>(1, step.trained_tokens));
-}
+double ProcessRewardObjective::step_denominator(const data::StepBatch& step) const { return trained_tokens_in_step(step); }
 
 torch::Tensor ProcessRewardObjective::scores(const BatchTensors& b) {
   return model_.scores(trunk_.hidden(b)).to(torch::kFloat32);  // (B, T, C)

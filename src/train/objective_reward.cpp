@@ -27,20 +27,10 @@ RewardObjective::RewardObjective(model::LlamaForCausalLMImpl& model, const Rewar
   }
 }
 
-double RewardObjective::step_denominator(const data::StepBatch& step) const {
-  int64_t pairs = 0;
-  for (const auto& m : step.micro) pairs += m.samples;
-  return static_cast<double>(std::max<int64_t>(1, pairs));
-}
+double RewardObjective::step_denominator(const data::StepBatch& step) const { return samples_in_step(step); }
 
 torch::Tensor RewardObjective::rewards(const BatchTensors& b) {
-  if (b.input_ids.size(0) % 2 != 0) {
-    Diagnostic d;
-    d.message = "a reward batch holds chosen and rejected rows of the same pairs";
-    d.found = std::to_string(b.input_ids.size(0)) + " rows";
-    d.expected = "an even number of rows: [chosen; rejected]";
-    throw Error(d);
-  }
+  check_pairs(b, "reward");
   const torch::Tensor hidden = trunk_.hidden(b);                                        // (N, T, H)
   const int64_t n = hidden.size(0), t = hidden.size(1);
   // (arange(T) · (ids != pad)).argmax(-1): the last non-pad position (0 when every token is pad).

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "axolotl/config/loader.h"
+#include "config_problems.h"
 #include "example_keys.h"
 #include "test_support.h"
 
@@ -102,15 +103,7 @@ const char* kBase = "base_model: ./m\ndatasets:\n  - path: d.jsonl\n    type: al
 
 LoadResult load_with(const std::string& extra) { return load_string(std::string(kBase) + extra, "t.yml"); }
 
-std::vector<Diagnostic> problems_with(const std::string& extra) {
-  try {
-    load_with(extra);
-  } catch (const ConfigError& e) {
-    return e.problems();
-  }
-  ADD_FAILURE() << "loaded without error: " << extra;
-  return {};
-}
+std::vector<Diagnostic> problems_with(const std::string& extra) { return testing::problems_of(std::string(kBase) + extra); }
 
 TEST(ParityKeys, Yaml11IntegersWithUnderscores) {
   auto c = load_with("sequence_len: 500_000\nmin_sample_len: 2_0\n").config;

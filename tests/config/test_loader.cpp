@@ -6,6 +6,7 @@
 
 #include "axolotl/config/dump.h"
 #include "axolotl/config/loader.h"
+#include "config_problems.h"
 #include "config_texts.h"
 #include "test_support.h"
 
@@ -13,16 +14,7 @@ namespace axolotl::config {
 namespace fs = std::filesystem;
 
 namespace {
-// The problems of a config that must fail to load.
-std::vector<Diagnostic> problems_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  try {
-    load_string(yaml, "t.yml", overrides);
-  } catch (const ConfigError& e) {
-    return e.problems();
-  }
-  ADD_FAILURE() << "loaded without error:\n" << yaml;
-  return {};
-}
+using testing::problems_of;
 
 bool notes_mention(const LoadResult& r, const std::string& what) {
   for (const auto& n : r.notes) {

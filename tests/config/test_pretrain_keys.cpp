@@ -6,21 +6,16 @@
 
 #include "axolotl/config/dump.h"
 #include "axolotl/config/loader.h"
+#include "config_problems.h"
 
 namespace axolotl::config {
 namespace {
 
 const char* kBase = "base_model: ./m\nsequence_len: 64\n";
 
-std::vector<Diagnostic> problems(const std::string& yaml) {
-  try {
-    load_string(std::string(kBase) + yaml, "t.yml");
-  } catch (const ConfigError& e) {
-    return e.problems();
-  }
-  ADD_FAILURE() << "loaded without error:\n" << yaml;
-  return {};
-}
+using testing::problems_of;
+
+std::vector<Diagnostic> problems(const std::string& yaml) { return problems_of(std::string(kBase) + yaml); }
 
 int notes_naming(const LoadResult& r, const std::string& key) {
   int n = 0;

@@ -5,27 +5,17 @@
 
 #include "axolotl/config/dump.h"
 #include "axolotl/config/loader.h"
+#include "config_problems.h"
 
 namespace axolotl::config {
 namespace {
 
 const char* kBase = "base_model: ./m\nsequence_len: 64\n";
 
-std::vector<Diagnostic> problems(const std::string& yaml) {
-  try {
-    load_string(std::string(kBase) + yaml, "t.yml");
-  } catch (const ConfigError& e) {
-    return e.problems();
-  }
-  ADD_FAILURE() << "loaded without error:\n" << yaml;
-  return {};
-}
+using testing::names;
+using testing::problems_of;
 
-bool names(const std::vector<Diagnostic>& p, const std::string& text) {
-  for (const auto& d : p)
-    if ((d.key + " " + d.message + " " + d.found + " " + d.hint).find(text) != std::string::npos) return true;
-  return false;
-}
+std::vector<Diagnostic> problems(const std::string& yaml) { return problems_of(std::string(kBase) + yaml); }
 
 TEST(QatKeys, ExampleSettingsRead) {
   // examples/qwen3/8b-qat-fsdp2.yml

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "axolotl/config/loader.h"
+#include "config_problems.h"
 
 namespace axolotl::config {
 namespace {
@@ -12,21 +13,10 @@ namespace {
 const char* kReward = "base_model: ./m\nsequence_len: 64\nreward_model: true\n"
                       "datasets:\n  - path: pairs.jsonl\n    type: bradley_terry.chat_template\n";
 
-std::vector<Diagnostic> problems(const std::string& yaml) {
-  try {
-    load_string(yaml, "t.yml");
-  } catch (const ConfigError& e) {
-    return e.problems();
-  }
-  ADD_FAILURE() << "loaded without error:\n" << yaml;
-  return {};
-}
+using testing::names;
+using testing::problems_of;
 
-bool names(const std::vector<Diagnostic>& p, const std::string& text) {
-  for (const auto& d : p)
-    if ((d.key + " " + d.message + " " + d.found + " " + d.hint).find(text) != std::string::npos) return true;
-  return false;
-}
+std::vector<Diagnostic> problems(const std::string& yaml) { return problems_of(yaml); }
 
 TEST(RewardKeys, ExampleSettingsReadWithAxolotlsDefaults) {
   // examples/qwen3/reward-model.yaml

@@ -174,6 +174,18 @@ TEST(LlamaModel, SlidingWindowLimitsKeys) {
   EXPECT_TRUE(allowed.equal(torch::tensor({1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1}, torch::kBool).view({4, 4})));
 }
 
+// transformers' right padding: a padding query sees the earlier real tokens, never padding; tokens
+// see the same keys either way. The default keeps padding to itself.
+TEST(LlamaModel, PaddingSeesTokensAsTransformersMasksIt) {
+  auto seg = torch::tensor({1, 1, 1, 0, 0}, torch::kInt64).unsqueeze(0);
+  auto hf = attention_allowed(seg, seg, 0, std::nullopt, true)[0][0];  // (5, 5)
+  EXPECT_TRUE(hf.equal(torch::tensor({1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0},
+                                     torch::kBool).view({5, 5})));
+  auto own = attention_allowed(seg, seg, 0, std::nullopt)[0][0];
+  EXPECT_TRUE(own.narrow(0, 0, 3).equal(hf.narrow(0, 0, 3)));
+  EXPECT_TRUE(own.narrow(0, 3, 2).equal(torch::tensor({0, 0, 0, 1, 0, 0, 0, 0, 1, 1}, torch::kBool).view({2, 5})));
+}
+
 // attention.cpp takes LibTorch's CPU bf16 softmax for HF's softmax(float32).to(bf16): the same
 // values on this LibTorch, masked rows (a very negative fill) included.
 TEST(Attention, Bf16SoftmaxEqualsFloat32ThenCast) {

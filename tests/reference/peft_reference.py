@@ -84,8 +84,10 @@ def rotate_half(x):
     return torch.cat((-x[..., d:], x[..., :d]), dim=-1)
 
 
-def forward(w, lora, ids):
-    """FORMATS.md §2.3 forward with LoRA (§3.4) on the targeted linears; lm_head from modules_to_save."""
+def forward(w, lora, ids, attention_mask=None):
+    """FORMATS.md §2.3 forward with LoRA (§3.4) on the targeted linears; lm_head from modules_to_save.
+    attention_mask (B, T) 0/1: transformers' key-padding mask on top of the causal one (a padding query sees
+    the earlier non-padding keys), with positions 0..T-1 as transformers gives them without position_ids."""
     c = CONFIG
     nh, nkv = c["num_attention_heads"], c["num_key_value_heads"]
     hd = c["hidden_size"] // nh
@@ -105,6 +107,8 @@ def forward(w, lora, ids):
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos(), emb.sin()
     mask = torch.full((T, T), float("-inf")).triu(1)
+    if attention_mask is not None:
+        mask = mask + torch.where(attention_mask[:, None, None, :] == 1, 0.0, float("-inf"))  # (B, 1, T, T)
     for i in range(c["num_hidden_layers"]):
         p = f"model.layers.{i}."
         x = rms_norm(h, w[p + "input_layernorm.weight"], c["rms_norm_eps"])

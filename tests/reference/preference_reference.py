@@ -29,14 +29,15 @@ PAIRS = [
     ([BOS, 7, 7], [50, 3, 4, 21, EOS], [50, 3, 8, EOS]),
     ([BOS, 11, 60, 22, 23], [30, EOS], [31, 44, 45, 46, EOS]),
 ]
-# KTO's unpaired examples (prompt, completion, desirable), one micro-batch: the main rows have equal lengths
-# (no padding, so TRL's logits/* sums over every position compare exactly); the KL rows pair prompt i with
-# completion i-1 (TRL's +1 rotation within a per-device batch) and have different lengths.
+# KTO's unpaired examples (prompt, completion, desirable), one micro-batch, of different lengths: TRL 1.8's
+# logits/* sum every logit of the padded rows, so padding positions (computed with the attention mask, as
+# transformers does) count; the KL rows pair prompt i with completion i-1 (TRL's +1 rotation within a
+# per-device batch).
 KTO_EXAMPLES = [
     ([BOS, 5, 9, 17], [33, 40, EOS], True),
     ([BOS, 7, 7], [50, 3, 8, EOS], False),
-    ([BOS, 11, 60, 22, 23], [30, EOS], True),
-    ([BOS, 6], [14, 15, 16, 17, EOS], False),
+    ([BOS, 11, 60, 22, 23], [30, 31, EOS], True),
+    ([BOS, 6], [14, 15, 16, EOS], False),
 ]
 KTO = {"beta": 0.5, "desirable_weight": 0.7, "undesirable_weight": 1.3}
 STEPS, LR = 3, 2e-2
@@ -136,7 +137,9 @@ def nll(logits, labels):
 
 def orpo_or_simpo(name, s, w, lora, ids, labels, attn):
     beta = s["beta"]
-    logits = forward(w, lora, ids)
+    # TRL's ORPO/CPO pass the attention mask (no position ids): padding positions, which logits/* average,
+    # see the earlier real tokens.
+    logits = forward(w, lora, ids, attn)
     per_tok, mask = token_logps(logits, labels)
     avg = per_tok.sum(1) / mask.sum(1)
     p = ids.shape[0] // 2
@@ -195,27 +198,28 @@ def kto_rank(w, lora, ids, labels, desirable):
     tm, tk = max(lens[:n]), max(lens[n:])
     ids_m, lab_m = ids[:n, :tm], labels[:n, :tm]
     ids_k, lab_k = ids[n:, :tk], labels[n:, :tk]
+    attn_m = (torch.arange(tm).unsqueeze(0) < torch.tensor(lens[:n]).unsqueeze(1)).long()  # the collator's masks
+    attn_k = (torch.arange(tk).unsqueeze(0) < torch.tensor(lens[n:]).unsqueeze(1)).long()
     beta = KTO["beta"]
-    logits = forward(w, lora, ids_m)
+    logits = forward(w, lora, ids_m, attn_m)
     per_tok, mask = token_logps(logits, lab_m)
     logps = per_tok.sum(1)
     with torch.no_grad():
-        kl_logps = token_logps(forward(w, lora, ids_k), lab_k)[0].sum(1)
-        ref_kl = token_logps(forward(w, {}, ids_k), lab_k)[0].sum(1)
-        ref = token_logps(forward(w, {}, ids_m), lab_m)[0].sum(1)
+        kl_logps = token_logps(forward(w, lora, ids_k, attn_k), lab_k)[0].sum(1)
+        ref_kl = token_logps(forward(w, {}, ids_k, attn_k), lab_k)[0].sum(1)
+        ref = token_logps(forward(w, {}, ids_m, attn_m), lab_m)[0].sum(1)
         local_kl = (kl_logps - ref_kl).mean()
     d = torch.tensor(desirable)
     sl = logits[:, :-1].detach()
     lp = torch.log_softmax(sl, -1)
     entropy = -(lp.exp() * lp).sum(-1)
-    cm, rm = mask[d], mask[~d]
     ratios = (logps - ref).detach()
     sums = {"chosen": int(d.sum()), "rejected": int((~d).sum()),
             "chosen_rewards": (beta * ratios[d]).sum().item(), "rejected_rewards": (beta * ratios[~d]).sum().item(),
             "chosen_logps": logps[d].detach().sum().item(), "rejected_logps": logps[~d].detach().sum().item(),
-            # TRL >= 1.9 (trl#6424): the vocabulary mean of each completion token's logits, over the tokens
-            "chosen_logits": sl[d][cm].mean(-1).sum().item(), "chosen_tokens": int(cm.sum()),
-            "rejected_logits": sl[~d][rm].mean(-1).sum().item(), "rejected_tokens": int(rm.sum()),
+            # TRL 1.8: every logit of the rows (unshifted, padding included), summed; over the row count below
+            "chosen_logits": logits[d].detach().double().sum().item(),
+            "rejected_logits": logits[~d].detach().double().sum().item(),
             "entropy": (entropy * mask).sum().item(), "tokens": int(mask.sum())}
     return {"logps": logps, "ref": ref, "kl": local_kl, "desirable": d, "sums": sums}
 
@@ -240,10 +244,10 @@ def kto_step(w, lora, rank_batches):
     m = {"kl": kl.item(), "entropy": s["entropy"] / s["tokens"]}
     m["rewards/chosen"] = s["chosen_rewards"] / s["chosen"]
     m["logps/chosen"] = s["chosen_logps"] / s["chosen"]
-    m["logits/chosen"] = s["chosen_logits"] / s["chosen_tokens"]
+    m["logits/chosen"] = s["chosen_logits"] / s["chosen"]
     m["rewards/rejected"] = s["rejected_rewards"] / s["rejected"]
     m["logps/rejected"] = s["rejected_logps"] / s["rejected"]
-    m["logits/rejected"] = s["rejected_logits"] / s["rejected_tokens"]
+    m["logits/rejected"] = s["rejected_logits"] / s["rejected"]
     m["rewards/margins"] = m["rewards/chosen"] - m["rewards/rejected"]
     m["rank_kl"] = [p["kl"].item() for p in parts]  # not a TRL metric: shows the ranks' estimates differ
     return loss, m

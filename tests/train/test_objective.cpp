@@ -110,10 +110,8 @@ void expect_run_matches(const std::string& name, bool wpo = false) {
       const std::string& key = m.name;
       const double value = m.sum / m.weight;
       ASSERT_TRUE(want.contains(key)) << name << ": metric " << key << " not in the reference";
-      // ORPO/CPO average the logits over every position, padding included; padding positions are not
-      // computed as HF does (our pad queries attend to padding, HF's to the real tokens), so those two
-      // metrics are not compared here (a known deviation, reported with the branch).
-      if ((name == "orpo" || name == "simpo") && key.rfind("logits/", 0) == 0) continue;
+      // ORPO/CPO's logits/* average every position, padding included: they hold only when padding
+      // positions are computed as transformers does (CausalLmLoss transformers_padding).
       EXPECT_NEAR(value, want[key].get<double>(), 2e-5 * std::max(1.0, std::abs(want[key].get<double>())))
           << name << " step " << i + 1 << " " << key;
     }

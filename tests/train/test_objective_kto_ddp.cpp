@@ -68,16 +68,20 @@ KtoOptions options_of(const nlohmann::json& s) {
   return {s.at("beta").get<double>(), s.at("desirable_weight").get<double>(), s.at("undesirable_weight").get<double>()};
 }
 
-void check_metrics(const Metrics& got, const nlohmann::json& want, const std::string& where) {
+// other_padding: the ranks pad their rows to other widths than the golden's, which moves TRL 1.8's
+// logits/* (every logit summed, padding included), so those two are not compared.
+void check_metrics(const Metrics& got, const nlohmann::json& want, const std::string& where, bool other_padding = false) {
   size_t compared = 0;
   for (const auto& m : got) {
+    if (other_padding && m.name.rfind("logits/", 0) == 0) continue;
     if (!want.contains(m.name)) check(false, where + ": metric " + m.name + " not in the golden");
     const double w = want[m.name].get<double>(), v = m.sum / m.weight;
     check(std::abs(v - w) <= 2e-5 * std::max(1.0, std::abs(w)),
           where + " " + m.name + ": " + std::to_string(v) + ", reference " + std::to_string(w));
     ++compared;
   }
-  check(compared == 9, where + ": " + std::to_string(compared) + " metrics, 9 expected");
+  const size_t expected = other_padding ? 7 : 9;
+  check(compared == expected, where + ": " + std::to_string(compared) + " metrics, " + std::to_string(expected) + " expected");
 }
 
 config::DistributedConfig ddp_config() {
@@ -176,7 +180,7 @@ TEST(KtoObjectiveDdp, AnUnevenLastShareGivesOneProcessesNumbers) {
     const double want = first["loss"].get<double>();
     check(std::abs(loss - want) <= 2e-5, "rank " + std::to_string(rank) + " loss " + std::to_string(loss) +
                                              ", reference " + std::to_string(want));
-    check_metrics(ml.metrics, first["metrics"], "rank " + std::to_string(rank));
+    check_metrics(ml.metrics, first["metrics"], "rank " + std::to_string(rank), /*other_padding=*/true);
   }, 60);
   for (const auto& o : outcomes) EXPECT_EQ(o.status, 0) << "rank " << o.rank << ": " << o.message;
 }

@@ -27,6 +27,10 @@ struct ForwardArgs {
   // (B, T) int64; tokens attend only to earlier tokens of the same id (packed samples; 0 = padding,
   // an HF 0/1 attention_mask works as-is). Default: all ones.
   torch::Tensor segment_ids;
+  // Right padding as transformers computes it from a 0/1 attention_mask: a padding query (segment 0)
+  // sees every earlier non-padding key and no padding key. Only padding positions change (their
+  // logits, which TRL's ORPO/CPO logits/* metrics average); tokens never see padding either way.
+  bool padding_sees_tokens = false;
   KvCache* cache = nullptr;  // incremental decoding; keys/values of earlier steps
   // When set, each decoder layer runs as wrap_layer(layer_fn, h) (activation checkpointing); layer_fn
   // holds its inputs by value, so it may be called again after forward returns.

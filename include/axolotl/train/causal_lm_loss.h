@@ -24,7 +24,10 @@ BatchTensors to_tensors(const data::Batch& batch, const torch::Device& device);
 
 class CausalLmLoss {
  public:
-  CausalLmLoss(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing);
+  // transformers_padding: padding positions computed as transformers computes them for a right-padded
+  // batch given only its attention_mask (ForwardArgs::padding_sees_tokens, positions counting on
+  // through the padding), for objectives whose metrics read padding positions (TRL's ORPO, CPO).
+  CausalLmLoss(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing, bool transformers_padding = false);
 
   // -> scalar float32: Σ CE over the batch's trained tokens.
   torch::Tensor sum(const BatchTensors& batch);
@@ -35,6 +38,7 @@ class CausalLmLoss {
  private:
   model::LlamaForCausalLMImpl& model_;
   bool checkpointing_;
+  bool transformers_padding_;
 };
 
 }  // namespace axolotl::train

@@ -66,6 +66,11 @@ class Objective {
 };
 
 // Supervised fine-tuning: Σ next-token CE over trained tokens / trained tokens of the whole step.
+// Step denominators shared by the objectives (each at least 1): the step's trained tokens (token-level
+// losses) and its samples (pairs or examples: sequence-level losses).
+double trained_tokens_in_step(const data::StepBatch& step);
+double samples_in_step(const data::StepBatch& step);
+
 class SftObjective : public Objective {
  public:
   SftObjective(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing);

@@ -11,9 +11,11 @@
 // process's over the rows there are. The metrics are TRL's gathered values (sums and counts over
 // ranks), all in one all-reduce per micro-batch; a rank with an empty share joins it through
 // skip_share() with zeros.
-// logits/chosen, logits/rejected: the vocabulary mean of the completion-token logits, averaged over
-// completion tokens (TRL >= 1.9, "Align KTO with DPO", trl#6424; 1.8 summed every logit, padding
-// included, over the row count, a number that changed with the batch's padded width).
+// logits/chosen, logits/rejected as TRL 1.8 (which Axolotl pins) logs them: the sum of every logit of
+// the desirable (undesirable) rows, each rank's rows padded to its longest and padding positions
+// computed as transformers does (CausalLmLoss transformers_padding), over the number of those rows. The
+// value grows with the padded width and the vocabulary; TRL 1.9 changed it to the vocabulary mean over
+// completion tokens (trl#6424).
 // Batch layout (data::BatchOptions::kto_rows): rows [0, n) the examples, rows [n, 2n) their KL
 // sequences; BatchTensors::desirable (n) the labels. The step loss is Σ per-example loss / examples of
 // the step (TRL: mean per micro-batch, then 1/accumulation; equal for equal micro-batches).

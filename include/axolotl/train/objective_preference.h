@@ -37,6 +37,10 @@ PreferenceLoss preference_loss_from_name(const std::string& rl);
 // those chosen rows then the same pairs' rejected rows, padded to their own longest sequence.
 data::Batch pair_share(const data::Batch& global, int rank, int64_t per_rank);
 
+// Error unless the batch has an even number of rows ([chosen; rejected]); `kind` names the batch in the
+// message ("preference", "reward").
+void check_pairs(const BatchTensors& b, const char* kind);
+
 // Per-row numbers of one forward pass over a preference batch (N = 2P rows, T tokens).
 struct SequenceScores {
   torch::Tensor full_logits;  // (N, T, V) float32
