@@ -79,8 +79,8 @@ PreferenceText zephyr_nectar(const nlohmann::json& row) {
   return out;
 }
 
-// passthrough.py: the row's own prompt / chosen / rejected, which TRL then tokenizes. Message lists
-// (TRL's conversational rows, which it renders with the tokenizer's chat template) are not read here.
+// passthrough.py: the row's own prompt / chosen / rejected strings, which TRL then tokenizes. Message
+// lists (TRL's conversational rows) are read by conversational_preference.h before this.
 PreferenceText passthrough(const nlohmann::json& row) {
   PreferenceText out;
   for (auto [key, to] : {std::pair{"prompt", &out.prompt}, {"chosen", &out.chosen}, {"rejected", &out.rejected}}) {
@@ -91,8 +91,8 @@ PreferenceText passthrough(const nlohmann::json& row) {
       d.message = "passthrough rows (and rows of a dataset without `type:` under rl) are read as strings";
       d.found = std::string(key) + " as JSON " + v.type_name();
       d.expected = "prompt, chosen and rejected strings";
-      d.hint = "TRL's conversational rows (message lists rendered with the tokenizer's chat template) are not "
-               "implemented; use type: chat_template.default or chat_template.argilla_chat for message lists";
+      d.hint = "TRL's conversational rows are read too: prompt, chosen and rejected as lists of "
+               "{role, content} messages";
       throw Error(d);
     }
     *to = v.get<std::string>();

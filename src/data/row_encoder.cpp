@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "axolotl/data/conversational_preference.h"
 #include "axolotl/data/kto_strategy.h"
 #include "axolotl/data/preference_rows.h"
 #include "axolotl/util/error.h"
@@ -190,6 +191,19 @@ RowEncoder::RowEncoder(const config::DatasetConfig& ds, const config::DataConfig
   }
   if (ds_.format == DatasetFormat::kPreference && !is_preference_type(ds_.type_name))
     render_preference(ds_.type_name, nlohmann::json::object());
+  if (ds_.format == DatasetFormat::kPreference && (ds_.type_name == "passthrough" || ds_.type_name == "passthrough.default")) {
+    // Axolotl's load_tokenizer puts the top-level chat_template on the tokenizer, which TRL renders
+    // conversational rows with; string rows never need it, so its absence matters only for those.
+    chat_vars_.bos_token = bos_text_;
+    chat_vars_.eos_token = eos_text_;
+    const std::string choice = data.chat_template.empty() && !data.chat_template_jinja.empty() ? "jinja" : data.chat_template;
+    try {
+      conversation_template_ = resolve_chat_template(choice, data.chat_template_jinja, tokenizer_dir, "chat_template");
+    } catch (const Error& e) {
+      conversation_template_problem_ = e.what();
+    }
+    return;
+  }
   const bool chat_preference = ds_.format == DatasetFormat::kPreference && ds_.type_name.rfind("chat_template.", 0) == 0;
   if (ds_.format != DatasetFormat::kChatTemplate && ds_.format != DatasetFormat::kBradleyTerry && !chat_preference) return;
   // Axolotl's extract_chat_template_args: the dataset's chat_template (with its own
@@ -386,6 +400,9 @@ void RowEncoder::encode_pretokenized(const nlohmann::ordered_json& record, std::
 // throws ExcessLengthError for a pair that does not fit (Axolotl's _raise_on_long_sequences).
 void RowEncoder::encode_preference(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const {
   if (rl_ == "kto") return encode_kto(record, out);
+  if (conversation_template_ || !conversation_template_problem_.empty()) {
+    if (is_conversational_preference(record)) return encode_conversation(record, out);
+  }
   const nlohmann::json row(record);  // preference texts are strings: key order is not rendered
   PreferenceText text;
   if (template_) {  // chat_template.default / argilla_chat, or ORPO's chat_template.argilla
@@ -403,6 +420,10 @@ void RowEncoder::encode_preference(const nlohmann::ordered_json& record, std::ve
   } else {
     text = render_preference(ds_.type_name, row, user_defined_preference(ds_));
   }
+  encode_pair_text(std::move(text), out);
+}
+
+void RowEncoder::encode_pair_text(PreferenceText text, std::vector<TokenizedRow>& out) const {
   for (const auto* part : {&text.prompt, &text.chosen, &text.rejected})
     if (part->empty()) row_error(ds_.type_name, "an empty prompt, chosen or rejected text",
                                  "'" + text.prompt + "' / '" + text.chosen + "' / '" + text.rejected + "'",
@@ -425,11 +446,45 @@ void RowEncoder::encode_preference(const nlohmann::ordered_json& record, std::ve
                                   " tokens (each text tokenized alone, without special tokens)",
                               sequence_len_);
   }
-  if (ds_.type_name == "chat_template.argilla" || rl_ == "simpo") {  // ORPO, and SimPO's CPOTrainer: TRL's legacy tokenize_row
+  // ORPOTrainer and SimPO's CPOTrainer tokenize every row with TRL's legacy tokenize_row, whatever the
+  // dataset type (chat_template.argilla, or rows as they are).
+  if (rl_ == "orpo" || rl_ == "simpo") {
     out.push_back(pair_row(tokenize_legacy(tok_, text, sequence_len_)));
   } else if (auto pair = tokenize_dpo(tok_, text, sequence_len_)) {
     out.push_back(pair_row(*pair, sequence_len_));
   }
+}
+
+// TRL's conversational rows (conversational_preference.h), read by passthrough: ORPO and SimPO (CPO)
+// render them to strings and go on as string rows; DPO and IPO tokenize the renderings and slice ids.
+// Axolotl's own length filter cannot read message lists (it passes them to the tokenizer), so the
+// sequence_len rule here counts the rendered tokens: prompt + reply within sequence_len, else
+// excess_length_strategy (drop; raise; truncate: the reply cut at sequence_len, as TRL's collator cuts).
+void RowEncoder::encode_conversation(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const {
+  if (!conversation_template_) {
+    Diagnostic d;
+    d.key = "chat_template";
+    d.message = "conversational preference rows (message lists) are rendered with the tokenizer's chat template, "
+                "and there is none";
+    d.found = conversation_template_problem_;
+    d.hint = "set chat_template (e.g. chatml, or tokenizer_default for a tokenizer that has one)";
+    throw Error(d);
+  }
+  const Conversation c = conversation_of(record);
+  if (rl_ == "orpo" || rl_ == "simpo") return encode_pair_text(render_conversation(c, *conversation_template_, chat_vars_), out);
+  const auto pair = tokenize_conversation(tok_, c, *conversation_template_, chat_vars_, sequence_len_);
+  if (!pair) return;  // the prompt alone fills sequence_len (TRL drops it)
+  const auto prompt = static_cast<int64_t>(pair->prompt.size());
+  const auto c_len = static_cast<int64_t>(pair->chosen.size()), r_len = static_cast<int64_t>(pair->rejected.size());
+  if (prompt + std::max(c_len, r_len) > sequence_len_ && !truncate_excess_) {
+    if (!raise_excess_) return;
+    throw excess_length_error("prompt " + std::to_string(prompt) + " + chosen " + std::to_string(c_len) + " = " +
+                                  std::to_string(prompt + c_len) + " tokens, prompt " + std::to_string(prompt) +
+                                  " + rejected " + std::to_string(r_len) + " = " + std::to_string(prompt + r_len) +
+                                  " tokens (rendered with the chat template)",
+                              sequence_len_);
+  }
+  out.push_back(pair_row(*pair, sequence_len_));
 }
 
 // One KTO row per record (kto_strategy.h): Axolotl's drop when prompt + completion, each tokenized

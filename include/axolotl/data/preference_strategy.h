@@ -1,8 +1,9 @@
 // Axolotl's DPO dataset strategies as string renderers (prompt_strategies/dpo/{chatml,llama3,user_defined}.py;
 // FORMATS2.md §4.2): a JSON row -> {prompt, chosen, rejected} strings that TRL then tokenizes.
 // Covered: chatml.* and llama3.* {default, intel, icr, prompt_pairs, argilla_chat, ultra},
-// user_defined.default, zephyr.nectar, passthrough (string rows only), and chat_template.default /
-// chat_template.argilla_chat (dpo/chat_template.py) through a chat template (chat_template.h).
+// user_defined.default, zephyr.nectar, passthrough (string rows; message lists: conversational_preference.h),
+// and chat_template.default / chat_template.argilla_chat (dpo/chat_template.py) through a chat template
+// (chat_template.h).
 // ORPO's chat_template.argilla (prompt_strategies/orpo/chat_template.py) is render_orpo_argilla.
 // KTO's unpaired forms: kto_strategy.h.
 #pragma once

@@ -14,6 +14,7 @@
 
 #include "axolotl/config/config.h"
 #include "axolotl/data/chat_template.h"
+#include "axolotl/data/preference_strategy.h"
 #include "axolotl/data/tokenizer.h"
 #include "axolotl/util/error.h"
 
@@ -77,6 +78,10 @@ class RowEncoder {
     return ds_.template_thinking_key.empty() ? kDefault : ds_.template_thinking_key;
   }
   void encode_kto(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
+  // A pair's strings: the empty-text check, Axolotl's length rule, TRL's tokenization (DPO or legacy).
+  void encode_pair_text(PreferenceText text, std::vector<TokenizedRow>& out) const;
+  // TRL's conversational rows under passthrough (conversational_preference.h).
+  void encode_conversation(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
   // bradley_terry.chat_template: one pair row of the two whole conversations (reward_model).
   void encode_bradley_terry(const nlohmann::ordered_json& record, std::vector<TokenizedRow>& out) const;
   // stepwise_supervised: prompt and steps with a class label on each step's last token (process_reward_model).
@@ -90,6 +95,10 @@ class RowEncoder {
   bool raise_excess_ = false;     // excess_length_strategy: raise (rl rows that do not fit throw)
   std::string rl_;  // data.rl: "kto" reads unpaired rows, "simpo" tokenizes as CPO
   std::optional<ChatTemplate> template_;
+  // passthrough under rl: the tokenizer's template as Axolotl sets it (the top-level chat_template, else
+  // the tokenizer's own) for TRL's conversational rows; why there is none, when there is none.
+  std::optional<ChatTemplate> conversation_template_;
+  std::string conversation_template_problem_;
   std::string bos_text_, eos_text_;
   ChatVars chat_vars_;
   std::string tokenizer_dir_;
