@@ -3,6 +3,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -23,6 +24,29 @@ void require_matrix(const torch::Tensor& weight, const char* what) {
     throw Error(std::string(what) + ": expected a 2-D floating-point weight (out, in), got " +
                 std::to_string(weight.dim()) + "-D " + std::string(c10::toString(weight.scalar_type())));
   }
+}
+
+// NF4 codes -> T, one block at a time: the block's 16 values code·absmax are computed once in float32
+// and rounded to T (so each element is exactly float32(code·absmax) cast to T, as nf4::dequantize_range
+// followed by .to(T) gives), then every byte is two table lookups. Blocks are split over threads.
+template <typename T>
+void decode_blocks(const uint8_t* packed, const float* scales, int64_t blocksize, int64_t n, T* dst) {
+  const int64_t blocks = (n + blocksize - 1) / blocksize;
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / blocksize);
+  at::parallel_for(0, blocks, grain, [&](int64_t first, int64_t last) {
+    T table[16];
+    for (int64_t b = first; b < last; ++b) {
+      for (int c = 0; c < 16; ++c) table[c] = static_cast<T>(nf4::kCode[static_cast<size_t>(c)] * scales[b]);
+      const int64_t begin = b * blocksize, end = std::min(n, begin + blocksize);  // even: blocksize is 32 ... 4096
+      int64_t i = begin;
+      for (; i + 1 < end; i += 2) {
+        const uint8_t byte = packed[i / 2];
+        dst[i] = table[byte >> 4];
+        dst[i + 1] = table[byte & 0x0F];
+      }
+      if (i < end) dst[i] = table[packed[i / 2] >> 4];  // the odd last element: a high nibble
+    }
+  });
 }
 
 }  // namespace
@@ -62,16 +86,18 @@ torch::Tensor Nf4Weight::dequantize(torch::ScalarType dtype) const {
   const int64_t n = rows_ * cols_;
   const auto absmax = block_absmax().contiguous();  // (blocks)
   if (packed_.device().is_cpu()) {
-    auto out = torch::empty({rows_, cols_}, torch::kFloat32);  // (out, in)
+    // Written in the asked dtype: no float32 copy of the whole matrix (bitsandbytes' dequantize also
+    // writes the compute dtype directly).
+    const bool direct = dtype == torch::kFloat32 || dtype == torch::kBFloat16 || dtype == torch::kHalf;
+    auto out = torch::empty({rows_, cols_}, torch::TensorOptions().dtype(direct ? dtype : torch::kFloat32));  // (out, in)
     const uint8_t* packed = packed_.data_ptr<uint8_t>();
     const float* scales = absmax.data_ptr<float>();
-    float* dst = out.data_ptr<float>();
-    const int block = blocksize_;
-    // Each range decodes its own nibbles, so any split is exact.
-    at::parallel_for(0, n, 1 << 16, [&](int64_t begin, int64_t end) {
-      nf4::dequantize_range(packed, scales, block, begin, end, dst + begin);
-    });
-    return out.to(dtype);
+    switch (out.scalar_type()) {
+      case torch::kBFloat16: decode_blocks(packed, scales, blocksize_, n, out.data_ptr<c10::BFloat16>()); break;
+      case torch::kHalf: decode_blocks(packed, scales, blocksize_, n, out.data_ptr<c10::Half>()); break;
+      default: decode_blocks(packed, scales, blocksize_, n, out.data_ptr<float>()); break;
+    }
+    return direct ? out : out.to(dtype);
   }
   // Other devices: the same lookup with tensor ops. (2·P) codes, high nibble first.
   auto codes = torch::stack({packed_.bitwise_right_shift(4), packed_.bitwise_and(15)}, 1).view({-1});

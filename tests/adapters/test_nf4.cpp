@@ -183,7 +183,23 @@ TEST(Nf4, TensorDequantizeMatchesCore) {
   const auto got = t.dequantize(torch::kFloat32).contiguous();
   ASSERT_EQ(got.sizes(), w.sizes());
   EXPECT_TRUE(torch::equal(got.view({-1}), torch::from_blob(ref.data(), {w.numel()})));
-  EXPECT_EQ(t.dequantize(torch::kBFloat16).scalar_type(), torch::kBFloat16);
+  // 16-bit dtypes are written directly: the same as the float32 values cast, bit for bit.
+  for (auto dtype : {torch::kBFloat16, torch::kHalf}) {
+    const auto half = t.dequantize(dtype);
+    EXPECT_EQ(half.scalar_type(), dtype);
+    EXPECT_TRUE(torch::equal(half, got.to(dtype))) << c10::toString(dtype);
+  }
+  // Other blocksizes and a matrix split over several threads' ranges.
+  auto big = torch::randn({300, 1001});
+  for (int block : {32, 256, 4096}) {
+    const auto q = Nf4Weight::quantize(big, block, false);
+    const auto c = nf4::quantize(big.contiguous().data_ptr<float>(), big.numel(), block, false);
+    std::vector<float> r(static_cast<size_t>(big.numel()));
+    nf4::dequantize(c, r.data());
+    EXPECT_TRUE(torch::equal(q.dequantize(torch::kFloat32).view({-1}), torch::from_blob(r.data(), {big.numel()})))
+        << "blocksize " << block;
+    EXPECT_TRUE(torch::equal(q.dequantize(torch::kBFloat16), q.dequantize(torch::kFloat32).to(torch::kBFloat16)));
+  }
 }
 
 TEST(Nf4, RejectsBadBlocksize) {
