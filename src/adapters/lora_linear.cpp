@@ -5,6 +5,7 @@
 #include <string>
 
 #include "axolotl/adapters/adapter_switch.h"
+#include "axolotl/model/cpu_gemm.h"
 #include "axolotl/util/error.h"
 
 namespace axolotl::adapters {
@@ -69,8 +70,16 @@ torch::Tensor LoraLinear::forward(const torch::Tensor& x) {
   if (adapters_disabled()) return result;  // the reference pass of preference training (adapter_switch.h)
   const auto result_dtype = result.scalar_type();
   auto h = cast_input(x, lora_A->weight.scalar_type());  // x cast to lora_A's dtype
-  if (spec_.dropout > 0.0) h = torch::dropout(h, spec_.dropout, is_training());
-  const auto lora = lora_B->forward(lora_A->forward(h));  // (..., out) float32
+  torch::Tensor down;                                     // (..., r)
+  if (spec_.dropout > 0.0 && is_training()) {
+    down = lora_A->forward(torch::dropout(h, spec_.dropout, true));
+  } else if (h.scalar_type() != x.scalar_type() && !(lora_A->fake_quant && lora_A->fake_quant->enabled)) {
+    // A bf16/fp16 x: lora_A's gradient reads x again instead of a saved float32 copy (cpu_gemm.h).
+    down = model::linear_of_widened(h, lora_A->weight, x);
+  } else {
+    down = lora_A->forward(h);
+  }
+  const auto lora = lora_B->forward(down);  // (..., out) float32
   return torch::add(result, lora, scaling_).to(result_dtype);  // result + scaling·lora, one pass
 }
 

@@ -122,6 +122,30 @@ struct LinearFunction : public torch::autograd::Function<LinearFunction> {
   }
 };
 
+// LinearFunction whose W gradient reads `narrow` cast to x's dtype (linear_of_widened). The products
+// are linear()'s own: gemm on the oneDNN path, LibTorch's mm elsewhere.
+struct WidenedLinearFunction : public torch::autograd::Function<WidenedLinearFunction> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
+                               const torch::Tensor& narrow) {
+    ctx->save_for_backward({weight.requires_grad() ? narrow : torch::Tensor(), weight});
+    ctx->saved_data["fast"] = fast_path({&x, &weight});
+    return fast_path({&x, &weight}) ? gemm(x, false, weight, true) : x.mm(weight.t());  // (M, out)
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& weight = saved[1];
+    const auto& gy = grads[0];  // (M, out)
+    const bool fast = ctx->saved_data["fast"].toBool();
+    torch::Tensor gx, gw;
+    if (ctx->needs_input_grad(0)) gx = fast ? gemm(gy, false, weight, false) : gy.mm(weight);  // (M, in)
+    if (ctx->needs_input_grad(1)) {
+      const auto x = saved[0].to(gy.scalar_type());                                 // (M, in), exact
+      gw = fast ? gemm(gy, true, x, false) : gy.t().mm(x);                           // (out, in)
+    }
+    return {gx, gw, torch::Tensor()};
+  }
+};
+
 struct BatchedMatMulFunction : public torch::autograd::Function<BatchedMatMulFunction> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& a, const torch::Tensor& b, bool transpose_b,
                                double alpha) {
@@ -162,6 +186,16 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const 
   sizes.back() = weight.size(0);
   auto y = LinearFunction::apply(x.reshape({-1, x.size(-1)}), weight).view(sizes);  // (..., out)
   return bias.defined() ? y + bias : y;
+}
+
+torch::Tensor linear_of_widened(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& narrow) {
+  if (weight.dim() != 2 || x.dim() < 1 || !narrow.sizes().equals(x.sizes())) {
+    return model::linear(x, weight);  // saves its own x: the same values, without the memory saving
+  }
+  auto sizes = x.sizes().vec();
+  sizes.back() = weight.size(0);
+  return WidenedLinearFunction::apply(x.reshape({-1, x.size(-1)}), weight, narrow.reshape({-1, narrow.size(-1)}))
+      .view(sizes);  // (..., out)
 }
 
 torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b, bool transpose_b, double alpha) {

@@ -8,6 +8,7 @@
 #include "axolotl/adapters/lora_injection.h"
 #include "axolotl/adapters/lora_linear.h"
 #include "axolotl/adapters/quantized_linear.h"
+#include "axolotl/model/cpu_gemm.h"
 #include "axolotl/util/error.h"
 
 namespace ad = axolotl::adapters;
@@ -66,6 +67,34 @@ TEST(LoraLinear, HalfBaseKeepsFloat32AdapterAndReturnsBaseDtype) {
   EXPECT_EQ(lora.lora_A->weight.scalar_type(), torch::kFloat32);
   EXPECT_EQ(lora.lora_B->weight.scalar_type(), torch::kFloat32);
   EXPECT_EQ(lora.forward(torch::randn({2, 16}, torch::kBFloat16)).scalar_type(), torch::kBFloat16);
+}
+
+// A bf16 input: lora_A's weight gradient reads the bf16 x again (model::linear_of_widened) rather
+// than a saved float32 copy; values and gradients equal the plain graph's (model::linear, which saves
+// the copy) bit for bit.
+TEST(LoraLinear, Bf16InputGradientsEqualThePlainGraph) {
+  torch::manual_seed(4);
+  auto base = dense(64, 32, torch::kBFloat16);
+  ad::LoraLinear lora(base, {8, 16.0, 0.0, false});
+  {
+    torch::NoGradGuard g;
+    lora.lora_B->weight.normal_();
+  }
+  const auto x0 = torch::randn({2, 5, 64}).to(torch::kBFloat16);
+  const auto gy = torch::randn({2, 5, 32}).to(torch::kBFloat16);
+  auto x = x0.clone().requires_grad_(true);
+  auto y = lora.forward(x);
+  y.backward(gy);
+  auto xr = x0.clone().requires_grad_(true);
+  auto a = lora.lora_A->weight.detach().clone().requires_grad_(true);
+  auto b = lora.lora_B->weight.detach().clone().requires_grad_(true);
+  const auto ref = torch::add(base->forward(xr), model::linear(model::linear(xr.to(torch::kFloat32), a), b), 16.0 / 8)
+                       .to(torch::kBFloat16);
+  ref.backward(gy);
+  EXPECT_TRUE(torch::equal(y, ref));
+  EXPECT_TRUE(torch::equal(lora.lora_A->weight.grad(), a.grad()));
+  EXPECT_TRUE(torch::equal(lora.lora_B->weight.grad(), b.grad()));
+  EXPECT_TRUE(torch::equal(x.grad(), xr.grad()));
 }
 
 TEST(LoraLinear, DropoutOnlyOnTheAdapterInput) {
