@@ -70,14 +70,15 @@ torch::Tensor LoraLinear::forward(const torch::Tensor& x) {
   if (adapters_disabled()) return result;  // the reference pass of preference training (adapter_switch.h)
   const auto result_dtype = result.scalar_type();
   auto h = cast_input(x, lora_A->weight.scalar_type());  // x cast to lora_A's dtype
-  torch::Tensor down;                                     // (..., r)
-  if (spec_.dropout > 0.0 && is_training()) {
-    down = lora_A->forward(torch::dropout(h, spec_.dropout, true));
-  } else if (h.scalar_type() != x.scalar_type() && !(lora_A->fake_quant && lora_A->fake_quant->enabled)) {
-    // A bf16/fp16 x: lora_A's gradient reads x again instead of a saved float32 copy (cpu_gemm.h).
-    down = model::linear_of_widened(h, lora_A->weight, x);
+  // lora_A's gradient reads x again (the base layer keeps it) instead of a saved float32 copy or, with
+  // dropout, the dropped copy and its noise (cpu_gemm.h). QAT's fake-quantized lora_A takes its own path.
+  const double dropout = spec_.dropout > 0.0 && is_training() ? spec_.dropout : 0.0;
+  const bool plain = !(lora_A->fake_quant && lora_A->fake_quant->enabled);
+  torch::Tensor down;  // (..., r)
+  if (plain && (dropout > 0.0 || h.scalar_type() != x.scalar_type())) {
+    down = model::linear_of_widened(h, lora_A->weight, x, dropout);
   } else {
-    down = lora_A->forward(h);
+    down = lora_A->forward(dropout > 0.0 ? torch::dropout(h, dropout, true) : h);
   }
   const auto lora = lora_B->forward(down);  // (..., out) float32
   return torch::add(result, lora, scaling_).to(result_dtype);  // result + scaling·lora, one pass

@@ -122,13 +122,22 @@ struct LinearFunction : public torch::autograd::Function<LinearFunction> {
   }
 };
 
-// LinearFunction whose W gradient reads `narrow` cast to x's dtype (linear_of_widened). The products
-// are linear()'s own: gemm on the oneDNN path, LibTorch's mm elsewhere.
+// LinearFunction whose W gradient reads `narrow` cast to x's dtype (linear_of_widened), with dropout
+// of x when p > 0 as LibTorch's CPU dropout draws it (bernoulli_(1 - p) into a tensor like x, divided
+// by 1 - p, times x): the kept/dropped mask is saved as bool and the scaled noise rebuilt from it,
+// the same values. The products are linear()'s own: gemm on the oneDNN path, LibTorch's mm elsewhere.
 struct WidenedLinearFunction : public torch::autograd::Function<WidenedLinearFunction> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
-                               const torch::Tensor& narrow) {
-    ctx->save_for_backward({weight.requires_grad() ? narrow : torch::Tensor(), weight});
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x_in, const torch::Tensor& weight,
+                               const torch::Tensor& narrow, double p) {
+    torch::Tensor x = x_in, kept;  // (M, in); kept: bool, with dropout
+    if (p > 0.0) {
+      auto noise = torch::empty_like(x_in, torch::MemoryFormat::Contiguous).bernoulli_(1.0 - p);
+      kept = noise.to(torch::kBool);
+      x = x_in * noise.div_(1.0 - p);
+    }
+    ctx->save_for_backward({weight.requires_grad() ? narrow : torch::Tensor(), weight, kept});
     ctx->saved_data["fast"] = fast_path({&x, &weight});
+    ctx->saved_data["p"] = p;
     return fast_path({&x, &weight}) ? gemm(x, false, weight, true) : x.mm(weight.t());  // (M, out)
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -136,13 +145,19 @@ struct WidenedLinearFunction : public torch::autograd::Function<WidenedLinearFun
     const auto& weight = saved[1];
     const auto& gy = grads[0];  // (M, out)
     const bool fast = ctx->saved_data["fast"].toBool();
+    const double p = ctx->saved_data["p"].toDouble();
+    const auto noise = p > 0.0 ? saved[2].to(gy.scalar_type()).div_(1.0 - p) : torch::Tensor();  // (M, in)
     torch::Tensor gx, gw;
-    if (ctx->needs_input_grad(0)) gx = fast ? gemm(gy, false, weight, false) : gy.mm(weight);  // (M, in)
-    if (ctx->needs_input_grad(1)) {
-      const auto x = saved[0].to(gy.scalar_type());                                 // (M, in), exact
-      gw = fast ? gemm(gy, true, x, false) : gy.t().mm(x);                           // (out, in)
+    if (ctx->needs_input_grad(0)) {
+      gx = fast ? gemm(gy, false, weight, false) : gy.mm(weight);  // (M, in)
+      if (p > 0.0) gx = gx * noise;
     }
-    return {gx, gw, torch::Tensor()};
+    if (ctx->needs_input_grad(1)) {
+      auto x = saved[0].to(gy.scalar_type());  // (M, in), exact
+      if (p > 0.0) x = x * noise;
+      gw = fast ? gemm(gy, true, x, false) : gy.t().mm(x);  // (out, in)
+    }
+    return {gx, gw, torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -188,13 +203,16 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const 
   return bias.defined() ? y + bias : y;
 }
 
-torch::Tensor linear_of_widened(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& narrow) {
-  if (weight.dim() != 2 || x.dim() < 1 || !narrow.sizes().equals(x.sizes())) {
-    return model::linear(x, weight);  // saves its own x: the same values, without the memory saving
+torch::Tensor linear_of_widened(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& narrow,
+                                double dropout) {
+  if (weight.dim() != 2 || x.dim() < 1 || !narrow.sizes().equals(x.sizes()) || dropout >= 1.0) {
+    // Saves its own x: the same values, without the memory saving (dropout 1 zeroes every input).
+    return model::linear(dropout > 0.0 ? torch::dropout(x, dropout, true) : x, weight);
   }
   auto sizes = x.sizes().vec();
   sizes.back() = weight.size(0);
-  return WidenedLinearFunction::apply(x.reshape({-1, x.size(-1)}), weight, narrow.reshape({-1, narrow.size(-1)}))
+  return WidenedLinearFunction::apply(x.reshape({-1, x.size(-1)}), weight, narrow.reshape({-1, narrow.size(-1)}),
+                                      dropout)
       .view(sizes);  // (..., out)
 }
 

@@ -69,32 +69,42 @@ TEST(LoraLinear, HalfBaseKeepsFloat32AdapterAndReturnsBaseDtype) {
   EXPECT_EQ(lora.forward(torch::randn({2, 16}, torch::kBFloat16)).scalar_type(), torch::kBFloat16);
 }
 
-// A bf16 input: lora_A's weight gradient reads the bf16 x again (model::linear_of_widened) rather
-// than a saved float32 copy; values and gradients equal the plain graph's (model::linear, which saves
-// the copy) bit for bit.
-TEST(LoraLinear, Bf16InputGradientsEqualThePlainGraph) {
-  torch::manual_seed(4);
-  auto base = dense(64, 32, torch::kBFloat16);
-  ad::LoraLinear lora(base, {8, 16.0, 0.0, false});
-  {
-    torch::NoGradGuard g;
-    lora.lora_B->weight.normal_();
+// lora_A's gradient reads the base layer's input again (model::linear_of_widened) rather than a saved
+// float32 copy or, with dropout, the dropped copy and its noise; values and gradients equal the plain
+// graph's (model::linear on torch::dropout, which saves them) bit for bit, the dropout draws included.
+TEST(LoraLinear, SavedInputRecastGivesThePlainGraphsNumbers) {
+  for (const auto dtype : {torch::kBFloat16, torch::kFloat32}) {
+    for (const double p : {0.0, 0.3}) {
+      SCOPED_TRACE(std::string(c10::toString(dtype)) + " dropout " + std::to_string(p));
+      if (dtype == torch::kFloat32 && p == 0.0) continue;  // nothing to save: the plain path
+      torch::manual_seed(4);
+      auto base = dense(64, 32, dtype);
+      ad::LoraLinear lora(base, {8, 16.0, p, false});
+      lora.train();
+      {
+        torch::NoGradGuard g;
+        lora.lora_B->weight.normal_();
+      }
+      const auto x0 = torch::randn({2, 5, 64}).to(dtype);
+      const auto gy = torch::randn({2, 5, 32}).to(dtype);
+      auto x = x0.clone().requires_grad_(true);
+      torch::manual_seed(9);
+      auto y = lora.forward(x);
+      y.backward(gy);
+      auto xr = x0.clone().requires_grad_(true);
+      auto a = lora.lora_A->weight.detach().clone().requires_grad_(true);
+      auto b = lora.lora_B->weight.detach().clone().requires_grad_(true);
+      torch::manual_seed(9);
+      auto h = xr.to(torch::kFloat32);
+      if (p > 0.0) h = torch::dropout(h, p, true);
+      const auto ref = torch::add(base->forward(xr), model::linear(model::linear(h, a), b), 16.0 / 8).to(dtype);
+      ref.backward(gy);
+      EXPECT_TRUE(torch::equal(y, ref));
+      EXPECT_TRUE(torch::equal(lora.lora_A->weight.grad(), a.grad()));
+      EXPECT_TRUE(torch::equal(lora.lora_B->weight.grad(), b.grad()));
+      EXPECT_TRUE(torch::equal(x.grad(), xr.grad()));
+    }
   }
-  const auto x0 = torch::randn({2, 5, 64}).to(torch::kBFloat16);
-  const auto gy = torch::randn({2, 5, 32}).to(torch::kBFloat16);
-  auto x = x0.clone().requires_grad_(true);
-  auto y = lora.forward(x);
-  y.backward(gy);
-  auto xr = x0.clone().requires_grad_(true);
-  auto a = lora.lora_A->weight.detach().clone().requires_grad_(true);
-  auto b = lora.lora_B->weight.detach().clone().requires_grad_(true);
-  const auto ref = torch::add(base->forward(xr), model::linear(model::linear(xr.to(torch::kFloat32), a), b), 16.0 / 8)
-                       .to(torch::kBFloat16);
-  ref.backward(gy);
-  EXPECT_TRUE(torch::equal(y, ref));
-  EXPECT_TRUE(torch::equal(lora.lora_A->weight.grad(), a.grad()));
-  EXPECT_TRUE(torch::equal(lora.lora_B->weight.grad(), b.grad()));
-  EXPECT_TRUE(torch::equal(x.grad(), xr.grad()));
 }
 
 TEST(LoraLinear, DropoutOnlyOnTheAdapterInput) {

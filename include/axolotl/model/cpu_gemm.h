@@ -19,10 +19,13 @@ void limit_blas_threads();
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {});
 
 // linear(x, W) for x == narrow.to(x.dtype) (a widening cast, e.g. a LoRA factor's float32 copy of a
-// bf16 activation): the same values and gradients, but what backward keeps for W's gradient is
-// `narrow` (which the base layer keeps anyway), cast again there, instead of a saved copy of x. No
-// bias; x's gradient flows to x, none to `narrow`.
-torch::Tensor linear_of_widened(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& narrow);
+// bf16 activation, or x itself): the same values and gradients, but what backward keeps for W's
+// gradient is `narrow` (which the base layer keeps anyway), cast again there, instead of a saved copy
+// of x. With dropout > 0 it is linear(torch::dropout(x, dropout, true), W), the same draws, keeping a
+// bool mask instead of the float noise and the dropped copy. No bias; x's gradient flows to x, none
+// to `narrow`.
+torch::Tensor linear_of_widened(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& narrow,
+                                double dropout = 0.0);
 
 // alpha·a·bᵀ (transpose_b) or alpha·a·b over equal leading dims, differentiable in both:
 // a (..., M, K), b (..., N, K) when transpose_b else (..., K, N) -> (..., M, N). On the oneDNN path
