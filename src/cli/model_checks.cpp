@@ -1,6 +1,7 @@
 // Model-side checks of a config (see model_checks.h).
 #include "axolotl/cli/model_checks.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -89,6 +90,17 @@ void check_config_json(const fs::path& dir, const config::Config& c, ModelCheck&
     vocab = lc.vocab_size;
     out.notes.push_back(file.string() + ": " + lc.architecture + ", " + std::to_string(lc.num_hidden_layers) +
                         " layers, hidden " + std::to_string(lc.hidden_size) + ", vocab " + std::to_string(lc.vocab_size));
+    if (!c.model.config_class.empty()) {
+      const auto classes = model::config_classes_of(lc.architecture);
+      if (std::find(classes.begin(), classes.end(), c.model.config_class) == classes.end()) {
+        std::string expected;
+        for (const auto& k : classes) expected += (expected.empty() ? "" : " or ") + k;
+        out.problems.push_back(problem(c.source_file, "cls_model_config", "not the configuration class of this "
+                                       "checkpoint's family", c.model.config_class + " for " + lc.architecture,
+                                       expected.empty() ? "a served family's class" : expected,
+                                       "remove cls_model_config: config.json's model_type picks the class"));
+      }
+    }
     // A classifier checkpoint (a reward model) trains only as the same kind of classifier.
     const std::string held = model::classifier_of(lc.architecture, lc.token_classifier) + " with " +
                              std::to_string(lc.num_labels) + " labels";

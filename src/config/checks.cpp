@@ -385,6 +385,12 @@ void check_config(const Config& c, State& st) {
     st.note(st.where("training.tf32"), "tf32", "TF32 matmuls are not enabled: CUDA matmuls run in the training "
             "precision (no effect on CPU)");
   }
+  if (c.training.use_eaft && (!c.preference.method.empty() || c.preference.reward_model ||
+                               c.preference.process_reward_model)) {
+    st.note(st.where("training.use_eaft"), "use_eaft", "EAFT weights the supervised loss only (Axolotl's causal "
+            "trainer): this run's " + std::string(c.preference.method.empty() ? "reward" : c.preference.method) +
+            " loss is not weighted");
+  }
   if (c.eval.eval_table_size > 0) {
     st.note(st.where("eval.table_size"), "eval_table_size", "sample generations are not logged during evaluation; "
             "run `axolotl inference` on a checkpoint");

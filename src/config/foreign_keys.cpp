@@ -23,8 +23,6 @@ constexpr const char* kCompile = "torch.compile is Python-only; eager LibTorch e
 constexpr const char* kMoe = "mixture-of-experts models are not supported (only dense LLaMA-architecture models)";
 constexpr const char* kMultimodal = "multimodal (vision/audio) models are not supported; text-only LLaMA-architecture "
                                     "models";
-constexpr const char* kClassifier = "classification models other than reward models (reward_model: true) are not "
-                                    "supported";
 constexpr const char* kQuantized = "pre-quantized checkpoints and quantization recipes are not supported; QLoRA "
                                    "quantizes to NF4 while loading (load_in_4bit)";
 constexpr const char* kParallel = "model/sequence parallelism is not implemented; multi-process runs are plain data "
@@ -153,7 +151,6 @@ const ForeignKey kKeys[] = {
     {"processor_type", false, true, false, kMultimodal},
     {"freeze_mm_modules", false, false, false, "the vision and audio towers of a multimodal checkpoint are never "
                                                "trained here: only its text tower is loaded"},
-    {"cls_model_config", false, true, false, kClassifier},
     {"model_quantization_config", false, true, false, kQuantized},
     {"model_quantization_config_kwargs", false, true, false, kQuantized},
     {"llmcompressor", false, true, false, kQuantized},
@@ -163,8 +160,6 @@ const ForeignKey kKeys[] = {
     {"fp8_enable_fsdp_float8_all_gather", false, true, false, "fp8 training is not implemented"},
     {"diffusion", false, true, false, "diffusion language-model training is not implemented"},
     {"ebft", false, true, false, "EBFT training is not implemented"},
-    {"use_eaft", false, true, false, "the EAFT loss is not implemented"},
-    {"eaft_", true, true, false, "the EAFT loss is not implemented"},
     {"jagged_restart_", true, true, false, "jagged-restart learning-rate schedules are not implemented"},
     {"peft", false, true, false, "PEFT initialisation options (LoftQ, ...) are not implemented"},
     {"model_config", false, true, false, "model config overrides are not implemented"},

@@ -69,6 +69,8 @@ std::vector<Field> build() {
                "Hub branch, tag or commit of the model"),
       plain<C>("model.type", {"model_type"}, AXOLOTL_REF(model.model_type),
                "Axolotl's model class name (only LLaMA-architecture models are supported)"),
+      plain<C>("model.config_class", {"cls_model_config"}, AXOLOTL_REF(model.config_class),
+               "transformers' config class for config.json (Gemma3TextConfig, ...): must be its family's own"),
       choice<C>("model.dtype", {}, AXOLOTL_REF(model.dtype), kDTypes,
                 "weight dtype; auto = the training precision (flat: bfloat16/float16/float32: true)"),
       choice<C>("model.device", {"device"}, AXOLOTL_REF(model.device), kDevices, "where to run; auto = CUDA when present"),
@@ -202,6 +204,13 @@ std::vector<Field> build() {
       plain<C>("training.unfrozen_parameters", {"unfrozen_parameters"}, AXOLOTL_REF(training.unfrozen_parameters),
                "train only the parameters these regexes match at the start of the name (Axolotl's "
                "freeze_layers_except; a trailing [start:end] keeps only those rows)"),
+      plain<C>("training.use_eaft", {"use_eaft"}, AXOLOTL_REF(training.use_eaft),
+               "EAFT: weight each trained token's loss by the entropy of its top eaft_k logits, to the power "
+               "eaft_alpha (supervised training)"),
+      plain<C>("training.eaft_alpha", {"eaft_alpha"}, AXOLOTL_REF(training.eaft_alpha), "EAFT: exponent of the entropy",
+               at_least(0)),
+      plain<C>("training.eaft_k", {"eaft_k"}, AXOLOTL_REF(training.eaft_k), "EAFT: logits the entropy is taken over",
+               between(1, 1 << 30)),
       plain<C>("training.weight_decay", {"weight_decay"}, AXOLOTL_REF(training.weight_decay), "decoupled weight decay",
                at_least(0)),
       plain<C>("training.max_grad_norm", {"max_grad_norm"}, AXOLOTL_REF(training.max_grad_norm),

@@ -121,6 +121,19 @@ std::string accepted_architectures() {
   return s;
 }
 
+std::vector<std::string> config_classes_of(const std::string& architecture) {
+  static const std::pair<const char*, std::vector<std::string>> kClasses[] = {
+      {"LlamaForCausalLM", {"LlamaConfig"}},       {"MistralForCausalLM", {"MistralConfig"}},
+      {"Qwen2ForCausalLM", {"Qwen2Config"}},       {"Qwen3ForCausalLM", {"Qwen3Config"}},
+      {"Gemma2ForCausalLM", {"Gemma2Config"}},     {"Gemma3ForCausalLM", {"Gemma3TextConfig", "Gemma3Config"}},
+      {"Phi3ForCausalLM", {"Phi3Config"}},
+  };
+  for (const auto& [arch, classes] : kClasses) {
+    if (architecture == arch) return classes;
+  }
+  return {};
+}
+
 std::vector<std::string> linear_module_names(const LlamaConfig& c) {
   std::vector<std::string> names;
   if (c.fused_qkv) {

@@ -45,7 +45,7 @@ torch::Tensor CausalLmLoss::sum(const BatchTensors& b) {
   const int64_t t = hidden_states.size(1);
   torch::Tensor logits = model_.logits(hidden_states.narrow(1, 0, t - 1));           // (B, T-1, V)
   torch::Tensor targets = b.labels.narrow(1, 1, t - 1);                              // (B, T-1)
-  return cross_entropy_sum(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), -100);  // () float32
+  return cross_entropy_sum(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), -100, eaft_);  // () float32
 }
 
 }  // namespace axolotl::train

@@ -15,8 +15,11 @@ double samples_in_step(const data::StepBatch& step) {
   return static_cast<double>(std::max<int64_t>(1, samples));
 }
 
-SftObjective::SftObjective(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing)
-    : loss_(model, gradient_checkpointing) {}
+SftObjective::SftObjective(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing,
+                           const std::optional<EntropyWeighting>& eaft)
+    : loss_(model, gradient_checkpointing) {
+  loss_.set_entropy_weighting(eaft);
+}
 
 double SftObjective::step_denominator(const data::StepBatch& step) const { return trained_tokens_in_step(step); }
 

@@ -50,7 +50,7 @@ ObjectiveBundle make_objective(const config::PreferenceConfig& p, const Objectiv
     return out;
   }
   if (p.method.empty()) {
-    out.objective = std::make_unique<SftObjective>(model, checkpointing);
+    out.objective = std::make_unique<SftObjective>(model, checkpointing, settings.eaft);
     return out;
   }
   const bool precompute = p.precompute_ref_log_probs && needs_reference(p.method);

@@ -25,6 +25,11 @@ int32_t batch_pad_id(const config::Config& c, const data::Tokenizer& tok) {
   throw Error(d);
 }
 
+std::optional<EntropyWeighting> entropy_weighting(const config::TrainingConfig& t) {
+  if (!t.use_eaft) return std::nullopt;
+  return EntropyWeighting{t.eaft_alpha, t.eaft_k};
+}
+
 }  // namespace
 
 Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
@@ -32,7 +37,7 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
       bundle_(make_objective(c.preference, {c.adapter.type != config::AdapterType::kNone,
                                             c.training.gradient_checkpointing, dist.distributed(),
                                             s.saved_bases.empty() ? nullptr : &s.saved_bases, &dist,
-                                            batch_pad_id(c, *s.tokenizer)},
+                                            batch_pad_id(c, *s.tokenizer), entropy_weighting(c.training)},
                                            *s.model)),
       objective_(bundle_.objective.get()),
       optimizer_(c.training, s.trainable),

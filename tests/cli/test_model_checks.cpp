@@ -1,7 +1,7 @@
 // `validate` and `train` check the model side of a config (cli/model_checks.h) through the real
 // executable: a PEFT adapter given as base_model, an unsupported or inconsistent config.json, a
 // tokenizer that does not fit, a missing CUDA device, and train failing on the model before it
-// reads any dataset.
+// reads any dataset; cls_model_config naming another family's configuration class.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -74,6 +74,19 @@ TEST(ModelChecks, AGoodLocalModelValidates) {
   const fs::path m = shared_dir() / "models/stories260K";
   auto r = run_axolotl({"validate", write_config(dir, m.string()).string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(ModelChecks, ClsModelConfigMustBeTheFamilysOwnClass) {
+  AXOLOTL_REQUIRE_SHARED();
+  TempDir dir;
+  const fs::path m = shared_dir() / "models/stories260K";  // LlamaForCausalLM
+  auto r = run_axolotl({"validate", write_config(dir, m.string(), "cls_model_config: LlamaConfig\n").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_axolotl({"validate", write_config(dir, m.string(), "cls_model_config: Gemma3TextConfig\n").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("cls_model_config"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Gemma3TextConfig for LlamaForCausalLM"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("LlamaConfig"), std::string::npos) << r.err;
 }
 
 TEST(ModelChecks, MissingCudaDeviceIsAConfigError) {

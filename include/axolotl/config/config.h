@@ -18,6 +18,7 @@ struct ModelConfig {
   std::string config_path;      // base_model_config: folder with config.json if not `name`
   std::string revision;         // Hub revision (branch, tag or commit)
   std::string model_type;       // Axolotl's model_type (LlamaForCausalLM, AutoModelForCausalLM, ...)
+  std::string config_class;     // cls_model_config: transformers' config class (checked against config.json)
   DType dtype = DType::kAuto;   // weight/compute dtype; auto = from the precision settings
   Device device = Device::kAuto;
   int threads = 0;              // intra-op threads; 0 = number of cores
@@ -232,6 +233,9 @@ struct TrainingConfig {
   uint64_t seed = 42;
   std::optional<double> loss_watchdog_threshold;
   int loss_watchdog_patience = 3;
+  bool use_eaft = false;                // EAFT: token losses weighted by their top-k entropy (supervised runs)
+  double eaft_alpha = 1.0;              // the entropy's exponent
+  int eaft_k = 20;                      // logits the entropy is taken over
 };
 
 // eval_strategy (HF IntervalStrategy); auto = unset: eval_steps / evals_per_epoch decide, as in Axolotl.

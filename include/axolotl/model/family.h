@@ -44,6 +44,10 @@ std::string classifier_of(const std::string& causal_lm, bool token = false);
 std::string refusal_reason(const std::string& architecture);
 // Every accepted architecture, comma separated (for error messages).
 std::string accepted_architectures();
+// transformers' configuration classes for `architecture` (Axolotl's cls_model_config names one of them):
+// {"LlamaConfig"}, {"Gemma3TextConfig", "Gemma3Config"} (the multimodal wrapper, whose text tower is
+// loaded), ...; empty for an architecture outside the table.
+std::vector<std::string> config_classes_of(const std::string& architecture);
 // The linear projections of one decoder layer, PEFT/HF module names (lora_target_linear's set, without
 // lm_head): q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; qkv_proj, o_proj, gate_up_proj,
 // down_proj for Phi-3.

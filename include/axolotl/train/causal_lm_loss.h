@@ -9,6 +9,7 @@
 
 #include "axolotl/data/batch_loader.h"
 #include "axolotl/model/llama_model.h"
+#include "axolotl/train/cross_entropy.h"
 
 namespace axolotl::train {
 
@@ -28,8 +29,10 @@ class CausalLmLoss {
   // batch given only its attention_mask (ForwardArgs::padding_sees_tokens, positions counting on
   // through the padding), for objectives whose metrics read padding positions (TRL's ORPO, CPO).
   CausalLmLoss(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing, bool transformers_padding = false);
+  // EAFT (use_eaft): every token's CE weighted by its top-k entropy (cross_entropy.h).
+  void set_entropy_weighting(const std::optional<EntropyWeighting>& eaft) { eaft_ = eaft; }
 
-  // -> scalar float32: Σ CE over the batch's trained tokens.
+  // -> scalar float32: Σ CE (EAFT-weighted when set) over the batch's trained tokens.
   torch::Tensor sum(const BatchTensors& batch);
   // Final hidden states (B, T, H) by the same steps as LlamaModelImpl::forward, one decoder layer per
   // checkpoint when enabled (also used to test that it matches the model's own forward).
@@ -39,6 +42,7 @@ class CausalLmLoss {
   model::LlamaForCausalLMImpl& model_;
   bool checkpointing_;
   bool transformers_padding_;
+  std::optional<EntropyWeighting> eaft_;
 };
 
 }  // namespace axolotl::train

@@ -73,7 +73,9 @@ double samples_in_step(const data::StepBatch& step);
 
 class SftObjective : public Objective {
  public:
-  SftObjective(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing);
+  // eaft: Axolotl's use_eaft, for training and evaluation alike (its compute_loss_func serves both).
+  SftObjective(model::LlamaForCausalLMImpl& model, bool gradient_checkpointing,
+               const std::optional<EntropyWeighting>& eaft = std::nullopt);
   double step_denominator(const data::StepBatch& step) const override;
   MicroLoss micro_loss(const BatchTensors& batch, double denominator) override;
   torch::Tensor eval_sum(const BatchTensors& batch) override;

@@ -26,6 +26,7 @@ struct ObjectiveSettings {
   adapters::SavedModuleBases* saved_bases = nullptr;  // modules_to_save with an adapter (adapter_switch.h)
   DistributedContext* context = nullptr;  // the ranks' collectives (KTO averages its KL estimate over ranks)
   int32_t pad_id = 0;                     // the batches' pad id (a reward model's score is read before it)
+  std::optional<EntropyWeighting> eaft;   // use_eaft: the supervised loss's token weights (cross_entropy.h)
 };
 
 // Error when `distributed` is set for KTO without a `context`.
