@@ -107,13 +107,13 @@ void check_quantization(const config::QuantizationConfig& quant) {
   if (quant.load_in_4bit) nf4::check_blocksize(quant.blocksize);
 }
 
+}  // namespace
+
 std::shared_ptr<model::LinearLike> quantized(const model::DenseLinear& dense, const config::QuantizationConfig& quant,
                                              torch::ScalarType compute) {
   if (quant.load_in_4bit) return Nf4Linear::from_dense(dense, quant.blocksize, quant.double_quant, compute);
   return Int8Linear::from_dense(dense);
 }
-
-}  // namespace
 
 int64_t quantize_base(model::LlamaForCausalLMImpl& m, const config::QuantizationConfig& quant) {
   if (!quant.load_in_4bit && !quant.load_in_8bit) return 0;

@@ -58,9 +58,13 @@ LoraLinear::LoraLinear(std::shared_ptr<model::LinearLike> base, const LoraSpec& 
   for (auto& p : base_layer->parameters()) p.set_requires_grad(false);
   lora_A = register_module("lora_A", std::make_shared<model::DenseLinear>(in, spec.rank, false, options));
   lora_B = register_module("lora_B", std::make_shared<model::DenseLinear>(spec.rank, out, false, options));
+  reset_parameters();
+}
+
+void LoraLinear::reset_parameters() {
   torch::NoGradGuard no_grad;
   // kaiming_uniform_(a=√5) on (r, in): gain √(2/(1+5)), bound = gain·√(3/in) = 1/√in (torch nn.init).
-  const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+  const double bound = 1.0 / std::sqrt(static_cast<double>(lora_A->weight.size(1)));
   lora_A->weight.uniform_(-bound, bound);  // (r, in)
   lora_B->weight.zero_();                  // (out, r)
 }

@@ -2,6 +2,7 @@
 #include "checks.h"
 #include "pretrain_fields.h"
 #include "qat_fields.h"
+#include "relora_fields.h"
 #include "reward_fields.h"
 
 #include <algorithm>
@@ -411,6 +412,7 @@ void check_config(const Config& c, State& st) {
   check_preference(c, st);
   check_pretraining(c, st);
   check_qat(c, st);
+  check_relora(c, st);
   check_reward(c, st);
   check_chat_templates(c, st);
 }

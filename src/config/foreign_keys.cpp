@@ -136,7 +136,6 @@ const ForeignKey kKeys[] = {
                                                     "context_parallel_size too)"},
     {"test_value", false, false, false, "not an Axolotl key (Axolotl ignores it too)"},
     // from the sweep: features that change the result, refused by name
-    {"relora", false, true, false, "ReLoRA is not implemented"},
     {"context_parallel_size", false, true, false, kParallel},
     {"expert_parallel_", true, true, false, kMoe},
     {"experts_implementation", false, true, false, kMoe},
@@ -160,7 +159,6 @@ const ForeignKey kKeys[] = {
     {"fp8_enable_fsdp_float8_all_gather", false, true, false, "fp8 training is not implemented"},
     {"diffusion", false, true, false, "diffusion language-model training is not implemented"},
     {"ebft", false, true, false, "EBFT training is not implemented"},
-    {"jagged_restart_", true, true, false, "jagged-restart learning-rate schedules are not implemented"},
     {"peft", false, true, false, "PEFT initialisation options (LoftQ, ...) are not implemented"},
     {"model_config", false, true, false, "model config overrides are not implemented"},
     {"tokenizer_use_mistral_common", false, true, false, "mistral-common tokenizers are not supported; use the "
@@ -175,7 +173,6 @@ const ForeignKey kKeys[] = {
                                 "dpo_padding_free)"},
     {"kto_", true, true, false, "this KTO option is not implemented (supported: kto_desirable_weight, kto_undesirable_weight)"},
     {"trl", false, true, false, "TRL trainers are not implemented"},
-    {"relora_", true, true, false, "ReLoRA is not implemented"},
     {"gptq", false, true, false, "GPTQ-quantized models are not supported"},
     {"gptq_", true, true, false, "GPTQ-quantized models are not supported"},
     {"peft_layers_to_transform", false, true, false, "LoRA on a subset of layers is not implemented"},

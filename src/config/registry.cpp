@@ -5,6 +5,7 @@
 #include "field.h"
 #include "pretrain_fields.h"
 #include "qat_fields.h"
+#include "relora_fields.h"
 #include "reward_fields.h"
 #include "special_fields.h"
 
@@ -325,6 +326,7 @@ std::vector<Field> build() {
   for (auto& p : pretrain_fields()) f.push_back(std::move(p));  // streaming pretraining
   f.push_back(qat_field());                                       // quantization-aware training
   for (auto& p : reward_fields()) f.push_back(std::move(p));      // reward models
+  for (auto& p : relora_fields()) f.push_back(std::move(p));      // ReLoRA and jagged restarts
   return f;
 }
 

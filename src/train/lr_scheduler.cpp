@@ -16,7 +16,31 @@ LrScheduler::LrScheduler(config::Scheduler kind, double base_lr, int64_t warmup_
     : kind_(kind), base_lr_(base_lr), warmup_(warmup_steps), total_(total_steps),
       min_lr_ratio_(cosine_min_lr_ratio), num_cycles_(num_cycles) {}
 
+void LrScheduler::set_jagged_restarts(int64_t steps, int64_t warmup, int64_t anneal, double min_scale) {
+  jagged_steps_ = steps;
+  jagged_warmup_ = warmup;
+  jagged_anneal_ = anneal;
+  jagged_min_scale_ = min_scale;
+}
+
 double LrScheduler::factor(int64_t step) const {
+  if (jagged_steps_ <= 0) return inner_factor(step);
+  const int64_t e = step + 1;  // the wrapper's last_epoch (see lr_scheduler.h)
+  double scale = 1.0;
+  if (e >= jagged_steps_ - jagged_anneal_) {
+    const int64_t progress = e % jagged_steps_;
+    double t = 1.0;
+    if (progress < jagged_warmup_) {
+      t = std::min(1.0, static_cast<double>(progress) / static_cast<double>(jagged_warmup_));
+    } else if (progress > jagged_steps_ - jagged_anneal_) {
+      t = std::min(1.0, static_cast<double>(jagged_steps_ - progress) / static_cast<double>(jagged_anneal_));
+    }
+    scale = t * (1.0 - jagged_min_scale_) + jagged_min_scale_;
+  }
+  return inner_factor(e) * scale;
+}
+
+double LrScheduler::inner_factor(int64_t step) const {
   const double s = static_cast<double>(step);
   const double warm = static_cast<double>(std::max<int64_t>(1, warmup_));
   if (kind_ == config::Scheduler::kConstant) return 1.0;

@@ -74,6 +74,14 @@ void Optimizer::set_lr(double lr) {
   for (auto& group : impl_->param_groups()) group.options().set_lr(lr);
 }
 
+std::vector<torch::Tensor> Optimizer::adam_moments(const torch::Tensor& param) {
+  if (kind_ != config::Optimizer::kAdamW || !impl_) return {};
+  const auto it = impl_->state().find(c10::guts::to_string(param.unsafeGetTensorImpl()));
+  if (it == impl_->state().end()) return {};
+  auto& a = static_cast<torch::optim::AdamWParamState&>(*it->second);
+  return {a.exp_avg(), a.exp_avg_sq()};
+}
+
 double Optimizer::lr() const { return muon_ ? muon_->lr() : impl_->param_groups().front().options().get_lr(); }
 
 void Optimizer::save(const std::string& path, std::optional<double> group_lr) const {

@@ -90,6 +90,12 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
                                              schedule_.warmup_steps, schedule_.total_steps,
                                              c.training.cosine_min_lr_ratio);
   scheduler_->set_constant_lr_ratio(c.training.cosine_constant_lr_ratio);
+  if (c.training.jagged_restart_steps > 0) {  // Axolotl's `or 10`, `or 1`, `cosine_min_lr_ratio or 0.001`
+    const auto& t = c.training;
+    scheduler_->set_jagged_restarts(t.jagged_restart_steps, t.jagged_restart_warmup_steps > 0 ? t.jagged_restart_warmup_steps : 10,
+                                    t.jagged_restart_anneal_steps > 0 ? t.jagged_restart_anneal_steps : 1,
+                                    t.cosine_min_lr_ratio > 0 ? t.cosine_min_lr_ratio : 0.001);
+  }
   state_.max_steps = schedule_.total_steps;
   state_.logging_steps = schedule_.log_every;
   state_.eval_steps = schedule_.eval_every;
@@ -116,6 +122,12 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
     lisa_ = std::make_unique<LisaLayers>(*s.model, c.training.lisa_n_layers, c.training.lisa_step_interval,
                                          c.training.seed);
   }
+  if (c.training.relora.enabled) {
+    ReLoraSettings r{c.training.jagged_restart_steps, c.training.relora.prune_method, relora_prune_ratio(c.training.relora),
+                     c.quantization, s.base.model_dir, s.base.config_dir, (out_ / "relora").string()};
+    relora_ = std::make_unique<ReLora>(std::move(r), *s.model, s.adapter, optimizer_, main_,
+                                       [this](const std::string& what) { dist_.barrier(what); });
+  }
 }
 
 int Loop::run() {
@@ -138,6 +150,7 @@ int Loop::run() {
   int64_t steps_this_session = 0;
   while (state_.global_step < schedule_.total_steps) {
     if (stop_requested()) break;
+    if (relora_) relora_->at_step(state_.global_step);  // Axolotl's ReLoRACallback.on_step_begin
     if (lisa_) lisa_->at_step(state_.global_step);  // Axolotl's LISACallback.on_step_begin
     s_.qat.at_step(state_.global_step);  // fake_quant_after_n_steps (Axolotl's QATCallback.on_step_begin)
     const double loss = train_step();
@@ -333,7 +346,11 @@ void Loop::finish(double seconds) {
                                 {"train_steps_per_second", rounded(static_cast<double>(schedule_.total_steps) / runtime, 1e3)},
                                 {"total_flos", state_.total_flos}, {"train_loss", train_loss},
                                 {"epoch", schedule_.epoch_at(step)}, {"step", step}});
-  write_weights(out_.string(), *s_.model, s_.adapter, s_.base);
+  if (relora_) {
+    relora_->write_merged(out_.string());  // ReLoRA's output is the merged model, as Axolotl's
+  } else {
+    write_weights(out_.string(), *s_.model, s_.adapter, s_.base);
+  }
   data::write_tokenizer_files(tokenizer_save_, out_.string());
   write_text(out_ / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));
   write_trainer_state((out_ / "trainer_state.json").string(), state_);

@@ -63,6 +63,7 @@ void Loop::restore(const std::string& dir) {
     if (e.contains("loss") && e["loss"].is_number()) train_curve_.push_back({e["step"], e["loss"]});
     if (e.contains("eval_loss") && e["eval_loss"].is_number()) eval_curve_.push_back({e["step"], e["eval_loss"]});
   }
+  if (relora_) relora_->restore(dir, state_.global_step);  // the merged base of the restarts so far
   const std::string rng = rank_rng_file(dir, dist_.rank(), dist_.world_size());
   if (!rng.empty()) {
     load_rng_state(rng);  // last: nothing above may draw from it
@@ -90,6 +91,7 @@ void Loop::save(int64_t step) {
     save_checkpoint(out_.string(), step, [&](const std::string& dir) {
       const fs::path d = dir;
       write_weights(dir, *s_.model, s_.adapter, s_.base);
+      if (relora_) relora_->save(dir);  // checkpoint-N/relora: the base the adapter applies to
       if (s_.adapter.r > 0) write_text(d / "README.md", peft_checkpoint_card(model_card()));  // PEFT's save_pretrained
       data::write_tokenizer_files(tokenizer_save_, dir);
       write_text(d / "axolotl_config.yml", config::to_yaml(c_, "resolved config of this run"));

@@ -31,6 +31,7 @@
 #include "axolotl/train/objective.h"
 #include "axolotl/train/objective_factory.h"
 #include "axolotl/train/progress.h"
+#include "axolotl/train/relora.h"
 #include "axolotl/train/rng_state.h"
 #include "axolotl/train/schedule.h"
 #include "axolotl/train/scheduler_state.h"
@@ -152,6 +153,7 @@ class Loop {
   std::unique_ptr<data::BatchLoader> train_loader_, eval_loader_;  // train_loader_: null when streaming
   std::unique_ptr<data::PretrainBatches> stream_;                   // pretraining_dataset (else null)
   std::unique_ptr<LisaLayers> lisa_;                                // lisa_n_layers (else null)
+  std::unique_ptr<ReLora> relora_;                                  // relora: true (else null)
   data::TokenizerSave tokenizer_save_;  // the tokenizer files of every output folder (added tokens)
   Schedule schedule_;
   std::unique_ptr<LrScheduler> scheduler_;

@@ -46,6 +46,10 @@ std::string config_with(const KeyLine& k) {
     }
     if (!replaced) keys.emplace_back(k.key, k.value);
     if (k.key == "pretraining_dataset") keys.emplace_back("max_steps", "10");  // required with it, as in Axolotl
+    if (k.key.rfind("relora", 0) == 0) {  // ReLoRA restarts every jagged_restart_steps (required, as in Axolotl)
+      if (k.key != "relora") keys.emplace_back("relora", "true");
+      keys.emplace_back("jagged_restart_steps", "150");
+    }
     if (k.key == "reward_model" || k.key == "num_labels" || k.key == "center_rewards_coefficient") {
       keys[3] = {"adapter", "null"};  // a reward model's own keys: full fine-tuning on reward pairs
       keys[4].second = "[{path: data.jsonl, type: bradley_terry.chat_template}]";

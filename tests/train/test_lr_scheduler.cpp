@@ -63,6 +63,21 @@ TEST(LrScheduler, CosineDecayThenConstant) {
                  0.00032500000000000015, 0.0001, 0.0001, 0.0001, 0.0001, 0.0001, 0.0001});
 }
 
+TEST(LrScheduler, JaggedRestartsAroundCosine) {
+  LrScheduler s(Scheduler::kCosine, 1e-3, 3, 10);
+  s.set_jagged_restarts(4, 2, 1, 0.001);
+  expect_lrs(s, {0.0003333333333333333, 0.0006666666666666666, 0.001, 9.504844339512095e-07, 0.00040627832291514806,
+                 0.0006112604669781572, 0.00038873953302184284, 1.8825509907063326e-07, 2.4782540807419633e-05, 0.0,
+                 4.951556604879043e-05, 1.8825509907063315e-07});
+}
+
+TEST(LrScheduler, JaggedRestartsWithAnnealAroundLinear) {
+  LrScheduler s(Scheduler::kLinear, 1e-3, 0, 10);
+  s.set_jagged_restarts(4, 1, 2, 0.1);
+  expect_lrs(s, {0.0009000000000000001, 0.0008, 0.00038500000000000003, 5.9999999999999995e-05, 0.0005, 0.0004,
+                 0.000165, 2e-05, 0.0001, 0.0, 0.0, 0.0});
+}
+
 TEST(LrScheduler, NoWarmupStartsAtFullRate) {
   LrScheduler s(Scheduler::kLinear, 2e-4, 0, 4);
   EXPECT_DOUBLE_EQ(s.lr(0), 2e-4);

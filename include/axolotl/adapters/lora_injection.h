@@ -31,6 +31,9 @@ std::vector<std::pair<std::string, std::shared_ptr<model::LinearLike>>> projecti
 // Swaps the projection called `name` (a name from projections()) for `layer`; Error when unknown.
 void replace_projection(model::LlamaForCausalLMImpl& m, const std::string& name, std::shared_ptr<model::LinearLike> layer);
 
+// `dense` as QLoRA's Nf4Linear (load_in_4bit, computing in `compute`) or an Int8Linear (load_in_8bit).
+std::shared_ptr<model::LinearLike> quantized(const model::DenseLinear& dense, const config::QuantizationConfig& quant,
+                                             torch::ScalarType compute);
 // Replaces every dense projection with an Nf4Linear (load_in_4bit) or Int8Linear (load_in_8bit),
 // computing in the model dtype. No-op when neither is set. Returns the number of layers quantized.
 int64_t quantize_base(model::LlamaForCausalLMImpl& m, const config::QuantizationConfig& quant);

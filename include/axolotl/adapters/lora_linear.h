@@ -32,6 +32,8 @@ class LoraLinear : public model::LinearLike {
 
   const LoraSpec& spec() const { return spec_; }
   double scaling() const { return scaling_; }
+  // The initialisation again, in place (PEFT reset_lora_parameters(init_lora_weights=True); ReLoRA).
+  void reset_parameters();
   // ΔW = (B @ A) · scaling, float32 (out, in).
   torch::Tensor delta_weight() const;
 

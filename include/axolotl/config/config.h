@@ -201,6 +201,16 @@ enum class Optimizer { kAdamW, kSgd, kMuon };  // kMuon: Muon on matrices, AdamW
 enum class Scheduler { kConstant, kConstantWithWarmup, kLinear, kCosine };
 enum class Precision { kAuto, kFloat32, kBFloat16, kFloat16 };
 
+// ReLoRA (Axolotl's relora: true, arXiv 2307.05695): every jagged_restart_steps steps the adapter is merged
+// into the base weights and started afresh; the LoRA weights' Adam moments are pruned.
+enum class ReLoraPrune { kMagnitude, kRandom, kReset };
+struct ReLoraConfig {
+  bool enabled = false;
+  std::optional<double> prune_ratio;  // unset: 0.9, or 0.999 for reset (Axolotl's defaults)
+  ReLoraPrune prune_method = ReLoraPrune::kMagnitude;
+  bool cpu_offload = false;           // relora_cpu_offload: merges run where the weights are (a note)
+};
+
 struct TrainingConfig {
   int num_epochs = 1;
   int64_t max_steps = -1;              // > 0 overrides num_epochs
@@ -233,6 +243,10 @@ struct TrainingConfig {
   uint64_t seed = 42;
   std::optional<double> loss_watchdog_threshold;
   int loss_watchdog_patience = 3;
+  ReLoraConfig relora;
+  int64_t jagged_restart_steps = 0;         // 0 = off; else the LR restarts (and ReLoRA merges) every this many steps
+  int64_t jagged_restart_warmup_steps = 0;  // 0 (unset or false) = 10, as Axolotl's `or 10`
+  int64_t jagged_restart_anneal_steps = 0;  // 0 (unset or false) = 1
   bool use_eaft = false;                // EAFT: token losses weighted by their top-k entropy (supervised runs)
   double eaft_alpha = 1.0;              // the entropy's exponent
   int eaft_k = 20;                      // logits the entropy is taken over

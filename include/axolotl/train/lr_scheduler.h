@@ -25,8 +25,16 @@ class LrScheduler {
   // cosine_constant_lr_ratio: with a min_lr_ratio, the cosine reaches the floor at this share of the
   // steps and stays there (axolotl get_cosine_schedule_with_warmup_decay_constant); 0 = off.
   void set_constant_lr_ratio(double ratio) { constant_lr_ratio_ = ratio; }
+  // jagged_restart_steps (axolotl JaggedLRRestartScheduler, ReLoRA's schedule): the rate is scaled per
+  // restart cycle of `steps` steps: 1 until the first cycle's anneal, then min_scale + (1 - min_scale) ·
+  // t, t rising over `warmup` steps after each restart and falling over the `anneal` steps before the
+  // next. Axolotl builds the wrapper from the inner schedule's position and torch's LRScheduler steps it
+  // once on construction, so wrapped step s runs at the inner schedule's step s + 1 (as there).
+  void set_jagged_restarts(int64_t steps, int64_t warmup, int64_t anneal, double min_scale);
 
  private:
+  double inner_factor(int64_t step) const;
+
   config::Scheduler kind_;
   double base_lr_;
   int64_t warmup_;
@@ -34,6 +42,10 @@ class LrScheduler {
   double min_lr_ratio_;
   double num_cycles_;
   double constant_lr_ratio_ = 0.0;
+  int64_t jagged_steps_ = 0;  // 0 = no jagged restarts
+  int64_t jagged_warmup_ = 10;
+  int64_t jagged_anneal_ = 1;
+  double jagged_min_scale_ = 0.001;
 };
 
 }  // namespace axolotl::train

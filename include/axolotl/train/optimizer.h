@@ -31,6 +31,9 @@ class Optimizer {
   void zero_grad();
   void step();
   void set_lr(double lr);  // every group
+  // AdamW's exp_avg and exp_avg_sq of `param` (ReLoRA prunes them in place); empty before its first
+  // step, for other optimizers, or for a tensor that is not one of params().
+  std::vector<torch::Tensor> adam_moments(const torch::Tensor& param);
   double lr() const;
   const NamedParams& params() const { return params_; }
   config::Optimizer kind() const { return kind_; }
