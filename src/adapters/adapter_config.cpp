@@ -71,6 +71,7 @@ AdapterConfig adapter_config_from(const config::LoraConfig& lora, const std::str
   if (targets.empty()) c.target_regex = lora.target_regex;  // PEFT: a string is one full-match regex
   if (!lora.modules_to_save.empty()) c.modules_to_save = lora.modules_to_save;
   c.use_rslora = lora.use_rslora;
+  c.loftq_bits = lora.loftq_bits;
   // PEFT resets fan_in_fan_out to false for nn.Linear targets (LLaMA's) and saves that.
   if (lora.fan_in_fan_out) log::warn("adapters", "lora_fan_in_fan_out is for Conv1D weights; LLaMA's are [out, in]: ignored");
   // As the user named it: a Hub id stays an id; a local folder becomes absolute, so the adapter finds
@@ -102,11 +103,11 @@ std::string adapter_config_json(const AdapterConfig& c) {
   j["exclude_modules"] = nullptr;
   j["fan_in_fan_out"] = c.fan_in_fan_out;
   j["inference_mode"] = true;
-  j["init_lora_weights"] = true;
+  j["init_lora_weights"] = c.loftq_bits > 0 ? json("loftq") : json(true);
   j["layer_replication"] = nullptr;
   j["layers_pattern"] = nullptr;
   j["layers_to_transform"] = nullptr;
-  j["loftq_config"] = json::object();
+  j["loftq_config"] = c.loftq_bits > 0 ? json{{"loftq_bits", c.loftq_bits}, {"loftq_iter", 1}} : json::object();
   j["lora_alpha"] = number(c.lora_alpha);
   j["lora_bias"] = false;
   j["lora_dropout"] = c.lora_dropout;
@@ -206,7 +207,16 @@ AdapterConfig parse_adapter_config(const std::string& text, const std::string& f
                           "alora_invocation_tokens", "use_bdlora", "arrow_config"}) {
     if (auto it = j.find(key); it != j.end() && !it->is_null()) problem(key, "not supported", it->dump(), "null");
   }
-  if (auto it = j.find("init_lora_weights"); it != j.end() && it->is_string()) {
+  if (auto it = j.find("init_lora_weights"); it != j.end() && it->is_string() && *it == "loftq") {
+    const auto lq = j.value("loftq_config", json::object());
+    c.loftq_bits = lq.is_object() ? lq.value("loftq_bits", 4) : 4;
+    if (lq.is_object() && lq.value("loftq_iter", 1) != 1) {
+      problem("loftq_config", "LoftQ with more than one alternating iteration is not supported", lq.dump(),
+              "loftq_iter: 1 (Axolotl's)");
+    }
+    if (c.loftq_bits != 4 && c.loftq_bits != 8) problem("loftq_config", "LoftQ quantizes to NF4 or int8",
+                                                        lq.dump(), "loftq_bits 4 or 8");
+  } else if (auto it = j.find("init_lora_weights"); it != j.end() && it->is_string()) {
     // pissa/olora/... change the base weights at init: the adapter alone does not reproduce them.
     problem("init_lora_weights", "initialisations that modify the base model are not supported", it->dump(), "true or false");
   }

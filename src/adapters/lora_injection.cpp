@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "axolotl/adapters/loftq.h"
 #include "axolotl/adapters/lora_linear.h"
 #include "axolotl/adapters/peft_adapter.h"
 #include "axolotl/adapters/quantized_linear.h"
@@ -334,12 +335,14 @@ AdapterConfig setup_adapters(model::LlamaForCausalLMImpl& m, const config::LoraC
       model::resize_token_embeddings(m, it->second.size(0), 0);
     }
     r = inject_lora(m, files.config);
+    if (files.config.loftq_bits > 0) apply_loftq(m, files.config.loftq_bits, false);  // PEFT redoes Q on load
     load_adapter_state(m, files.config, files.tensors, lora.model_dir);
     log::info("adapters", "loaded adapter {} ({} tensors)", lora.model_dir, files.tensors.size());
     return files.config;
   }
   AdapterConfig adapter = adapter_config_from(linear_targets_of(m, lora), base_model);
   r = inject_lora(m, adapter);
+  if (adapter.loftq_bits > 0) apply_loftq(m, adapter.loftq_bits, true);
   return adapter;
 }
 

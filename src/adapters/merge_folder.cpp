@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "axolotl/adapters/folder_rewrite.h"
+#include "axolotl/adapters/loftq.h"
 #include "axolotl/adapters/lora_merge.h"
 #include "axolotl/adapters/peft_adapter.h"
 #include "axolotl/adapters/tensor_io.h"
@@ -57,6 +58,7 @@ nlohmann::json read_json(const fs::path& path) {
 
 // The adapter split into LoRA pairs per module and full tensors of modules_to_save.
 struct AdapterParts {
+  int loftq_bits = 0;  // a LoftQ adapter applies to the quantized form of each adapted weight (loftq.h)
   struct Pair {
     torch::Tensor a, b;  // (r, in), (out, r)
   };
@@ -68,6 +70,7 @@ struct AdapterParts {
 AdapterParts split_adapter(AdapterFiles files) {
   AdapterParts parts;
   parts.scaling = files.config.scaling();
+  parts.loftq_bits = files.config.loftq_bits;
   for (auto& [key, t] : files.tensors) {
     if (ends_with(key, ".lora_A.weight")) {
       parts.lora[key.substr(0, key.size() - 14) + ".weight"].a = t;
@@ -312,8 +315,11 @@ MergeResult merge_folder(const MergeJob& job) {
       const size_t nbytes = static_cast<size_t>(src.nbytes());
       const auto a = lora->second.a, b = lora->second.b;
       const double scaling = parts.scaling;
-      src.fill = [file, info, a, b, scaling, out_dtype, nbytes](uint8_t* dst) {
-        const auto merged = merge_lora_weight(view_tensor(*file, info), a, b, scaling, out_dtype).contiguous();
+      const int loftq = parts.loftq_bits;
+      src.fill = [file, info, a, b, scaling, loftq, out_dtype, nbytes](uint8_t* dst) {
+        torch::Tensor base = view_tensor(*file, info);  // (out, in)
+        if (loftq > 0) base = loftq_base(base, loftq).to(base.scalar_type());  // as PEFT's load redoes it
+        const auto merged = merge_lora_weight(base, a, b, scaling, out_dtype).contiguous();
         std::memcpy(dst, merged.data_ptr(), nbytes);
       };
       ++result.merged;

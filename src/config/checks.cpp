@@ -336,6 +336,11 @@ void check_config(const Config& c, State& st) {
              "load_in_4bit and load_in_8bit false", "Axolotl would build the random model unquantized; use adapter: lora or full fine-tuning");
   }
   check_lisa(c, st);
+  if (c.adapter.loftq_bits > 0 && (c.adapter.type != AdapterType::kLora || q.load_in_4bit || q.load_in_8bit)) {
+    st.error(st.where("adapter.peft"), "peft.loftq_config", "LoftQ initialises a LoRA adapter over the dense base "
+             "(it stands in for the quantized base)", q.load_in_4bit || q.load_in_8bit ? "a quantized base" : "no lora adapter",
+             "adapter: lora without load_in_4bit / load_in_8bit", "as Axolotl's examples/llama-2/loftq.yml");
+  }
   if (c.data.sample_packing_sequentially && c.data.sample_packing && !c.data.curriculum_sampling) {
     st.note(st.where("data.sample_packing_sequentially"), "sample_packing_sequentially",
             "rows are shuffled before the in-order packing (as Axolotl's random sampler does); add "

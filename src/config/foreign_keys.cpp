@@ -159,7 +159,6 @@ const ForeignKey kKeys[] = {
     {"fp8_enable_fsdp_float8_all_gather", false, true, false, "fp8 training is not implemented"},
     {"diffusion", false, true, false, "diffusion language-model training is not implemented"},
     {"ebft", false, true, false, "EBFT training is not implemented"},
-    {"peft", false, true, false, "PEFT initialisation options (LoftQ, ...) are not implemented"},
     {"model_config", false, true, false, "model config overrides are not implemented"},
     {"tokenizer_use_mistral_common", false, true, false, "mistral-common tokenizers are not supported; use the "
                                                          "tokenizer files of the model"},

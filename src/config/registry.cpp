@@ -152,6 +152,7 @@ std::vector<Field> build() {
                "adapt every linear layer except lm_head"),
       plain<C>("adapter.modules_to_save", {"lora_modules_to_save"}, AXOLOTL_REF(adapter.modules_to_save),
                "modules trained in full and saved with the adapter (embed_tokens, lm_head)"),
+      peft_field(),
       plain<C>("adapter.use_rslora", {"peft_use_rslora"}, AXOLOTL_REF(adapter.use_rslora),
                "rank-stabilised scale alpha/sqrt(r)"),
       plain<C>("adapter.fan_in_fan_out", {"lora_fan_in_fan_out"}, AXOLOTL_REF(adapter.fan_in_fan_out),

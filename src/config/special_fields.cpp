@@ -243,6 +243,50 @@ Field gradient_checkpointing_field() {
   return f;
 }
 
+Field peft_field() {
+  Field f = make("adapter.peft", {"peft"}, "map", "PEFT initialisation options: {loftq_config: {loftq_bits: 4 | 8}}");
+  f.schema = Json{{"type", "object"}};
+  f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    if (!n.IsMap()) {
+      st.error(st.at(n), key, "wrong type", describe(n), "a map such as {loftq_config: {loftq_bits: 4}}");
+      return;
+    }
+    for (const auto& kv : n) {
+      const std::string k = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      if (k != "loftq_config") {
+        st.error(st.at(kv.first), key + "." + k, "unknown key in peft", "'" + k + "'", "loftq_config");
+        continue;
+      }
+      if (v.IsNull()) continue;
+      if (!v.IsMap()) {
+        st.error(st.at(v), key + ".loftq_config", "wrong type", describe(v), "a map such as {loftq_bits: 4}");
+        continue;
+      }
+      for (const auto& q : v) {
+        const std::string qk = q.first.Scalar();
+        if (qk != "loftq_bits") {
+          st.error(st.at(q.first), key + ".loftq_config." + qk, "unknown key in loftq_config", "'" + qk + "'",
+                   "loftq_bits (Axolotl's LoftQConfig; PEFT's loftq_iter stays 1)");
+        } else if (!q.second.IsNull()) {
+          int bits = 0;
+          if (read_value(q.second, bits, st, key + ".loftq_config.loftq_bits", between(4, 8)) && bits != 4 && bits != 8) {
+            st.error(st.at(q.second), key + ".loftq_config.loftq_bits", "LoftQ quantizes to NF4 or int8",
+                     std::to_string(bits), "4 or 8");
+          } else {
+            c.adapter.loftq_bits = bits;
+          }
+        }
+      }
+    }
+  };
+  f.get = [](const Config& c) {
+    return c.adapter.loftq_bits > 0 ? Json{{"loftq_config", {{"loftq_bits", c.adapter.loftq_bits}}}} : Json(nullptr);
+  };
+  f.reset = [](Config& c) { c.adapter.loftq_bits = 0; };
+  return f;
+}
+
 Field added_tokens_field() {
   Field f = make("tokenizer.tokens", {"tokens"}, "list of strings | map",
                  "tokens to add to the vocabulary (the archived map form sets special tokens)");

@@ -30,6 +30,9 @@ struct AdapterConfig {
   // grew without modules_to_save. The resized embed_tokens (and an untied lm_head) are stored in full,
   // frozen, so the adapter carries the rows it was trained with.
   bool save_embedding_layers = false;
+  // init_lora_weights "loftq" with loftq_config.loftq_bits (loftq.h): the base the adapter applies to is
+  // the adapted projections' quantized form; 0 = the plain base.
+  int loftq_bits = 0;
 
   double scaling() const;  // lora_alpha / r, or / sqrt(r) with use_rslora
   // PEFT's check_target_module_exists: full name equal to an entry or ending in "." + entry; a

@@ -121,6 +121,7 @@ struct LoraConfig {
   bool use_rslora = false;
   bool fan_in_fan_out = false;
   std::string model_dir;                    // lora_model_dir: an existing adapter to load
+  int loftq_bits = 0;                       // peft.loftq_config.loftq_bits: LoftQ initialisation (4 or 8); 0 = off
 };
 
 struct QuantizationConfig {
