@@ -6,30 +6,19 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "logged_values.h"
 #include "test_support.h"
 
 namespace axolotl::train {
 namespace {
 namespace fs = std::filesystem;
 using testing::run_axolotl;
+using testing_support::logged_values;
 
-// The values of `key` in metrics.jsonl, in order.
-std::vector<double> logged(const fs::path& out, const std::string& key) {
-  std::vector<double> v;
-  std::ifstream in(out / "metrics.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && j.contains(key)) v.push_back(j[key].get<double>());
-  }
-  return v;
-}
 
 struct Outcome {
   std::vector<double> loss, eval_loss;
@@ -47,7 +36,7 @@ Outcome train(const fs::path& root, const std::string& name, std::map<std::strin
   for (auto& [k, v] : extra) keys[k] = v;
   auto r = run_axolotl({"train", testing::write_alpaca_config(out, keys, "").string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  return {logged(out, "loss"), logged(out, "eval_loss"), r.err};
+  return {logged_values(out, "loss"), logged_values(out, "eval_loss"), r.err};
 }
 
 TEST(EaftE2E, WeightedLossDiffersAndAlphaZeroIsThePlainLoss) {

@@ -6,29 +6,19 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "logged_values.h"
 #include "test_support.h"
 
 namespace axolotl::train {
 namespace {
 namespace fs = std::filesystem;
 using testing::run_axolotl;
+using testing_support::logged_values;
 
-std::vector<double> logged(const fs::path& out, const std::string& key) {
-  std::vector<double> v;
-  std::ifstream in(out / "metrics.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && j.contains(key)) v.push_back(j[key].get<double>());
-  }
-  return v;
-}
 
 class ReLoraE2E : public ::testing::Test {
  protected:
@@ -61,7 +51,7 @@ TEST_F(ReLoraE2E, RestartsMergeIntoTheBaseAndTheOutputIsTheMergedModel) {
   EXPECT_NE(r.err.find("ReLoRA restart 1 at step 2"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("ReLoRA restart 2 at step 4"), std::string::npos) << r.err;
   // jagged restarts (warm-up 1, anneal 1, constant inner rate): the rate drops to 0.001× around each restart.
-  const auto lr = logged(a, "learning_rate");
+  const auto lr = logged_values(a, "learning_rate");
   ASSERT_EQ(lr.size(), 5u);
   EXPECT_DOUBLE_EQ(lr[0], 0.01);
   EXPECT_DOUBLE_EQ(lr[1], 0.01 * 0.001);
@@ -99,7 +89,7 @@ TEST_F(ReLoraE2E, QloraResumesExactlyAfterARestart) {
   const fs::path a = dir_->path() / "qlora";
   auto r = run_axolotl({"train", config(a, qlora).string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto la = logged(a, "loss");
+  const auto la = logged_values(a, "loss");
   ASSERT_EQ(la.size(), 5u);
   const fs::path b = dir_->path() / "qlora-resumed";
   fs::create_directories(b);
@@ -107,7 +97,7 @@ TEST_F(ReLoraE2E, QloraResumesExactlyAfterARestart) {
   r = run_axolotl({"train", config(b, qlora + "auto_resume_from_checkpoints: true\n").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("resumed the merged base of 1 restart"), std::string::npos) << r.err;
-  const auto lb = logged(b, "loss");
+  const auto lb = logged_values(b, "loss");
   ASSERT_EQ(lb.size(), 2u);
   EXPECT_EQ(la[3], lb[0]);
   EXPECT_EQ(la[4], lb[1]);
