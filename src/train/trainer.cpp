@@ -359,7 +359,7 @@ void Loop::finish(double seconds) {
   write_loss_curve((out_ / "loss_curve.svg").string(), train_curve_, eval_curve_,
                    "loss: " + fs::path(c_.model.name).filename().string());
   RunSummary summary{step, schedule_.epoch_at(step), seconds, counters_.tokens_seen, train_loss, train_curve_,
-                     eval_curve_, out_.string(), s_.adapter.r > 0, {}};
+                     eval_curve_, out_.string(), s_.adapter.r > 0 && !relora_, {}};  // ReLoRA writes the merged model
   for (const auto& c : list_checkpoints(out_.string())) summary.checkpoints.push_back(fs::path(c.path).filename().string());
   if (s_.model->is_classifier()) {
     summary.classifier_class = s_.model->config().token_classifier ? "AutoModelForTokenClassification"

@@ -162,6 +162,10 @@ ModelCard Loop::model_card() const {
   return card;
 }
 
-void Loop::write_model_card() const { train::write_model_card((out_ / "README.md").string(), model_card(), state_.log_history); }
+void Loop::write_model_card() const {
+  ModelCard card = model_card();
+  if (relora_) card.adapter = false;  // ReLoRA's output is the merged model (its checkpoints hold adapters)
+  train::write_model_card((out_ / "README.md").string(), card, state_.log_history);
+}
 
 }  // namespace axolotl::train::detail

@@ -62,6 +62,7 @@ TEST_F(ReLoraE2E, RestartsMergeIntoTheBaseAndTheOutputIsTheMergedModel) {
   EXPECT_TRUE(fs::exists(a / "model.safetensors")) << "the merged model";
   EXPECT_FALSE(fs::exists(a / "adapter_model.safetensors"));
   EXPECT_FALSE(fs::exists(a / "relora")) << "the work folder is removed";
+  EXPECT_NE(testing::read_file(a / "README.md").find("library_name: transformers"), std::string::npos);
 
   // The restart at step 2 merged checkpoint-2's adapter into the base, as `axolotl merge` does.
   const fs::path merged = dir_->path() / "merged-2";
