@@ -194,7 +194,8 @@ std::optional<torch::ScalarType> base_dtype(const nlohmann::json& config) {
 
 void write_side_files(const MergeJob& job, std::optional<torch::ScalarType> dtype, int64_t vocab_rows,
                       const fs::path& tmp) {
-  const auto config = rewritten_config(read_json(config_path(job)), dtype, vocab_rows);
+  const auto config = rewritten_config(model::with_config_overrides(read_json(config_path(job)), job.config_overrides),
+                                       dtype, vocab_rows);
   io::write_file_atomic((tmp / "config.json").string(), config.dump(2) + "\n");
   if (job.write_tokenizer) job.write_tokenizer(tmp.string());
   for (const char* name : kTokenizerFiles) {

@@ -86,7 +86,8 @@ void check_config_json(const fs::path& dir, const config::Config& c, ModelCheck&
     return;
   }
   try {
-    const model::LlamaConfig lc = model::parse_llama_config(j, file.string());
+    const model::LlamaConfig lc = model::parse_llama_config(model::with_config_overrides(j, c.model.config_overrides),
+                                                            file.string());
     vocab = lc.vocab_size;
     out.notes.push_back(file.string() + ": " + lc.architecture + ", " + std::to_string(lc.num_hidden_layers) +
                         " layers, hidden " + std::to_string(lc.hidden_size) + ", vocab " + std::to_string(lc.vocab_size));

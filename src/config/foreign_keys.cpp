@@ -159,7 +159,6 @@ const ForeignKey kKeys[] = {
     {"fp8_enable_fsdp_float8_all_gather", false, true, false, "fp8 training is not implemented"},
     {"diffusion", false, true, false, "diffusion language-model training is not implemented"},
     {"ebft", false, true, false, "EBFT training is not implemented"},
-    {"model_config", false, true, false, "model config overrides are not implemented"},
     {"tokenizer_use_mistral_common", false, true, false, "mistral-common tokenizers are not supported; use the "
                                                          "tokenizer files of the model"},
     // errors when set: they change what is trained
@@ -186,7 +185,6 @@ const ForeignKey kKeys[] = {
     {"tensor_parallel_size", false, true, false, "tensor parallelism is not implemented"},
     {"multipack_real_batches", false, true, false, "only Axolotl's default packing (one bin per batch) is implemented"},
     {"model_config_overrides", false, true, false, "model config overrides are not implemented"},
-    {"overrides_of_model_config", false, true, false, "model config overrides are not implemented"},
 };
 
 }  // namespace

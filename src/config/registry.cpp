@@ -70,6 +70,7 @@ std::vector<Field> build() {
                "Hub branch, tag or commit of the model"),
       plain<C>("model.type", {"model_type"}, AXOLOTL_REF(model.model_type),
                "Axolotl's model class name (only LLaMA-architecture models are supported)"),
+      config_overrides_field(),
       plain<C>("model.config_class", {"cls_model_config"}, AXOLOTL_REF(model.config_class),
                "transformers' config class for config.json (Gemma3TextConfig, ...): must be its family's own"),
       choice<C>("model.dtype", {}, AXOLOTL_REF(model.dtype), kDTypes,

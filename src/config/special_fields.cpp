@@ -358,6 +358,31 @@ Field chat_template_kwargs_field() {
   return f;
 }
 
+Field config_overrides_field() {
+  Field f = make("model.config_overrides", {"model_config", "overrides_of_model_config"}, "map",
+                 "config.json keys to override before the model is built (Axolotl's overrides_of_model_config)");
+  f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+    if (!n.IsMap()) {
+      st.error(st.at(n), key, "wrong type", describe(n), "a map of config.json keys (e.g. {rope_theta: 1000000})");
+      return;
+    }
+    const Json overrides = yaml_value(n);
+    c.model.config_overrides = overrides.empty() ? "" : overrides.dump();
+    std::string names;
+    for (const auto& [k, v] : overrides.items()) names += (names.empty() ? "" : ", ") + k;
+    if (!names.empty()) {
+      st.note(st.at(n), key, "config.json values replaced before the model is built: " + names + " (keys this "
+              "family does not read change nothing, as in transformers)");
+    }
+  };
+  f.get = [](const Config& c) {
+    return c.model.config_overrides.empty() ? Json(nullptr) : Json::parse(c.model.config_overrides);
+  };
+  f.reset = [](Config& c) { c.model.config_overrides.clear(); };
+  f.schema = Json{{"type", "object"}};
+  return f;
+}
+
 Field target_modules_field() {
   Field f = make("adapter.target_modules", {"lora_target_modules"}, "list of strings | regex",
                  "linear layers to adapt: names or dotted suffixes (self_attn.q_proj), or one regex string "

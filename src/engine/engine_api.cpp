@@ -35,6 +35,7 @@ int merge(const config::Config& config, const MergeOptions& options) {
   job.adapter_dir = config.adapter.model_dir.empty() ? config.output.output_dir
                                                     : io::resolve_adapter_dir(config.adapter.model_dir);
   job.output_dir = options.output_dir;
+  job.config_overrides = config.model.config_overrides;
   job.force = options.force;
   if (options.max_shard_bytes <= 0) {
     throw UsageError(Diagnostic{{}, "--max-shard-size", "shard size must be positive",

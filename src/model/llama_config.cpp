@@ -340,7 +340,20 @@ LlamaConfig parse_llama_config(const json& j, const std::string& file) {
   return c;
 }
 
-LlamaConfig load_llama_config(const std::string& path) {
+json with_config_overrides(json j, const std::string& overrides) {
+  if (overrides.empty()) return j;
+  const json o = json::parse(overrides, nullptr, false);
+  if (!o.is_object()) {
+    throw ConfigError({Diagnostic{{}, "model_config", "overrides must be a map of config.json keys", overrides,
+                                  "an object", {}}});
+  }
+  if (j.is_object()) {
+    for (const auto& [k, v] : o.items()) j[k] = v;
+  }
+  return j;
+}
+
+LlamaConfig load_llama_config(const std::string& path, const std::string& overrides) {
   std::filesystem::path p(path);
   const bool folder = std::filesystem::is_directory(p);
   if (folder) p /= "config.json";
@@ -360,7 +373,7 @@ LlamaConfig load_llama_config(const std::string& path) {
   } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large
     throw ConfigError({Diagnostic{{p.string(), 0, 0}, {}, std::string("invalid JSON: ") + e.what(), {}, {}, {}}});
   }
-  return parse_llama_config(j, p.string());
+  return parse_llama_config(with_config_overrides(std::move(j), overrides), p.string());
 }
 
 std::string llama_config_json(const LlamaConfig& c) {

@@ -39,7 +39,7 @@ namespace {
 // config.json (from config_path when set), threads, device and dtype: the model before its weights.
 LlamaForCausalLM empty_model(const config::ModelConfig& config) {
   const std::string folder = model_config_folder(config);
-  LlamaConfig llama = load_llama_config(folder);
+  LlamaConfig llama = load_llama_config(folder, config.config_overrides);
   if (config.num_labels > 0) {  // AutoModelFor{Sequence,Token}Classification (reward_model, process_reward_model)
     const bool token = config.token_classification;
     const std::string want = token ? "AutoModelForTokenClassification" : "AutoModelForSequenceClassification";

@@ -99,6 +99,7 @@ void ReLora::merge_into(const std::string& output_dir) const {
   job.config_dir = config_dir_;
   job.adapter_dir = adapter_dir.string();
   job.output_dir = output_dir;
+  job.config_overrides = s_.config_overrides;
   job.force = true;
   job.write_tokenizer = [](const std::string&) {};  // model files only
   adapters::merge_folder(job);

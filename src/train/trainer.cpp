@@ -124,7 +124,8 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
   }
   if (c.training.relora.enabled) {
     ReLoraSettings r{c.training.jagged_restart_steps, c.training.relora.prune_method, relora_prune_ratio(c.training.relora),
-                     c.quantization, s.base.model_dir, s.base.config_dir, (out_ / "relora").string()};
+                     c.quantization, s.base.model_dir, s.base.config_dir, (out_ / "relora").string(),
+                     c.model.config_overrides};
     relora_ = std::make_unique<ReLora>(std::move(r), *s.model, s.adapter, optimizer_, main_,
                                        [this](const std::string& what) { dist_.barrier(what); });
   }

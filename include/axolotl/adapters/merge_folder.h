@@ -22,6 +22,7 @@ struct MergeJob {
   std::string tokenizer_dir;  // tokenizer files from here first, then from base_dir
   std::string adapter_dir;    // adapter_config.json + adapter_model.safetensors
   std::string output_dir;
+  std::string config_overrides;  // model_config: keys set over the base's config.json (JSON object text)
   bool force = false;                    // replace a non-empty output_dir
   uint64_t max_shard_bytes = 5'000'000'000;
   // Floating tensors are written in this dtype; nullopt: the base's config.json torch_dtype (each

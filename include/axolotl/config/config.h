@@ -19,6 +19,9 @@ struct ModelConfig {
   std::string revision;         // Hub revision (branch, tag or commit)
   std::string model_type;       // Axolotl's model_type (LlamaForCausalLM, AutoModelForCausalLM, ...)
   std::string config_class;     // cls_model_config: transformers' config class (checked against config.json)
+  // model_config (Axolotl's overrides_of_model_config): keys set on config.json's values before the model is
+  // built, as setattr on the loaded config; a JSON object as text, "" = none.
+  std::string config_overrides;
   DType dtype = DType::kAuto;   // weight/compute dtype; auto = from the precision settings
   Device device = Device::kAuto;
   int threads = 0;              // intra-op threads; 0 = number of cores

@@ -94,7 +94,11 @@ struct LlamaConfig {
 // bad key (file and key named), e.g. a refused architecture or heads not dividing each other.
 LlamaConfig parse_llama_config(const nlohmann::json& json, const std::string& file);
 // Reads `path` (a config.json, or a folder holding one).
-LlamaConfig load_llama_config(const std::string& path);
+LlamaConfig load_llama_config(const std::string& path, const std::string& overrides = "");
+// config.json's object with `overrides` (a JSON object as text, Axolotl's model_config) set over its
+// top-level keys, as setattr on the loaded config; `j` unchanged when overrides is "". Error naming
+// model_config when overrides is not an object.
+nlohmann::json with_config_overrides(nlohmann::json j, const std::string& overrides);
 // The config.json text Hugging Face writes for `config` (indent 2, sorted keys).
 std::string llama_config_json(const LlamaConfig& config);
 

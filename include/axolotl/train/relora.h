@@ -33,6 +33,7 @@ struct ReLoraSettings {
   std::string base_dir;                     // the run's base model folder
   std::string config_dir;                   // its config.json's folder when not base_dir
   std::string work_dir;                     // output_dir/relora: each restart's merged base
+  std::string config_overrides;             // model_config, carried into the merged config.json
 };
 
 // relora_prune_ratio as Axolotl resolves it.
