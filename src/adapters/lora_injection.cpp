@@ -210,6 +210,7 @@ InjectionReport inject_lora(model::LlamaForCausalLMImpl& m, const AdapterConfig&
       log::info("adapters", "lora_modules_to_save: lm_head is tied to embed_tokens; training the shared table once");
     }
     for (const auto& e : *adapter.modules_to_save) {
+      if (e == "classifier" && m.is_classifier()) continue;  // PEFT's classifier names: "score" is ours
       if (!saved_entries.count(e)) {
         problems.push_back(Diagnostic{{}, "lora_modules_to_save", "module not found in the base model", e,
                                       "embed_tokens or lm_head",
@@ -341,6 +342,16 @@ AdapterConfig setup_adapters(model::LlamaForCausalLMImpl& m, const config::LoraC
     return files.config;
   }
   AdapterConfig adapter = adapter_config_from(linear_targets_of(m, lora), base_model);
+  if (m.is_classifier()) {
+    // PeftModelFor{Sequence,Token}Classification: the task type, and the head trained in full under
+    // PEFT's two classifier names (modules_to_save extended with ["classifier", "score"]).
+    adapter.task_type = m.config().token_classifier ? "TOKEN_CLS" : "SEQ_CLS";
+    auto saved = adapter.modules_to_save.value_or(std::vector<std::string>{});
+    for (const char* name : {"classifier", "score"}) {
+      if (std::find(saved.begin(), saved.end(), name) == saved.end()) saved.push_back(name);
+    }
+    adapter.modules_to_save = saved;
+  }
   r = inject_lora(m, adapter);
   if (adapter.loftq_bits > 0) apply_loftq(m, adapter.loftq_bits, true);
   return adapter;

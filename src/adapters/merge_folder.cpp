@@ -58,6 +58,7 @@ nlohmann::json read_json(const fs::path& path) {
 
 // The adapter split into LoRA pairs per module and full tensors of modules_to_save.
 struct AdapterParts {
+  std::string task_type;  // adapter_config.json's (SEQ_CLS / TOKEN_CLS for reward models)
   int loftq_bits = 0;  // a LoftQ adapter applies to the quantized form of each adapted weight (loftq.h)
   struct Pair {
     torch::Tensor a, b;  // (r, in), (out, r)
@@ -71,6 +72,7 @@ AdapterParts split_adapter(AdapterFiles files) {
   AdapterParts parts;
   parts.scaling = files.config.scaling();
   parts.loftq_bits = files.config.loftq_bits;
+  parts.task_type = files.config.task_type;
   for (auto& [key, t] : files.tensors) {
     if (ends_with(key, ".lora_A.weight")) {
       parts.lora[key.substr(0, key.size() - 14) + ".weight"].a = t;
@@ -291,6 +293,12 @@ MergeResult merge_folder(const MergeJob& job) {
   }
   respell_for_base(parts.lora, base);
   respell_for_base(parts.saved, base);
+  if (parts.saved.count("score.weight") && !base.count("score.weight")) {
+    throw Error(Diagnostic{Location{job.adapter_dir, 0, 0}, "lora_model_dir",
+                           "merging a reward-model adapter into a causal-LM base is not implemented",
+                           "an adapter with score.weight (task_type " + parts.task_type + ")", "a causal-LM adapter",
+                           "load it with lora_model_dir where it is used, or train the reward model in full"});
+  }
   check_fit(parts, base, job.adapter_dir);
   const std::optional<torch::ScalarType> target = job.dtype ? job.dtype : base_dtype(read_json(config_path(job)));
 

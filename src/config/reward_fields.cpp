@@ -40,10 +40,6 @@ void check_common(const Config& c, State& st, const std::string& flag, DatasetFo
     st.error(st.where("preference.method"), "rl", flag + ": true is its own trainer", p.method,
              "rl unset with " + flag + ": true");
   }
-  if (c.adapter.type != AdapterType::kNone) {
-    st.error(st.where("adapter.type"), "adapter", "LoRA reward models are not implemented: reward models train in "
-             "full here (score head and all weights)", "adapter set", "no adapter with " + flag + ": true");
-  }
   if (c.data.sample_packing) {
     st.error(st.where("data.sample_packing"), "sample_packing", "reward models score one sequence per row "
              "(packing is not implemented for them)", "true", "sample_packing: false with " + flag + ": true");

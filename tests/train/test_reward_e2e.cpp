@@ -185,6 +185,48 @@ TEST_F(RewardE2E, ResumedRunRepeatsTheStraightOneBitwise) {
       << "final weights differ";
 }
 
+// LoRA on the projections, the score head in full (PEFT's SEQ_CLS modules_to_save), files as PEFT's
+// PeftModelForSequenceClassification saves them; resume continues bit for bit; merge refuses by name.
+TEST_F(RewardE2E, LoraRewardModelTrainsTheAdapterAndTheScoreHead) {
+  const std::string lora = "adapter: lora\nlora_r: 4\nlora_alpha: 8\nlora_target_linear: true\nmax_steps: 4\nsave_steps: 2";
+  const fs::path out = dir_->path() / "lora-rm", resumed = dir_->path() / "lora-rm-resumed";
+  auto r = run_axolotl({"train", config(out, lora).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto ac = json::parse(testing::read_file(out / "adapter_config.json"));
+  EXPECT_EQ(ac["task_type"], "SEQ_CLS");
+  EXPECT_EQ(ac["modules_to_save"], (json{"classifier", "score"}));
+  const auto adapter = io::SafetensorsFile::open((out / "adapter_model.safetensors").string());
+  const io::TensorInfo* score = adapter->find("base_model.model.score.weight");
+  ASSERT_NE(score, nullptr);
+  EXPECT_EQ(score->shape, (std::vector<int64_t>{1, 128}));
+  EXPECT_NE(adapter->find("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"), nullptr);
+  EXPECT_FALSE(fs::exists(out / "model.safetensors"));
+  const auto losses = records(out, "loss");
+  ASSERT_EQ(losses.size(), 4u);
+  fs::create_directories(resumed);
+  fs::copy(out / "checkpoint-2", resumed / "checkpoint-2", fs::copy_options::recursive);
+  r = run_axolotl({"train", config(resumed, lora + "\nresume_from_checkpoint: " + (resumed / "checkpoint-2").string()).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto again = records(resumed, "loss");
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(losses[2]["loss"].get<double>(), again[0]["loss"].get<double>());
+  EXPECT_EQ(losses[3]["loss"].get<double>(), again[1]["loss"].get<double>());
+  EXPECT_EQ(testing::read_file(out / "adapter_model.safetensors"), testing::read_file(resumed / "adapter_model.safetensors"));
+  // Merging it into the causal-LM base is not implemented: refused by name, nothing written.
+  r = run_axolotl({"merge", config(dir_->path() / "lora-rm-merge", lora + "\nlora_model_dir: " + out.string()).string(),
+                   "--output", (dir_->path() / "rm-merged").string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("merging a reward-model adapter into a causal-LM base is not implemented"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_->path() / "rm-merged"));
+  // A process reward model: TOKEN_CLS, and the token classifier's head keeps its bias.
+  const fs::path prm = dir_->path() / "lora-prm";
+  r = run_axolotl({"train", prm_config(prm, "adapter: lora\nlora_r: 4\nlora_alpha: 8\nmax_steps: 2").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(testing::read_file(prm / "adapter_config.json"))["task_type"], "TOKEN_CLS");
+  const auto prm_adapter = io::SafetensorsFile::open((prm / "adapter_model.safetensors").string());
+  EXPECT_NE(prm_adapter->find("base_model.model.score.bias"), nullptr);
+}
+
 // 2 ranks × 2 pairs (Gloo, fp32) against 1 process × 4 pairs: min/max over both ranks' rewards.
 TEST_F(RewardE2E, TwoRanksMatchOneProcess) {
   const fs::path one = dir_->path() / "ddp-one", two = dir_->path() / "ddp-two";
