@@ -17,9 +17,9 @@ packages=(
   libcurl4-openssl-dev libssl-dev ca-certificates libspdlog-dev libfmt-dev libgtest-dev
   libonig-dev libutf8proc-dev
 )
-# only tests run these: tests/reference/*.py (torch, sentencepiece), the examples harness (yaml),
-# tests/reference/config_schema_check.py (jsonschema), bench/harness.py
-test_packages=(python3 python3-torch python3-sentencepiece python3-yaml python3-jsonschema)
+# only tests run these: tests/reference/*.py (torch, sentencepiece; chat_template_render.py: jinja2),
+# the examples harness (yaml), tests/reference/config_schema_check.py (jsonschema), bench/harness.py
+test_packages=(python3 python3-torch python3-sentencepiece python3-yaml python3-jsonschema python3-jinja2)
 fuzz_packages=(clang libclang-rt-14-dev)
 
 list=0
