@@ -44,8 +44,10 @@ LoftqFactors loftq_factors(const torch::Tensor& weight, int bits, int64_t rank) 
   f.lora_A = root.unsqueeze(1) * vh.narrow(0, 0, root.size(0));  // (r, in) = sqrt(diag S)[:r] · Vh
   if (root.size(0) < rank) {  // a rank above min(out, in): PEFT's slices are as short; pad with zeros
     const int64_t missing = rank - root.size(0);
-    f.lora_B = torch::cat(std::vector<torch::Tensor>{f.lora_B, torch::zeros(std::vector<int64_t>{w.size(0), missing}, w.options())}, 1);
-    f.lora_A = torch::cat(std::vector<torch::Tensor>{f.lora_A, torch::zeros(std::vector<int64_t>{missing, w.size(1)}, w.options())}, 0);
+    const auto zeros_b = torch::zeros(std::vector<int64_t>{w.size(0), missing}, w.options());  // (out, missing)
+    const auto zeros_a = torch::zeros(std::vector<int64_t>{missing, w.size(1)}, w.options());  // (missing, in)
+    f.lora_B = torch::cat(std::vector<torch::Tensor>{f.lora_B, zeros_b}, 1);
+    f.lora_A = torch::cat(std::vector<torch::Tensor>{f.lora_A, zeros_a}, 0);
   }
   return f;
 }

@@ -82,6 +82,10 @@ void check_relora(const Config& c, State& st) {
              "training (Axolotl's causal trainer)", p.method.empty() ? "a reward model" : "rl: " + p.method,
              "no rl:, reward_model or process_reward_model");
   }
+  if (c.adapter.loftq_bits > 0) {
+    st.error(st.where("training.relora.enabled"), "relora", "ReLoRA merges into the base, which LoftQ replaces by "
+             "its quantized form: the two are not combined", "peft.loftq_config", "one of relora, loftq_config");
+  }
   if (r.cpu_offload) {
     st.note(st.where("training.relora.cpu_offload"), "relora_cpu_offload", "merges run where the weights are "
             "(the CPU unless device is CUDA); the merged base streams through disk either way");

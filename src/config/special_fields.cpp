@@ -270,9 +270,10 @@ Field peft_field() {
                    "loftq_bits (Axolotl's LoftQConfig; PEFT's loftq_iter stays 1)");
         } else if (!q.second.IsNull()) {
           int bits = 0;
-          if (read_value(q.second, bits, st, key + ".loftq_config.loftq_bits", between(4, 8)) && bits != 4 && bits != 8) {
-            st.error(st.at(q.second), key + ".loftq_config.loftq_bits", "LoftQ quantizes to NF4 or int8",
-                     std::to_string(bits), "4 or 8");
+          const std::string at = key + ".loftq_config.loftq_bits";
+          if (!read_value(q.second, bits, st, at, between(4, 8))) continue;  // reported
+          if (bits != 4 && bits != 8) {
+            st.error(st.at(q.second), at, "LoftQ quantizes to NF4 or int8", std::to_string(bits), "4 or 8");
           } else {
             c.adapter.loftq_bits = bits;
           }

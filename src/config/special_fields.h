@@ -16,8 +16,8 @@ Field dtype_alias(const char* key, DType d);  // flat `bfloat16|float16|float32:
 Field gradient_checkpointing_field();        // true | false | offload (checkpointing, with a note)
 Field target_modules_field();                // lora_target_modules: names, dotted suffixes or one regex
 Field added_tokens_field();                  // `tokens:` list, or the archived map of special tokens
-Field peft_field();
-Field config_overrides_field();              // `model_config:` / overrides_of_model_config: config.json keys                          // `peft: {loftq_config: {loftq_bits: 4}}` (LoftQ)
+Field peft_field();                          // `peft: {loftq_config: {loftq_bits: 4}}` (LoftQ)
+Field config_overrides_field();              // `model_config:` / overrides_of_model_config: config.json keys
 Field chat_template_kwargs_field();          // a map of any values, kept as JSON text in key order
 
 // Reads one dataset entry (a map) or a list of them; reports problems with their locations.

@@ -122,7 +122,8 @@ void ReLora::load_base(const std::string& dir) {
     torch::Device device = torch::kCPU;
     for (const auto& p : lora->parameters()) device = p.device();
     const auto options = torch::TensorOptions().dtype(dtype).device(device);
-    const bool has_bias = reader->find(name + ".bias") || reader->find(model::peft_name(model_.config(), name + ".bias"));
+    const bool has_bias =
+        reader->find(name + ".bias") || reader->find(model::peft_name(model_.config(), name + ".bias"));
     model::DenseLinear fresh(weight.size(1), weight.size(0), has_bias, options);
     fresh.weight.copy_(weight);
     if (has_bias) fresh.bias.copy_(read_tensor(*reader, model_.config(), name + ".bias", dir));

@@ -92,7 +92,8 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
   scheduler_->set_constant_lr_ratio(c.training.cosine_constant_lr_ratio);
   if (c.training.jagged_restart_steps > 0) {  // Axolotl's `or 10`, `or 1`, `cosine_min_lr_ratio or 0.001`
     const auto& t = c.training;
-    scheduler_->set_jagged_restarts(t.jagged_restart_steps, t.jagged_restart_warmup_steps > 0 ? t.jagged_restart_warmup_steps : 10,
+    scheduler_->set_jagged_restarts(t.jagged_restart_steps,
+                                    t.jagged_restart_warmup_steps > 0 ? t.jagged_restart_warmup_steps : 10,
                                     t.jagged_restart_anneal_steps > 0 ? t.jagged_restart_anneal_steps : 1,
                                     t.cosine_min_lr_ratio > 0 ? t.cosine_min_lr_ratio : 0.001);
   }
@@ -123,7 +124,8 @@ Loop::Loop(const config::Config& c, TrainingSetup& s, DistributedContext& dist)
                                          c.training.seed);
   }
   if (c.training.relora.enabled) {
-    ReLoraSettings r{c.training.jagged_restart_steps, c.training.relora.prune_method, relora_prune_ratio(c.training.relora),
+    ReLoraSettings r{c.training.jagged_restart_steps, c.training.relora.prune_method,
+                     relora_prune_ratio(c.training.relora),
                      c.quantization, s.base.model_dir, s.base.config_dir, (out_ / "relora").string(),
                      c.model.config_overrides};
     relora_ = std::make_unique<ReLora>(std::move(r), *s.model, s.adapter, optimizer_, main_,

@@ -111,6 +111,9 @@ TEST_F(ReLoraE2E, ConfigErrorsNameWhatIsMissing) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("jagged_restart_steps"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("ReLoRA prunes Adam's moments"), std::string::npos) << r.err;
+  r = run_axolotl({"validate", config(c, "peft: {loftq_config: {loftq_bits: 4}}\n").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("LoftQ replaces"), std::string::npos) << r.err;
 }
 
 }  // namespace
