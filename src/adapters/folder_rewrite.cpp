@@ -41,6 +41,7 @@ int64_t rewrite_tensors(const std::vector<std::string>& files, io::ShardedWriter
       const bool floating = known && c10::isFloatingType(in_dtype);
       const torch::ScalarType out_dtype = (floating && dtype) ? *dtype : in_dtype;
       std::optional<io::TensorSource> replaced = replace ? replace(file, info, out_dtype) : std::nullopt;
+      if (replaced && replaced->name.empty()) continue;  // dropped
       if (replaced) {
         writer.add(std::move(*replaced));
         ++added;

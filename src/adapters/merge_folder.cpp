@@ -194,10 +194,23 @@ std::optional<torch::ScalarType> base_dtype(const nlohmann::json& config) {
   return std::nullopt;
 }
 
+// `labels` > 0: the folder of a merged reward model (MergeJob::classifier_pad_id); `token`: a token classifier.
 void write_side_files(const MergeJob& job, std::optional<torch::ScalarType> dtype, int64_t vocab_rows,
-                      const fs::path& tmp) {
-  const auto config = rewritten_config(model::with_config_overrides(read_json(config_path(job)), job.config_overrides),
-                                       dtype, vocab_rows);
+                      const fs::path& tmp, int64_t labels, bool token) {
+  auto config = rewritten_config(model::with_config_overrides(read_json(config_path(job)), job.config_overrides),
+                                 dtype, vocab_rows);
+  if (labels > 0) {  // PretrainedConfig.to_dict of the classifier: its class, LABEL_i names, the pad id
+    const std::string arch = config.value("architectures", nlohmann::json::array({""})).at(0).get<std::string>();
+    config["architectures"] = {model::classifier_of(arch, token)};
+    nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
+    for (int64_t i = 0; i < labels; ++i) {
+      id2label[std::to_string(i)] = "LABEL_" + std::to_string(i);
+      label2id["LABEL_" + std::to_string(i)] = i;
+    }
+    config["id2label"] = id2label;
+    config["label2id"] = label2id;
+    config["pad_token_id"] = *job.classifier_pad_id;
+  }
   io::write_file_atomic((tmp / "config.json").string(), config.dump(2) + "\n");
   if (job.write_tokenizer) job.write_tokenizer(tmp.string());
   for (const char* name : kTokenizerFiles) {
@@ -209,6 +222,7 @@ void write_side_files(const MergeJob& job, std::optional<torch::ScalarType> dtyp
       }
     }
   }
+  if (labels > 0) return;  // save_pretrained writes generation_config.json only for models that generate
   io::write_file_atomic((tmp / "generation_config.json").string(), generation_config_for(job.base_dir, config).dump(2) + "\n");
 }
 
@@ -293,11 +307,22 @@ MergeResult merge_folder(const MergeJob& job) {
   }
   respell_for_base(parts.lora, base);
   respell_for_base(parts.saved, base);
+  // A reward-model adapter on a causal-LM base: the score head joins, lm_head leaves (classifier.h of HF).
+  std::map<std::string, torch::Tensor> head;
   if (parts.saved.count("score.weight") && !base.count("score.weight")) {
-    throw Error(Diagnostic{Location{job.adapter_dir, 0, 0}, "lora_model_dir",
-                           "merging a reward-model adapter into a causal-LM base is not implemented",
-                           "an adapter with score.weight (task_type " + parts.task_type + ")", "a causal-LM adapter",
-                           "load it with lora_model_dir where it is used, or train the reward model in full"});
+    if (!job.classifier_pad_id) {
+      throw Error(Diagnostic{Location{job.adapter_dir, 0, 0}, "lora_model_dir",
+                             "a reward-model adapter merges only with the reward model's settings",
+                             "an adapter with score.weight (task_type " + parts.task_type + ")",
+                             "reward_model or process_reward_model: true in the merge's config",
+                             "merge with the config the reward model was trained with"});
+    }
+    for (const char* name : {"score.weight", "score.bias"}) {
+      if (auto it = parts.saved.find(name); it != parts.saved.end()) {
+        head[name] = it->second;
+        parts.saved.erase(it);
+      }
+    }
   }
   check_fit(parts, base, job.adapter_dir);
   const std::optional<torch::ScalarType> target = job.dtype ? job.dtype : base_dtype(read_json(config_path(job)));
@@ -314,6 +339,7 @@ MergeResult merge_folder(const MergeJob& job) {
   result.tensors = rewrite_tensors(files, writer, target, [&](const std::shared_ptr<io::SafetensorsFile>& file,
                                                               const io::TensorInfo& info, torch::ScalarType out_dtype)
                                                               -> std::optional<io::TensorSource> {
+    if (!head.empty() && model::causal_lm_name(info.name) == "lm_head.weight") return io::TensorSource{};  // dropped
     auto lora = parts.lora.find(info.name);
     auto saved = parts.saved.find(info.name);
     if (lora == parts.lora.end() && saved == parts.saved.end()) return std::nullopt;
@@ -343,9 +369,16 @@ MergeResult merge_folder(const MergeJob& job) {
     ++result.replaced;
     return src;
   });
+  for (const auto& [name, t] : head) {  // score.bias, score.weight
+    const auto out_t = target ? t.to(*target) : t;
+    writer.add(tensor_source(name, out_t));
+    ++result.tensors;
+    ++result.replaced;
+  }
   result.files = writer.finish();
   result.bytes = writer.total_bytes();
-  write_side_files(job, target, grown_rows(parts), tmp.path);
+  write_side_files(job, target, grown_rows(parts), tmp.path, head.empty() ? 0 : head.at("score.weight").size(0),
+                   head.count("score.bias") > 0);
   if (target) result.dtype = config_dtype_name(*target);
 
   // Swap into place: an old output (with --force) is moved aside first and removed after.

@@ -10,6 +10,7 @@
 
 #include "axolotl/adapters/lora_injection.h"
 #include "axolotl/adapters/merge_folder.h"
+#include "axolotl/data/tokenizer.h"
 #include "axolotl/data/tokenizer_save.h"
 #include "axolotl/io/hub_resolve.h"
 #include "axolotl/model/inference.h"
@@ -53,6 +54,16 @@ int merge(const config::Config& config, const MergeOptions& options) {
     const data::TokenizerSave plan = data::plan_tokenizer_save(tok_dir, config.tokenizer, nullptr);
     if (!plan.added.empty() || !plan.slots.empty()) {  // else the files are copied as they are
       job.write_tokenizer = [plan](const std::string& dir) { data::write_tokenizer_files(plan, dir); };
+    }
+  }
+  if (config.preference.reward_model || config.preference.process_reward_model) {
+    // The id the score is read before, as training used it (train/trainer.cpp batch_pad_id): pad, else EOS.
+    const auto tok = data::Tokenizer::load(tok_dir, config.tokenizer);
+    job.classifier_pad_id = tok->pad_id() >= 0 ? tok->pad_id() : tok->eos_id();
+    if (*job.classifier_pad_id < 0) {
+      throw Error(Diagnostic{{}, "special_tokens", "a reward model needs a pad or EOS token: its score is read at the "
+                             "last token before the padding", "a tokenizer with neither", "special_tokens: {pad_token: ...}",
+                             {}});
     }
   }
   adapters::merge_folder(job);

@@ -212,12 +212,33 @@ TEST_F(RewardE2E, LoraRewardModelTrainsTheAdapterAndTheScoreHead) {
   EXPECT_EQ(losses[2]["loss"].get<double>(), again[0]["loss"].get<double>());
   EXPECT_EQ(losses[3]["loss"].get<double>(), again[1]["loss"].get<double>());
   EXPECT_EQ(testing::read_file(out / "adapter_model.safetensors"), testing::read_file(resumed / "adapter_model.safetensors"));
-  // Merging it into the causal-LM base is not implemented: refused by name, nothing written.
+  // merge writes the LlamaForSequenceClassification transformers saves after merge_and_unload: no lm_head,
+  // the score head, the classifier config; evaluating it equals evaluating base + adapter.
+  const std::string eval = "\nval_set_size: 0.25\nmax_steps: 4";
   r = run_axolotl({"merge", config(dir_->path() / "lora-rm-merge", lora + "\nlora_model_dir: " + out.string()).string(),
                    "--output", (dir_->path() / "rm-merged").string()});
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("merging a reward-model adapter into a causal-LM base is not implemented"), std::string::npos) << r.err;
-  EXPECT_FALSE(fs::exists(dir_->path() / "rm-merged"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path merged = dir_->path() / "rm-merged";
+  const auto weights = io::SafetensorsFile::open((merged / "model.safetensors").string());
+  ASSERT_NE(weights->find("score.weight"), nullptr);
+  EXPECT_EQ(weights->find("lm_head.weight"), nullptr);
+  const auto mc = json::parse(testing::read_file(merged / "config.json"));
+  EXPECT_EQ(mc["architectures"][0], "LlamaForSequenceClassification");
+  EXPECT_EQ(mc["id2label"], (json{{"0", "LABEL_0"}}));
+  EXPECT_TRUE(mc.contains("pad_token_id"));
+  EXPECT_FALSE(fs::exists(merged / "generation_config.json"));
+  auto eval_loss = [](const std::string& out) {  // `evaluate` prints "eval_loss: X"
+    const size_t at = out.find("eval_loss: ");
+    return at == std::string::npos ? -1.0 : std::stod(out.substr(at + 11));
+  };
+  r = run_axolotl({"evaluate", config(dir_->path() / "ev-adapter", lora + eval + "\nlora_model_dir: " + out.string()).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const double with_adapter = eval_loss(r.out);
+  r = run_axolotl({"evaluate", config(dir_->path() / "ev-merged", "base_model: " + merged.string() + eval).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const double from_merged = eval_loss(r.out);
+  ASSERT_GT(with_adapter, 0.0);
+  EXPECT_NEAR(with_adapter, from_merged, 1e-5);
   // A process reward model: TOKEN_CLS, and the token classifier's head keeps its bias.
   const fs::path prm = dir_->path() / "lora-prm";
   r = run_axolotl({"train", prm_config(prm, "adapter: lora\nlora_r: 4\nlora_alpha: 8\nmax_steps: 2").string()});

@@ -20,7 +20,8 @@
 
 namespace axolotl::adapters {
 
-// What to write for one base tensor instead of itself; nullopt keeps the base's. `out_dtype` is the
+// What to write for one base tensor instead of itself; nullopt keeps the base's, a source with an empty
+// name drops the tensor (a classifier merge leaves out lm_head). `out_dtype` is the
 // dtype the base's tensor would be written in (the target for floating tensors, else its own). The
 // file stays mapped while any fill that captured it is pending.
 using TensorReplacement = std::function<std::optional<io::TensorSource>(

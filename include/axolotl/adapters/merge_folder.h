@@ -23,6 +23,11 @@ struct MergeJob {
   std::string adapter_dir;    // adapter_config.json + adapter_model.safetensors
   std::string output_dir;
   std::string config_overrides;  // model_config: keys set over the base's config.json (JSON object text)
+  // A reward-model adapter (score.weight among its tensors) on a causal-LM base is written as transformers
+  // saves the merged *ForSequenceClassification / *ForTokenClassification: no lm_head, the score head,
+  // config.json with the classifier architecture, id2label/label2id and this pad_token_id (where the
+  // score is read), no generation_config.json. Unset: such an adapter is refused.
+  std::optional<int64_t> classifier_pad_id;
   bool force = false;                    // replace a non-empty output_dir
   uint64_t max_shard_bytes = 5'000'000'000;
   // Floating tensors are written in this dtype; nullopt: the base's config.json torch_dtype (each
