@@ -307,7 +307,8 @@ MergeResult merge_folder(const MergeJob& job) {
   }
   respell_for_base(parts.lora, base);
   respell_for_base(parts.saved, base);
-  // A reward-model adapter on a causal-LM base: the score head joins, lm_head leaves (classifier.h of HF).
+  // A reward-model adapter on a causal-LM base: the score head joins and lm_head leaves (transformers'
+  // *ForSequenceClassification / *ForTokenClassification have no lm_head).
   std::map<std::string, torch::Tensor> head;
   if (parts.saved.count("score.weight") && !base.count("score.weight")) {
     if (!job.classifier_pad_id) {
@@ -377,8 +378,8 @@ MergeResult merge_folder(const MergeJob& job) {
   }
   result.files = writer.finish();
   result.bytes = writer.total_bytes();
-  write_side_files(job, target, grown_rows(parts), tmp.path, head.empty() ? 0 : head.at("score.weight").size(0),
-                   head.count("score.bias") > 0);
+  const bool token = parts.task_type == "TOKEN_CLS" || (parts.task_type.empty() && head.count("score.bias") > 0);
+  write_side_files(job, target, grown_rows(parts), tmp.path, head.empty() ? 0 : head.at("score.weight").size(0), token);
   if (target) result.dtype = config_dtype_name(*target);
 
   // Swap into place: an old output (with --force) is moved aside first and removed after.

@@ -246,6 +246,14 @@ TEST_F(RewardE2E, LoraRewardModelTrainsTheAdapterAndTheScoreHead) {
   EXPECT_EQ(json::parse(testing::read_file(prm / "adapter_config.json"))["task_type"], "TOKEN_CLS");
   const auto prm_adapter = io::SafetensorsFile::open((prm / "adapter_model.safetensors").string());
   EXPECT_NE(prm_adapter->find("base_model.model.score.bias"), nullptr);
+  r = run_axolotl({"merge", prm_config(dir_->path() / "lora-prm-merge", "adapter: lora\nlora_r: 4\nlora_alpha: 8\n"
+                                       "lora_model_dir: " + prm.string()).string(),
+                   "--output", (dir_->path() / "prm-merged").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(testing::read_file(dir_->path() / "prm-merged/config.json"))["architectures"][0],
+            "LlamaForTokenClassification");
+  EXPECT_NE(io::SafetensorsFile::open((dir_->path() / "prm-merged/model.safetensors").string())->find("score.bias"),
+            nullptr);
 }
 
 // 2 ranks × 2 pairs (Gloo, fp32) against 1 process × 4 pairs: min/max over both ranks' rewards.
