@@ -12,6 +12,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <csignal>
 #include <cstdlib>
 #include <functional>
 #include <thread>
@@ -191,6 +192,10 @@ DistributedContext::DistributedContext(const DistributedEnv& env, const config::
     throw UsageError(d);
   }
   backend_ = choose_backend(config.backend);
+  // A peer that died closes its sockets; a write to one raises SIGPIPE, which would kill this rank with
+  // status 141 and no message. Ignored, the write fails with EPIPE and the collective's error names the
+  // lost rank (distributed_failure.h).
+  std::signal(SIGPIPE, SIG_IGN);
   impl_ = std::make_unique<Impl>();
   log::info("distributed", "rank {} of {}: rendezvous at {}:{} (timeout {} s)", env_.rank, env_.world_size,
             env_.master_addr, env_.master_port, config.ddp_timeout_s);
