@@ -2,6 +2,8 @@
 // bitsandbytes/paged/fused variants map to plain AdamW with a note), precision flags and dataset lists.
 #include "special_fields.h"
 
+#include <functional>
+
 #include <regex>
 
 namespace axolotl::config::detail {
@@ -339,49 +341,48 @@ Json yaml_value(const YAML::Node& n) {
 
 }  // namespace
 
-Field chat_template_kwargs_field() {
-  Field f = make("data.chat_template_kwargs", {"chat_template_kwargs"}, "map",
-                 "extra variables for the chat template in training and inference, as apply_chat_template's "
-                 "kwargs (e.g. {enable_thinking: false} for Qwen3)");
-  f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
+// A map of any values kept as its JSON text in the member `ref` names ("" = none); `after` sees the map read.
+template <class Ref>
+Field json_map_field(std::string nested, std::vector<std::string> flat, std::string help, Ref ref,
+                     std::string expected, std::function<void(const Json&, State&, const YAML::Node&,
+                                                              const std::string&)> after = {}) {
+  Field f = make(std::move(nested), std::move(flat), "map", std::move(help));
+  f.set = [ref, expected, after](Config& c, const YAML::Node& n, State& st, const std::string& key) {
     if (!n.IsMap()) {
-      st.error(st.at(n), key, "wrong type", describe(n), "a map of template variables (e.g. {enable_thinking: false})");
+      st.error(st.at(n), key, "wrong type", describe(n), expected);
       return;
     }
-    const Json kwargs = yaml_value(n);
-    c.data.chat_template_kwargs = kwargs.empty() ? "" : kwargs.dump();
+    const Json map = yaml_value(n);
+    ref(c) = map.empty() ? "" : map.dump();
+    if (after) after(map, st, n, key);
   };
-  f.get = [](const Config& c) {
-    return c.data.chat_template_kwargs.empty() ? Json(nullptr) : Json::parse(c.data.chat_template_kwargs);
-  };
-  f.reset = [](Config& c) { c.data.chat_template_kwargs.clear(); };
-  f.schema = Json{{"type", "object"}};  // any template variables
+  f.get = [ref](const Config& c) { return ref(c).empty() ? Json(nullptr) : Json::parse(ref(c)); };
+  f.reset = [ref](Config& c) { ref(c).clear(); };
+  f.schema = Json{{"type", "object"}};  // any keys
   return f;
 }
 
+Field chat_template_kwargs_field() {
+  return json_map_field("data.chat_template_kwargs", {"chat_template_kwargs"},
+                        "extra variables for the chat template in training and inference, as apply_chat_template's "
+                        "kwargs (e.g. {enable_thinking: false} for Qwen3)",
+                        AXOLOTL_REF(data.chat_template_kwargs),
+                        "a map of template variables (e.g. {enable_thinking: false})");
+}
+
 Field config_overrides_field() {
-  Field f = make("model.config_overrides", {"model_config", "overrides_of_model_config"}, "map",
-                 "config.json keys to override before the model is built (Axolotl's overrides_of_model_config)");
-  f.set = [](Config& c, const YAML::Node& n, State& st, const std::string& key) {
-    if (!n.IsMap()) {
-      st.error(st.at(n), key, "wrong type", describe(n), "a map of config.json keys (e.g. {rope_theta: 1000000})");
-      return;
-    }
-    const Json overrides = yaml_value(n);
-    c.model.config_overrides = overrides.empty() ? "" : overrides.dump();
-    std::string names;
-    for (const auto& [k, v] : overrides.items()) names += (names.empty() ? "" : ", ") + k;
-    if (!names.empty()) {
-      st.note(st.at(n), key, "config.json values replaced before the model is built: " + names + " (keys this "
-              "family does not read change nothing, as in transformers)");
-    }
-  };
-  f.get = [](const Config& c) {
-    return c.model.config_overrides.empty() ? Json(nullptr) : Json::parse(c.model.config_overrides);
-  };
-  f.reset = [](Config& c) { c.model.config_overrides.clear(); };
-  f.schema = Json{{"type", "object"}};
-  return f;
+  return json_map_field(
+      "model.config_overrides", {"model_config", "overrides_of_model_config"},
+      "config.json keys to override before the model is built (Axolotl's overrides_of_model_config)",
+      AXOLOTL_REF(model.config_overrides), "a map of config.json keys (e.g. {rope_theta: 1000000})",
+      [](const Json& overrides, State& st, const YAML::Node& n, const std::string& key) {
+        std::string names;
+        for (const auto& [k, v] : overrides.items()) names += (names.empty() ? "" : ", ") + k;
+        if (!names.empty()) {
+          st.note(st.at(n), key, "config.json values replaced before the model is built: " + names + " (keys this "
+                  "family does not read change nothing, as in transformers)");
+        }
+      });
 }
 
 Field target_modules_field() {

@@ -14,6 +14,7 @@
 #include "axolotl/data/row_encoder.h"
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
+#include "row_error.h"
 
 namespace axolotl::data {
 
@@ -23,16 +24,6 @@ using jinja::Dict;
 using jinja::List;
 using jinja::Value;
 
-[[noreturn]] void chat_error(const std::string& key, const std::string& message, const std::string& found = "",
-                             const std::string& expected = "") {
-  Diagnostic d;
-  d.key = key;
-  d.message = message;
-  d.found = found;
-  d.expected = expected;
-  throw Error(d);
-}
-
 // Image, video and audio parts: only a model's text tower is trained here, on text.
 void refuse_media_parts(const List& parts, const std::string& where) {
   for (const auto& part : parts) {
@@ -41,7 +32,7 @@ void refuse_media_parts(const List& parts, const std::string& where) {
     const std::string kind = type && type->is_string() ? type->str() : "";
     for (const char* media : {"image", "image_url", "video", "audio", "input_audio"}) {
       if (kind == media || part.dict().find(media)) {
-        chat_error(where, std::string("a \"") + media + "\" content part: multimodal (image/video/audio) "
+        row_error(where, std::string("a \"") + media + "\" content part: multimodal (image/video/audio) "
                    "datasets are not supported; only a model's text tower is trained, on text", media, "text parts only");
       }
     }
@@ -91,7 +82,7 @@ void split_thinking(Dict& m, const std::string& thinking_key) {
 nlohmann::ordered_json maybe_parse(const nlohmann::ordered_json& v, const std::string& key) {
   if (!v.is_string()) return v;
   auto j = nlohmann::ordered_json::parse(v.get<std::string>(), nullptr, false);
-  if (j.is_discarded()) chat_error(key, "not valid JSON", v.get<std::string>().substr(0, 60));
+  if (j.is_discarded()) row_error(key, "not valid JSON", v.get<std::string>().substr(0, 60));
   return j;
 }
 
@@ -158,7 +149,7 @@ std::vector<int32_t> RowEncoder::chat_ids(const List& turns, const Value& tools,
 List RowEncoder::conversation(const nlohmann::ordered_json& record, const std::string& field) const {
   bool sharegpt = ds_.type_name == "sharegpt";
   nlohmann::ordered_json msgs = maybe_parse(record.at(field), field);
-  if (!msgs.is_array() || msgs.empty()) chat_error(field, "must be a non-empty array of messages", msgs.type_name());
+  if (!msgs.is_array() || msgs.empty()) row_error(field, "must be a non-empty array of messages", msgs.type_name());
   std::map<std::string, std::string> mappings = ds_.message_property_mappings;
   if (mappings.empty()) {
     mappings = {{"role", sharegpt ? "from" : "role"}, {"content", sharegpt ? "value" : "content"}};
@@ -177,7 +168,7 @@ List RowEncoder::conversation(const nlohmann::ordered_json& record, const std::s
   for (size_t i = 0; i < msgs.size(); ++i) {
     const auto& m = msgs[i];
     std::string where = field + "[" + std::to_string(i) + "]";
-    if (!m.is_object()) chat_error(where, "message is not an object", m.type_name());
+    if (!m.is_object()) row_error(where, "message is not an object", m.type_name());
     Dict t;
     for (const auto& [prop, key] : ordered) {
       std::string k = key;
@@ -187,11 +178,11 @@ List RowEncoder::conversation(const nlohmann::ordered_json& record, const std::s
       if (it != m.end() && !it->is_null()) t.set(prop, Value::from_json(*it));
     }
     const Value* role = t.find("role");
-    if (!role || !role->is_string()) chat_error(where + "." + mappings["role"], "message role missing or not a string");
+    if (!role || !role->is_string()) row_error(where + "." + mappings["role"], "message role missing or not a string");
     if (auto f = roles.find(role->str()); f != roles.end()) t.set("role", Value(f->second));
     const Value* content = t.find("content");
     if (!content && !m.contains("tool_calls")) {  // Axolotl would fail inside the template instead
-      chat_error(where + "." + mappings["content"], "message content missing or not a string");
+      row_error(where + "." + mappings["content"], "message content missing or not a string");
     }
     if (ds_.split_thinking && t.find("role")->str() == "assistant") split_thinking(t, thinking_key());
     // Keep other properties the template reads (Axolotl asks a Jinja analyzer; we look for the name).
@@ -248,11 +239,11 @@ void RowEncoder::encode_chat(const nlohmann::ordered_json& record, std::vector<T
   std::string field = ds_.field_messages;
   if (sharegpt && field == "messages" && !record.contains("messages")) field = "conversations";
   auto it = record.find(field);
-  if (it == record.end() || it->is_null()) chat_error(field, "required field missing");
+  if (it == record.end() || it->is_null()) row_error(field, "required field missing");
   for (const char* media : {"images", "image", "videos", "audios"}) {  // e.g. llava-instruct-mix-vsft's "images"
     auto m = record.find(media);
     if (m != record.end() && !m->is_null() && !(m->is_array() && m->empty())) {
-      chat_error(media, "rows with images, video or audio: multimodal datasets are not supported; only a model's text "
+      row_error(media, "rows with images, video or audio: multimodal datasets are not supported; only a model's text "
                  "tower is trained, on text", m->type_name(), "text-only rows");
     }
   }
@@ -273,7 +264,7 @@ void RowEncoder::encode_chat(const nlohmann::ordered_json& record, std::vector<T
       }
     }
     tools = Value::from_json(schemas);
-    if (!tools.is_list()) chat_error(tools_field, "unknown tools format", tools.type_name(), "a list of schemas");
+    if (!tools.is_list()) row_error(tools_field, "unknown tools format", tools.type_name(), "a list of schemas");
   }
   auto roles = role_map(ds_);
   // The config reader fills the default (assistant); an explicit empty list trains no role.
@@ -284,7 +275,7 @@ void RowEncoder::encode_chat(const nlohmann::ordered_json& record, std::vector<T
 
   TokenizedRow row;
   auto rejected = [&](const Error& e) {
-    chat_error(field, "chat template " + template_->name() + " rejects the conversation", e.what());
+    row_error(field, "chat template " + template_->name() + " rejects the conversation", e.what());
   };
   try {
     row.input_ids = chat_ids(turns, tools, 0);
@@ -340,7 +331,7 @@ void RowEncoder::encode_chat(const nlohmann::ordered_json& record, std::vector<T
   };
   // get_offsets_for_train_detail: label the detail-trained tokens of `text` from token `from` on.
   auto label_detail = [&](long from, const Value& text, const Value& detail, const std::string& where) {
-    if (!text.is_string()) chat_error(where, "training detail needs the text to be a string", text.type_name());
+    if (!text.is_string()) row_error(where, "training detail needs the text to be a string", text.type_name());
     auto mask = train_detail_mask(tok_, text.str(), parse_train_detail(detail, where), where);
     for (long i = 0; i < static_cast<long>(mask.size()) && from + i < n; ++i) {
       if (mask[i]) row.labels[from + i] = ids[from + i];

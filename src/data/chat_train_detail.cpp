@@ -4,6 +4,7 @@
 
 #include "axolotl/util/error.h"
 #include "axolotl/util/log.h"
+#include "row_error.h"
 
 namespace axolotl::data {
 
@@ -12,16 +13,6 @@ namespace {
 using jinja::Dict;
 using jinja::List;
 using jinja::Value;
-
-[[noreturn]] void detail_error(const std::string& where, const std::string& message, const std::string& found,
-                               const std::string& expected = "") {
-  Diagnostic d;
-  d.key = where;
-  d.message = message;
-  d.found = found;
-  d.expected = expected;
-  throw Error(d);
-}
 
 long code_points(const std::string& s) {
   long n = 0;
@@ -32,7 +23,7 @@ long code_points(const std::string& s) {
 long offset_field(const Dict& d, const char* key, const std::string& where) {
   const Value* v = d.find(key);
   if (!v || !v->is_int() || v->is_bool()) {
-    detail_error(where + "." + key, "training detail needs an integer character offset",
+    row_error(where + "." + key, "training detail needs an integer character offset",
                  v ? v->type_name() : "missing", "an int");
   }
   return static_cast<long>(v->as_int());
@@ -41,18 +32,18 @@ long offset_field(const Dict& d, const char* key, const std::string& where) {
 }  // namespace
 
 std::vector<TrainSpan> parse_train_detail(const Value& v, const std::string& where) {
-  if (!v.is_list()) detail_error(where, "training detail must be a list of spans", v.type_name(),
+  if (!v.is_list()) row_error(where, "training detail must be a list of spans", v.type_name(),
                                  "[{begin_offset, end_offset, train}, ...]");
   std::vector<TrainSpan> out;
   for (size_t i = 0; i < v.list().size(); ++i) {
     const Value& e = v.list()[i];
     std::string at = where + "[" + std::to_string(i) + "]";
-    if (!e.is_dict()) detail_error(at, "training detail span must be an object", e.type_name());
+    if (!e.is_dict()) row_error(at, "training detail span must be an object", e.type_name());
     TrainSpan s;
     s.begin = offset_field(e.dict(), "begin_offset", at);
     s.end = offset_field(e.dict(), "end_offset", at);
     const Value* t = e.dict().find("train");
-    if (!t) detail_error(at + ".train", "training detail span needs `train`", "missing", "true or false");
+    if (!t) row_error(at + ".train", "training detail span needs `train`", "missing", "true or false");
     s.train = t->truthy();
     out.push_back(s);
   }
@@ -73,7 +64,7 @@ std::vector<long> token_char_starts(const Tokenizer& tok, const std::string& tex
     if (joined.size() == text.size() + 1 && joined[0] == ' ' && joined.compare(1, std::string::npos, text) == 0) {
       shift = 1;
     } else {
-      detail_error(where, "cannot align the tokens of this message with its characters (the tokenizer's "
+      row_error(where, "cannot align the tokens of this message with its characters (the tokenizer's "
                           "normalizer changes the text), so character training details cannot be applied",
                    text.substr(0, 60));
     }

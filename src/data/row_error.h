@@ -1,5 +1,5 @@
-// A bad dataset row, for the row encoder's files: Error with the field, what is wrong, found and expected
-// (the caller adds the file and row where it catches it).
+// A bad dataset row, for data/'s row readers (row, preference, chat and stepwise encoders): Error with the
+// field, what is wrong, found and expected (the caller adds the file and row where it catches it).
 #pragma once
 
 #include <string>

@@ -8,13 +8,10 @@
 
 #include <string>
 
+#include "row_error.h"
+
 namespace axolotl::data {
 namespace {
-
-Error row_error(const std::string& key, const std::string& message, const std::string& found,
-                const std::string& expected) {
-  return Error(Diagnostic{{}, key, message, found, expected, {}});
-}
 
 // A step label: a boolean (math_shepherd's) or a non-negative integer class id.
 int32_t step_label(const nlohmann::ordered_json& v, size_t i) {
@@ -22,7 +19,7 @@ int32_t step_label(const nlohmann::ordered_json& v, size_t i) {
   if (v.is_boolean()) return v.get<bool>() ? 1 : 0;
   if (v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() < (int64_t{1} << 30))
     return static_cast<int32_t>(v.get<int64_t>());
-  throw row_error(key, "a step label must be a boolean or a class id", v.dump(), "true/false or 0, 1, ...");
+  row_error(key, "a step label must be a boolean or a class id", v.dump(), "true/false or 0, 1, ...");
 }
 
 }  // namespace
@@ -31,17 +28,17 @@ void RowEncoder::encode_stepwise(const nlohmann::ordered_json& record, std::vect
   const std::string prompt = *string_field(record, "prompt", true, true);
   const auto steps = record.find("completions");
   if (steps == record.end() || !steps->is_array()) {
-    throw row_error("completions", "stepwise_supervised rows need a list of steps",
+    row_error("completions", "stepwise_supervised rows need a list of steps",
                     steps == record.end() ? "no 'completions'" : steps->dump(), "a list of strings");
   }
   const auto labels = record.find("labels");
   if (labels == record.end() || !labels->is_array()) {
-    throw row_error("labels", "stepwise_supervised rows need one label per step",
+    row_error("labels", "stepwise_supervised rows need one label per step",
                     labels == record.end() ? "no 'labels'" : labels->dump(), "a list of booleans");
   }
   // Axolotl zips the two lists and drops what the shorter leaves over; a mismatch is a data error here.
   if (labels->size() != steps->size()) {
-    throw row_error("labels", "one label per step", std::to_string(labels->size()) + " labels",
+    row_error("labels", "one label per step", std::to_string(labels->size()) + " labels",
                     std::to_string(steps->size()) + " (the steps in 'completions')");
   }
   const std::vector<int32_t> separator = tok_.encode(ds_.step_separator, false, false);
@@ -49,7 +46,7 @@ void RowEncoder::encode_stepwise(const nlohmann::ordered_json& record, std::vect
   for (size_t i = 0; i < steps->size(); ++i) {
     const auto& step = (*steps)[i];
     if (!step.is_string()) {
-      throw row_error("completions[" + std::to_string(i) + "]", "a step must be text", step.dump(), "a string");
+      row_error("completions[" + std::to_string(i) + "]", "a step must be text", step.dump(), "a string");
     }
     int32_t label = step_label((*labels)[i], i);
     if (ds_.train_on_last_step_only && i + 1 < steps->size()) label = kIgnoreIndex;
